@@ -1,0 +1,145 @@
+import passport from 'passport';
+import { BasicStrategy } from 'passport-http';
+import type { Request, Response } from 'express';
+import type { Client, ClientAuthMethod } from '../clients/client';
+import type { ClientRegistry } from '../clients/registry';
+import type { SecretVerifier } from '../clients/secrets';
+import { InvalidClientError, InvalidRequestError } from '../errors';
+import { parseBasicCredentials, usesBasicScheme } from './basic-credentials';
+
+/** Why client authentication failed; given to the host app's hook, never to the client. */
+export type ClientAuthFailureReason = 'no_credentials' | 'malformed_credentials' | 'unknown_client' | 'wrong_method' | 'wrong_secret';
+
+/** What the host app learns when client authentication fails: never the secret. */
+export interface ClientAuthFailedEvent {
+  clientId?: string;
+  method: ClientAuthMethod | 'unknown';
+  reason: ClientAuthFailureReason;
+}
+
+type Params = Readonly<Record<string, string | undefined>>;
+type Done = (error: unknown, client?: Client | false) => void;
+
+export interface ClientAuthenticator {
+  /** The authenticated (or, for `none`, identified) client; throws `invalid_client` or `invalid_request`. */
+  authenticate(req: Request, res: Response, params: Params): Promise<Client>;
+}
+
+/**
+ * RFC 6749 §2.3 client authentication through Passport strategies, used with session: false
+ * on a Passport instance of this server's own (instances never share strategies):
+ * - `client-basic`: passport-http's BasicStrategy (client_secret_basic, §2.3.1);
+ * - `client-post`: credentials in the body (client_secret_post, §2.3.1);
+ * - `client-none`: a public client, identified by client_id only (§2.1, §3.2.1).
+ */
+export function clientAuthenticator(
+  clients: ClientRegistry,
+  secrets: SecretVerifier,
+  realm: string,
+  onFailure: (event: ClientAuthFailedEvent) => void,
+): ClientAuthenticator {
+  const authenticator = new passport.Passport();
+  const basicChallenge = `Basic realm="${realm}"`;
+  // Why each failed request failed: passport-http's BasicStrategy passes no info on failure.
+  const failures = new WeakMap<Request, ClientAuthFailedEvent>();
+
+  async function verify(req: Request, clientId: string, secret: string | undefined, method: ClientAuthMethod, done: Done): Promise<void> {
+    const failure = (reason: ClientAuthFailureReason) => {
+      failures.set(req, { clientId, method, reason });
+      done(null, false);
+    };
+    try {
+      const client = await clients.find(clientId);
+      if (client === undefined) return failure('unknown_client');
+      // A client must use the method it registered (RFC 7591 §2, token_endpoint_auth_method).
+      if (client.authMethod !== method) return failure('wrong_method');
+      if (method !== 'none' && !(await secrets.verify(secret as string, client.secretHash as string))) {
+        return failure('wrong_secret');
+      }
+      done(null, client);
+    } catch (error) {
+      done(error);
+    }
+  }
+
+  authenticator.use(
+    'client-basic',
+    new BasicStrategy({ passReqToCallback: true, realm }, (req, _userid, _password, done) => {
+      const credentials = parseBasicCredentials(req.headers.authorization);
+      if (credentials === undefined) return done(null, false);
+      // A client_id in the body must name the same client as the header.
+      const bodyClientId = (req.body as Params | undefined)?.client_id;
+      if (bodyClientId !== undefined && bodyClientId !== credentials.clientId) {
+        return done(new InvalidRequestError('client_id in the body differs from the one in the Authorization header.'));
+      }
+      void verify(req, credentials.clientId, credentials.clientSecret, 'client_secret_basic', done as Done);
+    }),
+  );
+  authenticator.use('client-post', bodyStrategy('client-post', (req, params, done) => {
+    void verify(req, params.client_id as string, params.client_secret, 'client_secret_post', done);
+  }));
+  authenticator.use('client-none', bodyStrategy('client-none', (req, params, done) => {
+    void verify(req, params.client_id as string, undefined, 'none', done);
+  }));
+
+  function run(strategy: string, req: Request, res: Response): Promise<Client | undefined> {
+    return new Promise((resolve, reject) => {
+      authenticator.authenticate(strategy, { session: false }, (error: unknown, client: Client | false) => {
+        if (error) reject(error);
+        else resolve(client || undefined);
+      })(req, res, reject);
+    });
+  }
+
+  return {
+    async authenticate(req, res, params) {
+      const triedBasic = usesBasicScheme(req.headers.authorization);
+      // RFC 6749 §2.3: "MUST NOT use more than one authentication method in each request".
+      if (triedBasic && params.client_secret !== undefined) {
+        throw new InvalidRequestError('The request uses more than one client authentication method.');
+      }
+      const strategy = triedBasic
+        ? 'client-basic'
+        : params.client_secret !== undefined
+          ? 'client-post'
+          : params.client_id !== undefined
+            ? 'client-none'
+            : undefined;
+
+      const client = strategy === undefined ? undefined : await run(strategy, req, res);
+      if (client !== undefined) return client;
+
+      onFailure(
+        failures.get(req) ?? {
+          method: triedBasic ? 'client_secret_basic' : 'unknown',
+          reason: strategy === undefined ? 'no_credentials' : 'malformed_credentials',
+        },
+      );
+      const error = new InvalidClientError('Client authentication failed.');
+      // RFC 6749 §5.2: 401 with a WWW-Authenticate matching the scheme the client used.
+      if (triedBasic) error.headers = { 'WWW-Authenticate': basicChallenge };
+      throw error;
+    },
+  };
+}
+
+/** A Passport strategy reading client credentials from the already-parsed form body. */
+function bodyStrategy(name: string, verify: (req: Request, params: Params, done: Done) => void): passport.Strategy {
+  const strategy = new passport.Strategy() as passport.Strategy & PassportStrategyActions;
+  strategy.name = name;
+  strategy.authenticate = function (this: PassportStrategyActions, req: Request) {
+    verify(req, (req.body ?? {}) as Params, (error, client) => {
+      if (error) this.error(error);
+      else if (client) this.success(client);
+      else this.fail();
+    });
+  };
+  return strategy;
+}
+
+/** The actions Passport adds to a strategy while it runs. */
+interface PassportStrategyActions {
+  success(user: unknown): void;
+  fail(info?: unknown): void;
+  error(error: unknown): void;
+}

@@ -1,0 +1,126 @@
+import { hashClientSecretSync, isClientSecretHash } from './secrets';
+import { isScopeToken } from '../scope';
+
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
+
+/** Client metadata with the field names of RFC 7591 §2, plus this package's own options. */
+export interface ClientMetadata {
+  client_id: string;
+  /** A hash from `hashClientSecret`/`generateClientSecret`, or plaintext in static config (hashed at load). */
+  client_secret?: string;
+  client_name?: string;
+  grant_types?: string[];
+  redirect_uris?: string[];
+  /** Space-separated scope tokens the client may be granted. */
+  scope?: string;
+  token_endpoint_auth_method?: ClientAuthMethod;
+  /** This client's access token lifetime in seconds, overriding the server's. */
+  access_token_lifetime?: number;
+  /** May introspect every token (a resource server), not only its own. */
+  introspect_any?: boolean;
+}
+
+/** A client as the server uses it: checked, normalized, its secret only as a hash. */
+export interface Client {
+  readonly id: string;
+  readonly name?: string;
+  readonly secretHash?: string;
+  readonly authMethod: ClientAuthMethod;
+  readonly grantTypes: readonly string[];
+  readonly redirectUris: readonly string[];
+  readonly scope: readonly string[];
+  readonly accessTokenLifetime?: number;
+  readonly introspectAny: boolean;
+}
+
+export function isConfidential(client: Client): boolean {
+  return client.authMethod !== 'none';
+}
+
+/** Thrown for client metadata that cannot be used; the message names the field and the client. */
+export class ClientMetadataError extends Error {
+  override name = 'ClientMetadataError';
+}
+
+/**
+ * Checks RFC 7591 metadata and turns it into a `Client`. `hashPlaintextSecret` is true for
+ * static config, where a plaintext secret is hashed now; a lookup function must return hashes.
+ */
+export function normalizeClient(metadata: ClientMetadata, options: { hashPlaintextSecret: boolean }): Client {
+  if (typeof metadata !== 'object' || metadata === null) {
+    throw new ClientMetadataError('client metadata must be an object');
+  }
+  const id = metadata.client_id;
+  if (typeof id !== 'string' || id.length === 0) {
+    throw new ClientMetadataError('client metadata needs a non-empty string `client_id`');
+  }
+  const fail = (message: string): never => {
+    throw new ClientMetadataError(`client ${JSON.stringify(id)}: ${message}`);
+  };
+
+  const secret = metadata.client_secret;
+  if (secret !== undefined && (typeof secret !== 'string' || secret.length === 0)) {
+    fail('`client_secret` must be a non-empty string');
+  }
+  const authMethod = metadata.token_endpoint_auth_method ?? (secret === undefined ? 'none' : 'client_secret_basic');
+  if (!AUTH_METHODS.includes(authMethod)) {
+    fail(`\`token_endpoint_auth_method\` must be one of ${AUTH_METHODS.join(', ')}`);
+  }
+  if (authMethod === 'none' && secret !== undefined) fail('a client with `token_endpoint_auth_method` "none" has no `client_secret`');
+  if (authMethod !== 'none' && secret === undefined) fail(`\`token_endpoint_auth_method\` "${authMethod}" needs a \`client_secret\``);
+
+  let secretHash: string | undefined;
+  if (secret !== undefined) {
+    if (isClientSecretHash(secret)) secretHash = secret;
+    else if (options.hashPlaintextSecret) secretHash = hashClientSecretSync(secret);
+    else fail('`client_secret` must be a hash from hashClientSecret() or generateClientSecret()');
+  }
+
+  const grantTypes = stringArray(metadata.grant_types ?? ['authorization_code'], 'grant_types', fail);
+  const redirectUris = stringArray(metadata.redirect_uris ?? [], 'redirect_uris', fail);
+  for (const uri of redirectUris) checkRedirectUri(uri, fail);
+
+  if (metadata.scope !== undefined && typeof metadata.scope !== 'string') fail('`scope` must be a space-separated string');
+  const scope = metadata.scope === undefined || metadata.scope === '' ? [] : metadata.scope.split(' ');
+  if (!scope.every(isScopeToken)) fail('`scope` must be scope tokens separated by single spaces (RFC 6749 §3.3)');
+
+  const lifetime = metadata.access_token_lifetime;
+  if (lifetime !== undefined && !(Number.isSafeInteger(lifetime) && lifetime > 0)) {
+    fail('`access_token_lifetime` must be a positive whole number of seconds');
+  }
+  if (metadata.introspect_any !== undefined && typeof metadata.introspect_any !== 'boolean') {
+    fail('`introspect_any` must be true or false');
+  }
+  if (metadata.client_name !== undefined && typeof metadata.client_name !== 'string') fail('`client_name` must be a string');
+
+  return Object.freeze({
+    id,
+    name: metadata.client_name,
+    secretHash,
+    authMethod,
+    grantTypes: Object.freeze(grantTypes),
+    redirectUris: Object.freeze(redirectUris),
+    scope: Object.freeze([...new Set(scope)]),
+    accessTokenLifetime: lifetime,
+    introspectAny: metadata.introspect_any ?? false,
+  });
+}
+
+function stringArray(value: unknown, field: string, fail: (message: string) => never): string[] {
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string' && item.length > 0)) {
+    fail(`\`${field}\` must be an array of non-empty strings`);
+  }
+  return [...(value as string[])];
+}
+
+/** RFC 6749 §3.1.2: absolute URI, no fragment. */
+function checkRedirectUri(uri: string, fail: (message: string) => never): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(uri);
+  } catch {
+    return fail(`redirect_uri ${JSON.stringify(uri)} is not an absolute URI (RFC 6749 §3.1.2)`);
+  }
+  if (parsed.hash !== '' || uri.includes('#')) fail(`redirect_uri ${JSON.stringify(uri)} must not have a fragment (RFC 6749 §3.1.2)`);
+}

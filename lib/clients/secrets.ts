@@ -1,0 +1,124 @@
+import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+
+/*
+ * Client secrets are kept only as hashes, in one of two formats:
+ *
+ *   scrypt$<N>$<r>$<p>$<salt>$<hash>  any secret, including low-entropy ones a person chose:
+ *                                     a memory-hard hash makes guessing from a leaked hash slow.
+ *   sha256$<salt>$<hash>              secrets made by `generateClientSecret()`: 256 random bits
+ *                                     cannot be guessed, so a fast hash is just as safe.
+ *
+ * Salts and hashes are base64url. Comparison is constant time (`timingSafeEqual`).
+ */
+
+const SCRYPT = { N: 16384, r: 8, p: 1, keyLength: 32, saltLength: 16 };
+
+export interface GeneratedClientSecret {
+  /** Give this to the client once; it is not kept. */
+  secret: string;
+  /** Keep this as the client's `client_secret`. */
+  hash: string;
+}
+
+/** A new 256-bit client secret and its hash (the fast format, safe for random secrets). */
+export function generateClientSecret(): GeneratedClientSecret {
+  const secret = randomBytes(32).toString('base64url');
+  const salt = randomBytes(SCRYPT.saltLength).toString('base64url');
+  return { secret, hash: `sha256$${salt}$${sha256(salt, secret)}` };
+}
+
+/** Hashes a secret of any strength with scrypt, for keeping in the host app's client records. */
+export async function hashClientSecret(secret: string): Promise<string> {
+  const salt = randomBytes(SCRYPT.saltLength);
+  const key = await new Promise<Buffer>((resolve, reject) =>
+    scrypt(secret, salt, SCRYPT.keyLength, scryptParameters(SCRYPT), (error, derived) =>
+      error ? reject(error) : resolve(derived),
+    ),
+  );
+  return formatScrypt(SCRYPT, salt, key);
+}
+
+/** The same, synchronously: used once at start-up for plaintext secrets in static config. */
+export function hashClientSecretSync(secret: string): string {
+  const salt = randomBytes(SCRYPT.saltLength);
+  return formatScrypt(SCRYPT, salt, scryptSync(secret, salt, SCRYPT.keyLength, scryptParameters(SCRYPT)));
+}
+
+export function isClientSecretHash(value: string): boolean {
+  return parseHash(value) !== undefined;
+}
+
+type ParsedHash =
+  | { kind: 'sha256'; salt: string; hash: Buffer }
+  | { kind: 'scrypt'; N: number; r: number; p: number; salt: Buffer; hash: Buffer };
+
+function parseHash(value: string): ParsedHash | undefined {
+  const parts = value.split('$');
+  if (parts[0] === 'sha256' && parts.length === 3 && parts[1] && parts[2]) {
+    return { kind: 'sha256', salt: parts[1], hash: Buffer.from(parts[2], 'base64url') };
+  }
+  if (parts[0] === 'scrypt' && parts.length === 6) {
+    const [N, r, p] = parts.slice(1, 4).map(Number);
+    if ([N, r, p].every((n) => Number.isSafeInteger(n) && n > 0) && parts[4] && parts[5]) {
+      return { kind: 'scrypt', N, r, p, salt: Buffer.from(parts[4], 'base64url'), hash: Buffer.from(parts[5], 'base64url') };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Checks presented secrets against stored hashes. An scrypt check costs tens of
+ * milliseconds, so a successful one is remembered (per verifier, in memory) as a salted
+ * SHA-256 of the secret that passed: later requests from the same client cost one SHA-256.
+ * Nothing is remembered for failures, and the memory is bounded.
+ */
+export class SecretVerifier {
+  private readonly verifiedScrypt = new Map<string, Buffer>();
+  private readonly memorySalt = randomBytes(16).toString('base64url');
+
+  constructor(private readonly maxRemembered = 1000) {}
+
+  async verify(presented: string, storedHash: string): Promise<boolean> {
+    const parsed = parseHash(storedHash);
+    if (parsed === undefined) return false;
+    if (parsed.kind === 'sha256') {
+      return constantTimeEqual(Buffer.from(sha256(parsed.salt, presented), 'base64url'), parsed.hash);
+    }
+    const fingerprint = Buffer.from(sha256(this.memorySalt, presented), 'base64url');
+    const remembered = this.verifiedScrypt.get(storedHash);
+    if (remembered !== undefined) return constantTimeEqual(fingerprint, remembered);
+
+    const derived = await new Promise<Buffer>((resolve, reject) =>
+      scrypt(presented, parsed.salt, parsed.hash.length, scryptParameters(parsed), (error, key) =>
+        error ? reject(error) : resolve(key),
+      ),
+    );
+    const valid = constantTimeEqual(derived, parsed.hash);
+    if (valid) this.remember(storedHash, fingerprint);
+    return valid;
+  }
+
+  private remember(storedHash: string, fingerprint: Buffer): void {
+    if (this.verifiedScrypt.size >= this.maxRemembered) {
+      const oldest = this.verifiedScrypt.keys().next().value as string;
+      this.verifiedScrypt.delete(oldest);
+    }
+    this.verifiedScrypt.set(storedHash, fingerprint);
+  }
+}
+
+function sha256(salt: string, secret: string): string {
+  return createHash('sha256').update(salt).update('\0').update(secret, 'utf8').digest('base64url');
+}
+
+function constantTimeEqual(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function scryptParameters(p: { N: number; r: number; p: number }) {
+  return { N: p.N, r: p.r, p: p.p, maxmem: 256 * p.N * p.r };
+}
+
+function formatScrypt(p: { N: number; r: number; p: number }, salt: Buffer, key: Buffer): string {
+  return `scrypt$${p.N}$${p.r}$${p.p}$${salt.toString('base64url')}$${key.toString('base64url')}`;
+}

@@ -1,0 +1,74 @@
+import bodyParser from 'body-parser';
+import type { Request, RequestHandler, Response } from 'express';
+import { InvalidRequestError, OAuthError } from '../errors';
+
+export type FormParams = Readonly<Record<string, string | undefined>>;
+
+export interface FormLimits {
+  /** Largest accepted body (bytes, or a string such as "16kb"). */
+  maxBodySize: number | string;
+  /** Most parameters accepted in one body. */
+  maxParameters: number;
+}
+
+class PayloadTooLargeError extends InvalidRequestError {
+  override readonly status = 413;
+}
+
+/**
+ * Reads an application/x-www-form-urlencoded body (the only type RFC 6749 §3.2, §4.1.3 and
+ * RFC 7009/7662 define for these endpoints). It works whether or not the host app already
+ * parsed the body: body-parser skips a body that was read, and the parsed value is then
+ * checked in the same way.
+ */
+export function formParamsReader(limits: FormLimits, knownNames: ReadonlySet<string>): (req: Request, res: Response) => Promise<FormParams> {
+  const parse: RequestHandler = bodyParser.urlencoded({
+    extended: false,
+    limit: limits.maxBodySize,
+    parameterLimit: limits.maxParameters,
+  });
+
+  return (req, res) =>
+    new Promise((resolve, reject) => {
+      if (!req.is('application/x-www-form-urlencoded')) {
+        return reject(new InvalidRequestError('The request body must be application/x-www-form-urlencoded.'));
+      }
+      parse(req, res, (error?: unknown) => {
+        if (error !== undefined) return reject(bodyError(error));
+        try {
+          resolve(singleValuedParams(req.body, knownNames));
+        } catch (invalid) {
+          reject(invalid);
+        }
+      });
+    });
+}
+
+/** RFC 6749 §3.1, §3.2: "Request and response parameters MUST NOT be included more than once." */
+export function singleValuedParams(body: unknown, knownNames: ReadonlySet<string>): FormParams {
+  if (body === undefined) return {};
+  if (typeof body !== 'object' || body === null) {
+    throw new InvalidRequestError('The request body could not be read as form parameters.');
+  }
+  const params: Record<string, string> = Object.create(null);
+  for (const [name, value] of Object.entries(body)) {
+    // RFC 6749 §3.1: "Parameters sent without a value MUST be treated as if they were omitted".
+    if (value === '') continue;
+    if (typeof value !== 'string') {
+      // Only names this endpoint knows are echoed: an unknown name could be a misplaced secret.
+      const which = knownNames.has(name) ? `The parameter ${name}` : 'A parameter';
+      throw new InvalidRequestError(`${which} is repeated or is not a single value.`);
+    }
+    params[name] = value;
+  }
+  return params;
+}
+
+/** Maps body-parser failures to `invalid_request` with the status they deserve. */
+export function bodyError(error: unknown): OAuthError {
+  const type = (error as { type?: unknown }).type;
+  if (type === 'entity.too.large') return new PayloadTooLargeError('The request body is too large.');
+  if (type === 'parameters.too.many') return new PayloadTooLargeError('The request has too many parameters.');
+  if (type === 'charset.unsupported') return new InvalidRequestError('The request body charset is not supported.');
+  return new InvalidRequestError('The request body could not be read.');
+}

@@ -1,0 +1,60 @@
+import type { RequestHandler } from 'express';
+import type { ClientAuthenticator } from '../client-auth/authenticate';
+import { isConfidential } from '../clients/client';
+import { InvalidRequestError, UnauthorizedClientError, UnsupportedGrantTypeError } from '../errors';
+import type { Grant } from '../grants/grant';
+import type { Store } from '../stores/store';
+import type { TokenIssuer } from '../tokens/issuer';
+import type { Clock } from '../clock';
+import type { FormParams } from './form-params';
+import type { Request, Response } from 'express';
+import { sendError, setNoStore } from './respond';
+
+export interface EnabledGrant {
+  grant: Grant;
+  tokens: TokenIssuer;
+}
+
+export interface TokenEndpointSettings {
+  grants: ReadonlyMap<string, EnabledGrant>;
+  clientAuth: ClientAuthenticator;
+  readParams: (req: Request, res: Response) => Promise<FormParams>;
+  store: Store;
+  clock: Clock;
+  onError: (error: unknown) => void;
+}
+
+/**
+ * RFC 6749 §3.2: the token endpoint, as a short pipeline. Each step throws an OAuthError that
+ * ends the request with the §5.2 error response.
+ */
+export function tokenEndpoint(settings: TokenEndpointSettings): RequestHandler {
+  const { grants, clientAuth, readParams, store, clock, onError } = settings;
+
+  return async (req, res) => {
+    setNoStore(res);
+    try {
+      const params = await readParams(req, res);
+
+      const grantType = params.grant_type;
+      if (grantType === undefined) throw new InvalidRequestError('The grant_type parameter is missing.');
+      const enabled = grants.get(grantType);
+      if (enabled === undefined) throw new UnsupportedGrantTypeError('The grant type is not supported by this server.');
+
+      const client = await clientAuth.authenticate(req, res, params);
+
+      // RFC 6749 §5.2 unauthorized_client: the client is not registered for this grant type.
+      if (!client.grantTypes.includes(grantType)) {
+        throw new UnauthorizedClientError('The client is not authorized to use this grant type.');
+      }
+      if (enabled.grant.confidentialClientsOnly && !isConfidential(client)) {
+        throw new UnauthorizedClientError('This grant type is only for confidential clients.');
+      }
+
+      const response = await enabled.grant.handle({ client, params, store, now: clock(), tokens: enabled.tokens });
+      res.status(200).json(response);
+    } catch (error) {
+      sendError(res, error, onError);
+    }
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * The OAuth error family. Each class carries the RFC error code, its HTTP status and a
+ * description that is safe to show to the client. Unexpected errors are never shown:
+ * they become `server_error` (RFC 6749 §5.2, §4.1.2.1).
+ */
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'access_denied'
+  | 'unsupported_response_type'
+  | 'server_error'
+  | 'temporarily_unavailable'
+  | 'invalid_token'
+  | 'insufficient_scope';
+
+export abstract class OAuthError extends Error {
+  abstract readonly code: OAuthErrorCode;
+  abstract readonly status: number;
+  /** Extra response headers, e.g. `WWW-Authenticate` for `invalid_client` (RFC 6749 §5.2). */
+  headers: Record<string, string> = {};
+
+  constructor(readonly description: string) {
+    super(description);
+  }
+
+  override get name(): string {
+    return `OAuthError(${this.code})`;
+  }
+
+  /** The JSON error body of RFC 6749 §5.2. */
+  toJSON(): { error: OAuthErrorCode; error_description: string } {
+    return { error: this.code, error_description: this.description };
+  }
+}
+
+export class InvalidRequestError extends OAuthError {
+  readonly code = 'invalid_request';
+  readonly status: number = 400;
+}
+
+export class InvalidClientError extends OAuthError {
+  readonly code = 'invalid_client';
+  readonly status: number = 401;
+}
+
+export class InvalidGrantError extends OAuthError {
+  readonly code = 'invalid_grant';
+  readonly status: number = 400;
+}
+
+export class UnauthorizedClientError extends OAuthError {
+  readonly code = 'unauthorized_client';
+  readonly status: number = 400;
+}
+
+export class UnsupportedGrantTypeError extends OAuthError {
+  readonly code = 'unsupported_grant_type';
+  readonly status: number = 400;
+}
+
+export class InvalidScopeError extends OAuthError {
+  readonly code = 'invalid_scope';
+  readonly status: number = 400;
+}
+
+export class AccessDeniedError extends OAuthError {
+  readonly code = 'access_denied';
+  readonly status: number = 403;
+}
+
+export class UnsupportedResponseTypeError extends OAuthError {
+  readonly code = 'unsupported_response_type';
+  readonly status: number = 400;
+}
+
+export class ServerError extends OAuthError {
+  readonly code = 'server_error';
+  readonly status: number = 500;
+  constructor() {
+    super('The server met an unexpected condition.');
+  }
+}
+
+export class TemporarilyUnavailableError extends OAuthError {
+  readonly code = 'temporarily_unavailable';
+  readonly status: number = 503;
+  constructor(description = 'The authorization server is temporarily unable to handle the request.') {
+    super(description);
+  }
+}
+
+/** RFC 6750 §3.1 */
+export class InvalidTokenError extends OAuthError {
+  readonly code = 'invalid_token';
+  readonly status: number = 401;
+}
+
+/** RFC 6750 §3.1 */
+export class InsufficientScopeError extends OAuthError {
+  readonly code = 'insufficient_scope';
+  readonly status: number = 403;
+}
+
+/** Anything that is not already an OAuthError becomes a `server_error` with no internals. */
+export function toOAuthError(error: unknown): OAuthError {
+  return error instanceof OAuthError ? error : new ServerError();
+}

@@ -1,0 +1,30 @@
+export { oauthServer, type OAuthServer } from './server';
+export { OAuthServerOptionsError, type OAuthServerOptions } from './options';
+export { clientCredentials, type ClientCredentialsOptions } from './grants/client-credentials';
+export type { Grant, TokenRequestContext, TokenResponse } from './grants/grant';
+export type { TokenIssuer, IssueRequest, TokenIssuedEvent } from './tokens/issuer';
+export type { ClientAuthFailedEvent, ClientAuthFailureReason } from './client-auth/authenticate';
+export type { Client, ClientMetadata, ClientAuthMethod } from './clients/client';
+export type { ClientLookup } from './clients/registry';
+export { generateClientSecret, hashClientSecret, type GeneratedClientSecret } from './clients/secrets';
+export { memoryStore, type MemoryStoreOptions } from './stores/memory';
+export { redisStore, type RedisStoreOptions } from './stores/redis';
+export type { Store, AccessTokenRecord } from './stores/store';
+export type { TokenInfo, RequireToken } from './resource/require-token';
+export type { Clock } from './clock';
+export {
+  OAuthError,
+  InvalidRequestError,
+  InvalidClientError,
+  InvalidGrantError,
+  UnauthorizedClientError,
+  UnsupportedGrantTypeError,
+  InvalidScopeError,
+  AccessDeniedError,
+  UnsupportedResponseTypeError,
+  ServerError,
+  TemporarilyUnavailableError,
+  InvalidTokenError,
+  InsufficientScopeError,
+  type OAuthErrorCode,
+} from './errors';

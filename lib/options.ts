@@ -1,0 +1,111 @@
+import type { ClientMetadata } from './clients/client';
+import type { ClientLookup } from './clients/registry';
+import type { ClientAuthFailedEvent } from './client-auth/authenticate';
+import { isValidGrantType, type Grant } from './grants/grant';
+import { isStore, type Store } from './stores/store';
+import type { TokenIssuedEvent } from './tokens/issuer';
+import type { Clock } from './clock';
+
+export interface OAuthServerOptions {
+  /** The issuer identifier (RFC 8414 §2): an https URL (http only on loopback), no query or fragment. */
+  issuer: string;
+  /** RFC 7591 client metadata, or an async lookup for clients kept in the host app's database. */
+  clients: readonly ClientMetadata[] | ClientLookup;
+  /** The grant types the token endpoint handles (default: client credentials only). */
+  grants?: readonly Grant[];
+  /** Where tokens are kept (default: `memoryStore()`). */
+  store?: Store;
+  /** Access token lifetime in seconds (default 3600); a client's `access_token_lifetime` overrides it. */
+  accessTokenLifetime?: number;
+  /** Prepended to every access token, so that secret scanners can find leaked ones (e.g. `"eos_at_"`). */
+  tokenPrefix?: string;
+  /** The realm of `WWW-Authenticate` challenges (default: the issuer). */
+  realm?: string;
+  /** RFC 6750 token methods beyond the Authorization header (both off by default). */
+  bearerMethods?: { body?: boolean; query?: boolean };
+  /** Largest token request body (default "16kb") and most parameters (default 50). */
+  limits?: { maxBodySize?: number | string; maxParameters?: number };
+  /** Called when a token is issued (no token value is passed). */
+  onTokenIssued?: (event: TokenIssuedEvent) => void;
+  /** Called when client authentication fails (no secret is passed). */
+  onClientAuthFailed?: (event: ClientAuthFailedEvent) => void;
+  /** Called with unexpected errors (answered as `server_error`), for the host app's logs. */
+  onError?: (error: unknown) => void;
+  /** Seconds since the epoch; for tests. */
+  clock?: Clock;
+}
+
+/** A wrong option, found at start-up. The message names the option and what to do. */
+export class OAuthServerOptionsError extends Error {
+  override name = 'OAuthServerOptionsError';
+  constructor(option: string, problem: string) {
+    super(`oauthServer: option \`${option}\` ${problem}`);
+  }
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** RFC 8414 §2: "a URL that uses the https scheme and has no query or fragment components". */
+export function checkIssuer(issuer: unknown): string {
+  if (typeof issuer !== 'string') throw new OAuthServerOptionsError('issuer', 'is required: the https URL of this server, e.g. "https://api.example.com/oauth"');
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    throw new OAuthServerOptionsError('issuer', `must be an absolute URL, got ${JSON.stringify(issuer)}`);
+  }
+  if (url.search !== '' || url.hash !== '' || issuer.includes('?') || issuer.includes('#')) {
+    throw new OAuthServerOptionsError('issuer', 'must have no query or fragment (RFC 8414 §2)');
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
+    throw new OAuthServerOptionsError('issuer', 'must use https (http is accepted only for localhost)');
+  }
+  return issuer;
+}
+
+export function checkGrants(grants: unknown): readonly Grant[] {
+  if (!Array.isArray(grants) || grants.length === 0) {
+    throw new OAuthServerOptionsError('grants', 'must be a non-empty array of grants, e.g. [clientCredentials()]');
+  }
+  const seen = new Set<string>();
+  for (const grant of grants as Grant[]) {
+    if (typeof grant !== 'object' || grant === null || typeof grant.handle !== 'function' || !Array.isArray(grant.parameters)) {
+      throw new OAuthServerOptionsError('grants', 'has an entry that is not a grant ({ type, parameters, handle })');
+    }
+    if (!isValidGrantType(grant.type)) {
+      throw new OAuthServerOptionsError('grants', `has grant type ${JSON.stringify(grant.type)}: a name or an absolute URI is needed (RFC 6749 §4.5)`);
+    }
+    if (seen.has(grant.type)) throw new OAuthServerOptionsError('grants', `lists ${JSON.stringify(grant.type)} twice`);
+    seen.add(grant.type);
+  }
+  return grants as Grant[];
+}
+
+export function checkStore(store: unknown): Store {
+  if (!isStore(store)) {
+    throw new OAuthServerOptionsError('store', 'is not a store: use memoryStore(), redisStore({ url }) or an object with the Store methods');
+  }
+  return store;
+}
+
+export function checkPositiveInteger(option: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || (value as number) <= 0) {
+    throw new OAuthServerOptionsError(option, `must be a positive whole number, got ${JSON.stringify(value)}`);
+  }
+  return value as number;
+}
+
+export function checkFunction<T>(option: string, value: T | undefined): T | undefined {
+  if (value !== undefined && typeof value !== 'function') throw new OAuthServerOptionsError(option, 'must be a function');
+  return value;
+}
+
+/** Token prefixes and realms end up in headers and tokens: keep them to safe characters. */
+export function checkPlainString(option: string, value: unknown, pattern: RegExp, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !pattern.test(value)) {
+    throw new OAuthServerOptionsError(option, `must match ${pattern}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}

@@ -1,0 +1,112 @@
+import type { Request, RequestHandler, Response } from 'express';
+import bodyParser from 'body-parser';
+import {
+  InsufficientScopeError,
+  InvalidTokenError,
+  toOAuthError,
+  type OAuthError,
+} from '../errors';
+import type { Store } from '../stores/store';
+import type { Clock } from '../clock';
+import { formatScope, includesAll, parseScope } from '../scope';
+import { hashTokenValue } from '../tokens/token-value';
+import { extractBearerToken, type BearerMethods } from './bearer';
+import { bodyError } from '../endpoints/form-params';
+
+/** What a protected route's handler learns about the token that opened it: `req.oauth`. */
+export interface TokenInfo {
+  clientId: string;
+  scope: string[];
+  /** The user who granted the token, when there is one. */
+  sub?: string;
+  /** Seconds since the epoch. */
+  expiresAt: number;
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** Set by `requireToken` on the requests it lets through. */
+      oauth?: TokenInfo;
+    }
+  }
+}
+
+export interface RequireTokenSettings {
+  store: Store;
+  clock: Clock;
+  realm: string;
+  methods: BearerMethods;
+  onError: (error: unknown) => void;
+}
+
+export type RequireToken = (scope?: string | readonly string[]) => RequestHandler;
+
+/** RFC 6750: protects a route with a Bearer token that grants every scope asked for. */
+export function requireTokenFactory(settings: RequireTokenSettings): RequireToken {
+  const { store, clock, realm, methods, onError } = settings;
+  const challengeBase = `Bearer realm="${realm}"`;
+  const invalidToken = new InvalidTokenError('The access token is invalid, expired or revoked.');
+  const parseBody = methods.body ? bodyParser.urlencoded({ extended: false, limit: '16kb', parameterLimit: 32 }) : undefined;
+
+  return (scope) => {
+    const required = requiredScope(scope);
+    const insufficient = new InsufficientScopeError('The access token does not grant the scope this resource requires.');
+    // RFC 6750 §3: the challenge names the scope the resource needs.
+    const scopeAttribute = required.length > 0 ? `, scope="${formatScope(required)}"` : '';
+
+    const check: RequestHandler = async (req, res, next) => {
+      let found;
+      try {
+        found = extractBearerToken(req, methods);
+      } catch (error) {
+        return refuse(res, toOAuthError(error));
+      }
+      // RFC 6750 §3.1: a request with no authentication information gets no error code.
+      if (found === undefined) {
+        res.setHeader('WWW-Authenticate', challengeBase + scopeAttribute);
+        return void res.status(401).end();
+      }
+
+      let record;
+      try {
+        record = await store.findAccessToken(hashTokenValue(found.token));
+      } catch (error) {
+        // Fail closed: a token that could not be checked is not accepted.
+        const oauthError = toOAuthError(error);
+        if (oauthError !== error) onError(error);
+        return void res.status(oauthError.status).json(oauthError.toJSON());
+      }
+      if (record === undefined || record.expiresAt <= clock()) return refuse(res, invalidToken);
+      if (!includesAll(record.scope, required)) return refuse(res, insufficient);
+
+      // RFC 6750 §2.3: a response to a query-token request should be private.
+      if (found.source === 'query') res.setHeader('Cache-Control', 'private');
+      req.oauth = { clientId: record.clientId, scope: record.scope, sub: record.sub, expiresAt: record.expiresAt };
+      next();
+    };
+
+    function refuse(res: Response, error: OAuthError): void {
+      const scopePart = error === insufficient ? scopeAttribute : '';
+      res.setHeader(
+        'WWW-Authenticate',
+        `${challengeBase}, error="${error.code}", error_description="${error.description}"${scopePart}`,
+      );
+      res.status(error.status).json(error.toJSON());
+    }
+
+    if (parseBody === undefined) return check;
+    return (req: Request, res: Response, next) => parseBody(req, res, (error?: unknown) => (error ? refuse(res, bodyError(error)) : check(req, res, next)));
+  };
+}
+
+function requiredScope(scope: string | readonly string[] | undefined): string[] {
+  if (scope === undefined) return [];
+  const parts = typeof scope === 'string' ? [scope] : scope;
+  try {
+    return [...new Set(parts.flatMap((part) => parseScope(part)))];
+  } catch {
+    throw new TypeError(`requireToken: ${JSON.stringify(scope)} is not a list of scope tokens (RFC 6749 §3.3).`);
+  }
+}
