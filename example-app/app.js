@@ -1,0 +1,37 @@
+'use strict';
+const express = require('express');
+const { oauthServer, clientCredentials, memoryStore, redisStore } = require('..');
+
+/**
+ * The example-app: the package mounted in an Express app as a user would mount it.
+ * @param {{ issuer: string, clients: any[], redisUrl?: string }} config
+ */
+function createApp(config) {
+  const store = config.redisUrl ? redisStore({ url: config.redisUrl }) : memoryStore();
+  const oauth = oauthServer({
+    issuer: config.issuer,
+    clients: config.clients,
+    grants: [clientCredentials()],
+    store,
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use('/oauth', oauth);
+
+  /**
+   * What the protected API answers: who the token speaks for.
+   * @param {import('express').Request} req
+   * @param {import('express').Response} res
+   */
+  function describeToken(req, res) {
+    const token = /** @type {import('..').TokenInfo} */ (req.oauth);
+    res.json({ client_id: token.clientId, scope: token.scope.join(' '), ...(token.sub !== undefined && { sub: token.sub }) });
+  }
+  app.get('/api/hello', oauth.requireToken('read'), describeToken);
+  app.get('/api/admin', oauth.requireToken('admin'), describeToken);
+
+  return { app, oauth, store };
+}
+
+module.exports = { createApp };

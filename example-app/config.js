@@ -1,0 +1,41 @@
+'use strict';
+const { readFileSync } = require('node:fs');
+const path = require('node:path');
+
+/**
+ * The example-app's configuration, from the environment (see shared/example-app-contract.md).
+ * Every problem is thrown as an Error whose message is one line naming it.
+ * @param {NodeJS.ProcessEnv} env
+ */
+function readConfig(env) {
+  const port = env.PORT === undefined ? 3000 : Number(env.PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${JSON.stringify(env.PORT)}`);
+  const host = env.HOST || '127.0.0.1';
+  const issuer = env.ISSUER || `http://localhost:${port}/oauth`;
+  const clientsFile = env.CLIENTS_FILE || path.join(__dirname, 'clients.json');
+  return { port, host, issuer, redisUrl: env.REDIS_URL || undefined, clientsFile, clients: readJsonArray(clientsFile, 'CLIENTS_FILE') };
+}
+
+/**
+ * @param {string} file
+ * @param {string} variable
+ * @returns {any[]}
+ */
+function readJsonArray(file, variable) {
+  let text;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`${variable} ${file} cannot be read: ${/** @type {NodeJS.ErrnoException} */ (error).code ?? String(error)}`);
+  }
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${variable} ${file} is not valid JSON: ${/** @type {Error} */ (error).message}`);
+  }
+  if (!Array.isArray(value)) throw new Error(`${variable} ${file} must hold a JSON array`);
+  return value;
+}
+
+module.exports = { readConfig, readJsonArray };
