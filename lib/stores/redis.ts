@@ -18,32 +18,45 @@ export interface RedisStoreOptions {
 /**
  * Tokens in Redis, so that every app instance sharing it sees the same truth. Records expire
  * through Redis itself (EX). Any Redis failure rejects with `TemporarilyUnavailableError`:
- * callers fail closed, and a connection made here fails fast while Redis is away (no offline
- * queue) and reconnects by itself.
+ * callers fail closed. A connection made here waits (up to the command timeout) for its first
+ * connection, then fails fast while Redis is away (no offline queue, so memory does not grow)
+ * and reconnects by itself.
  *
  * Key layout: `<prefix>at:<sha256 of the token>` → JSON record.
  */
 export function redisStore(options: RedisStoreOptions): Store {
   const { client, ownsClient } = connect(options);
+  const timeoutMs = options.commandTimeoutMs ?? 2000;
+  const firstConnection = ownsClient ? waitUntilReady(client, timeoutMs) : Promise.resolve();
+  firstConnection.catch(() => {});
   const clock = options.clock ?? systemClock;
+
+  async function unavailableOnFailure<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      if (client.status !== 'ready') await firstConnection;
+      return await command();
+    } catch {
+      throw new TemporarilyUnavailableError('The token store is unreachable.');
+    }
+  }
+
   const keyPrefix = options.keyPrefix ?? 'oauth:';
   const accessTokenKey = (tokenHash: string) => `${keyPrefix}at:${tokenHash}`;
 
   return {
     async saveAccessToken(tokenHash, record) {
       const ttl = secondsToLive(record, clock());
-      await unavailableOnFailure(client.set(accessTokenKey(tokenHash), JSON.stringify(record), 'EX', ttl));
+      await unavailableOnFailure(() => client.set(accessTokenKey(tokenHash), JSON.stringify(record), 'EX', ttl));
     },
     async findAccessToken(tokenHash) {
-      const value = await unavailableOnFailure(client.get(accessTokenKey(tokenHash)));
+      const value = await unavailableOnFailure(() => client.get(accessTokenKey(tokenHash)));
       return value === null ? undefined : (JSON.parse(value) as AccessTokenRecord);
     },
     async revokeAccessToken(tokenHash) {
-      return (await unavailableOnFailure(client.del(accessTokenKey(tokenHash)))) > 0;
+      return (await unavailableOnFailure(() => client.del(accessTokenKey(tokenHash)))) > 0;
     },
     async ping() {
-      await unavailableOnFailure(waitUntilReady(client, options.commandTimeoutMs ?? 2000));
-      await unavailableOnFailure(client.ping());
+      await unavailableOnFailure(() => client.ping());
     },
     async close() {
       if (ownsClient) client.disconnect();
@@ -63,6 +76,7 @@ function connect(options: RedisStoreOptions): { client: Redis | Cluster; ownsCli
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: options.commandTimeoutMs ?? 2000,
+    connectTimeout: options.commandTimeoutMs ?? 2000,
   });
   // Connection errors reach callers as rejected commands; the event itself needs a listener
   // so that ioredis does not report it as unhandled.
@@ -77,18 +91,11 @@ function waitUntilReady(client: Redis | Cluster, timeoutMs: number): Promise<voi
       client.off('ready', onReady);
       reject(new Error('Redis did not become ready in time'));
     }, timeoutMs);
+    timer.unref();
     function onReady() {
       clearTimeout(timer);
       resolve();
     }
     client.once('ready', onReady);
   });
-}
-
-async function unavailableOnFailure<T>(command: Promise<T>): Promise<T> {
-  try {
-    return await command;
-  } catch {
-    throw new TemporarilyUnavailableError('The token store is unreachable.');
-  }
 }

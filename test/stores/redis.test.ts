@@ -1,0 +1,73 @@
+import { Redis } from 'ioredis';
+import { redisStore } from '../../lib/stores/redis';
+import { startRedisServer, type RedisServer } from '../helpers/redis-server';
+import { storeContract } from './store-contract';
+import { generateTokenValue, hashTokenValue } from '../../lib/tokens/token-value';
+import { TemporarilyUnavailableError } from '../../lib/errors';
+
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await startRedisServer();
+});
+afterAll(async () => {
+  await redis.stop();
+});
+
+const systemNow = () => Math.floor(Date.now() / 1000);
+
+storeContract(
+  'redis',
+  async () => ({
+    store: redisStore({ url: redis.url, keyPrefix: `t${Math.random().toString(36).slice(2)}:` }),
+    now: systemNow,
+    // Redis expires keys on its own clock: the test waits for real.
+    advance: (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000 + 100)),
+  }),
+  async ({ store }) => store.close(),
+);
+
+describe('redis store specifics', () => {
+  test('keeps no raw token: only the hash appears in the key, under the prefix, with a TTL', async () => {
+    const store = redisStore({ url: redis.url, keyPrefix: 'layout:' });
+    const token = generateTokenValue();
+    const now = systemNow();
+    await store.saveAccessToken(hashTokenValue(token), { clientId: 'c', scope: ['read'], issuedAt: now, expiresAt: now + 300 });
+    const inspector = new Redis(redis.url);
+    try {
+      const keys = await inspector.keys('layout:*');
+      expect(keys).toEqual([`layout:at:${hashTokenValue(token)}`]);
+      expect(keys.join()).not.toContain(token);
+      expect(await inspector.get(keys[0])).not.toContain(token);
+      const ttl = await inspector.ttl(keys[0]);
+      expect(ttl).toBeGreaterThan(290);
+      expect(ttl).toBeLessThanOrEqual(300);
+    } finally {
+      inspector.disconnect();
+      await store.close();
+    }
+  });
+
+  test('uses a client the host app owns and leaves it open on close', async () => {
+    const client = new Redis(redis.url);
+    const store = redisStore({ client });
+    await store.ping();
+    await store.close();
+    await expect(client.ping()).resolves.toBe('PONG');
+    client.disconnect();
+  });
+
+  test('rejects with temporarily_unavailable when Redis cannot be reached, and never resolves a guess', async () => {
+    const store = redisStore({ url: 'redis://127.0.0.1:1', commandTimeoutMs: 300 });
+    try {
+      await expect(store.findAccessToken(hashTokenValue('x'))).rejects.toBeInstanceOf(TemporarilyUnavailableError);
+      await expect(store.ping()).rejects.toBeInstanceOf(TemporarilyUnavailableError);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('refuses options without a url or a client, and urls of other schemes', () => {
+    expect(() => redisStore({})).toThrow(/url.*client/);
+    expect(() => redisStore({ url: 'http://127.0.0.1:6379' })).toThrow(/redis:\/\/ or rediss:\/\//);
+  });
+});
