@@ -2,6 +2,7 @@ import { Redis, type Cluster } from 'ioredis';
 import { TemporarilyUnavailableError } from '../errors';
 import { systemClock, type Clock } from '../clock';
 import { secondsToLive, type AccessTokenRecord, type Store } from './store';
+import { redisOAuthOperations, tokenKey } from './redis-oauth';
 
 export interface RedisStoreOptions {
   /** `redis://` or `rediss://` (TLS) URL; the store then owns, and closes, the connection. */
@@ -22,9 +23,22 @@ export interface RedisStoreOptions {
  * connection, then fails fast while Redis is away (no offline queue, so memory does not grow)
  * and reconnects by itself.
  *
- * Key layout: `<prefix>at:<sha256 of the token>` → JSON record.
+ * Key layout (digests are SHA-256, base64url; no token, code or transaction id is stored raw):
+ *   <prefix>at:<digest>                    access token without a grant (client credentials) → JSON
+ *   <prefix>{<grantId>}:at:<digest>        access token issued under a grant → JSON
+ *   <prefix>{<grantId>}:rt:<digest>        refresh token → hash { record: JSON, rotated: 0|1 }
+ *   <prefix>{<grantId>}:tokens             set of the token keys of the grant, for revoking them all
+ *   <prefix>{<grantId>}:revoked            marker of a revoked grant: tokens can no longer be added
+ *   <prefix>code:<digest>                  authorization code → hash { record: JSON, used: 0|1 }
+ *   <prefix>tx:<digest>                    authorization request waiting for consent → JSON
+ * A grant-bound token carries its grant id (see `hashTokenValue`), so its key is computed from
+ * the token alone. The `{<grantId>}` hash tag keeps every key of one grant in one Redis Cluster
+ * slot: each multi-key script names only keys of one grant. Other operations touch one key.
+ * Every key expires (EX) with what it holds; the token set lives as long as its longest token.
  */
 export function redisStore(options: RedisStoreOptions): Store {
+  // A brace in the prefix would become the hash tag of every key, instead of the grant id.
+  if (/[{}]/.test(options.keyPrefix ?? '')) throw new TypeError('redisStore: `keyPrefix` must not contain { or }.');
   const { client, ownsClient } = connect(options);
   const timeoutMs = options.commandTimeoutMs ?? 2000;
   const firstConnection = ownsClient ? waitUntilReady(client, timeoutMs) : Promise.resolve();
@@ -41,9 +55,10 @@ export function redisStore(options: RedisStoreOptions): Store {
   }
 
   const keyPrefix = options.keyPrefix ?? 'oauth:';
-  const accessTokenKey = (tokenHash: string) => `${keyPrefix}at:${tokenHash}`;
+  const accessTokenKey = (tokenHash: string) => tokenKey(keyPrefix, 'at', tokenHash);
 
   return {
+    ...redisOAuthOperations({ client, keyPrefix, clock, run: unavailableOnFailure }),
     async saveAccessToken(tokenHash, record) {
       const ttl = secondsToLive(record, clock());
       await unavailableOnFailure(() => client.set(accessTokenKey(tokenHash), JSON.stringify(record), 'EX', ttl));

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { redisStore } from '../../lib/stores/redis';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { storeContract } from './store-contract';
-import { generateTokenValue, hashTokenValue } from '../../lib/tokens/token-value';
+import { generateGrantId, generateTokenValue, hashTokenValue } from '../../lib/tokens/token-value';
 import { TemporarilyUnavailableError } from '../../lib/errors';
 
 let redis: RedisServer;
@@ -45,6 +45,45 @@ describe('redis store specifics', () => {
       inspector.disconnect();
       await store.close();
     }
+  });
+
+  test('keeps every key of a grant in its hash slot, under hashes only', async () => {
+    const store = redisStore({ url: redis.url, keyPrefix: 'grant-layout:' });
+    const grantId = generateGrantId();
+    const accessToken = generateTokenValue('', grantId);
+    const refreshToken = generateTokenValue('', grantId);
+    const now = systemNow();
+    const record = { clientId: 'c', scope: ['read'], sub: 'alice', grantId, issuedAt: now, expiresAt: now + 300 };
+    await store.saveGrantTokens({
+      grantId,
+      accessToken: { hash: hashTokenValue(accessToken), record },
+      refreshToken: { hash: hashTokenValue(refreshToken), record: { ...record, grantExpiresAt: now + 900 } },
+    });
+    await store.revokeGrant(generateGrantId());
+    const inspector = new Redis(redis.url);
+    try {
+      const keys = (await inspector.keys('grant-layout:*')).filter((key) => key.includes(grantId)).sort();
+      const digest = (token: string) => hashTokenValue(token).split('.')[1];
+      expect(keys).toEqual(
+        [
+          `grant-layout:{${grantId}}:at:${digest(accessToken)}`,
+          `grant-layout:{${grantId}}:rt:${digest(refreshToken)}`,
+          `grant-layout:{${grantId}}:tokens`,
+        ].sort(),
+      );
+      const secrets = [accessToken, refreshToken].map((token) => token.split('.')[1]);
+      for (const key of keys) {
+        const dump = JSON.stringify(await inspector.dump(key));
+        for (const secret of secrets) expect(key + dump).not.toContain(secret);
+      }
+    } finally {
+      inspector.disconnect();
+      await store.close();
+    }
+  });
+
+  test('refuses a key prefix with braces, which would replace the grant hash tag', () => {
+    expect(() => redisStore({ url: redis.url, keyPrefix: '{oauth}:' })).toThrow(/keyPrefix/);
   });
 
   test('uses a client the host app owns and leaves it open on close', async () => {
