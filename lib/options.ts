@@ -5,6 +5,7 @@ import { isValidGrantType, type Grant } from './grants/grant';
 import { isStore, type Store } from './stores/store';
 import type { TokenIssuedEvent } from './tokens/issuer';
 import type { Clock } from './clock';
+import type { AuthorizationOptions } from './endpoints/authorization-options';
 
 export interface OAuthServerOptions {
   /** The issuer identifier (RFC 8414 §2): an https URL (http only on loopback), no query or fragment. */
@@ -17,7 +18,13 @@ export interface OAuthServerOptions {
   store?: Store;
   /** Access token lifetime in seconds (default 3600); a client's `access_token_lifetime` overrides it. */
   accessTokenLifetime?: number;
-  /** Prepended to every access token, so that secret scanners can find leaked ones (e.g. `"eos_at_"`). */
+  /** Refresh token absolute lifetime in seconds, from the user's authorization on (default 2592000, 30 days). */
+  refreshTokenLifetime?: number;
+  /** A refresh token not used for this many seconds expires (default 1209600, 14 days). */
+  refreshTokenIdleLifetime?: number;
+  /** The authorization endpoint's users, login and consent; required with `authorizationCode()`. */
+  authorization?: AuthorizationOptions;
+  /** Prepended to every access and refresh token, so that secret scanners can find leaked ones (e.g. `"eos_at_"`). */
   tokenPrefix?: string;
   /** The realm of `WWW-Authenticate` challenges (default: the issuer). */
   realm?: string;

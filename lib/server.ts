@@ -4,7 +4,9 @@ import { ClientMetadataError } from './clients/client';
 import { clientRegistry } from './clients/registry';
 import { SecretVerifier } from './clients/secrets';
 import { systemClock } from './clock';
-import { formParamsReader } from './endpoints/form-params';
+import { checkAuthorizationOptions } from './endpoints/authorization-options';
+import { authorizeEndpoint, decisionEndpoint } from './endpoints/authorize';
+import { formParamsReader, rawFormReader } from './endpoints/form-params';
 import { methodNotAllowed } from './endpoints/method-not-allowed';
 import { tokenEndpoint, type EnabledGrant } from './endpoints/token';
 import { clientCredentials } from './grants/client-credentials';
@@ -34,6 +36,7 @@ export interface OAuthServer extends Router {
 
 const KNOWN_OPTIONS = new Set<string>([
   'issuer', 'clients', 'grants', 'store', 'accessTokenLifetime', 'tokenPrefix', 'realm',
+  'refreshTokenLifetime', 'refreshTokenIdleLifetime', 'authorization',
   'bearerMethods', 'limits', 'onTokenIssued', 'onClientAuthFailed', 'onError', 'clock',
 ] satisfies (keyof OAuthServerOptions)[]);
 
@@ -66,6 +69,16 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
   const onError = checkFunction('onError', options.onError) ?? (() => {});
 
   const enabledGrantTypes = new Set(grants.map((grant) => grant.type));
+  const refreshTokens = enabledGrantTypes.has('refresh_token')
+    ? {
+        absoluteLifetime: checkPositiveInteger('refreshTokenLifetime', options.refreshTokenLifetime, 30 * 24 * 3600),
+        idleLifetime: checkPositiveInteger('refreshTokenIdleLifetime', options.refreshTokenIdleLifetime, 14 * 24 * 3600),
+      }
+    : undefined;
+  if (!enabledGrantTypes.has('authorization_code') && options.authorization !== undefined) {
+    throw new OAuthServerOptionsError('authorization', 'is only used with the authorizationCode() grant: add it to `grants`');
+  }
+  const authorization = enabledGrantTypes.has('authorization_code') ? checkAuthorizationOptions(options.authorization) : undefined;
   let clients;
   try {
     clients = clientRegistry(options.clients, enabledGrantTypes);
@@ -86,7 +99,7 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
   const enabledGrants = new Map<string, EnabledGrant>(
     grants.map((grant) => [
       grant.type,
-      { grant, tokens: tokenIssuer({ store, clock, accessTokenLifetime, tokenPrefix }, grant.type, safely(onTokenIssued)) },
+      { grant, tokens: tokenIssuer({ store, clock, accessTokenLifetime, tokenPrefix, refreshTokens }, grant.type, safely(onTokenIssued)) },
     ]),
   );
   const knownParameters = new Set(['grant_type', 'client_id', 'client_secret', ...grants.flatMap((grant) => grant.parameters)]);
@@ -104,6 +117,16 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
     }),
   );
   router.all('/token', methodNotAllowed('POST'));
+
+  if (authorization !== undefined) {
+    const settings = { issuer, clients, store, clock, options: authorization, readForm: rawFormReader({ maxBodySize, maxParameters }), onError };
+    const authorize = authorizeEndpoint(settings);
+    router.get('/authorize', authorize);
+    router.post('/authorize', authorize);
+    router.all('/authorize', methodNotAllowed('GET', 'POST'));
+    router.post('/authorize/decision', decisionEndpoint(settings));
+    router.all('/authorize/decision', methodNotAllowed('POST'));
+  }
 
   router.requireToken = requireTokenFactory({
     store,

@@ -33,7 +33,7 @@ export interface AuthorizationCodeRecord {
 export interface RefreshTokenRecord {
   grantId: string;
   clientId: string;
-  sub: string;
+  sub?: string;
   /** The scope originally granted; a refresh may ask for less, never more. */
   scope: string[];
   issuedAt: number;
