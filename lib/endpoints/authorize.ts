@@ -39,7 +39,7 @@ export function authorizeEndpoint(settings: AuthorizeEndpointSettings): RequestH
       target = found;
       const request = checkAuthorizationRequest(params, found, options.pkce);
 
-      const sub = await options.getUser(req);
+      const sub = await currentUser(options, req);
       if (sub === undefined) return await options.login(req, res, `${req.baseUrl}/authorize?${queryString(params)}`);
 
       const pending = await startConsent(store, request, sub, clock() + options.consentLifetime);
@@ -71,7 +71,7 @@ export function decisionEndpoint(settings: AuthorizeEndpointSettings): RequestHa
         throw new InvalidRequestError('The consent form must carry transaction_id and csrf_token once each.');
       }
       if (decision !== 'allow' && decision !== 'deny') throw new InvalidRequestError('The decision must be allow or deny.');
-      const sub = await options.getUser(req);
+      const sub = await currentUser(options, req);
       if (sub === undefined) throw new InvalidRequestError('You are not signed in any more. Please start again from the application.');
 
       const pending = await takeConsent(store, { transactionId, csrfToken, sub }, clock());
@@ -84,6 +84,14 @@ export function decisionEndpoint(settings: AuthorizeEndpointSettings): RequestHa
       await respond.error(req, res, error, target);
     }
   };
+}
+
+/** The signed-in user's id from the host app, or undefined; anything but a non-empty string is the app's bug. */
+async function currentUser(options: CheckedAuthorizationOptions, req: Request): Promise<string | undefined> {
+  const sub: unknown = await options.getUser(req);
+  if (sub === undefined || sub === null) return undefined;
+  if (typeof sub !== 'string' || sub === '') throw new TypeError('authorization.getUser must resolve to a non-empty string or undefined');
+  return sub;
 }
 
 /** The consent form may list granted scopes as one space-separated value or as repeated ones. */

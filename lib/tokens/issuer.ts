@@ -1,7 +1,7 @@
 import type { Client } from '../clients/client';
 import { InvalidGrantError } from '../errors';
 import type { TokenResponse } from '../grants/grant';
-import type { GrantTokens, Store } from '../stores/store';
+import type { AccessTokenRecord, GrantTokens, Store } from '../stores/store';
 import type { Clock } from '../clock';
 import { formatScope } from '../scope';
 import { generateTokenValue, hashTokenValue } from './token-value';
@@ -56,7 +56,7 @@ export function tokenIssuer(settings: TokenIssuerSettings, grantType: string, on
       const issuedAt = settings.clock();
       const lifetime = client.accessTokenLifetime ?? settings.accessTokenLifetime;
       const expiresAt = issuedAt + lifetime;
-      const record = {
+      const record: AccessTokenRecord = {
         clientId: client.id,
         scope: [...scope],
         ...(sub !== undefined && { sub }),
@@ -64,35 +64,8 @@ export function tokenIssuer(settings: TokenIssuerSettings, grantType: string, on
         expiresAt,
       };
       let refreshToken: string | undefined;
-      if (grant === undefined) {
-        await settings.store.saveAccessToken(hashTokenValue(accessToken), record);
-      } else {
-        const tokens: GrantTokens = {
-          grantId: grant.id,
-          accessToken: { hash: hashTokenValue(accessToken), record: { ...record, grantId: grant.id } },
-        };
-        const refresh = settings.refreshTokens;
-        if (refresh !== undefined && client.grantTypes.includes('refresh_token')) {
-          refreshToken = generateTokenValue(settings.tokenPrefix, grant.id);
-          const grantExpiresAt = grant.rotates?.grantExpiresAt ?? issuedAt + refresh.absoluteLifetime;
-          tokens.refreshToken = {
-            hash: hashTokenValue(refreshToken),
-            record: {
-              grantId: grant.id,
-              clientId: client.id,
-              ...(sub !== undefined && { sub }),
-              scope: [...grant.scope],
-              issuedAt,
-              expiresAt: Math.min(issuedAt + refresh.idleLifetime, grantExpiresAt),
-              grantExpiresAt,
-            },
-          };
-        }
-        const saved = grant.rotates === undefined
-          ? await settings.store.saveGrantTokens(tokens)
-          : (await settings.store.rotateRefreshToken(grant.rotates.tokenHash, tokens)) === 'rotated';
-        if (!saved) throw new InvalidGrantError('The grant was revoked or the refresh token was already used.');
-      }
+      if (grant === undefined) await settings.store.saveAccessToken(hashTokenValue(accessToken), record);
+      else refreshToken = await saveUnderGrant(settings, client, grant, { value: accessToken, record });
       const scopeString = formatScope(scope);
       onIssued({ clientId: client.id, grantType, scope: scopeString, ...(sub !== undefined && { sub }), expiresAt });
       // RFC 6749 §5.1
@@ -105,4 +78,46 @@ export function tokenIssuer(settings: TokenIssuerSettings, grantType: string, on
       };
     },
   };
+}
+
+/**
+ * Saves an access token under its grant, with a new refresh token when the client may have
+ * one, or in place of the refresh token being rotated. Returns the refresh token, if any.
+ */
+async function saveUnderGrant(
+  settings: TokenIssuerSettings,
+  client: Client,
+  grant: GrantIssue,
+  accessToken: { value: string; record: AccessTokenRecord },
+): Promise<string | undefined> {
+  const { issuedAt, sub } = accessToken.record;
+  const tokens: GrantTokens = {
+    grantId: grant.id,
+    accessToken: { hash: hashTokenValue(accessToken.value), record: { ...accessToken.record, grantId: grant.id } },
+  };
+  let refreshToken: string | undefined;
+  const refresh = settings.refreshTokens;
+  // RFC 6749 §1.5, §5.1: a refresh token only for a client registered for the refresh_token grant.
+  if (refresh !== undefined && client.grantTypes.includes('refresh_token')) {
+    refreshToken = generateTokenValue(settings.tokenPrefix, grant.id);
+    const grantExpiresAt = grant.rotates?.grantExpiresAt ?? issuedAt + refresh.absoluteLifetime;
+    tokens.refreshToken = {
+      hash: hashTokenValue(refreshToken),
+      record: {
+        grantId: grant.id,
+        clientId: client.id,
+        ...(sub !== undefined && { sub }),
+        scope: [...grant.scope],
+        issuedAt,
+        expiresAt: Math.min(issuedAt + refresh.idleLifetime, grantExpiresAt),
+        grantExpiresAt,
+      },
+    };
+  }
+  const saved =
+    grant.rotates === undefined
+      ? await settings.store.saveGrantTokens(tokens)
+      : (await settings.store.rotateRefreshToken(grant.rotates.tokenHash, tokens)) === 'rotated';
+  if (!saved) throw new InvalidGrantError('The grant was revoked or the refresh token was already used.');
+  return refreshToken;
 }

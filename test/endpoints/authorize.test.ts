@@ -192,6 +192,17 @@ describeEachStore('authorization endpoint', (makeStore) => {
       expect(res.headers.location).not.toContain('session');
       expect(errors).toHaveLength(1);
     });
+
+    test('a getUser that answers with something else than a user id is server_error', async () => {
+      const errors: unknown[] = [];
+      const wrong = testServer(makeStore, {
+        authorization: { getUser: () => ({ id: 'alice' }) as unknown as string, login: () => undefined },
+        onError: (error) => errors.push(error),
+      });
+      const res = await request(wrong.app).get('/oauth/authorize').query(spaRequest().query);
+      expect(responseParams(res.headers.location).get('error')).toBe('server_error');
+      expect(String(errors[0])).toMatch(/getUser/);
+    });
   });
 
   describe('PKCE options', () => {
