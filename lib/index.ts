@@ -18,6 +18,7 @@ export type {
   AuthorizationCodeRecord,
   RefreshTokenRecord,
   AuthorizationTransactionRecord,
+  ConsentRecord,
   GrantTokens,
   RotationResult,
 } from './stores/store';

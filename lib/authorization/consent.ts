@@ -1,9 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import { InvalidRequestError } from '../errors';
-import { resolveScope } from '../scope';
+import { includesAll, resolveScope } from '../scope';
 import type { AuthorizationTransactionRecord, Store } from '../stores/store';
 import { generateGrantId, generateTokenValue, hashTokenValue } from '../tokens/token-value';
 import type { AuthorizationRequest } from './request';
+
+/** What a code is bound to (RFC 6749 §4.1.2, RFC 7636 §4.4): the request's client, redirect URI, user, scope and challenge. */
+export type CodeBinding = Omit<AuthorizationTransactionRecord, 'csrfTokenHash' | 'expiresAt'>;
 
 /** What the consent form must post back, besides the decision. */
 export interface PendingConsent {
@@ -13,11 +16,8 @@ export interface PendingConsent {
   csrfToken: string;
 }
 
-/** Keeps a checked request server-side, bound to the user who is asked, until they decide. */
-export async function startConsent(store: Store, request: AuthorizationRequest, sub: string, expiresAt: number): Promise<PendingConsent> {
-  const transactionId = generateTokenValue();
-  const csrfToken = generateTokenValue();
-  await store.saveAuthorizationTransaction(hashTokenValue(transactionId), {
+export function codeBinding(request: AuthorizationRequest, sub: string): CodeBinding {
+  return {
     clientId: request.client.id,
     sub,
     scope: request.scope,
@@ -25,9 +25,14 @@ export async function startConsent(store: Store, request: AuthorizationRequest, 
     redirectUriInRequest: request.redirectUriInRequest,
     ...(request.state !== undefined && { state: request.state }),
     ...(request.codeChallenge !== undefined && { codeChallenge: request.codeChallenge, codeChallengeMethod: request.codeChallengeMethod }),
-    csrfTokenHash: hashTokenValue(csrfToken),
-    expiresAt,
-  });
+  };
+}
+
+/** Keeps a checked request server-side, bound to the user who is asked, until they decide. */
+export async function startConsent(store: Store, binding: CodeBinding, expiresAt: number): Promise<PendingConsent> {
+  const transactionId = generateTokenValue();
+  const csrfToken = generateTokenValue();
+  await store.saveAuthorizationTransaction(hashTokenValue(transactionId), { ...binding, csrfTokenHash: hashTokenValue(csrfToken), expiresAt });
   return { transactionId, csrfToken };
 }
 
@@ -35,7 +40,7 @@ export async function startConsent(store: Store, request: AuthorizationRequest, 
  * Takes the pending request a consent form answers: once only, and only for the user it was
  * made for with the form's CSRF token. Any mismatch is shown to the user, never redirected.
  */
-export async function takeConsent(store: Store, answer: PendingConsent & { sub: string }, now: number): Promise<AuthorizationTransactionRecord> {
+export async function takeConsent(store: Store, answer: PendingConsent & { sub: string }, now: number): Promise<CodeBinding> {
   const record = await store.takeAuthorizationTransaction(hashTokenValue(answer.transactionId));
   if (
     record === undefined ||
@@ -45,35 +50,33 @@ export async function takeConsent(store: Store, answer: PendingConsent & { sub: 
   ) {
     throw new InvalidRequestError('This authorization request is unknown, expired, already decided or not yours. Please start again from the application.');
   }
-  return record;
+  const { csrfTokenHash: _csrf, expiresAt: _expiry, ...binding } = record;
+  return binding;
+}
+
+/** Whether the user already allowed this client at least the scope now asked for, and it is still remembered. */
+export async function isRemembered(store: Store, binding: CodeBinding, now: number): Promise<boolean> {
+  const consent = await store.findConsent(binding.sub, binding.clientId);
+  return consent !== undefined && consent.expiresAt > now && includesAll(consent.scope, binding.scope);
 }
 
 /**
  * RFC 6749 §4.1.2: a new authorization code for what the user allowed (the scope asked for,
- * or less), bound to the client, redirect URI, user, scope and PKCE challenge.
+ * or less), bound as `binding` says. Returns the code and the scope it grants.
  */
 export async function issueCode(
   store: Store,
-  pending: AuthorizationTransactionRecord,
+  binding: CodeBinding,
   grantedScope: string | undefined,
   now: number,
   lifetime: number,
-): Promise<string> {
+): Promise<{ code: string; scope: string[] }> {
   // RFC 6749 §3.3: the user may grant less than was asked, never more.
-  const scope = resolveScope(grantedScope, pending.scope);
+  const scope = resolveScope(grantedScope, binding.scope);
   const code = generateTokenValue();
-  await store.saveAuthorizationCode(hashTokenValue(code), {
-    grantId: generateGrantId(),
-    clientId: pending.clientId,
-    sub: pending.sub,
-    scope,
-    redirectUri: pending.redirectUri,
-    redirectUriInRequest: pending.redirectUriInRequest,
-    ...(pending.codeChallenge !== undefined && { codeChallenge: pending.codeChallenge, codeChallengeMethod: pending.codeChallengeMethod }),
-    issuedAt: now,
-    expiresAt: now + lifetime,
-  });
-  return code;
+  const { state: _state, ...bound } = binding;
+  await store.saveAuthorizationCode(hashTokenValue(code), { ...bound, scope, grantId: generateGrantId(), issuedAt: now, expiresAt: now + lifetime });
+  return { code, scope };
 }
 
 function sameHash(a: string, b: string): boolean {

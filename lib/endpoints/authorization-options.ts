@@ -46,6 +46,11 @@ export interface AuthorizationOptions {
   codeLifetime?: number;
   /** How long the consent page may stay open, in seconds (default 600). */
   consentLifetime?: number;
+  /**
+   * Seconds for which a user's Allow is remembered (default 0: ask every time). While it is,
+   * a request of the same client for no more than the scope allowed skips the consent page.
+   */
+  rememberConsent?: number;
   /** PKCE (RFC 7636) is always required of public clients. */
   pkce?: {
     /** Require it of confidential clients too (default true, RFC 9700 §2.1.1). */
@@ -78,6 +83,7 @@ export function checkAuthorizationOptions(options: AuthorizationOptions | undefi
     renderError: checkFunction('authorization.renderError', options.renderError) ?? renderErrorPage,
     codeLifetime: checkPositiveInteger('authorization.codeLifetime', options.codeLifetime, 60),
     consentLifetime: checkPositiveInteger('authorization.consentLifetime', options.consentLifetime, 600),
+    rememberConsent: options.rememberConsent === 0 ? 0 : checkPositiveInteger('authorization.rememberConsent', options.rememberConsent, 0),
     pkce: {
       requireForConfidentialClients: flag('requireForConfidentialClients', options.pkce?.requireForConfidentialClients, true),
       allowPlain: flag('allowPlain', options.pkce?.allowPlain, false),

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { issueCode, startConsent, takeConsent } from '../authorization/consent';
+import { codeBinding, isRemembered, issueCode, startConsent, takeConsent } from '../authorization/consent';
 import { checkAuthorizationRequest, findRedirectTarget, type AuthorizationParams } from '../authorization/request';
 import { authorizationResponseUri } from '../authorization/response';
 import type { ClientRegistry } from '../clients/registry';
@@ -42,7 +42,12 @@ export function authorizeEndpoint(settings: AuthorizeEndpointSettings): RequestH
       const sub = await currentUser(options, req);
       if (sub === undefined) return await options.login(req, res, `${req.baseUrl}/authorize?${queryString(params)}`);
 
-      const pending = await startConsent(store, request, sub, clock() + options.consentLifetime);
+      const binding = codeBinding(request, sub);
+      if (options.rememberConsent > 0 && (await isRemembered(store, binding, clock()))) {
+        const { code } = await issueCode(store, binding, undefined, clock(), options.codeLifetime);
+        return respond.redirect(req, res, binding, { code, state: binding.state });
+      }
+      const pending = await startConsent(store, binding, clock() + options.consentLifetime);
       respond.protectPage(res);
       await options.renderConsent(req, res, {
         client: { id: request.client.id, ...(request.client.name !== undefined && { name: request.client.name }) },
@@ -78,7 +83,8 @@ export function decisionEndpoint(settings: AuthorizeEndpointSettings): RequestHa
       target = pending;
       // RFC 6749 §4.1.2.1: access_denied when the user says no.
       if (decision === 'deny') throw new AccessDeniedError('The user denied the request.');
-      const code = await issueCode(store, pending, grantedScope(params.scope), clock(), options.codeLifetime);
+      const { code, scope } = await issueCode(store, pending, grantedScope(params.scope), clock(), options.codeLifetime);
+      if (options.rememberConsent > 0) await store.saveConsent(sub, pending.clientId, { scope, expiresAt: clock() + options.rememberConsent });
       respond.redirect(req, res, pending, { code, state: pending.state });
     } catch (error) {
       await respond.error(req, res, error, target);

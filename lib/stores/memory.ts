@@ -1,10 +1,12 @@
 import { systemClock, type Clock } from '../clock';
 import {
+  consentKey,
   REVOKED_GRANT_MEMORY_SECONDS,
   secondsToLive,
   type AccessTokenRecord,
   type AuthorizationCodeRecord,
   type AuthorizationTransactionRecord,
+  type ConsentRecord,
   type GrantTokens,
   type RefreshTokenRecord,
   type Store,
@@ -30,7 +32,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
   /** The hashes of the tokens issued under each grant, kept as long as the longest-lived one. */
   const grantTokenHashes = new ExpiringMap<Set<string>>(clock);
   const revokedGrants = new ExpiringMap<true>(clock);
-  const maps = [accessTokens, refreshTokens, codes, transactions, grantTokenHashes, revokedGrants];
+  const consents = new ExpiringMap<ConsentRecord>(clock);
+  const maps = [accessTokens, refreshTokens, codes, transactions, grantTokenHashes, revokedGrants, consents];
 
   const sweep = setInterval(() => {
     for (const map of maps) map.sweep();
@@ -114,6 +117,13 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       const record = transactions.get(idHash);
       transactions.delete(idHash);
       return record;
+    },
+
+    async saveConsent(sub, clientId, record) {
+      consents.set(consentKey(sub, clientId), frozenCopy(record), record.expiresAt);
+    },
+    async findConsent(sub, clientId) {
+      return consents.get(consentKey(sub, clientId));
     },
 
     async ping() {},

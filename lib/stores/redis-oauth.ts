@@ -1,11 +1,13 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { Clock } from '../clock';
 import {
+  consentKey,
   grantIdOfTokenHash,
   REVOKED_GRANT_MEMORY_SECONDS,
   secondsToLive,
   type AuthorizationCodeRecord,
   type AuthorizationTransactionRecord,
+  type ConsentRecord,
   type GrantTokens,
   type RefreshTokenRecord,
   type RotationResult,
@@ -98,6 +100,7 @@ export function redisOAuthOperations({ client, keyPrefix, clock, run }: RedisOAu
   const tokenSetKey = (grantId: string) => `${grantPrefix(keyPrefix, grantId)}tokens`;
   const codeKey = (codeHash: string) => `${keyPrefix}code:${codeHash}`;
   const transactionKey = (idHash: string) => `${keyPrefix}tx:${idHash}`;
+  const consentRecordKey = (sub: string, clientId: string) => `${keyPrefix}consent:${consentKey(sub, clientId)}`;
 
   /** The keys and (value, ttl) arguments of the tokens to save, in the order SAVE_TOKENS reads them. */
   function tokenArguments({ accessToken, refreshToken }: GrantTokens): { keys: string[]; args: (string | number)[] } {
@@ -167,6 +170,14 @@ export function redisOAuthOperations({ client, keyPrefix, clock, run }: RedisOAu
     async takeAuthorizationTransaction(idHash) {
       const value = await run(() => client.getdel(transactionKey(idHash)));
       return value === null ? undefined : (JSON.parse(value) as AuthorizationTransactionRecord);
+    },
+
+    async saveConsent(sub, clientId, record) {
+      await run(() => client.set(consentRecordKey(sub, clientId), JSON.stringify(record), 'EX', secondsToLive(record, clock())));
+    },
+    async findConsent(sub, clientId) {
+      const value = await run(() => client.get(consentRecordKey(sub, clientId)));
+      return value === null ? undefined : (JSON.parse(value) as ConsentRecord);
     },
   };
 }

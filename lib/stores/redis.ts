@@ -31,6 +31,7 @@ export interface RedisStoreOptions {
  *   <prefix>{<grantId>}:revoked            marker of a revoked grant: tokens can no longer be added
  *   <prefix>code:<digest>                  authorization code → hash { record: JSON, used: 0|1 }
  *   <prefix>tx:<digest>                    authorization request waiting for consent → JSON
+ *   <prefix>consent:<digest of user, client>  remembered consent → JSON
  * A grant-bound token carries its grant id (see `hashTokenValue`), so its key is computed from
  * the token alone. The `{<grantId>}` hash tag keeps every key of one grant in one Redis Cluster
  * slot: each multi-key script names only keys of one grant. Other operations touch one key.

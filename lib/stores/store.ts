@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** What the server remembers about an access token; stored under the token's hash. */
 export interface AccessTokenRecord {
   clientId: string;
@@ -55,6 +57,12 @@ export interface AuthorizationTransactionRecord {
   codeChallengeMethod?: 'S256' | 'plain';
   /** Hash of the CSRF token of the consent form. */
   csrfTokenHash: string;
+  expiresAt: number;
+}
+
+/** A user's remembered consent to a client: the scope they allowed, until `expiresAt`. */
+export interface ConsentRecord {
+  scope: string[];
   expiresAt: number;
 }
 
@@ -122,6 +130,11 @@ export interface Store {
   /** Returns and forgets a pending request, atomically, so that it can be decided only once. */
   takeAuthorizationTransaction(idHash: string): Promise<AuthorizationTransactionRecord | undefined>;
 
+  /** Remembers what a user allowed a client, replacing what was remembered before. */
+  saveConsent(sub: string, clientId: string, record: ConsentRecord): Promise<void>;
+  /** What the user last allowed the client, while it is remembered. */
+  findConsent(sub: string, clientId: string): Promise<ConsentRecord | undefined>;
+
   /** Resolves when the store can be used; rejects when it cannot be reached. */
   ping(): Promise<void>;
   /** Releases what the store holds open (connections, timers). */
@@ -133,6 +146,7 @@ const STORE_METHODS = [
   'saveAuthorizationCode', 'useAuthorizationCode',
   'saveGrantTokens', 'findRefreshToken', 'rotateRefreshToken', 'revokeGrant',
   'saveAuthorizationTransaction', 'takeAuthorizationTransaction',
+  'saveConsent', 'findConsent',
   'ping', 'close',
 ] as const satisfies readonly (keyof Store)[];
 
@@ -162,4 +176,9 @@ export const REVOKED_GRANT_MEMORY_SECONDS = 24 * 3600;
 export function grantIdOfTokenHash(tokenHash: string): string | undefined {
   const dot = tokenHash.indexOf('.');
   return dot > 0 ? tokenHash.slice(0, dot) : undefined;
+}
+
+/** One key for a user and a client, whatever characters their ids hold. */
+export function consentKey(sub: string, clientId: string): string {
+  return createHash('sha256').update(JSON.stringify([sub, clientId])).digest('base64url');
 }

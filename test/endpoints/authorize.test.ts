@@ -221,6 +221,38 @@ describeEachStore('authorization endpoint', (makeStore) => {
     });
   });
 
+  describe('remembered consent', () => {
+    const remembering = () =>
+      testServer(makeStore, { authorization: { getUser: (req) => req.header('x-user'), login: () => undefined, rememberConsent: 3600 } });
+
+    test('is off by default: every request asks', async () => {
+      await decide(server.app, await openConsent(server.app, spaRequest().query), 'allow');
+      await openConsent(server.app, spaRequest().query);
+    });
+
+    test('once allowed, the same client asking no more than allowed skips the page, for that user only', async () => {
+      const remembered = remembering();
+      await decide(remembered.app, await openConsent(remembered.app, spaRequest().query), 'allow');
+      const again = await request(remembered.app).get('/oauth/authorize').query(spaRequest({ scope: 'read', state: 'again' }).query).set('x-user', 'alice');
+      expect(again.status).toBe(302);
+      const params = responseParams(again.headers.location);
+      expect(params.get('code')).toBeTruthy();
+      expect(params.get('state')).toBe('again');
+      expect(params.get('iss')).toBe(ISSUER);
+      await openConsent(remembered.app, spaRequest().query, 'bob');
+    });
+
+    test('asks again for more than was allowed, after a deny, and once the time is over', async () => {
+      const remembered = remembering();
+      await decide(remembered.app, await openConsent(remembered.app, spaRequest().query), 'allow', 'alice', '&scope=read');
+      await openConsent(remembered.app, spaRequest().query);
+      await decide(remembered.app, await openConsent(remembered.app, spaRequest({ client_id: 'once', redirect_uri: 'https://once.example/cb', scope: 'read' }).query), 'deny');
+      await openConsent(remembered.app, spaRequest({ client_id: 'once', redirect_uri: 'https://once.example/cb', scope: 'read' }).query);
+      remembered.advance(3601);
+      await openConsent(remembered.app, spaRequest({ scope: 'read' }).query);
+    });
+  });
+
   describe('the consent decision', () => {
     test('the user may grant less than asked: the code carries only that', async () => {
       const form = await openConsent(server.app, spaRequest().query);

@@ -21,7 +21,9 @@ export function describeEachStore(title: string, body: (makeStore: (clock: Clock
       await redis?.stop();
     });
     body((clock) => {
-      const store = kind === 'memory' ? memoryStore({ clock }) : redisStore({ url: (redis as RedisServer).url, clock });
+      // Each Redis store gets keys of its own, so that tests sharing the server stay apart.
+      const keyPrefix = `t${stores.length}:`;
+      const store = kind === 'memory' ? memoryStore({ clock }) : redisStore({ url: (redis as RedisServer).url, keyPrefix, clock });
       stores.push(store);
       return store;
     });

@@ -156,7 +156,24 @@ export function authorizationContract(current: () => StoreUnderTest) {
     });
   });
 
-  test('codes, refresh tokens and pending requests are forgotten once they expire', async () => {
+  describe('remembered consent', () => {
+    test("is found for the user and the client it was saved for, and replaced by a later one", async () => {
+      await store().saveConsent('alice', 'spa', { scope: ['read'], expiresAt: now() + 60 });
+      await expect(store().findConsent('alice', 'spa')).resolves.toEqual({ scope: ['read'], expiresAt: now() + 60 });
+      await expect(store().findConsent('bob', 'spa')).resolves.toBeUndefined();
+      await expect(store().findConsent('alice', 'web')).resolves.toBeUndefined();
+      await store().saveConsent('alice', 'spa', { scope: ['read', 'write'], expiresAt: now() + 60 });
+      await expect(store().findConsent('alice', 'spa')).resolves.toMatchObject({ scope: ['read', 'write'] });
+    });
+
+    test('keeps ids that look alike apart', async () => {
+      await store().saveConsent('a:b', 'c', { scope: ['read'], expiresAt: now() + 60 });
+      await expect(store().findConsent('a', 'b:c')).resolves.toBeUndefined();
+    });
+  });
+
+  test('codes, refresh tokens, pending requests and consents are forgotten once they expire', async () => {
+    await store().saveConsent('carol', 'spa', { scope: ['read'], expiresAt: now() + 1 });
     const codeHash = hashTokenValue(generateTokenValue());
     const transactionHash = hashTokenValue(generateTokenValue());
     const tokens = grantTokens(generateGrantId(), 1);
@@ -167,5 +184,6 @@ export function authorizationContract(current: () => StoreUnderTest) {
     await expect(store().useAuthorizationCode(codeHash)).resolves.toBeUndefined();
     await expect(store().takeAuthorizationTransaction(transactionHash)).resolves.toBeUndefined();
     await expect(store().findRefreshToken(refreshHash(tokens))).resolves.toBeUndefined();
+    await expect(store().findConsent('carol', 'spa')).resolves.toBeUndefined();
   });
 }
