@@ -2,6 +2,7 @@ import request from 'supertest';
 import { basic, buildApp, expectOAuthErrorBody, SERVICE, type TestApp } from '../helpers/app';
 import { InvalidGrantError } from '../../lib/errors';
 import type { Grant } from '../../lib/grants/grant';
+import { clientCredentials } from '../../lib/grants/client-credentials';
 
 let subject: TestApp;
 beforeAll(() => {
@@ -107,7 +108,7 @@ describe('token endpoint: transport (RFC 6749 §3.2, §5)', () => {
 
   test('a client not registered for the grant type is unauthorized_client', async () => {
     const extension: Grant = { type: 'urn:example:grant', parameters: [], handle: async ({ client, tokens }) => tokens.issue({ client, scope: [] }) };
-    const { app, oauth } = buildApp({ grants: [extension, (await import('../../lib/grants/client-credentials')).clientCredentials()] });
+    const { app, oauth } = buildApp({ grants: [extension, clientCredentials()] });
     const res = await request(app).post('/oauth/token').type('form').set('Authorization', basic('svc', 'svc-secret')).send('grant_type=urn:example:grant');
     expect(res.status).toBe(400);
     expectOAuthErrorBody(res.body, 'unauthorized_client');
@@ -135,7 +136,6 @@ describe('client credentials grant (RFC 6749 §4.4)', () => {
   });
 
   test('a configured default scope is used when none is asked for', async () => {
-    const { clientCredentials } = await import('../../lib/grants/client-credentials');
     const { app, oauth } = buildApp({ grants: [clientCredentials({ defaultScope: 'read' })] });
     const res = await request(app).post('/oauth/token').type('form').set('Authorization', basic('svc', 'svc-secret')).send('grant_type=client_credentials');
     expect(res.body.scope).toBe('read');
@@ -190,29 +190,22 @@ describe('extension grants (RFC 6749 §4.5) registered from outside the package'
   };
 
   let ext: TestApp;
-  beforeAll(async () => {
-    const { clientCredentials } = await import('../../lib/grants/client-credentials');
+  beforeAll(() => {
     ext = buildApp({ grants: [clientCredentials(), assertionGrant], clients: [{ ...SERVICE, grant_types: ['client_credentials', assertionGrant.type] }] });
   });
   afterAll(() => ext.oauth.close());
+  const presentAssertion = (assertion: string) =>
+    request(ext.app).post('/oauth/token').type('form').set('Authorization', basic('svc', 'svc-secret')).send({ grant_type: assertionGrant.type, assertion });
 
   test('issues tokens through the same pipeline, and they open protected routes with their subject', async () => {
-    const res = await request(ext.app)
-      .post('/oauth/token')
-      .type('form')
-      .set('Authorization', basic('svc', 'svc-secret'))
-      .send({ grant_type: assertionGrant.type, assertion: 'trusted' });
+    const res = await presentAssertion('trusted');
     expect(res.status).toBe(200);
     const api = await request(ext.app).get('/api/read').set('Authorization', `Bearer ${res.body.access_token}`);
     expect(api.body).toMatchObject({ clientId: 'svc', sub: 'assertion-subject', scope: ['read'] });
   });
 
   test('its errors keep their RFC status: invalid_grant is 400', async () => {
-    const res = await request(ext.app)
-      .post('/oauth/token')
-      .type('form')
-      .set('Authorization', basic('svc', 'svc-secret'))
-      .send({ grant_type: assertionGrant.type, assertion: 'forged' });
+    const res = await presentAssertion('forged');
     expect(res.status).toBe(400);
     expectOAuthErrorBody(res.body, 'invalid_grant');
   });
