@@ -18,6 +18,8 @@ function createApp(config) {
   const app = express();
   app.disable('x-powered-by');
   app.use('/oauth', oauth);
+  // RFC 8414 §3.1: the metadata of issuer …/oauth is at /.well-known/oauth-authorization-server/oauth.
+  app.get(oauth.metadataPath, oauth.metadataHandler);
 
   /**
    * What the protected API answers: who the token speaks for.
