@@ -13,7 +13,7 @@ export interface RunningExampleApp {
 
 /** Starts `node example-app/server.js` (the built package must exist) and waits for its banner. */
 export async function startExampleApp(env: Record<string, string> = {}): Promise<RunningExampleApp> {
-  const port = await freePort();
+  const port = env.PORT === undefined ? await freePort() : Number(env.PORT);
   const child = spawn(process.execPath, [SERVER], { env: { ...process.env, PORT: String(port), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const banner = await new Promise<string>((resolve, reject) => {
     let output = '';
