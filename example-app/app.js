@@ -26,6 +26,8 @@ function createApp(config) {
   const app = express();
   app.disable('x-powered-by');
   app.use('/oauth', oauth);
+  // RFC 8414 §3.1: the metadata of issuer …/oauth is at /.well-known/oauth-authorization-server/oauth.
+  app.get(oauth.metadataPath, oauth.metadataHandler);
   app.use(loginRoutes({ users: config.users, session }));
 
   /**

@@ -32,6 +32,10 @@ export interface OAuthServerOptions {
   bearerMethods?: { body?: boolean; query?: boolean };
   /** Largest token request body (default "16kb") and most parameters (default 50). */
   limits?: { maxBodySize?: number | string; maxParameters?: number };
+  /** RFC 7662: whether a confidential client may introspect its own tokens (default true); `introspect_any` clients may introspect all. */
+  introspection?: { ownTokens?: boolean };
+  /** The `aud` of introspection responses: the resource servers the tokens are for. */
+  audience?: string | string[];
   /** Called when a token is issued (no token value is passed). */
   onTokenIssued?: (event: TokenIssuedEvent) => void;
   /** Called when client authentication fails (no secret is passed). */
@@ -114,5 +118,19 @@ export function checkPlainString(option: string, value: unknown, pattern: RegExp
   if (typeof value !== 'string' || !pattern.test(value)) {
     throw new OAuthServerOptionsError(option, `must match ${pattern}, got ${JSON.stringify(value)}`);
   }
+  return value;
+}
+
+export function checkAudience(value: unknown): string | string[] | undefined {
+  const valid = (item: unknown) => typeof item === 'string' && item.length > 0;
+  if (value === undefined || valid(value) || (Array.isArray(value) && value.length > 0 && value.every(valid))) {
+    return value as string | string[] | undefined;
+  }
+  throw new OAuthServerOptionsError('audience', 'must be a non-empty string or array of strings');
+}
+
+export function checkBoolean(option: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new OAuthServerOptionsError(option, 'must be true or false');
   return value;
 }

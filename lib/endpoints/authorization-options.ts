@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { OAuthError } from '../errors';
 import type { PkcePolicy } from '../authorization/request';
-import { checkFunction, checkPositiveInteger, OAuthServerOptionsError } from '../options';
+import { checkBoolean, checkFunction, checkPositiveInteger, OAuthServerOptionsError } from '../options';
 import { renderConsentPage, renderErrorPage } from './pages';
 
 /** What the consent page shows and what its form posts back. */
@@ -71,11 +71,6 @@ export function checkAuthorizationOptions(options: AuthorizationOptions | undefi
     if (checked === undefined) throw new OAuthServerOptionsError(`authorization.${name}`, 'is required: a function');
     return checked;
   };
-  const flag = (name: string, value: unknown, fallback: boolean): boolean => {
-    if (value === undefined) return fallback;
-    if (typeof value !== 'boolean') throw new OAuthServerOptionsError(`authorization.pkce.${name}`, 'must be true or false');
-    return value;
-  };
   return {
     getUser: required('getUser', options.getUser),
     login: required('login', options.login),
@@ -85,8 +80,8 @@ export function checkAuthorizationOptions(options: AuthorizationOptions | undefi
     consentLifetime: checkPositiveInteger('authorization.consentLifetime', options.consentLifetime, 600),
     rememberConsent: options.rememberConsent === 0 ? 0 : checkPositiveInteger('authorization.rememberConsent', options.rememberConsent, 0),
     pkce: {
-      requireForConfidentialClients: flag('requireForConfidentialClients', options.pkce?.requireForConfidentialClients, true),
-      allowPlain: flag('allowPlain', options.pkce?.allowPlain, false),
+      requireForConfidentialClients: checkBoolean('authorization.pkce.requireForConfidentialClients', options.pkce?.requireForConfidentialClients, true),
+      allowPlain: checkBoolean('authorization.pkce.allowPlain', options.pkce?.allowPlain, false),
     },
   };
 }

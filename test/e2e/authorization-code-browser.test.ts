@@ -18,6 +18,8 @@ import { pkcePair } from '../helpers/oauth-app';
 const CALLBACK = 'http://127.0.0.1:8080/callback';
 
 let exampleApp: RunningExampleApp;
+/** The example-app's default issuer on its port. */
+let issuer: string;
 let profile: string;
 let context: BrowserContext;
 let page: Page;
@@ -25,6 +27,7 @@ let callbacks: string[];
 
 beforeAll(async () => {
   exampleApp = await startExampleApp();
+  issuer = `http://localhost:${new URL(exampleApp.url).port}/oauth`;
   profile = await mkdtemp(path.join(tmpdir(), 'oauth-e2e-chromium-'));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
@@ -36,7 +39,7 @@ beforeAll(async () => {
     ],
   });
   callbacks = [];
-  await context.route(`${exampleApp.origin}/oauth/**`, async (route) => {
+  await context.route(`${exampleApp.url}/oauth/**`, async (route) => {
     const response = await route.fetch({ maxRedirects: 0 });
     const location = response.headers().location;
     if (location === undefined || !location.startsWith(`${CALLBACK}?`)) return route.fulfill({ response });
@@ -64,7 +67,7 @@ async function startAuthorization(state: string): Promise<string> {
     code_challenge: challenge,
     code_challenge_method: 'S256',
   });
-  await page.goto(`${exampleApp.origin}/oauth/authorize?${query}`);
+  await page.goto(`${exampleApp.url}/oauth/authorize?${query}`);
   return verifier;
 }
 
@@ -84,7 +87,7 @@ async function expectConsentPage(): Promise<void> {
 }
 
 async function token(form: Record<string, string>): Promise<{ status: number; body: Record<string, string> }> {
-  const res = await fetch(`${exampleApp.origin}/oauth/token`, { method: 'POST', body: new URLSearchParams(form) });
+  const res = await fetch(`${exampleApp.url}/oauth/token`, { method: 'POST', body: new URLSearchParams(form) });
   return { status: res.status, body: (await res.json()) as Record<string, string> };
 }
 
@@ -97,12 +100,12 @@ test('login, consent, allow: the code buys tokens for the user, and refresh toke
 
   const params = await decide('allow');
   expect(params.get('state')).toBe('e2e-allow');
-  expect(params.get('iss')).toBe(exampleApp.issuer);
+  expect(params.get('iss')).toBe(issuer);
   const code = params.get('code') as string;
 
   const exchanged = await token({ grant_type: 'authorization_code', client_id: 'spa', code, redirect_uri: CALLBACK, code_verifier: verifier });
   expect(exchanged.status).toBe(200);
-  const hello = await fetch(`${exampleApp.origin}/api/hello`, { headers: { Authorization: `Bearer ${exchanged.body.access_token}` } });
+  const hello = await fetch(`${exampleApp.url}/api/hello`, { headers: { Authorization: `Bearer ${exchanged.body.access_token}` } });
   expect(await hello.json()).toEqual({ client_id: 'spa', scope: 'read', sub: 'demo' });
 
   const refreshed = await token({ grant_type: 'refresh_token', client_id: 'spa', refresh_token: exchanged.body.refresh_token });
@@ -118,6 +121,6 @@ test('deny: the client gets access_denied with state and iss', async () => {
   const params = await decide('deny');
   expect(params.get('error')).toBe('access_denied');
   expect(params.get('state')).toBe('e2e-deny');
-  expect(params.get('iss')).toBe(exampleApp.issuer);
+  expect(params.get('iss')).toBe(issuer);
   expect(params.has('code')).toBe(false);
 });

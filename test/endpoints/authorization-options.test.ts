@@ -24,9 +24,22 @@ describe('authorization options, checked at start-up', () => {
     expect(create).toThrow(message);
   });
 
-  test('the authorization code and refresh token grants start with the minimal options', () => {
+  test('the authorization code and refresh token grants start with the minimal options, and the metadata says so', () => {
     const server = oauthServer({ ...base, grants: [authorizationCode(), refreshToken()], authorization: users });
-    expect(typeof server.requireToken).toBe('function');
+    expect(server.metadata).toMatchObject({
+      authorization_endpoint: 'https://as.example/authorize',
+      grant_types_supported: ['authorization_code', 'refresh_token'],
+      response_types_supported: ['code'],
+      response_modes_supported: ['query'],
+      code_challenge_methods_supported: ['S256'],
+      authorization_response_iss_parameter_supported: true,
+    });
+    void server.close();
+  });
+
+  test('the metadata lists plain only when it is allowed', () => {
+    const server = oauthServer({ ...base, grants: [authorizationCode()], authorization: { ...users, pkce: { allowPlain: true } } });
+    expect(server.metadata.code_challenge_methods_supported).toEqual(['S256', 'plain']);
     void server.close();
   });
 });

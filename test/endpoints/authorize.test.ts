@@ -1,8 +1,12 @@
 import request from 'supertest';
-import { describeEachStore } from '../helpers/store-kinds';
+import type { Clock } from '../../lib/clock';
+import { STORE_KINDS, useStores } from '../helpers/stores';
 import { decide, ISSUER, openConsent, responseParams, spaRequest, testServer, type TestServer } from '../helpers/oauth-app';
 
-describeEachStore('authorization endpoint', (makeStore) => {
+const stores = useStores();
+
+describe.each(STORE_KINDS)('authorization endpoint (%s store)', (kind) => {
+  const makeStore = (clock: Clock) => stores(kind, clock);
   let server: TestServer;
   beforeEach(() => {
     server = testServer(makeStore);

@@ -1,5 +1,6 @@
 import request from 'supertest';
-import { describeEachStore } from '../helpers/store-kinds';
+import type { Clock } from '../../lib/clock';
+import { STORE_KINDS, useStores } from '../helpers/stores';
 import {
   authorize,
   exchange,
@@ -9,7 +10,10 @@ import {
   type TestServer,
 } from '../helpers/oauth-app';
 
-describeEachStore('authorization code grant', (makeStore) => {
+const stores = useStores();
+
+describe.each(STORE_KINDS)('authorization code grant (%s store)', (kind) => {
+  const makeStore = (clock: Clock) => stores(kind, clock);
   let server: TestServer;
   beforeEach(() => {
     server = testServer(makeStore);

@@ -1,8 +1,12 @@
 import request from 'supertest';
-import { describeEachStore } from '../helpers/store-kinds';
+import type { Clock } from '../../lib/clock';
+import { STORE_KINDS, useStores } from '../helpers/stores';
 import { authorize, exchange, spaRequest, testServer, tokenRequest, type TestServer } from '../helpers/oauth-app';
 
-describeEachStore('refresh token grant', (makeStore) => {
+const stores = useStores();
+
+describe.each(STORE_KINDS)('refresh token grant (%s store)', (kind) => {
+  const makeStore = (clock: Clock) => stores(kind, clock);
   let server: TestServer;
   beforeEach(() => {
     server = testServer(makeStore, { refreshTokenLifetime: 1000, refreshTokenIdleLifetime: 100 });
@@ -112,6 +116,16 @@ describeEachStore('refresh token grant', (makeStore) => {
     const first = await grant();
     const [prefix, secret] = first.refresh_token.split('.');
     expectInvalidGrant(await refresh(`${prefix.slice(0, -1)}${prefix.endsWith('A') ? 'B' : 'A'}.${secret}`));
+  });
+
+  test('revoking a refresh token (RFC 7009) revokes its grant: the token and the access tokens issued under it', async () => {
+    const first = await grant();
+    const revoke = (token: string, clientId: string) => request(server.app).post('/oauth/revoke').type('form').send({ token, client_id: clientId });
+    expect((await revoke(first.refresh_token, 'once')).status).toBe(200);
+    expect((await me(first.access_token)).status).toBe(200);
+    expect((await revoke(first.refresh_token, 'spa')).status).toBe(200);
+    expectInvalidGrant(await refresh(first.refresh_token));
+    expect((await me(first.access_token)).status).toBe(401);
   });
 
   test('a client not registered for the refresh_token grant is unauthorized_client', async () => {

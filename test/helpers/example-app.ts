@@ -1,40 +1,53 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from './redis-server';
 
+const SERVER = path.join(__dirname, '..', '..', 'example-app', 'server.js');
+
 export interface RunningExampleApp {
-  origin: string;
-  issuer: string;
+  url: string;
+  /** The one line it printed on start-up. */
+  banner: string;
   stop(): Promise<void>;
 }
 
-/**
- * Starts `node example-app/server.js` (which uses the built dist/) on a free loopback port and
- * resolves once it prints the line saying where it listens.
- */
+/** Starts `node example-app/server.js` (the built package must exist) and waits for its banner. */
 export async function startExampleApp(env: Record<string, string> = {}): Promise<RunningExampleApp> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [path.join(__dirname, '../../example-app/server.js')], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
+  const port = env.PORT === undefined ? await freePort() : Number(env.PORT);
+  const child = spawn(process.execPath, [SERVER], { env: { ...process.env, PORT: String(port), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const banner = await new Promise<string>((resolve, reject) => {
+    let output = '';
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('listening on')) resolve();
+      if (output.includes('\n')) resolve(output.trim());
     };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.once('exit', (code) => reject(new Error(`example-app exited with ${code}: ${output}`)));
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    issuer: env.ISSUER ?? `http://localhost:${port}/oauth`,
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  return { url: `http://127.0.0.1:${port}`, banner, stop: () => stopChild(child) };
+}
+
+/** Runs the example-app expecting it to refuse to start; resolves with its exit code and output. */
+export function runExampleAppToExit(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [SERVER], { env: { ...process.env, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
 }
