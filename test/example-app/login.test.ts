@@ -2,6 +2,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { readConfig } from '../../example-app/config';
 import { createApp } from '../../example-app/app';
+import { expectConsentPage } from '../helpers/oauth-app';
 
 /** The example-app's pages around the authorization endpoint (shared/example-app-contract.md). */
 describe('example-app login and consent', () => {
@@ -47,13 +48,7 @@ describe('example-app login and consent', () => {
   test('the consent page names the client and scopes and cannot be framed', async () => {
     const cookie = (await signIn()).headers['set-cookie'] as unknown as string[];
     const res = await request(app).get(authorizePath).set('Cookie', cookie);
-    expect(res.status).toBe(200);
-    expect(res.text).toContain('Single-page app');
-    expect(res.text).toContain('<li>read</li>');
-    expect(res.text).toContain('<button type="submit" name="decision" value="allow">');
-    expect(res.text).toContain('<button type="submit" name="decision" value="deny">');
-    expect(res.headers['x-frame-options']).toBe('DENY');
-    expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expectConsentPage(res, 'Single-page app', ['read']);
   });
 
   test('a wrong password is refused with 401 and no cookie', async () => {

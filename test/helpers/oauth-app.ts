@@ -110,6 +110,18 @@ export interface ConsentForm {
   html: string;
 }
 
+/** The default consent page: it names the client and the scopes, has Allow and Deny, and cannot be framed. */
+export function expectConsentPage(res: request.Response, clientName: string, scopes: string[]): void {
+  expect(res.status).toBe(200);
+  expect(res.text).toContain(clientName);
+  expect(res.text).toContain(`<ul>${scopes.map((scope) => `<li>${scope}</li>`).join('')}</ul>`);
+  expect(res.text).toContain('<button type="submit" name="decision" value="allow">');
+  expect(res.text).toContain('<button type="submit" name="decision" value="deny">');
+  expect(res.headers['x-frame-options']).toBe('DENY');
+  expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+  expect(res.headers['cache-control']).toBe('no-store');
+}
+
 /** GET /oauth/authorize as `user`, expecting the default consent page; returns its hidden fields. */
 export async function openConsent(app: Express, query: Query, user = 'alice'): Promise<ConsentForm> {
   const res = await request(app).get('/oauth/authorize').query(query).set('x-user', user);
