@@ -16,6 +16,8 @@ function loginRoutes({ users, session }) {
   router.post('/login', express.urlencoded({ extended: false, limit: '4kb' }), (req, res) => {
     const { username, password, returnTo } = req.body ?? {};
     const target = localPath(decodeField(returnTo));
+    // Login CSRF: another site must not sign the browser in (as the attacker's account).
+    if (req.get('sec-fetch-site') === 'cross-site') return sendLoginPage(res, 403, target, '<p role="alert">Please sign in from this page.</p>');
     const user = users.find((candidate) => candidate.username === username);
     if (user === undefined || typeof password !== 'string' || !sameSecret(password, user.password)) {
       return sendLoginPage(res, 401, target, '<p role="alert">Wrong username or password.</p>');

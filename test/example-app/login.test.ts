@@ -57,6 +57,12 @@ describe('example-app login and consent', () => {
     expect(res.headers['set-cookie']).toBeUndefined();
   });
 
+  test('a sign-in posted from another site is refused (login CSRF)', async () => {
+    const res = await signIn().set('Sec-Fetch-Site', 'cross-site');
+    expect(res.status).toBe(403);
+    expect(res.headers['set-cookie']).toBeUndefined();
+  });
+
   test('a forged or altered session cookie is not a session', async () => {
     const [cookie] = (await signIn()).headers['set-cookie'] as unknown as string[];
     const value = cookie.split(';')[0];
