@@ -1,4 +1,4 @@
-import type { Store } from '../stores/store';
+import type { RefreshTokenRecord, Store } from '../stores/store';
 import type { Clock } from '../clock';
 import type { Client } from '../clients/client';
 import { InvalidRequestError, UnauthorizedClientError } from '../errors';
@@ -13,7 +13,8 @@ export type IntrospectionResponse =
       active: true;
       scope: string;
       client_id: string;
-      token_type: 'Bearer';
+      /** Access tokens only: a refresh token has no token type (RFC 6749 §7.1). */
+      token_type?: 'Bearer';
       exp: number;
       iat: number;
       sub?: string;
@@ -36,6 +37,7 @@ const INACTIVE: IntrospectionResponse = Object.freeze({ active: false });
  * RFC 7662 §2: tells an authenticated client whether a token is active. Clients with
  * `introspect_any` (resource servers) may ask about every token; others, when allowed, only
  * about their own. Anything not active, or not theirs, is only `{"active": false}` (§2.2).
+ * A refresh token is active until it expires, is rotated or its grant is revoked.
  */
 export function introspectToken(settings: IntrospectionSettings) {
   const { store, clock, issuer, audience, ownTokens } = settings;
@@ -46,14 +48,16 @@ export function introspectToken(settings: IntrospectionSettings) {
     }
     if (params.token === undefined) throw new InvalidRequestError('The token parameter is missing.');
 
-    const record = await store.findAccessToken(hashTokenValue(params.token));
+    const tokenHash = hashTokenValue(params.token);
+    const accessToken = await store.findAccessToken(tokenHash);
+    const record = accessToken ?? (await activeRefreshToken(store, tokenHash, clock()));
     if (record === undefined || record.expiresAt <= clock()) return INACTIVE;
     if (!client.introspectAny && record.clientId !== client.id) return INACTIVE;
     return {
       active: true,
       scope: formatScope(record.scope),
       client_id: record.clientId,
-      token_type: 'Bearer',
+      ...(accessToken !== undefined && { token_type: 'Bearer' as const }),
       exp: record.expiresAt,
       iat: record.issuedAt,
       ...(record.sub !== undefined && { sub: record.sub }),
@@ -61,6 +65,12 @@ export function introspectToken(settings: IntrospectionSettings) {
       iss: issuer,
     };
   };
+}
+
+async function activeRefreshToken(store: Store, tokenHash: string, now: number): Promise<RefreshTokenRecord | undefined> {
+  const found = await store.findRefreshToken(tokenHash);
+  if (found === undefined || found.rotated || found.record.grantExpiresAt <= now) return undefined;
+  return found.record;
 }
 
 /** An authenticated client that is not allowed here: 403 (RFC 7662 §2.3 leaves the code open). */

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import type { Clock } from '../../lib/clock';
 import { STORE_KINDS, useStores } from '../helpers/stores';
-import { authorize, exchange, spaRequest, testServer, tokenRequest, type TestServer } from '../helpers/oauth-app';
+import { authorize, exchange, ISSUER, spaRequest, testServer, tokenRequest, type TestServer } from '../helpers/oauth-app';
 
 const stores = useStores();
 
@@ -126,6 +126,17 @@ describe.each(STORE_KINDS)('refresh token grant (%s store)', (kind) => {
     expect((await revoke(first.refresh_token, 'spa')).status).toBe(200);
     expectInvalidGrant(await refresh(first.refresh_token));
     expect((await me(first.access_token)).status).toBe(401);
+  });
+
+  test('introspection (RFC 7662) tells a refresh token active until it is rotated', async () => {
+    const { query, verifier } = spaRequest({ client_id: 'web', redirect_uri: 'https://web.example/other', scope: 'read' });
+    const form = { grant_type: 'authorization_code', code: await authorize(server.app, query), redirect_uri: 'https://web.example/other', code_verifier: verifier };
+    const granted = (await tokenRequest(server.app, form, ['web', 'web-secret'])).body;
+    const introspect = async () =>
+      (await request(server.app).post('/oauth/introspect').auth('web', 'web-secret').type('form').send({ token: granted.refresh_token })).body;
+    expect(await introspect()).toEqual({ active: true, scope: 'read', client_id: 'web', sub: 'alice', exp: expect.any(Number), iat: expect.any(Number), iss: ISSUER });
+    await tokenRequest(server.app, { grant_type: 'refresh_token', refresh_token: granted.refresh_token }, ['web', 'web-secret']);
+    expect(await introspect()).toEqual({ active: false });
   });
 
   test('a client not registered for the refresh_token grant is unauthorized_client', async () => {
