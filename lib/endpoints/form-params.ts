@@ -65,11 +65,7 @@ export function queryParams(req: Request): RawParams {
 }
 
 /** RFC 6749 §3.1, §3.2: "Request and response parameters MUST NOT be included more than once." */
-export function singleValuedParams(body: unknown, knownNames: ReadonlySet<string>): FormParams {
-  if (body === undefined) return {};
-  if (typeof body !== 'object' || body === null) {
-    throw new InvalidRequestError('The request body could not be read as form parameters.');
-  }
+function singleValuedParams(body: RawParams, knownNames: ReadonlySet<string>): FormParams {
   const params: Record<string, string> = Object.create(null);
   for (const [name, value] of Object.entries(body)) {
     // RFC 6749 §3.1: "Parameters sent without a value MUST be treated as if they were omitted".
