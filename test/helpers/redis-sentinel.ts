@@ -23,7 +23,8 @@ const NAME = 'eos-primary';
 export async function startSentinelSetUp(): Promise<SentinelSetUp> {
   const servers: RedisServer[] = [];
   try {
-    const primary = await startRedisServer();
+    // No 5-second wait for more replicas before the first full sync.
+    const primary = await startRedisServer({ args: ['--repl-diskless-sync-delay', '0'] });
     servers.push(primary);
     const replica = await startRedisServer({ args: ['--replicaof', '127.0.0.1', String(primary.port)] });
     servers.push(replica);
