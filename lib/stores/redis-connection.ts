@@ -17,6 +17,8 @@ export function connectToUrl(url: string, timeoutMs: number): Redis {
     commandTimeout: timeoutMs,
     connectTimeout: timeoutMs,
     socketTimeout: timeoutMs,
+    // How long a closing connection may take before it is destroyed (default 2 s, even when dead).
+    disconnectTimeout: timeoutMs,
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 1000),
   });
   // Failures reach callers as rejected commands; the event itself needs a listener so that
