@@ -59,4 +59,10 @@ describe('redis store specifics', () => {
     expect(() => redisStore({})).toThrow(/url.*client/);
     expect(() => redisStore({ url: 'http://127.0.0.1:6379' })).toThrow(/redis:\/\/ or rediss:\/\//);
   });
+
+  test('refuses a key prefix with hash-tag braces and a limit that is not a positive whole number, before connecting', () => {
+    expect(() => redisStore({ url: redis.url, keyPrefix: '{oauth}:' })).toThrow(/keyPrefix.*without \{ or \}/);
+    expect(() => redisStore({ url: redis.url, commandTimeoutMs: 0 })).toThrow(/commandTimeoutMs/);
+    expect(() => redisStore({ url: redis.url, commandTimeoutMs: 1.5 })).toThrow(/commandTimeoutMs/);
+  });
 });
