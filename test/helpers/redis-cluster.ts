@@ -6,6 +6,8 @@ import { startRedisServer, stopAll, withRedis, type RedisServer } from './redis-
 export interface RedisClusterUnderTest {
   /** Start-up nodes for `new Cluster(nodes)`. */
   nodes: { host: string; port: number }[];
+  /** Kills the master at `index` (SIGKILL); with no replicas, its slots are then unserved. */
+  killNode(index: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export async function startRedisCluster(masters = 3): Promise<RedisClusterUnderT
   }
   return {
     nodes: servers.map((server) => ({ host: '127.0.0.1', port: server.port })),
+    killNode: (index) => servers[index].kill(),
     stop: () => stopAll(servers),
   };
 }

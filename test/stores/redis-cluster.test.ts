@@ -1,4 +1,5 @@
 import { Cluster } from 'ioredis';
+import { TemporarilyUnavailableError } from '../../lib/errors';
 import { redisStore } from '../../lib/stores/redis';
 import { generateTokenValue, hashTokenValue } from '../../lib/tokens/token-value';
 import { startRedisCluster, type RedisClusterUnderTest } from '../helpers/redis-cluster';
@@ -10,7 +11,8 @@ let cluster: RedisClusterUnderTest | undefined;
 let client: Cluster;
 beforeAll(async () => {
   cluster = await startRedisCluster(3);
-  client = new Cluster(cluster.nodes);
+  // On disconnect, ioredis waits up to disconnectTimeout (2 s) for the killed node's socket to close.
+  client = new Cluster(cluster.nodes, { redisOptions: { disconnectTimeout: 200 } });
 }, 60_000);
 afterAll(async () => {
   client?.disconnect();
@@ -42,5 +44,28 @@ describe('redis store on a cluster', () => {
     const refused = await callApi(app, generateTokenValue());
     expect(refused.status).toBe(401);
     expect(refused.headers['www-authenticate']).toMatch(/error="invalid_token"/);
+  });
+
+  // Last: it leaves the cluster without a master for a third of its slots.
+  test('with a master lost, operations on its slots fail as unavailable within the limit, and the others still work', async () => {
+    const limitMs = 500;
+    const store = redisStore({ client, keyPrefix: 'lost:', commandTimeoutMs: limitMs });
+    const now = systemNow();
+    const record = { clientId: 'c', scope: [], issuedAt: now, expiresAt: now + 60 };
+    await (cluster as RedisClusterUnderTest).killNode(2);
+
+    const outcomes = await Promise.all(
+      Array.from({ length: 30 }, async () => {
+        const started = Date.now();
+        const outcome = await store.saveAccessToken(hashTokenValue(generateTokenValue()), record).then(
+          () => 'saved',
+          (error: unknown) => (error instanceof TemporarilyUnavailableError ? 'unavailable' : String(error)),
+        );
+        return { outcome, ms: Date.now() - started };
+      }),
+    );
+    expect(new Set(outcomes.map(({ outcome }) => outcome))).toEqual(new Set(['saved', 'unavailable']));
+    // Room for a busy test machine; a command left to ioredis's own retries would take seconds.
+    expect(Math.max(...outcomes.map(({ ms }) => ms))).toBeLessThan(limitMs + 700);
   });
 });
