@@ -42,6 +42,12 @@ function createApp(config) {
   app.get('/api/hello', oauth.requireToken('read'), describeToken);
   app.get('/api/admin', oauth.requireToken('admin'), describeToken);
 
+  // For a load balancer or orchestrator: 200 while the token store answers, 503 while it does not.
+  app.get('/healthz', async (_req, res) => {
+    const { ok } = await oauth.health();
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable' });
+  });
+
   return { app, oauth, store };
 }
 

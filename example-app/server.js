@@ -5,7 +5,7 @@ const { createApp } = require('./app');
 async function main() {
   const config = readConfig(process.env);
   const { app, oauth } = createApp(config);
-  if (config.redisUrl && !(await oauth.health()).ok) {
+  if (config.redisUrl && !(await becomesHealthy(oauth, 5000))) {
     throw new Error(`REDIS_URL ${redactPassword(config.redisUrl)} cannot be reached`);
   }
   const server = app.listen(config.port, config.host);
@@ -17,6 +17,21 @@ async function main() {
 
   const shutdown = () => server.close(() => oauth.close().finally(() => process.exit(0)));
   process.once('SIGTERM', shutdown).once('SIGINT', shutdown);
+}
+
+/**
+ * Redis may be starting at the same moment (a compose file, a busy machine): start-up asks a few
+ * times, for up to `limitMs`, before it gives up.
+ * @param {{ health(): Promise<{ ok: boolean }> }} oauth
+ * @param {number} limitMs
+ */
+async function becomesHealthy(oauth, limitMs) {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    if ((await oauth.health()).ok) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 /** @param {string} url */

@@ -12,6 +12,7 @@ export type { ClientLookup } from './clients/registry';
 export { generateClientSecret, hashClientSecret, type GeneratedClientSecret } from './clients/secrets';
 export { memoryStore, type MemoryStoreOptions } from './stores/memory';
 export { redisStore, type RedisStoreOptions } from './stores/redis';
+export type { RedisClient } from './stores/redis-connection';
 export type {
   Store,
   AccessTokenRecord,

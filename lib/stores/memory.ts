@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from '../clock';
 import {
+  grantIdOfTokenHash,
   consentKey,
   REVOKED_GRANT_MEMORY_SECONDS,
   secondsToLive,
@@ -96,6 +97,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       return entry === undefined ? undefined : { ...entry };
     },
     async rotateRefreshToken(presentedHash, tokens) {
+      if (grantIdOfTokenHash(presentedHash) !== tokens.grantId) return 'unknown';
       const entry = refreshTokens.get(presentedHash);
       if (entry === undefined || revokedGrants.get(tokens.grantId) !== undefined) return 'unknown';
       if (entry.rotated) {

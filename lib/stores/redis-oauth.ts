@@ -143,6 +143,8 @@ export function redisOAuthOperations({ client, keyPrefix, clock, run }: RedisOAu
       return { record: JSON.parse(record) as RefreshTokenRecord, rotated: rotated === '1' };
     },
     async rotateRefreshToken(presentedHash, tokens) {
+      // Rotation stays within one grant; across grants the keys would not even share a slot.
+      if (grantIdOfTokenHash(presentedHash) !== tokens.grantId) return 'unknown';
       const { keys, args } = tokenArguments(tokens);
       const result = (await run(() =>
         client.eval(

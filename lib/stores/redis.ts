@@ -1,27 +1,29 @@
-import { Redis, type Cluster } from 'ioredis';
-import { TemporarilyUnavailableError } from '../errors';
 import { systemClock, type Clock } from '../clock';
+import { connectToUrl, failClosedRunner, type RedisClient } from './redis-connection';
 import { secondsToLive, type AccessTokenRecord, type Store } from './store';
 import { redisOAuthOperations, tokenKey } from './redis-oauth';
 
 export interface RedisStoreOptions {
   /** `redis://` or `rediss://` (TLS) URL; the store then owns, and closes, the connection. */
   url?: string;
-  /** An ioredis client or Cluster the host app created and owns. */
-  client?: Redis | Cluster;
-  /** Prefix of every key the store writes (default `oauth:`). */
+  /**
+   * An ioredis client the host app created and owns: a `Redis` (standalone, or configured with
+   * `sentinels` and `name`) or a `Cluster`.
+   */
+  client?: RedisClient;
+  /** Prefix of every key the store writes (default `oauth:`); no `{` or `}` (they would make a hash tag). */
   keyPrefix?: string;
-  /** Limit for each Redis command, in milliseconds (default 2000); only for a connection made from `url`. */
+  /** Limit for each store operation, in milliseconds (default 2000), whichever the connection. */
   commandTimeoutMs?: number;
   clock?: Clock;
 }
 
 /**
  * Tokens in Redis, so that every app instance sharing it sees the same truth. Records expire
- * through Redis itself (EX). Any Redis failure rejects with `TemporarilyUnavailableError`:
- * callers fail closed. A connection made here waits (up to the command timeout) for its first
- * connection, then fails fast while Redis is away (no offline queue, so memory does not grow)
- * and reconnects by itself.
+ * through Redis itself (EX). Any Redis failure, or no answer within `commandTimeoutMs`, rejects
+ * with `TemporarilyUnavailableError`: callers fail closed. The store waits (up to the limit)
+ * for a client's first connection, then fails fast while Redis is away (nothing is queued, so
+ * memory does not grow) and resumes when the client has reconnected.
  *
  * Key layout (digests are SHA-256, base64url; no token, code or transaction id is stored raw):
  *   <prefix>at:<digest>                    access token without a grant (client credentials) → JSON
@@ -38,24 +40,12 @@ export interface RedisStoreOptions {
  * Every key expires (EX) with what it holds; the token set lives as long as its longest token.
  */
 export function redisStore(options: RedisStoreOptions): Store {
-  // A brace in the prefix would become the hash tag of every key, instead of the grant id.
-  if (/[{}]/.test(options.keyPrefix ?? '')) throw new TypeError('redisStore: `keyPrefix` must not contain { or }.');
-  const { client, ownsClient } = connect(options);
-  const timeoutMs = options.commandTimeoutMs ?? 2000;
-  const firstConnection = ownsClient ? waitUntilReady(client, timeoutMs) : Promise.resolve();
-  firstConnection.catch(() => {});
+  const timeoutMs = checkTimeout(options.commandTimeoutMs);
+  const keyPrefix = checkKeyPrefix(options.keyPrefix);
+  const { client, ownsClient } = connect(options, timeoutMs);
+  const unavailableOnFailure = failClosedRunner(client, timeoutMs);
   const clock = options.clock ?? systemClock;
 
-  async function unavailableOnFailure<T>(command: () => Promise<T>): Promise<T> {
-    try {
-      if (client.status !== 'ready') await firstConnection;
-      return await command();
-    } catch {
-      throw new TemporarilyUnavailableError('The token store is unreachable.');
-    }
-  }
-
-  const keyPrefix = options.keyPrefix ?? 'oauth:';
   const accessTokenKey = (tokenHash: string) => tokenKey(keyPrefix, 'at', tokenHash);
 
   return {
@@ -80,38 +70,30 @@ export function redisStore(options: RedisStoreOptions): Store {
   };
 }
 
-function connect(options: RedisStoreOptions): { client: Redis | Cluster; ownsClient: boolean } {
+function connect(options: RedisStoreOptions, timeoutMs: number): { client: RedisClient; ownsClient: boolean } {
   if (options.client !== undefined) return { client: options.client, ownsClient: false };
   if (typeof options.url !== 'string') {
-    throw new TypeError('redisStore: give either `url` (redis:// or rediss://) or `client` (an ioredis client).');
+    throw new TypeError('redisStore: give either `url` (redis:// or rediss://) or `client` (an ioredis Redis or Cluster).');
   }
   if (!/^rediss?:\/\//.test(options.url)) {
     throw new TypeError('redisStore: `url` must start with redis:// or rediss://.');
   }
-  const client = new Redis(options.url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: options.commandTimeoutMs ?? 2000,
-    connectTimeout: options.commandTimeoutMs ?? 2000,
-  });
-  // Connection errors reach callers as rejected commands; the event itself needs a listener
-  // so that ioredis does not report it as unhandled.
-  client.on('error', () => {});
-  return { client, ownsClient: true };
+  return { client: connectToUrl(options.url, timeoutMs), ownsClient: true };
 }
 
-function waitUntilReady(client: Redis | Cluster, timeoutMs: number): Promise<void> {
-  if (client.status === 'ready') return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      client.off('ready', onReady);
-      reject(new Error('Redis did not become ready in time'));
-    }, timeoutMs);
-    timer.unref();
-    function onReady() {
-      clearTimeout(timer);
-      resolve();
-    }
-    client.once('ready', onReady);
-  });
+function checkTimeout(value: number | undefined): number {
+  if (value === undefined) return 2000;
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new TypeError(`redisStore: \`commandTimeoutMs\` must be a positive whole number of milliseconds, got ${JSON.stringify(value)}.`);
+  }
+  return value;
+}
+
+/** Redis Cluster hashes only the first `{…}` of a key: braces in the prefix would override the store's hash tags. */
+function checkKeyPrefix(value: string | undefined): string {
+  if (value === undefined) return 'oauth:';
+  if (typeof value !== 'string' || /[{}]/.test(value)) {
+    throw new TypeError(`redisStore: \`keyPrefix\` must be a string without { or }, got ${JSON.stringify(value)}.`);
+  }
+  return value;
 }

@@ -1,6 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Redis } from 'ioredis';
+import { killAndWait, spawnTracked } from './children';
+import { eventually } from './eventually';
 
 /** A free TCP port on the loopback interface. */
 export function freePort(): Promise<number> {
@@ -14,57 +19,95 @@ export function freePort(): Promise<number> {
   });
 }
 
+export interface RedisServerOptions {
+  /** More `redis-server` arguments; they override the defaults (no persistence). */
+  args?: string[];
+  /** Run as a Sentinel with these configuration lines (Sentinel keeps its state in a file). */
+  sentinelConfig?: string[];
+}
+
 export interface RedisServer {
   port: number;
   url: string;
-  /** Stops the server; it can be started again on the same port with `restart()`. */
-  stop(): Promise<void>;
+  /** Kills the process (SIGKILL: no chance to save); `restart()` starts it again on the same port and data directory. */
+  kill(): Promise<void>;
   restart(): Promise<void>;
+  /** SIGSTOP / SIGCONT: the server keeps its connections open but answers nothing (a hung Redis). */
+  pause(): void;
+  resume(): void;
+  /** Kills the process and removes its data directory. */
+  stop(): Promise<void>;
 }
 
 /**
- * Starts a private `redis-server` on a free loopback port, with no persistence, for one test
- * file. Never touches a Redis someone already runs.
+ * Starts a private `redis-server` on a free loopback port, with its own data directory and no
+ * persistence unless `args` ask for it. Never touches a Redis someone already runs.
  */
-export async function startRedisServer(): Promise<RedisServer> {
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const port = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), 'eos-redis-'));
+  const common = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir];
+  let args: string[];
+  if (options.sentinelConfig === undefined) {
+    args = [...common, '--save', '', '--appendonly', 'no', ...(options.args ?? [])];
+  } else {
+    const configFile = path.join(dir, 'sentinel.conf');
+    writeFileSync(configFile, options.sentinelConfig.join('\n') + '\n');
+    args = [configFile, '--sentinel', ...common];
+  }
   let child: ChildProcess | undefined;
 
   async function start(): Promise<void> {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
+    child = spawnTracked('redis-server', args, { stdio: 'ignore' });
     await waitForPing(port);
   }
 
-  async function stop(): Promise<void> {
-    const running = child;
+  function kill(): Promise<void> {
+    const stopping = child;
     child = undefined;
-    if (running === undefined || running.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      running.once('exit', () => resolve());
-      running.kill('SIGKILL');
-    });
+    return killAndWait(stopping);
   }
 
-  await start();
-  return { port, url: `redis://127.0.0.1:${port}`, stop, restart: start };
+  async function stop(): Promise<void> {
+    await kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  try {
+    await start();
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    kill,
+    restart: start,
+    pause: () => child?.kill('SIGSTOP'),
+    resume: () => child?.kill('SIGCONT'),
+    stop,
+  };
 }
 
-async function waitForPing(port: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      await client.ping();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw new Error(`redis-server did not start on port ${port}: ${String(error)}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    } finally {
-      client.disconnect();
-    }
+/** Stops every server, even when some of them failed to start. */
+export async function stopAll(servers: readonly (RedisServer | undefined)[]): Promise<void> {
+  await Promise.all(servers.map((server) => server?.stop()));
+}
+
+/** Runs `work` with a fresh client of the server on `port`, and disconnects it. */
+export async function withRedis<T>(port: number, work: (client: Redis) => Promise<T>): Promise<T> {
+  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return await work(client);
+  } finally {
+    // A client whose connection failed has ended; disconnecting it would arm a 2 s timer for nothing.
+    if (client.status !== 'end') client.disconnect();
   }
+}
+
+function waitForPing(port: number): Promise<void> {
+  return eventually(`redis-server to answer on port ${port}`, () => withRedis(port, async (client) => (await client.ping()) === 'PONG'), 10_000);
 }

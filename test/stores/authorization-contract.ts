@@ -137,6 +137,15 @@ export function authorizationContract(current: () => StoreUnderTest) {
       await expect(store().saveGrantTokens(grantTokens(revoked.grantId))).resolves.toBe(false);
       await expect(store().rotateRefreshToken(refreshHash(other), grantTokens(revoked.grantId))).resolves.toBe('unknown');
     });
+
+    test('a refresh token is never rotated into tokens of another grant', async () => {
+      const first = grantTokens(generateGrantId());
+      await store().saveGrantTokens(first);
+      const foreign = grantTokens(generateGrantId());
+      await expect(store().rotateRefreshToken(refreshHash(first), foreign)).resolves.toBe('unknown');
+      await expect(store().findRefreshToken(refreshHash(first))).resolves.toMatchObject({ rotated: false });
+      await expect(store().findAccessToken(foreign.accessToken.hash)).resolves.toBeUndefined();
+    });
   });
 
   describe('authorization transactions', () => {

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { redisStore } from '../../lib/stores/redis';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
-import { storeContract } from './store-contract';
+import { redisStoreContract, systemNow } from './redis-contract';
 import { generateGrantId, generateTokenValue, hashTokenValue } from '../../lib/tokens/token-value';
 import { TemporarilyUnavailableError } from '../../lib/errors';
 
@@ -13,18 +13,7 @@ afterAll(async () => {
   await redis.stop();
 });
 
-const systemNow = () => Math.floor(Date.now() / 1000);
-
-storeContract(
-  'redis',
-  async () => ({
-    store: redisStore({ url: redis.url, keyPrefix: `t${Math.random().toString(36).slice(2)}:` }),
-    now: systemNow,
-    // Redis expires keys on its own clock: the test waits for real.
-    advance: (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000 + 100)),
-  }),
-  async ({ store }) => store.close(),
-);
+redisStoreContract('redis', () => ({ url: redis.url }));
 
 describe('redis store specifics', () => {
   test('keeps no raw token: only the hash appears in the key, under the prefix, with a TTL', async () => {
@@ -108,5 +97,11 @@ describe('redis store specifics', () => {
   test('refuses options without a url or a client, and urls of other schemes', () => {
     expect(() => redisStore({})).toThrow(/url.*client/);
     expect(() => redisStore({ url: 'http://127.0.0.1:6379' })).toThrow(/redis:\/\/ or rediss:\/\//);
+  });
+
+  test('refuses a key prefix with hash-tag braces and a limit that is not a positive whole number, before connecting', () => {
+    expect(() => redisStore({ url: redis.url, keyPrefix: '{oauth}:' })).toThrow(/keyPrefix.*without \{ or \}/);
+    expect(() => redisStore({ url: redis.url, commandTimeoutMs: 0 })).toThrow(/commandTimeoutMs/);
+    expect(() => redisStore({ url: redis.url, commandTimeoutMs: 1.5 })).toThrow(/commandTimeoutMs/);
   });
 });

@@ -1,0 +1,55 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { TemporarilyUnavailableError } from '../../lib/errors';
+import { redisStore } from '../../lib/stores/redis';
+import { startExampleApp, type ExampleAppProcess } from '../helpers/example-app-process';
+import { freePort, startRedisServer, type RedisServer } from '../helpers/redis-server';
+import { makeTestCertificates } from '../helpers/test-certificates';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'eos-tls-'));
+let redis: RedisServer | undefined;
+let app: ExampleAppProcess | undefined;
+let tlsUrl: string;
+let caFile: string;
+beforeAll(async () => {
+  const certificates = await makeTestCertificates(dir);
+  caFile = certificates.caFile;
+  const tlsPort = await freePort();
+  tlsUrl = `rediss://127.0.0.1:${tlsPort}`;
+  redis = await startRedisServer({
+    args: ['--tls-port', String(tlsPort), '--tls-cert-file', certificates.certFile, '--tls-key-file', certificates.keyFile,
+      '--tls-ca-cert-file', caFile, '--tls-auth-clients', 'no'],
+  });
+}, 30_000);
+afterAll(async () => {
+  await app?.stop();
+  await redis?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('the example-app issues and checks tokens through a rediss:// (TLS) REDIS_URL whose authority it is told to trust', async () => {
+  app = await startExampleApp({ REDIS_URL: tlsUrl, NODE_EXTRA_CA_CERTS: caFile });
+  const issued = await fetch(`${app.url}/oauth/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from('svc-reporting:reporting-secret-change-me').toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: 'grant_type=client_credentials',
+  });
+  expect(issued.status).toBe(200);
+  const { access_token: token } = (await issued.json()) as { access_token: string };
+  const used = await fetch(`${app.url}/api/hello`, { headers: { authorization: `Bearer ${token}` } });
+  expect(used.status).toBe(200);
+});
+
+test('a rediss:// URL whose certificate is not trusted is unavailable, never used without verification', async () => {
+  // This test process was not told to trust the test authority.
+  const store = redisStore({ url: tlsUrl, commandTimeoutMs: 500 });
+  try {
+    await expect(store.ping()).rejects.toBeInstanceOf(TemporarilyUnavailableError);
+  } finally {
+    await store.close();
+  }
+});

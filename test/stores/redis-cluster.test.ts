@@ -1,0 +1,71 @@
+import { Cluster } from 'ioredis';
+import { TemporarilyUnavailableError } from '../../lib/errors';
+import { redisStore } from '../../lib/stores/redis';
+import { generateTokenValue, hashTokenValue } from '../../lib/tokens/token-value';
+import { startRedisCluster, type RedisClusterUnderTest } from '../helpers/redis-cluster';
+import { withRedis } from '../helpers/redis-server';
+import { callApi, issueToken, oauthApp } from '../helpers/store-app';
+import { redisStoreContract, systemNow } from './redis-contract';
+
+let cluster: RedisClusterUnderTest | undefined;
+let client: Cluster;
+beforeAll(async () => {
+  cluster = await startRedisCluster(3);
+  // On disconnect, ioredis waits up to disconnectTimeout (2 s) for the killed node's socket to close.
+  client = new Cluster(cluster.nodes, { redisOptions: { disconnectTimeout: 200 } });
+}, 60_000);
+afterAll(async () => {
+  client?.disconnect();
+  await cluster?.stop();
+});
+
+redisStoreContract('redis cluster', () => ({ client }));
+
+describe('redis store on a cluster', () => {
+  test('spreads tokens over the masters (the keys carry no common hash tag)', async () => {
+    const store = redisStore({ client, keyPrefix: 'spread:' });
+    const now = systemNow();
+    for (let i = 0; i < 30; i += 1) {
+      await store.saveAccessToken(hashTokenValue(generateTokenValue()), { clientId: 'c', scope: [], issuedAt: now, expiresAt: now + 60 });
+    }
+    const perNode = await Promise.all(
+      (cluster as RedisClusterUnderTest).nodes.map(({ port }) => withRedis(port, async (node) => (await node.keys('spread:*')).length)),
+    );
+    expect(perNode.reduce((sum, count) => sum + count, 0)).toBe(30);
+    expect(perNode.filter((count) => count > 0).length).toBeGreaterThan(1);
+  });
+
+  test('end to end: a token issued through the token endpoint opens requireToken, and only it does', async () => {
+    const { app } = oauthApp(redisStore({ client }));
+    const token = await issueToken(app);
+    const granted = await callApi(app, token);
+    expect(granted.status).toBe(200);
+    expect(granted.body).toMatchObject({ clientId: 'svc' });
+    const refused = await callApi(app, generateTokenValue());
+    expect(refused.status).toBe(401);
+    expect(refused.headers['www-authenticate']).toMatch(/error="invalid_token"/);
+  });
+
+  // Last: it leaves the cluster without a master for a third of its slots.
+  test('with a master lost, operations on its slots fail as unavailable within the limit, and the others still work', async () => {
+    const limitMs = 500;
+    const store = redisStore({ client, keyPrefix: 'lost:', commandTimeoutMs: limitMs });
+    const now = systemNow();
+    const record = { clientId: 'c', scope: [], issuedAt: now, expiresAt: now + 60 };
+    await (cluster as RedisClusterUnderTest).killNode(2);
+
+    const outcomes = await Promise.all(
+      Array.from({ length: 30 }, async () => {
+        const started = Date.now();
+        const outcome = await store.saveAccessToken(hashTokenValue(generateTokenValue()), record).then(
+          () => 'saved',
+          (error: unknown) => (error instanceof TemporarilyUnavailableError ? 'unavailable' : String(error)),
+        );
+        return { outcome, ms: Date.now() - started };
+      }),
+    );
+    expect(new Set(outcomes.map(({ outcome }) => outcome))).toEqual(new Set(['saved', 'unavailable']));
+    // Room for a busy test machine; a command left to ioredis's own retries would take seconds.
+    expect(Math.max(...outcomes.map(({ ms }) => ms))).toBeLessThan(limitMs + 700);
+  });
+});
