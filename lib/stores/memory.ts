@@ -1,5 +1,6 @@
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { systemClock, type Clock } from '../clock';
-import { secondsToLive, type AccessTokenRecord, type Store } from './store';
+import { secondsToLive, type AccessTokenRecord, type AttemptCounter, type AttemptWindow, type Store } from './store';
 
 export interface MemoryStoreOptions {
   /** How often expired records are swept out, in seconds (default 60). */
@@ -40,6 +41,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     async revokeAccessToken(tokenHash) {
       return accessTokens.delete(tokenHash);
     },
+    attemptCounter: memoryAttemptCounter,
     async ping() {},
     async close() {
       clearInterval(sweep);
@@ -51,4 +53,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
 /** Records are handed out as they are kept, so they are kept frozen: no caller can change them. */
 function frozenCopy(record: AccessTokenRecord): AccessTokenRecord {
   return Object.freeze({ ...record, scope: Object.freeze([...record.scope]) as string[] });
+}
+
+/** Failure counters in this process only; also what the server uses with a store that has none. */
+export function memoryAttemptCounter(name: string, window: AttemptWindow): AttemptCounter {
+  return new RateLimiterMemory({ keyPrefix: name, points: window.points, duration: window.durationSeconds });
 }

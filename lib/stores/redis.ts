@@ -1,4 +1,5 @@
 import { Redis, type Cluster } from 'ioredis';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { TemporarilyUnavailableError } from '../errors';
 import { systemClock, type Clock } from '../clock';
 import { secondsToLive, type AccessTokenRecord, type Store } from './store';
@@ -22,7 +23,8 @@ export interface RedisStoreOptions {
  * connection, then fails fast while Redis is away (no offline queue, so memory does not grow)
  * and reconnects by itself.
  *
- * Key layout: `<prefix>at:<sha256 of the token>` → JSON record.
+ * Key layout: `<prefix>at:<sha256 of the token>` → JSON record; failure counters of the
+ * brute-force limits (rate-limiter-flexible) under `<prefix><counter name>:<hashed key>`.
  */
 export function redisStore(options: RedisStoreOptions): Store {
   const { client, ownsClient } = connect(options);
@@ -54,6 +56,20 @@ export function redisStore(options: RedisStoreOptions): Store {
     },
     async revokeAccessToken(tokenHash) {
       return (await unavailableOnFailure(() => client.del(accessTokenKey(tokenHash)))) > 0;
+    },
+    attemptCounter(name, window) {
+      const limiter = new RateLimiterRedis({
+        storeClient: client,
+        keyPrefix: keyPrefix + name,
+        points: window.points,
+        duration: window.durationSeconds,
+      });
+      // Through unavailableOnFailure: the first connection is awaited and failures fail closed.
+      return {
+        get: (key) => unavailableOnFailure(() => limiter.get(key)),
+        penalty: (key) => unavailableOnFailure(() => limiter.penalty(key)),
+        block: (key, seconds) => unavailableOnFailure(() => limiter.block(key, seconds)),
+      };
     },
     async ping() {
       await unavailableOnFailure(() => client.ping());
