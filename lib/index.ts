@@ -9,7 +9,9 @@ export type { ClientLookup } from './clients/registry';
 export { generateClientSecret, hashClientSecret, type GeneratedClientSecret } from './clients/secrets';
 export { memoryStore, type MemoryStoreOptions } from './stores/memory';
 export { redisStore, type RedisStoreOptions } from './stores/redis';
-export type { Store, AccessTokenRecord } from './stores/store';
+export type { Store, AccessTokenRecord, AttemptCounter, AttemptWindow } from './stores/store';
+export type { BruteForceOptions } from './limits/brute-force';
+export type { AttemptLimit } from './limits/attempt-limiter';
 export type { TokenInfo, RequireToken } from './resource/require-token';
 export type { Clock } from './clock';
 export {

@@ -8,7 +8,9 @@ import { formParamsReader } from './endpoints/form-params';
 import { methodNotAllowed } from './endpoints/method-not-allowed';
 import { tokenEndpoint, type EnabledGrant } from './endpoints/token';
 import { clientCredentials } from './grants/client-credentials';
+import { clientAuthLimiter } from './limits/brute-force';
 import {
+  checkBruteForce,
   checkFunction,
   checkGrants,
   checkIssuer,
@@ -19,7 +21,7 @@ import {
   type OAuthServerOptions,
 } from './options';
 import { requireTokenFactory, type RequireToken } from './resource/require-token';
-import { memoryStore } from './stores/memory';
+import { memoryAttemptCounter, memoryStore } from './stores/memory';
 import { tokenIssuer } from './tokens/issuer';
 
 /** The Express router to mount, with the middleware that protects the host app's routes. */
@@ -34,7 +36,7 @@ export interface OAuthServer extends Router {
 
 const KNOWN_OPTIONS = new Set<string>([
   'issuer', 'clients', 'grants', 'store', 'accessTokenLifetime', 'tokenPrefix', 'realm',
-  'bearerMethods', 'limits', 'onTokenIssued', 'onClientAuthFailed', 'onError', 'clock',
+  'bearerMethods', 'limits', 'bruteForce', 'onTokenIssued', 'onClientAuthFailed', 'onError', 'clock',
 ] satisfies (keyof OAuthServerOptions)[]);
 
 /**
@@ -61,6 +63,7 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
   const realm = checkPlainString('realm', options.realm, /^[\x20\x21\x23-\x5B\x5D-\x7E]{1,200}$/, issuer);
   const maxParameters = checkPositiveInteger('limits.maxParameters', options.limits?.maxParameters, 50);
   const maxBodySize = options.limits?.maxBodySize ?? '16kb';
+  const bruteForce = checkBruteForce(options.bruteForce);
   const onTokenIssued = checkFunction('onTokenIssued', options.onTokenIssued);
   const onClientAuthFailed = checkFunction('onClientAuthFailed', options.onClientAuthFailed);
   const onError = checkFunction('onError', options.onError) ?? (() => {});
@@ -91,12 +94,21 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
   );
   const knownParameters = new Set(['grant_type', 'client_id', 'client_secret', ...grants.flatMap((grant) => grant.parameters)]);
 
+  // Every endpoint that authenticates clients shares this authenticator, and so its limits.
+  const clientAuth = clientAuthenticator(
+    clients,
+    new SecretVerifier(),
+    realm,
+    safely(onClientAuthFailed),
+    clientAuthLimiter(bruteForce, store.attemptCounter?.bind(store) ?? memoryAttemptCounter),
+  );
+
   const router = Router() as OAuthServer;
   router.post(
     '/token',
     tokenEndpoint({
       grants: enabledGrants,
-      clientAuth: clientAuthenticator(clients, new SecretVerifier(), realm, safely(onClientAuthFailed)),
+      clientAuth,
       readParams: formParamsReader({ maxBodySize, maxParameters }, knownParameters),
       store,
       clock,
