@@ -53,6 +53,10 @@ export function clientAuthenticator(
   const basicChallenge = `Basic realm="${realm}"`;
   // Why each failed request failed: passport-http's BasicStrategy passes no info on failure.
   const failures = new WeakMap<Request, ClientAuthFailedEvent>();
+  // The checked parameters of each request, for the strategies: not req.body, where an empty
+  // value is still present (RFC 6749 §3.1: it counts as omitted).
+  const presented = new WeakMap<Request, Params>();
+  const paramsOf = (req: Request): Params => presented.get(req) ?? {};
 
   async function verify(req: Request, clientId: string, secret: string | undefined, method: ClientAuthMethod, done: Done): Promise<void> {
     const failure = (reason: ClientAuthFailureReason) => {
@@ -79,17 +83,17 @@ export function clientAuthenticator(
       const credentials = parseBasicCredentials(req.headers.authorization);
       if (credentials === undefined) return done(null, false);
       // A client_id in the body must name the same client as the header.
-      const bodyClientId = (req.body as Params | undefined)?.client_id;
+      const bodyClientId = paramsOf(req).client_id;
       if (bodyClientId !== undefined && bodyClientId !== credentials.clientId) {
         return done(new InvalidRequestError('client_id in the body differs from the one in the Authorization header.'));
       }
       void verify(req, credentials.clientId, credentials.clientSecret, 'client_secret_basic', done as Done);
     }),
   );
-  authenticator.use('client-post', bodyStrategy('client-post', (req, params, done) => {
+  authenticator.use('client-post', bodyStrategy('client-post', paramsOf, (req, params, done) => {
     void verify(req, params.client_id as string, params.client_secret, 'client_secret_post', done);
   }));
-  authenticator.use('client-none', bodyStrategy('client-none', (req, params, done) => {
+  authenticator.use('client-none', bodyStrategy('client-none', paramsOf, (req, params, done) => {
     void verify(req, params.client_id as string, undefined, 'none', done);
   }));
 
@@ -133,6 +137,7 @@ export function clientAuthenticator(
       const wait = await limiter.blockedFor(attempt);
       if (wait > 0) fail({ clientId, method: method ?? 'unknown', reason: 'rate_limited' }, wait);
 
+      presented.set(req, params);
       const client = method === undefined ? undefined : await run(STRATEGIES[method], req, res);
       if (client !== undefined) return client;
 
@@ -153,12 +158,12 @@ const STRATEGIES: Record<ClientAuthMethod, string> = {
   none: 'client-none',
 };
 
-/** A Passport strategy reading client credentials from the already-parsed form body. */
-function bodyStrategy(name: string, verify: (req: Request, params: Params, done: Done) => void): passport.Strategy {
+/** A Passport strategy reading client credentials from the already-checked form parameters. */
+function bodyStrategy(name: string, paramsOf: (req: Request) => Params, verify: (req: Request, params: Params, done: Done) => void): passport.Strategy {
   const strategy = new passport.Strategy() as passport.Strategy & PassportStrategyActions;
   strategy.name = name;
   strategy.authenticate = function (this: PassportStrategyActions, req: Request) {
-    verify(req, (req.body ?? {}) as Params, (error, client) => {
+    verify(req, paramsOf(req), (error, client) => {
       if (error) this.error(error);
       else if (client) this.success(client);
       else this.fail();
