@@ -1,0 +1,75 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import fc from 'fast-check';
+import { startFuzzApp, type FuzzApp } from './fuzz-app';
+import { send } from './http';
+import { responseProblems } from './properties';
+import { TARGETS, type FuzzTarget } from './targets';
+
+/*
+ * Property-based fuzzing of every endpoint and protected route (issue 6). `npm test` runs a
+ * bounded number of cases; `npm run fuzz` runs many more. FUZZ_RUNS sets the cases per
+ * target, FUZZ_SEED replays a failing run (the seed is printed on failure).
+ */
+const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
+const SEED = process.env.FUZZ_SEED === undefined ? Date.now() ^ (Math.random() * 0x7fffffff) : Number(process.env.FUZZ_SEED);
+// Generous: a long run may take a while; the bounded run takes a few seconds.
+const TIMEOUT_MS = Math.max(60_000, RUNS * 200);
+
+let subject: FuzzApp;
+beforeAll(async () => {
+  subject = await startFuzzApp();
+});
+afterAll(() => subject.close());
+
+async function fuzz(target: FuzzTarget): Promise<{ succeeded: number }> {
+  let succeeded = 0;
+  const property = fc.asyncProperty(target.cases(subject.valid), async ({ request, expected, mustSucceed }) => {
+    const response = await send(subject.port, request);
+    const problems = responseProblems(request, response, expected);
+    if (mustSucceed !== undefined) {
+      if (response === undefined || !mustSucceed(response)) problems.push(`a valid request failed: ${response?.status} ${response?.text}`);
+      else succeeded++;
+    }
+    if (subject.unexpectedErrors.length > 0) problems.push(`onError was called: ${String(subject.unexpectedErrors.splice(0)[0])}`);
+    if (problems.length > 0) throw new Error(problems.join('; '));
+  });
+  try {
+    await fc.assert(property, { numRuns: RUNS, seed: SEED });
+  } catch (error) {
+    throw new Error(`fuzz ${target.name} failed; replay with FUZZ_SEED=${SEED}\n${(error as Error).message}`);
+  }
+  return { succeeded };
+}
+
+describe('fuzzing: hostile requests never give a 5xx, a token, a pass or a malformed error', () => {
+  test.each(TARGETS.map((target) => [target.name, target] as const))(
+    '%s',
+    async (_name, target) => {
+      const { succeeded } = await fuzz(target);
+      // The properties were tested against requests that carried valid credentials too.
+      expect(succeeded).toBeGreaterThan(0);
+    },
+    TIMEOUT_MS,
+  );
+
+  test('after the fuzzing the server still answers, and its heap has not grown without bound', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const target = TARGETS[0];
+    await fc.assert(
+      fc.asyncProperty(target.cases(subject.valid), async ({ request }) => {
+        await send(subject.port, request);
+      }),
+      { numRuns: RUNS, seed: SEED },
+    );
+    gc();
+    const grownMb = (process.memoryUsage().heapUsed - before) / 2 ** 20;
+    expect(grownMb).toBeLessThan(64);
+
+    const health = await send(subject.port, { method: 'GET', path: '/api/any', headers: { Authorization: `Bearer ${subject.valid.token}` } });
+    expect(health?.status).toBe(200);
+  }, TIMEOUT_MS);
+});
