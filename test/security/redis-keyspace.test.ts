@@ -1,0 +1,78 @@
+import request from 'supertest';
+import { Redis } from 'ioredis';
+import { basic, buildApp } from '../helpers/app';
+import { generateClientSecret } from '../../lib/clients/secrets';
+import { redisStore } from '../../lib/stores/redis';
+import { startRedisServer, type RedisServer } from '../helpers/redis-server';
+
+/*
+ * RFC 6819 §5.1.4.1.3 and §4.5.1 (secrets and tokens at rest): after a full flow, the whole
+ * Redis keyspace, keys and values, holds no raw token and no secret, valid or presented.
+ */
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await startRedisServer();
+});
+afterAll(() => redis.stop());
+
+/** Every key with its value, whatever its type, as text. */
+async function dumpKeyspace(client: Redis): Promise<string[]> {
+  const lines: string[] = [];
+  for (const key of await client.keys('*')) {
+    const type = await client.type(key);
+    const value =
+      type === 'string' ? await client.get(key)
+      : type === 'hash' ? await client.hgetall(key)
+      : type === 'set' ? await client.smembers(key)
+      : type === 'zset' ? await client.zrange(key, '0', '-1', 'WITHSCORES')
+      : type === 'list' ? await client.lrange(key, 0, -1)
+      : `<${type}>`;
+    lines.push(`${key} ${JSON.stringify(value)}`);
+  }
+  return lines;
+}
+
+test('after issuing, using and failing, Redis holds only hashes: no raw token, no secret', async () => {
+  const svc = generateClientSecret();
+  const poster = generateClientSecret();
+  const humanSecret = 'a person chose this secret';
+  const wrong = ['wrong-secret-1', 'wrong-secret-2'];
+  const { app, oauth } = buildApp({
+    clients: [
+      { client_id: 'svc', client_secret: svc.hash, grant_types: ['client_credentials'], scope: 'read write' },
+      { client_id: 'poster', client_secret: poster.hash, grant_types: ['client_credentials'], scope: 'read', token_endpoint_auth_method: 'client_secret_post' },
+      { client_id: 'human', client_secret: humanSecret, grant_types: ['client_credentials'], scope: 'read' },
+    ],
+    store: redisStore({ url: redis.url }),
+  });
+  const post = () => request(app).post('/oauth/token').type('form');
+  const tokens: string[] = [];
+  try {
+    for (const res of [
+      await post().set('Authorization', basic('svc', svc.secret)).send('grant_type=client_credentials'),
+      await post().send(`grant_type=client_credentials&client_id=poster&client_secret=${poster.secret}`),
+      await post().set('Authorization', basic('human', humanSecret)).send('grant_type=client_credentials'),
+    ]) {
+      expect(res.status).toBe(200);
+      tokens.push(res.body.access_token);
+    }
+    for (const token of tokens) expect((await request(app).get('/api/read').set('Authorization', `Bearer ${token}`)).status).toBe(200);
+    expect((await post().set('Authorization', basic('svc', wrong[0])).send('grant_type=client_credentials')).status).toBe(401);
+    expect((await post().send(`grant_type=client_credentials&client_id=unknown-client&client_secret=${wrong[1]}`)).status).toBe(401);
+  } finally {
+    await oauth.close();
+  }
+
+  const inspector = new Redis(redis.url);
+  try {
+    const keyspace = await dumpKeyspace(inspector);
+    // Not vacuous: the tokens and the failure counters are there, as hashes.
+    expect(keyspace.filter((line) => line.startsWith('oauth:at:'))).toHaveLength(3);
+    expect(keyspace.filter((line) => line.startsWith('oauth:bf:'))).not.toHaveLength(0);
+    for (const line of keyspace) {
+      for (const value of [...tokens, svc.secret, poster.secret, humanSecret, ...wrong, 'unknown-client']) expect(line).not.toContain(value);
+    }
+  } finally {
+    inspector.disconnect();
+  }
+});
