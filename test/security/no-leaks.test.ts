@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { buildApp, basic, type TestApp } from '../helpers/app';
-import { generateClientSecret } from '../../lib/clients/secrets';
+import { FLOW_CLIENTS, issueEveryWay, SECRETS } from './full-flow';
 import { memoryStore } from '../../lib/stores/memory';
 import type { Store } from '../../lib/stores/store';
 
@@ -9,10 +9,6 @@ import type { Store } from '../../lib/stores/store';
  * console and the error responses captured; no line may contain a token or a secret, neither
  * the valid ones nor the wrong ones a client presented.
  */
-const svc = generateClientSecret();
-const poster = generateClientSecret();
-const HUMAN_SECRET = 'a person chose this secret';
-
 describe('no token or secret in logs, hooks, errors or error responses', () => {
   const captured: string[] = [];
   const capture = (source: string) => (...values: unknown[]) => {
@@ -28,11 +24,7 @@ describe('no token or secret in logs, hooks, errors or error responses', () => {
 
   function app(store: Store): TestApp {
     return buildApp({
-      clients: [
-        { client_id: 'svc', client_secret: svc.hash, grant_types: ['client_credentials'], scope: 'read write' },
-        { client_id: 'poster', client_secret: poster.hash, grant_types: ['client_credentials'], scope: 'read', token_endpoint_auth_method: 'client_secret_post' },
-        { client_id: 'human', client_secret: HUMAN_SECRET, grant_types: ['client_credentials'], scope: 'read' },
-      ],
+      clients: FLOW_CLIENTS,
       store,
       bearerMethods: { body: true, query: true },
       bruteForce: { perClient: { points: 2 }, perAddress: false },
@@ -43,8 +35,7 @@ describe('no token or secret in logs, hooks, errors or error responses', () => {
   }
 
   test('a full flow: issue, use, fail, get blocked, break the store', async () => {
-    const tokens: string[] = [];
-    const presented = [svc.secret, poster.secret, HUMAN_SECRET, 'wrong-secret-1', 'wrong-secret-2', 'wrong-secret-3'];
+    const presented = [...Object.values(SECRETS), 'wrong-secret-1', 'wrong-secret-2', 'wrong-secret-3'];
     const errorResponses: string[] = [];
     const keep = (res: request.Response) => {
       if (res.status >= 400) errorResponses.push(JSON.stringify({ headers: res.headers, body: res.body, text: res.text }));
@@ -53,14 +44,7 @@ describe('no token or secret in logs, hooks, errors or error responses', () => {
 
     const subject = app(memoryStore());
     const post = () => request(subject.app).post('/oauth/token').type('form');
-    for (const res of [
-      await post().set('Authorization', basic('svc', svc.secret)).send('grant_type=client_credentials'),
-      await post().send(`grant_type=client_credentials&client_id=poster&client_secret=${poster.secret}`),
-      await post().set('Authorization', basic('human', HUMAN_SECRET)).send('grant_type=client_credentials'),
-    ]) {
-      expect(res.status).toBe(200);
-      tokens.push(res.body.access_token);
-    }
+    const tokens = await issueEveryWay(subject.app);
 
     const [token] = tokens;
     for (const use of [
@@ -77,11 +61,11 @@ describe('no token or secret in logs, hooks, errors or error responses', () => {
     keep(await post().set('Authorization', basic('svc', 'wrong-secret-1')).send('grant_type=client_credentials'));
     keep(await post().send('grant_type=client_credentials&client_id=poster&client_secret=wrong-secret-2'));
     keep(await post().set('Authorization', basic('svc', 'wrong-secret-3')).send('grant_type=client_credentials'));
-    keep(await post().set('Authorization', basic('svc', svc.secret)).send('grant_type=client_credentials'));
+    keep(await post().set('Authorization', basic('svc', SECRETS.svc)).send('grant_type=client_credentials'));
     // A secret repeated, a secret sent as a parameter name, two methods at once.
-    keep(await post().send(`grant_type=client_credentials&client_id=poster&client_secret=${poster.secret}&client_secret=${poster.secret}`));
-    keep(await post().send(`grant_type=client_credentials&${poster.secret}=1&${poster.secret}=2`));
-    keep(await post().set('Authorization', basic('human', HUMAN_SECRET)).send(`grant_type=client_credentials&client_secret=${HUMAN_SECRET}`));
+    keep(await post().send(`grant_type=client_credentials&client_id=poster&client_secret=${SECRETS.poster}&client_secret=${SECRETS.poster}`));
+    keep(await post().send(`grant_type=client_credentials&${SECRETS.poster}=1&${SECRETS.poster}=2`));
+    keep(await post().set('Authorization', basic('human', SECRETS.human)).send(`grant_type=client_credentials&client_secret=${SECRETS.human}`));
     await subject.oauth.close();
 
     // A store that fails with errors quoting what it was given, as some database drivers do.
@@ -95,7 +79,7 @@ describe('no token or secret in logs, hooks, errors or error responses', () => {
       },
     };
     const broken = app(quoting);
-    keep(await request(broken.app).post('/oauth/token').type('form').set('Authorization', basic('svc', svc.secret)).send('grant_type=client_credentials'));
+    keep(await request(broken.app).post('/oauth/token').type('form').set('Authorization', basic('svc', SECRETS.svc)).send('grant_type=client_credentials'));
     keep(await request(broken.app).get('/api/read').set('Authorization', `Bearer ${token}`));
     await broken.oauth.close();
 

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { Redis } from 'ioredis';
 import { basic, buildApp } from '../helpers/app';
-import { generateClientSecret } from '../../lib/clients/secrets';
+import { FLOW_CLIENTS, issueEveryWay, SECRETS } from './full-flow';
 import { redisStore } from '../../lib/stores/redis';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 
@@ -33,29 +33,15 @@ async function dumpKeyspace(client: Redis): Promise<string[]> {
 }
 
 test('after issuing, using and failing, Redis holds only hashes: no raw token, no secret', async () => {
-  const svc = generateClientSecret();
-  const poster = generateClientSecret();
-  const humanSecret = 'a person chose this secret';
   const wrong = ['wrong-secret-1', 'wrong-secret-2'];
   const { app, oauth } = buildApp({
-    clients: [
-      { client_id: 'svc', client_secret: svc.hash, grant_types: ['client_credentials'], scope: 'read write' },
-      { client_id: 'poster', client_secret: poster.hash, grant_types: ['client_credentials'], scope: 'read', token_endpoint_auth_method: 'client_secret_post' },
-      { client_id: 'human', client_secret: humanSecret, grant_types: ['client_credentials'], scope: 'read' },
-    ],
+    clients: FLOW_CLIENTS,
     store: redisStore({ url: redis.url }),
   });
   const post = () => request(app).post('/oauth/token').type('form');
-  const tokens: string[] = [];
+  let tokens: string[] = [];
   try {
-    for (const res of [
-      await post().set('Authorization', basic('svc', svc.secret)).send('grant_type=client_credentials'),
-      await post().send(`grant_type=client_credentials&client_id=poster&client_secret=${poster.secret}`),
-      await post().set('Authorization', basic('human', humanSecret)).send('grant_type=client_credentials'),
-    ]) {
-      expect(res.status).toBe(200);
-      tokens.push(res.body.access_token);
-    }
+    tokens = await issueEveryWay(app);
     for (const token of tokens) expect((await request(app).get('/api/read').set('Authorization', `Bearer ${token}`)).status).toBe(200);
     expect((await post().set('Authorization', basic('svc', wrong[0])).send('grant_type=client_credentials')).status).toBe(401);
     expect((await post().send(`grant_type=client_credentials&client_id=unknown-client&client_secret=${wrong[1]}`)).status).toBe(401);
@@ -70,7 +56,7 @@ test('after issuing, using and failing, Redis holds only hashes: no raw token, n
     expect(keyspace.filter((line) => line.startsWith('oauth:at:'))).toHaveLength(3);
     expect(keyspace.filter((line) => line.startsWith('oauth:bf:'))).not.toHaveLength(0);
     for (const line of keyspace) {
-      for (const value of [...tokens, svc.secret, poster.secret, humanSecret, ...wrong, 'unknown-client']) expect(line).not.toContain(value);
+      for (const value of [...tokens, ...Object.values(SECRETS), ...wrong, 'unknown-client']) expect(line).not.toContain(value);
     }
   } finally {
     inspector.disconnect();
