@@ -3,6 +3,9 @@ import express from 'express';
 import { oauthServer, type OAuthServer } from '../../lib/server';
 import { generateClientSecret } from '../../lib/clients/secrets';
 import type { OAuthServerOptions } from '../../lib/options';
+import { TemporarilyUnavailableError } from '../../lib/errors';
+import { memoryStore } from '../../lib/stores/memory';
+import type { AttemptCounter, Store } from '../../lib/stores/store';
 import { ISSUER } from '../helpers/app';
 import { send } from './http';
 
@@ -81,4 +84,24 @@ export async function startFuzzApp(options: Partial<OAuthServerOptions> = {}): P
       await oauth.close();
     },
   };
+}
+
+/** A memory store that can be taken down: every operation then rejects as an unreachable Redis would. */
+export function breakableStore(): { store: Store; takeDown(): void } {
+  const healthy = memoryStore();
+  let down = false;
+  const guard = <A extends unknown[], R>(operation: (...args: A) => Promise<R>) => (...args: A): Promise<R> =>
+    down ? Promise.reject(new TemporarilyUnavailableError('The token store is unreachable.')) : operation(...args);
+  const store: Store = {
+    saveAccessToken: guard(healthy.saveAccessToken),
+    findAccessToken: guard(healthy.findAccessToken),
+    revokeAccessToken: guard(healthy.revokeAccessToken),
+    ping: guard(healthy.ping),
+    close: healthy.close,
+    attemptCounter(name, window) {
+      const counter = healthy.attemptCounter?.(name, window) as AttemptCounter;
+      return { get: guard((key) => counter.get(key)), penalty: guard((key) => counter.penalty(key)), block: guard((key, seconds) => counter.block(key, seconds)) };
+    },
+  };
+  return { store, takeDown: () => (down = true) };
 }

@@ -1,10 +1,10 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
-import { startFuzzApp, type FuzzApp } from './fuzz-app';
+import { breakableStore, startFuzzApp, type FuzzApp } from './fuzz-app';
 import { send } from './http';
 import { responseProblems } from './properties';
-import { TARGETS, type FuzzTarget } from './targets';
+import { TARGETS, type FuzzCase, type FuzzTarget } from './targets';
 
 /*
  * Property-based fuzzing of every endpoint and protected route (issue 6). `npm test` runs a
@@ -17,14 +17,19 @@ const SEED = process.env.FUZZ_SEED === undefined ? Date.now() ^ (Math.random() *
 const TIMEOUT_MS = Math.max(60_000, RUNS * 200);
 
 let subject: FuzzApp;
+let storeDown: FuzzApp;
 beforeAll(async () => {
   subject = await startFuzzApp();
+  const breakable = breakableStore();
+  // Limits on, so that their counters are down too.
+  storeDown = await startFuzzApp({ store: breakable.store, bruteForce: undefined });
+  breakable.takeDown();
 });
-afterAll(() => subject.close());
+afterAll(() => Promise.all([subject.close(), storeDown.close()]));
 
-async function fuzz(target: FuzzTarget): Promise<{ succeeded: number }> {
+async function fuzz(subject: FuzzApp, target: FuzzTarget, adapt = (fuzzCase: FuzzCase) => fuzzCase): Promise<{ succeeded: number }> {
   let succeeded = 0;
-  const property = fc.asyncProperty(target.cases(subject.valid), async ({ request, expected, mustSucceed }) => {
+  const property = fc.asyncProperty(target.cases(subject.valid).map(adapt), async ({ request, expected, mustSucceed }) => {
     const response = await send(subject.port, request);
     const problems = responseProblems(request, response, expected);
     if (mustSucceed !== undefined) {
@@ -46,9 +51,17 @@ describe('fuzzing: hostile requests never give a 5xx, a token, a pass or a malfo
   test.each(TARGETS.map((target) => [target.name, target] as const))(
     '%s',
     async (_name, target) => {
-      const { succeeded } = await fuzz(target);
+      const { succeeded } = await fuzz(subject, target);
       // The properties were tested against requests that carried valid credentials too.
       expect(succeeded).toBeGreaterThan(0);
+    },
+    TIMEOUT_MS,
+  );
+
+  test.each(TARGETS.map((target) => [target.name, target] as const))(
+    '%s, with the store down: 503 temporarily_unavailable or a 4xx, never a success',
+    async (_name, target) => {
+      await fuzz(storeDown, target, ({ request, expected }) => ({ request, expected: { ...expected, carriesCredential: false, storeDown: true } }));
     },
     TIMEOUT_MS,
   );

@@ -26,6 +26,8 @@ export interface Expectations {
   carriesCredential: boolean;
   /** A 401 without a body is right (RFC 6750 §3.1: a request with no authentication information). */
   bodylessChallengeAllowed?: boolean;
+  /** The store is deliberately down: 503 temporarily_unavailable is then the right answer. */
+  storeDown?: boolean;
   /** Values that must never be echoed back: valid secrets and tokens. */
   secrets: readonly string[];
 }
@@ -37,7 +39,7 @@ export interface Expectations {
 export function responseProblems(request: RawRequest, response: RawResponse | undefined, expected: Expectations): string[] {
   if (response === undefined) return request.truncate ? [] : ['the connection ended without a response'];
   const problems: string[] = [];
-  if (response.status >= 500) problems.push(`status ${response.status}`);
+  if (response.status >= 500 && !(expected.storeDown && response.status === 503)) problems.push(`status ${response.status}`);
   if (!response.fromApp) {
     if (!PARSER_STATUSES.has(response.status)) problems.push(`Node's parser answered ${response.status}`);
     return problems;
