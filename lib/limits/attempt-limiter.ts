@@ -18,7 +18,7 @@ export interface AttemptLimiter<Dimension extends string> {
 export type LimitedDimensions<Dimension extends string> = Partial<Record<Dimension, { counter: AttemptCounter; limit: AttemptLimit }>>;
 
 /**
- * RFC 6819 §4.4.1.1, §5.1.4.2.3 and RFC 6749 §10.10: failed attempts are counted and, past a
+ * RFC 6819 §4.3.5, §5.1.4.2.3 and RFC 6749 §10.10 (online guessing): failures are counted and, past a
  * limit, refused for a while. A blocked key stays blocked even for a correct attempt, and a
  * success resets nothing, so nobody can clear someone else's counters. Keys are hashed before
  * they reach the store: bounded size, and no raw identifiers in it. A counter that cannot

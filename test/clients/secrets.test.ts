@@ -3,7 +3,7 @@ import crypto = require('node:crypto');
 import { generateClientSecret, hashClientSecretSync, SecretVerifier } from '../../lib/clients/secrets';
 
 /*
- * RFC 6749 §10.10, RFC 6819 §5.1.4.2.2: a secret check must not reveal how much of a guess was
+ * RFC 6749 §10.10 (credentials guessing): a secret check must not reveal how much of a guess was
  * right. Checked deterministically rather than by timing: every verification ends in exactly
  * one crypto.timingSafeEqual over two digests of the same length, whatever the guess, so no
  * comparison can stop at the first differing byte or at a length mismatch.

@@ -5,7 +5,7 @@ import { memoryStore } from '../../lib/stores/memory';
 import type { Store } from '../../lib/stores/store';
 
 /*
- * RFC 6819 §5.1.4.1.3 / RFC 9700 §4.7 (credential leakage): a full flow with every hook, the
+ * RFC 6819 §4.6.7 and §5.1.4.1.3 (credential leakage through logs): a full flow with every hook, the
  * console and the error responses captured; no line may contain a token or a secret, neither
  * the valid ones nor the wrong ones a client presented.
  */

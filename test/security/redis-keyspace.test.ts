@@ -6,7 +6,7 @@ import { redisStore } from '../../lib/stores/redis';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 
 /*
- * RFC 6819 §5.1.4.1.3 and §4.5.1 (secrets and tokens at rest): after a full flow, the whole
+ * RFC 6819 §4.3.2, §4.3.4 and §5.1.4.1.3 (tokens and secrets at rest): after a full flow, the whole
  * Redis keyspace, keys and values, holds no raw token and no secret, valid or presented.
  */
 let redis: RedisServer;
