@@ -138,6 +138,14 @@ describe('brute-force limits per source address (req.ip)', () => {
     expect((await asOther(subject, other.secret, '192.0.2.9')).status).toBe(401);
   });
 
+  test('without trust proxy, X-Forwarded-For is ignored: a client cannot dodge the limit by naming new addresses', async () => {
+    const subject = buildApp({ clients: CLIENTS, ...perAddressOnly });
+    apps.push(subject);
+    let host = 0;
+    await failTimes(3, () => asSvc(subject, 'wrong', `203.0.113.${host++}`));
+    expect((await asSvc(subject, svc.secret, '203.0.113.251')).status).toBe(401);
+  });
+
   test('requests without any credentials count too', async () => {
     const subject = limitedApp(perAddressOnly);
     await failTimes(3, () => request(subject.app).post('/oauth/token').type('form').set('X-Forwarded-For', '192.0.2.10').send('grant_type=client_credentials'));
