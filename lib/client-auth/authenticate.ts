@@ -39,7 +39,7 @@ export interface ClientAuthenticator {
  * - `client-basic`: passport-http's BasicStrategy (client_secret_basic, §2.3.1);
  * - `client-post`: credentials in the body (client_secret_post, §2.3.1);
  * - `client-none`: a public client, identified by client_id only (§2.1, §3.2.1).
- * Failures are counted by `limiter` (per presented client id and per `req.ip`); while either
+ * Attempts are counted by `limiter` (per presented client id and per `req.ip`); while either
  * is blocked, every attempt fails as any other failure does, even with the right secret.
  */
 export function clientAuthenticator(
@@ -133,15 +133,25 @@ export function clientAuthenticator(
         throw error;
       };
 
-      // Checked before the secret, so a blocked attempt costs no hashing and learns nothing.
-      const wait = await limiter.blockedFor(attempt);
+      // Counted before the secret is checked, so a blocked attempt costs no hashing and learns nothing.
+      const wait = await limiter.begin(attempt);
       if (wait > 0) fail({ clientId, method: method ?? 'unknown', reason: 'rate_limited' }, wait);
 
       presented.set(req, params);
-      const client = method === undefined ? undefined : await run(STRATEGIES[method], req, res);
-      if (client !== undefined) return client;
+      let client: Client | undefined;
+      try {
+        client = method === undefined ? undefined : await run(STRATEGIES[method], req, res);
+      } catch (error) {
+        // Not a failed guess (a malformed request, a lookup that failed): not counted.
+        await limiter.release(attempt);
+        throw error;
+      }
+      if (client !== undefined) {
+        await limiter.release(attempt);
+        return client;
+      }
 
-      await limiter.recordFailure(attempt);
+      await limiter.fail(attempt);
       return fail(
         failures.get(req) ?? {
           method: method === 'client_secret_basic' ? method : 'unknown',

@@ -68,6 +68,7 @@ export function redisStore(options: RedisStoreOptions): Store {
       return {
         get: (key) => unavailableOnFailure(() => limiter.get(key)),
         penalty: (key) => unavailableOnFailure(() => limiter.penalty(key)),
+        reward: (key) => unavailableOnFailure(() => limiter.reward(key)),
         block: (key, seconds) => unavailableOnFailure(() => limiter.block(key, seconds)),
       };
     },

@@ -50,10 +50,12 @@ export interface AttemptWindow {
  * fit it as they are. A counter that cannot answer rejects: callers fail closed.
  */
 export interface AttemptCounter {
-  /** The failures counted under `key` and the time until they are forgotten, or null. */
+  /** The attempts counted under `key` and the time until they are forgotten, or null. */
   get(key: string): Promise<RateLimiterRes | null>;
-  /** Counts one failure under `key`. */
+  /** Counts one attempt under `key`, atomically, and returns the new count. */
   penalty(key: string): Promise<RateLimiterRes>;
+  /** Takes one count back. */
+  reward(key: string): Promise<RateLimiterRes>;
   /** Marks `key` as over its limit for `seconds`. */
   block(key: string, seconds: number): Promise<RateLimiterRes>;
 }

@@ -100,7 +100,12 @@ export function breakableStore(): { store: Store; takeDown(): void } {
     close: healthy.close,
     attemptCounter(name, window) {
       const counter = healthy.attemptCounter?.(name, window) as AttemptCounter;
-      return { get: guard((key) => counter.get(key)), penalty: guard((key) => counter.penalty(key)), block: guard((key, seconds) => counter.block(key, seconds)) };
+      return {
+        get: guard((key) => counter.get(key)),
+        penalty: guard((key) => counter.penalty(key)),
+        reward: guard((key) => counter.reward(key)),
+        block: guard((key, seconds) => counter.block(key, seconds)),
+      };
     },
   };
   return { store, takeDown: () => (down = true) };

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { basic, buildApp, expectOAuthErrorBody, type TestApp } from '../helpers/app';
-import { generateClientSecret } from '../../lib/clients/secrets';
+import { generateClientSecret, hashClientSecretSync } from '../../lib/clients/secrets';
 import type { ClientAuthFailedEvent } from '../../lib/client-auth/authenticate';
 import type { OAuthServerOptions } from '../../lib/options';
 import { memoryStore } from '../../lib/stores/memory';
@@ -9,6 +9,8 @@ import type { Store } from '../../lib/stores/store';
 const svc = generateClientSecret();
 const other = generateClientSecret();
 const CLIENTS = [
+  // scrypt: each check takes long enough for parallel attempts to overlap.
+  { client_id: 'slow', client_secret: hashClientSecretSync('slow-secret'), grant_types: ['client_credentials'], scope: 'read' },
   { client_id: 'svc', client_secret: svc.hash, grant_types: ['client_credentials'], scope: 'read' },
   { client_id: 'other', client_secret: other.hash, grant_types: ['client_credentials'], scope: 'read', token_endpoint_auth_method: 'client_secret_post' as const },
 ];
@@ -106,6 +108,17 @@ describe('brute-force limits per client id', () => {
     expect((await asSvc(subject, svc.secret)).status).toBe(200);
   });
 
+  test('attempts sent in parallel cannot all slip under the limit: at most `points` secrets are checked', async () => {
+    const events: ClientAuthFailedEvent[] = [];
+    const subject = limitedApp({ ...perClientOnly, onClientAuthFailed: (event) => events.push(event) });
+    const slow = (secret: string) =>
+      request(subject.app).post('/oauth/token').type('form').set('Authorization', basic('slow', secret)).send('grant_type=client_credentials');
+    const responses = await Promise.all(Array.from({ length: 20 }, () => slow('wrong')));
+    expect(responses.every((res) => res.status === 401)).toBe(true);
+    expect(events.filter((event) => event.reason === 'wrong_secret').length).toBeLessThanOrEqual(3);
+    expect((await slow('slow-secret')).status).toBe(401);
+  });
+
   test('onClientAuthFailed hears rate_limited for refused attempts, never the secret', async () => {
     const events: ClientAuthFailedEvent[] = [];
     const subject = limitedApp({ ...perClientOnly, onClientAuthFailed: (event) => events.push(event) });
@@ -172,6 +185,7 @@ describe('brute-force options and failure', () => {
       attemptCounter: () => ({
         get: () => Promise.reject(new Error('down')),
         penalty: () => Promise.reject(new Error('down')),
+        reward: () => Promise.reject(new Error('down')),
         block: () => Promise.reject(new Error('down')),
       }),
     };

@@ -85,6 +85,7 @@ export function storeContract(name: string, setup: () => Promise<StoreUnderTest>
       await expect(counter.get('k')).resolves.toBeNull();
       await counter.penalty('k');
       await expect(counter.penalty('k')).resolves.toMatchObject({ consumedPoints: 2 });
+      await expect(counter.reward('k')).resolves.toMatchObject({ consumedPoints: 1 });
       await counter.block('k', 30);
       const blocked = await counter.get('k');
       expect(blocked?.consumedPoints).toBeGreaterThan(3);
