@@ -27,14 +27,15 @@ function limitedApp(options: Partial<OAuthServerOptions> = {}): TestApp {
   return subject;
 }
 
-function asSvc(subject: TestApp, secret: string, from = '192.0.2.1') {
+function asBasic(subject: TestApp, clientId: string, secret: string, from = '192.0.2.1') {
   return request(subject.app)
     .post('/oauth/token')
     .type('form')
     .set('X-Forwarded-For', from)
-    .set('Authorization', basic('svc', secret))
+    .set('Authorization', basic(clientId, secret))
     .send('grant_type=client_credentials');
 }
+const asSvc = (subject: TestApp, secret: string, from?: string) => asBasic(subject, 'svc', secret, from);
 
 function asOther(subject: TestApp, secret: string, from = '192.0.2.1') {
   return request(subject.app)
@@ -77,10 +78,8 @@ describe('brute-force limits per client id', () => {
 
   test('an unknown client id is limited exactly like a known one, so the refusals reveal nothing', async () => {
     const subject = limitedApp(perClientOnly);
-    const unknown = () =>
-      request(subject.app).post('/oauth/token').type('form').set('Authorization', basic('nobody', 'wrong')).send('grant_type=client_credentials');
     const known = await failTimes(4, () => asSvc(subject, 'wrong'));
-    const notKnown = await failTimes(4, unknown);
+    const notKnown = await failTimes(4, () => asBasic(subject, 'nobody', 'wrong'));
     expect(notKnown.map(refusal)).toEqual(known.map(refusal));
     expect(notKnown.map((res) => res.headers['retry-after'] !== undefined)).toEqual(known.map((res) => res.headers['retry-after'] !== undefined));
     expect(known[3].headers['retry-after']).toBeDefined();
@@ -111,8 +110,7 @@ describe('brute-force limits per client id', () => {
   test('attempts sent in parallel cannot all slip under the limit: at most `points` secrets are checked', async () => {
     const events: ClientAuthFailedEvent[] = [];
     const subject = limitedApp({ ...perClientOnly, onClientAuthFailed: (event) => events.push(event) });
-    const slow = (secret: string) =>
-      request(subject.app).post('/oauth/token').type('form').set('Authorization', basic('slow', secret)).send('grant_type=client_credentials');
+    const slow = (secret: string) => asBasic(subject, 'slow', secret);
     const responses = await Promise.all(Array.from({ length: 20 }, () => slow('wrong')));
     expect(responses.every((res) => res.status === 401)).toBe(true);
     expect(events.filter((event) => event.reason === 'wrong_secret').length).toBeLessThanOrEqual(3);
@@ -136,9 +134,7 @@ describe('brute-force limits per source address (req.ip)', () => {
   test('failures for many client ids from one address block that address, for every client', async () => {
     const subject = limitedApp(perAddressOnly);
     let i = 0;
-    await failTimes(3, () =>
-      request(subject.app).post('/oauth/token').type('form').set('X-Forwarded-For', '192.0.2.7').set('Authorization', basic(`guess-${i++}`, 'x')).send('grant_type=client_credentials'),
-    );
+    await failTimes(3, () => asBasic(subject, `guess-${i++}`, 'x', '192.0.2.7'));
     expect((await asSvc(subject, svc.secret, '192.0.2.7')).status).toBe(401);
     expect((await asSvc(subject, svc.secret, '192.0.2.8')).status).toBe(200);
   });
