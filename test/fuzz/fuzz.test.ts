@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { breakableStore, startFuzzApp, type FuzzApp } from './fuzz-app';
-import { send } from './http';
+import { send, sendBytes } from './http';
 import { responseProblems } from './properties';
 import { TARGETS, type FuzzCase, type FuzzTarget } from './targets';
 
@@ -65,6 +65,20 @@ describe('fuzzing: hostile requests never give a 5xx, a token, a pass or a malfo
     },
     TIMEOUT_MS,
   );
+
+  test('header bytes a client library would not send (controls, bare CR, NUL) are refused before the app, and the server stays up', async () => {
+    const header = fc.tuple(fc.string({ maxLength: 10 }), fc.constantFrom('\0', '\r', '\x01', '\x7f', '\n '), fc.string({ maxLength: 10 }));
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('Authorization', 'Content-Type', 'X-Forwarded-For'), header, async (name, [before, bad, after]) => {
+        const head = `POST /oauth/token HTTP/1.1\r\nHost: 127.0.0.1\r\n${name}: ${before}${bad}${after}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`;
+        const status = await sendBytes(subject.port, Buffer.from(head, 'latin1'));
+        expect(status === '' || /^HTTP\/1\.1 4\d\d /.test(status)).toBe(true);
+      }),
+      { numRuns: Math.min(RUNS, 200), seed: SEED },
+    );
+    const health = await send(subject.port, { method: 'GET', path: '/api/any', headers: { Authorization: `Bearer ${subject.valid.token}` } });
+    expect(health?.status).toBe(200);
+  }, TIMEOUT_MS);
 
   test('after the fuzzing the server still answers, and its heap has not grown without bound', async () => {
     setFlagsFromString('--expose-gc');

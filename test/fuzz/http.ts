@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 
 /** A request as bytes on the wire, so that the fuzzer controls what a normal client would not send. */
 export interface RawRequest {
@@ -46,5 +47,16 @@ export function send(port: number, raw: RawRequest): Promise<RawResponse | undef
     if (raw.body !== undefined) req.write(raw.body);
     if (raw.truncate) setTimeout(() => req.destroy(), 10);
     else req.end();
+  });
+}
+
+/** Writes bytes no HTTP client library would send; resolves with the status line of the answer ('' if none). */
+export function sendBytes(port: number, bytes: Buffer): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(bytes));
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    socket.on('error', () => {});
+    socket.on('close', () => resolve(received.split('\r\n')[0]));
   });
 }
