@@ -11,7 +11,7 @@ import { TARGETS, type FuzzCase, type FuzzTarget } from './targets';
  * bounded number of cases; `npm run fuzz` runs many more. FUZZ_RUNS sets the cases per
  * target, FUZZ_SEED replays a failing run (the seed is printed on failure).
  */
-const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
 const SEED = process.env.FUZZ_SEED === undefined ? Date.now() ^ (Math.random() * 0x7fffffff) : Number(process.env.FUZZ_SEED);
 // Generous: a long run may take a while; the bounded run takes a few seconds.
 const TIMEOUT_MS = Math.max(60_000, RUNS * 200);

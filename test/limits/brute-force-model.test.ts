@@ -7,10 +7,10 @@ import { generateClientSecret } from '../../lib/clients/secrets';
  * The brute-force limits against a model, over random sequences of attempts: right and wrong
  * secrets, known and unknown clients, several addresses. The model: a client id or address
  * with `points` failures is refused until its block ends (never within a run), whatever is
- * presented; a success changes no count. Each run is a whole sequence, so it runs a fifth of
+ * presented; a success changes no count. Each run is a whole sequence, so it runs an eighth of
  * FUZZ_RUNS (as `npm run fuzz` sets it); FUZZ_SEED replays a run.
  */
-const RUNS = Math.ceil(Number(process.env.FUZZ_RUNS ?? 200) / 5);
+const RUNS = Math.ceil(Number(process.env.FUZZ_RUNS ?? 150) / 8);
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
 const svc = generateClientSecret();
 const other = generateClientSecret();
