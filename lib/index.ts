@@ -23,6 +23,9 @@ export type {
   GrantTokens,
   RotationResult,
 } from './stores/store';
+export type { AttemptCounter, AttemptWindow } from './stores/store';
+export type { BruteForceOptions } from './limits/brute-force';
+export type { AttemptLimit } from './limits/attempt-limiter';
 export type { TokenInfo, RequireToken } from './resource/require-token';
 export type { Clock } from './clock';
 export {

@@ -6,6 +6,7 @@ import { isStore, type Store } from './stores/store';
 import type { TokenIssuedEvent } from './tokens/issuer';
 import type { Clock } from './clock';
 import type { AuthorizationOptions } from './endpoints/authorization-options';
+import { DEFAULT_BRUTE_FORCE, type BruteForceOptions, type ClientAuthLimits } from './limits/brute-force';
 
 export interface OAuthServerOptions {
   /** The issuer identifier (RFC 8414 §2): an https URL (http only on loopback), no query or fragment. */
@@ -36,6 +37,12 @@ export interface OAuthServerOptions {
   introspection?: { ownTokens?: boolean };
   /** The `aud` of introspection responses: the resource servers the tokens are for. */
   audience?: string | string[];
+  /**
+   * Limits on failed client authentication, per client id and per source address (`req.ip`:
+   * set Express's `trust proxy` behind a proxy), counted in the store. On by default; `false`
+   * turns them off.
+   */
+  bruteForce?: BruteForceOptions | false;
   /** Called when a token is issued (no token value is passed). */
   onTokenIssued?: (event: TokenIssuedEvent) => void;
   /** Called when client authentication fails (no secret is passed). */
@@ -133,4 +140,32 @@ export function checkBoolean(option: string, value: unknown, fallback: boolean):
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean') throw new OAuthServerOptionsError(option, 'must be true or false');
   return value;
+}
+
+/** `bruteForce`: each dimension is a limit (missing fields from the defaults) or `false`. */
+export function checkBruteForce(value: unknown): ClientAuthLimits | false {
+  if (value === false) return false;
+  if (value !== undefined && (typeof value !== 'object' || value === null)) {
+    throw new OAuthServerOptionsError('bruteForce', 'must be false or { perClient, perAddress }');
+  }
+  const given = (value ?? {}) as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if (key !== 'perClient' && key !== 'perAddress') throw new OAuthServerOptionsError(`bruteForce.${key}`, 'is not an option: use perClient or perAddress');
+  }
+  const limits: ClientAuthLimits = {};
+  for (const [option, dimension] of [['perClient', 'clientId'], ['perAddress', 'address']] as const) {
+    const limit = given[option];
+    if (limit === false) continue;
+    if (limit !== undefined && (typeof limit !== 'object' || limit === null)) {
+      throw new OAuthServerOptionsError(`bruteForce.${option}`, 'must be false or { points, durationSeconds, blockSeconds }');
+    }
+    const fields = (limit ?? {}) as Record<string, unknown>;
+    const defaults = DEFAULT_BRUTE_FORCE[dimension];
+    limits[dimension] = {
+      points: checkPositiveInteger(`bruteForce.${option}.points`, fields.points, defaults.points),
+      durationSeconds: checkPositiveInteger(`bruteForce.${option}.durationSeconds`, fields.durationSeconds, defaults.durationSeconds),
+      blockSeconds: checkPositiveInteger(`bruteForce.${option}.blockSeconds`, fields.blockSeconds, defaults.blockSeconds),
+    };
+  }
+  return limits;
 }

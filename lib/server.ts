@@ -14,9 +14,11 @@ import { revokeToken } from './endpoints/revocation';
 import { introspectToken } from './endpoints/introspection';
 import { buildMetadata, metadataHandler, metadataPath, type ServerMetadata } from './endpoints/metadata';
 import { clientCredentials } from './grants/client-credentials';
+import { clientAuthLimiter } from './limits/brute-force';
 import {
   checkAudience,
   checkBoolean,
+  checkBruteForce,
   checkFunction,
   checkGrants,
   checkIssuer,
@@ -27,7 +29,7 @@ import {
   type OAuthServerOptions,
 } from './options';
 import { requireTokenFactory, type RequireToken } from './resource/require-token';
-import { memoryStore } from './stores/memory';
+import { memoryAttemptCounter, memoryStore } from './stores/memory';
 import { tokenIssuer } from './tokens/issuer';
 
 /** The Express router to mount, with the middleware that protects the host app's routes. */
@@ -48,7 +50,7 @@ export interface OAuthServer extends Router {
 
 const KNOWN_OPTIONS = new Set<string>([
   'issuer', 'clients', 'grants', 'store', 'accessTokenLifetime', 'tokenPrefix', 'realm',
-  'refreshTokenLifetime', 'refreshTokenIdleLifetime', 'authorization',
+  'refreshTokenLifetime', 'refreshTokenIdleLifetime', 'authorization', 'bruteForce',
   'bearerMethods', 'limits', 'introspection', 'audience', 'onTokenIssued', 'onClientAuthFailed', 'onError', 'clock',
 ] satisfies (keyof OAuthServerOptions)[]);
 
@@ -82,6 +84,7 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
     body: checkBoolean('bearerMethods.body', options.bearerMethods?.body, false),
     query: checkBoolean('bearerMethods.query', options.bearerMethods?.query, false),
   };
+  const bruteForce = checkBruteForce(options.bruteForce);
   const onTokenIssued = checkFunction('onTokenIssued', options.onTokenIssued);
   const onClientAuthFailed = checkFunction('onClientAuthFailed', options.onClientAuthFailed);
   const onError = checkFunction('onError', options.onError) ?? (() => {});
@@ -124,7 +127,14 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
     'grant_type', 'client_id', 'client_secret', 'token', 'token_type_hint',
     ...grants.flatMap((grant) => grant.parameters),
   ]);
-  const clientAuth = clientAuthenticator(clients, new SecretVerifier(), realm, safely(onClientAuthFailed));
+  // Every endpoint that authenticates clients shares this authenticator, and so its limits.
+  const clientAuth = clientAuthenticator(
+    clients,
+    new SecretVerifier(),
+    realm,
+    safely(onClientAuthFailed),
+    clientAuthLimiter(bruteForce, store.attemptCounter?.bind(store) ?? memoryAttemptCounter),
+  );
   const readParams = formParamsReader({ maxBodySize, maxParameters }, knownParameters);
   const endpointSettings = { clientAuth, readParams, onError };
 

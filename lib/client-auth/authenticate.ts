@@ -5,10 +5,18 @@ import type { Client, ClientAuthMethod } from '../clients/client';
 import type { ClientRegistry } from '../clients/registry';
 import type { SecretVerifier } from '../clients/secrets';
 import { InvalidClientError, InvalidRequestError } from '../errors';
+import type { AttemptLimiter } from '../limits/attempt-limiter';
+import type { ClientAuthDimension } from '../limits/brute-force';
 import { parseBasicCredentials, usesBasicScheme } from './basic-credentials';
 
 /** Why client authentication failed; given to the host app's hook, never to the client. */
-export type ClientAuthFailureReason = 'no_credentials' | 'malformed_credentials' | 'unknown_client' | 'wrong_method' | 'wrong_secret';
+export type ClientAuthFailureReason =
+  | 'no_credentials'
+  | 'malformed_credentials'
+  | 'unknown_client'
+  | 'wrong_method'
+  | 'wrong_secret'
+  | 'rate_limited';
 
 /** What the host app learns when client authentication fails: never the secret. */
 export interface ClientAuthFailedEvent {
@@ -31,17 +39,24 @@ export interface ClientAuthenticator {
  * - `client-basic`: passport-http's BasicStrategy (client_secret_basic, §2.3.1);
  * - `client-post`: credentials in the body (client_secret_post, §2.3.1);
  * - `client-none`: a public client, identified by client_id only (§2.1, §3.2.1).
+ * Attempts are counted by `limiter` (per presented client id and per `req.ip`); while either
+ * is blocked, every attempt fails as any other failure does, even with the right secret.
  */
 export function clientAuthenticator(
   clients: ClientRegistry,
   secrets: SecretVerifier,
   realm: string,
   onFailure: (event: ClientAuthFailedEvent) => void,
+  limiter: AttemptLimiter<ClientAuthDimension>,
 ): ClientAuthenticator {
   const authenticator = new passport.Passport();
   const basicChallenge = `Basic realm="${realm}"`;
   // Why each failed request failed: passport-http's BasicStrategy passes no info on failure.
   const failures = new WeakMap<Request, ClientAuthFailedEvent>();
+  // The checked parameters of each request, for the strategies: not req.body, where an empty
+  // value is still present (RFC 6749 §3.1: it counts as omitted).
+  const presented = new WeakMap<Request, Params>();
+  const paramsOf = (req: Request): Params => presented.get(req) ?? {};
 
   async function verify(req: Request, clientId: string, secret: string | undefined, method: ClientAuthMethod, done: Done): Promise<void> {
     const failure = (reason: ClientAuthFailureReason) => {
@@ -68,17 +83,17 @@ export function clientAuthenticator(
       const credentials = parseBasicCredentials(req.headers.authorization);
       if (credentials === undefined) return done(null, false);
       // A client_id in the body must name the same client as the header.
-      const bodyClientId = (req.body as Params | undefined)?.client_id;
+      const bodyClientId = paramsOf(req).client_id;
       if (bodyClientId !== undefined && bodyClientId !== credentials.clientId) {
         return done(new InvalidRequestError('client_id in the body differs from the one in the Authorization header.'));
       }
       void verify(req, credentials.clientId, credentials.clientSecret, 'client_secret_basic', done as Done);
     }),
   );
-  authenticator.use('client-post', bodyStrategy('client-post', (req, params, done) => {
+  authenticator.use('client-post', bodyStrategy('client-post', paramsOf, (req, params, done) => {
     void verify(req, params.client_id as string, params.client_secret, 'client_secret_post', done);
   }));
-  authenticator.use('client-none', bodyStrategy('client-none', (req, params, done) => {
+  authenticator.use('client-none', bodyStrategy('client-none', paramsOf, (req, params, done) => {
     void verify(req, params.client_id as string, undefined, 'none', done);
   }));
 
@@ -98,37 +113,67 @@ export function clientAuthenticator(
       if (triedBasic && params.client_secret !== undefined) {
         throw new InvalidRequestError('The request uses more than one client authentication method.');
       }
-      const strategy = triedBasic
-        ? 'client-basic'
+      const method: ClientAuthMethod | undefined = triedBasic
+        ? 'client_secret_basic'
         : params.client_secret !== undefined
-          ? 'client-post'
+          ? 'client_secret_post'
           : params.client_id !== undefined
-            ? 'client-none'
+            ? 'none'
             : undefined;
+      const clientId = triedBasic ? parseBasicCredentials(req.headers.authorization)?.clientId : params.client_id;
+      const attempt = { clientId, address: req.ip ?? 'unknown' };
 
-      const client = strategy === undefined ? undefined : await run(strategy, req, res);
-      if (client !== undefined) return client;
+      const fail = (event: ClientAuthFailedEvent, retryAfterMs = 0): never => {
+        onFailure(event);
+        const error = new InvalidClientError('Client authentication failed.');
+        // RFC 6749 §5.2: 401 with a WWW-Authenticate matching the scheme the client used.
+        if (triedBasic) error.headers['WWW-Authenticate'] = basicChallenge;
+        // RFC 9110 §10.2.3: when a blocked client may try again.
+        if (retryAfterMs > 0) error.headers['Retry-After'] = String(Math.ceil(retryAfterMs / 1000));
+        throw error;
+      };
 
-      onFailure(
+      // Counted before the secret is checked, so a blocked attempt costs no hashing and learns nothing.
+      const wait = await limiter.begin(attempt);
+      if (wait > 0) fail({ clientId, method: method ?? 'unknown', reason: 'rate_limited' }, wait);
+
+      presented.set(req, params);
+      let client: Client | undefined;
+      try {
+        client = method === undefined ? undefined : await run(STRATEGIES[method], req, res);
+      } catch (error) {
+        // Not a failed guess (a malformed request, a lookup that failed): not counted.
+        await limiter.release(attempt);
+        throw error;
+      }
+      if (client !== undefined) {
+        await limiter.release(attempt);
+        return client;
+      }
+
+      await limiter.fail(attempt);
+      return fail(
         failures.get(req) ?? {
-          method: triedBasic ? 'client_secret_basic' : 'unknown',
-          reason: strategy === undefined ? 'no_credentials' : 'malformed_credentials',
+          method: method === 'client_secret_basic' ? method : 'unknown',
+          reason: method === undefined ? 'no_credentials' : 'malformed_credentials',
         },
       );
-      const error = new InvalidClientError('Client authentication failed.');
-      // RFC 6749 §5.2: 401 with a WWW-Authenticate matching the scheme the client used.
-      if (triedBasic) error.headers = { 'WWW-Authenticate': basicChallenge };
-      throw error;
     },
   };
 }
 
-/** A Passport strategy reading client credentials from the already-parsed form body. */
-function bodyStrategy(name: string, verify: (req: Request, params: Params, done: Done) => void): passport.Strategy {
+const STRATEGIES: Record<ClientAuthMethod, string> = {
+  client_secret_basic: 'client-basic',
+  client_secret_post: 'client-post',
+  none: 'client-none',
+};
+
+/** A Passport strategy reading client credentials from the already-checked form parameters. */
+function bodyStrategy(name: string, paramsOf: (req: Request) => Params, verify: (req: Request, params: Params, done: Done) => void): passport.Strategy {
   const strategy = new passport.Strategy() as passport.Strategy & PassportStrategyActions;
   strategy.name = name;
   strategy.authenticate = function (this: PassportStrategyActions, req: Request) {
-    verify(req, (req.body ?? {}) as Params, (error, client) => {
+    verify(req, paramsOf(req), (error, client) => {
       if (error) this.error(error);
       else if (client) this.success(client);
       else this.fail();

@@ -1,3 +1,4 @@
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { systemClock, type Clock } from '../clock';
 import {
   grantIdOfTokenHash,
@@ -5,6 +6,8 @@ import {
   REVOKED_GRANT_MEMORY_SECONDS,
   secondsToLive,
   type AccessTokenRecord,
+  type AttemptCounter,
+  type AttemptWindow,
   type AuthorizationCodeRecord,
   type AuthorizationTransactionRecord,
   type ConsentRecord,
@@ -128,6 +131,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       return consents.get(consentKey(sub, clientId));
     },
 
+    attemptCounter: memoryAttemptCounter,
     async ping() {},
     async close() {
       clearInterval(sweep);
@@ -181,4 +185,9 @@ class ExpiringMap<V> {
 /** Records are handed out as they are kept, so they are kept frozen: no caller can change them. */
 function frozenCopy<R extends { scope: string[] }>(record: R): R {
   return Object.freeze({ ...record, scope: Object.freeze([...record.scope]) as string[] });
+}
+
+/** Failure counters in this process only; also what the server uses with a store that has none. */
+export function memoryAttemptCounter(name: string, window: AttemptWindow): AttemptCounter {
+  return new RateLimiterMemory({ keyPrefix: name, points: window.points, duration: window.durationSeconds });
 }

@@ -1,3 +1,4 @@
+import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { systemClock, type Clock } from '../clock';
 import { connectToUrl, failClosedRunner, type RedisClient } from './redis-connection';
 import { secondsToLive, type AccessTokenRecord, type Store } from './store';
@@ -34,6 +35,7 @@ export interface RedisStoreOptions {
  *   <prefix>code:<digest>                  authorization code → hash { record: JSON, used: 0|1 }
  *   <prefix>tx:<digest>                    authorization request waiting for consent → JSON
  *   <prefix>consent:<digest of user, client>  remembered consent → JSON
+ *   <prefix><counter name>:<hashed key>    failure counters of the brute-force limits (rate-limiter-flexible)
  * A grant-bound token carries its grant id (see `hashTokenValue`), so its key is computed from
  * the token alone. The `{<grantId>}` hash tag keeps every key of one grant in one Redis Cluster
  * slot: each multi-key script names only keys of one grant. Other operations touch one key.
@@ -60,6 +62,21 @@ export function redisStore(options: RedisStoreOptions): Store {
     },
     async revokeAccessToken(tokenHash) {
       return (await unavailableOnFailure(() => client.del(accessTokenKey(tokenHash)))) > 0;
+    },
+    attemptCounter(name, window) {
+      const limiter = new RateLimiterRedis({
+        storeClient: client,
+        keyPrefix: keyPrefix + name,
+        points: window.points,
+        duration: window.durationSeconds,
+      });
+      // Through unavailableOnFailure: the first connection is awaited and failures fail closed.
+      return {
+        get: (key) => unavailableOnFailure(() => limiter.get(key)),
+        penalty: (key) => unavailableOnFailure(() => limiter.penalty(key)),
+        reward: (key) => unavailableOnFailure(() => limiter.reward(key)),
+        block: (key, seconds) => unavailableOnFailure(() => limiter.block(key, seconds)),
+      };
     },
     async ping() {
       await unavailableOnFailure(() => client.ping());

@@ -1,3 +1,5 @@
+import type { RateLimiterRes } from 'rate-limiter-flexible';
+
 import { createHash } from 'node:crypto';
 
 /** What the server remembers about an access token; stored under the token's hash. */
@@ -135,10 +137,38 @@ export interface Store {
   /** What the user last allowed the client, while it is remembered. */
   findConsent(sub: string, clientId: string): Promise<ConsentRecord | undefined>;
 
+  /**
+   * Counters of failed attempts for brute-force limits, kept where the tokens are so that every
+   * instance sharing the store sees the same counts. Optional: without it the server counts in
+   * its own memory. Keys are opaque (hashed by the caller).
+   */
+  attemptCounter?(name: string, window: AttemptWindow): AttemptCounter;
+
   /** Resolves when the store can be used; rejects when it cannot be reached. */
   ping(): Promise<void>;
   /** Releases what the store holds open (connections, timers). */
   close(): Promise<void>;
+}
+
+/** Failures are counted for `durationSeconds` from the first; `points` is the limit reported back. */
+export interface AttemptWindow {
+  points: number;
+  durationSeconds: number;
+}
+
+/**
+ * The part of rate-limiter-flexible's limiter API the brute-force limits use; its limiters
+ * fit it as they are. A counter that cannot answer rejects: callers fail closed.
+ */
+export interface AttemptCounter {
+  /** The attempts counted under `key` and the time until they are forgotten, or null. */
+  get(key: string): Promise<RateLimiterRes | null>;
+  /** Counts one attempt under `key`, atomically, and returns the new count. */
+  penalty(key: string): Promise<RateLimiterRes>;
+  /** Takes one count back. */
+  reward(key: string): Promise<RateLimiterRes>;
+  /** Marks `key` as over its limit for `seconds`. */
+  block(key: string, seconds: number): Promise<RateLimiterRes>;
 }
 
 const STORE_METHODS = [

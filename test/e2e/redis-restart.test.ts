@@ -64,8 +64,9 @@ test('redis-server killed and restarted mid-traffic: 503 while down, recovery af
   const { app, oauth } = oauthApp(store);
   const samples: Sample[] = [];
   try {
+    // Start-up is not what this test is about: on a busy machine the first connection may take longer than the limit.
+    await eventually('the store to connect', async () => (await oauth.health()).ok);
     const token = await issueToken(app);
-    expect(await oauth.health()).toEqual({ ok: true });
     const running = traffic(app, token, samples);
     const count = (kind: Kind, status: number, from = 0) => samples.slice(from).filter((s) => s.kind === kind && s.status === status).length;
 

@@ -94,6 +94,17 @@ describe('redis store specifics', () => {
     }
   });
 
+  test('attempt counters of an unreachable Redis reject with temporarily_unavailable', async () => {
+    const store = redisStore({ url: 'redis://127.0.0.1:1', commandTimeoutMs: 300 });
+    try {
+      const counter = store.attemptCounter?.('bf:x', { points: 1, durationSeconds: 60 });
+      await expect(counter?.get('k')).rejects.toBeInstanceOf(TemporarilyUnavailableError);
+      await expect(counter?.penalty('k')).rejects.toBeInstanceOf(TemporarilyUnavailableError);
+    } finally {
+      await store.close();
+    }
+  });
+
   test('refuses options without a url or a client, and urls of other schemes', () => {
     expect(() => redisStore({})).toThrow(/url.*client/);
     expect(() => redisStore({ url: 'http://127.0.0.1:6379' })).toThrow(/redis:\/\/ or rediss:\/\//);

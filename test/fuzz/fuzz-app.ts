@@ -1,0 +1,113 @@
+import type { Server } from 'node:http';
+import express from 'express';
+import { oauthServer, type OAuthServer } from '../../lib/server';
+import { generateClientSecret } from '../../lib/clients/secrets';
+import type { OAuthServerOptions } from '../../lib/options';
+import { TemporarilyUnavailableError } from '../../lib/errors';
+import { memoryStore } from '../../lib/stores/memory';
+import type { AttemptCounter, AttemptWindow, Store } from '../../lib/stores/store';
+import { ISSUER } from '../helpers/app';
+import { send } from './http';
+
+/** Credentials that are valid on the fuzz app; the generators use them to make requests that must succeed. */
+export interface ValidCredentials {
+  basic: { id: string; secret: string };
+  post: { id: string; secret: string };
+  /** An access token with scope "read write", issued at start. */
+  token: string;
+}
+
+export interface FuzzApp {
+  port: number;
+  valid: ValidCredentials;
+  /** Everything handed to onError: with a healthy store, any entry is a bug. */
+  unexpectedErrors: unknown[];
+  close(): Promise<void>;
+}
+
+/**
+ * The server under fuzzing, on a loopback port, with every optional input path turned on
+ * (token in body and query) so the fuzzer reaches all of them.
+ */
+export async function startFuzzApp(options: Partial<OAuthServerOptions> = {}): Promise<FuzzApp> {
+  const basicClient = generateClientSecret();
+  const postClient = generateClientSecret();
+  const unexpectedErrors: unknown[] = [];
+  const oauth: OAuthServer = oauthServer({
+    issuer: ISSUER,
+    clients: [
+      { client_id: 'svc', client_secret: basicClient.hash, grant_types: ['client_credentials'], scope: 'read write' },
+      { client_id: 'poster', client_secret: postClient.hash, grant_types: ['client_credentials'], scope: 'read', token_endpoint_auth_method: 'client_secret_post' },
+      // A person-chosen secret, hashed with scrypt: the slow path of secret checks.
+      { client_id: 'human', client_secret: 'correct horse battery staple', grant_types: ['client_credentials'], scope: 'read' },
+      { client_id: 'pub', grant_types: ['client_credentials'], scope: 'read' },
+    ],
+    bearerMethods: { body: true, query: true },
+    // Limits so high they never block (the valid clients must keep working), so that every
+    // request still goes through the counters with whatever client id it presents.
+    bruteForce: { perClient: { points: 1e9 }, perAddress: { points: 1e9 } },
+    onError: (error) => unexpectedErrors.push(error),
+    ...options,
+  });
+
+  const app = express();
+  app.use('/oauth', oauth);
+  const echo: express.RequestHandler = (req, res) => {
+    res.json(req.oauth);
+  };
+  app.all('/api/read', oauth.requireToken('read'), echo);
+  app.all('/api/any', oauth.requireToken(), echo);
+
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const port = (server.address() as { port: number }).port;
+
+  const issued = await send(port, {
+    method: 'POST',
+    path: '/oauth/token',
+    headers: {
+      'Content-Type': 'application/x-www-form-urlencoded',
+      Authorization: 'Basic ' + Buffer.from(`svc:${basicClient.secret}`).toString('base64'),
+    },
+    body: Buffer.from('grant_type=client_credentials'),
+  });
+  const token = (JSON.parse(issued?.text ?? '{}') as { access_token?: string }).access_token;
+  if (token === undefined) throw new Error(`the fuzz app did not issue its start-up token: ${issued?.text}`);
+
+  return {
+    port,
+    valid: { basic: { id: 'svc', secret: basicClient.secret }, post: { id: 'poster', secret: postClient.secret }, token },
+    unexpectedErrors,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await oauth.close();
+    },
+  };
+}
+
+/** A memory store that can be taken down: every operation then rejects as an unreachable Redis would. */
+export function breakableStore(): { store: Store; takeDown(): void } {
+  const healthy = memoryStore();
+  let down = false;
+  const guard = <A extends unknown[], R>(operation: (...args: A) => Promise<R>) => (...args: A): Promise<R> =>
+    down ? Promise.reject(new TemporarilyUnavailableError('The token store is unreachable.')) : operation(...args);
+  const counter = (name: string, window: AttemptWindow): AttemptCounter => {
+    const inner = healthy.attemptCounter?.(name, window) as AttemptCounter;
+    return {
+      get: guard((key) => inner.get(key)),
+      penalty: guard((key) => inner.penalty(key)),
+      reward: guard((key) => inner.reward(key)),
+      block: guard((key, seconds) => inner.block(key, seconds)),
+    };
+  };
+  // Every operation is guarded, those of the grants that land later included.
+  const store = Object.fromEntries(
+    Object.entries(healthy).map(([name, operation]) => [
+      name,
+      name === 'close' ? operation : name === 'attemptCounter' ? counter : guard(operation as (...args: unknown[]) => Promise<unknown>),
+    ]),
+  ) as unknown as Store;
+  return { store, takeDown: () => (down = true) };
+}

@@ -1,0 +1,80 @@
+import type { RawRequest, RawResponse } from './http';
+
+/** Error codes of RFC 6749 §4.1.2.1 and §5.2 and RFC 6750 §3.1 that a 4xx/503 may carry. */
+const ERROR_CODES = new Set([
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+  'access_denied',
+  'unsupported_response_type',
+  'temporarily_unavailable',
+  'invalid_token',
+  'insufficient_scope',
+]);
+
+/** RFC 6749 §5.2: error and error_description are %x20-21 / %x23-5B / %x5D-7E. */
+const DESCRIPTION = /^[\x20\x21\x23-\x5B\x5D-\x7E]+$/;
+
+/** Statuses Node's own HTTP parser answers with, for requests too broken to reach the app. */
+const PARSER_STATUSES = new Set([400, 413, 414, 431]);
+
+export interface Expectations {
+  /** The request carried valid credentials (client credentials or an access token). */
+  carriesCredential: boolean;
+  /** A 401 without a body is right (RFC 6750 §3.1: a request with no authentication information). */
+  bodylessChallengeAllowed?: boolean;
+  /** The store is deliberately down: 503 temporarily_unavailable is then the right answer. */
+  storeDown?: boolean;
+  /** Values that must never be echoed back: valid secrets and tokens. */
+  secrets: readonly string[];
+}
+
+/**
+ * The properties every response to a hostile request must have. Returns the problems found
+ * (empty when none), so that a failure names all of them.
+ */
+export function responseProblems(request: RawRequest, response: RawResponse | undefined, expected: Expectations): string[] {
+  if (response === undefined) return request.truncate ? [] : ['the connection ended without a response'];
+  const problems: string[] = [];
+  if (response.status >= 500 && !(expected.storeDown && response.status === 503)) problems.push(`status ${response.status}`);
+  if (!response.fromApp) {
+    if (!PARSER_STATUSES.has(response.status)) problems.push(`Node's parser answered ${response.status}`);
+    return problems;
+  }
+
+  const everything = response.text + JSON.stringify(response.headers);
+  for (const secret of expected.secrets) if (everything.includes(secret)) problems.push('a valid secret or token is echoed');
+
+  let body: unknown;
+  if (response.text !== '') {
+    try {
+      body = JSON.parse(response.text);
+    } catch {
+      problems.push(`a body that is not JSON: ${response.text.slice(0, 80)}`);
+    }
+  }
+  const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const grantsSomething = 'access_token' in fields || 'refresh_token' in fields || fields.active === true;
+  if (!expected.carriesCredential) {
+    if (grantsSomething) problems.push('a token or active:true without valid credentials');
+    // Every endpoint here needs client credentials or a token: success without them is a bypass.
+    if (response.status < 300) problems.push(`a ${response.status} without valid credentials`);
+  }
+
+  if (response.status >= 400 && request.method !== 'HEAD') {
+    if (body === undefined) {
+      if (!(response.status === 401 && expected.bodylessChallengeAllowed)) problems.push(`an error ${response.status} without a body`);
+    } else if (
+      typeof fields.error !== 'string' ||
+      !ERROR_CODES.has(fields.error) ||
+      typeof fields.error_description !== 'string' ||
+      !DESCRIPTION.test(fields.error_description)
+    ) {
+      problems.push(`not an RFC 6749 §5.2 error object: ${response.text.slice(0, 200)}`);
+    }
+  }
+  return problems;
+}

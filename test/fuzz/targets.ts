@@ -1,0 +1,130 @@
+import fc from 'fast-check';
+import { bearerRequest, contentType, credentials, formBody, method, parameters, transport } from './arbitraries';
+import type { ValidCredentials } from './fuzz-app';
+import type { RawRequest, RawResponse } from './http';
+import type { Expectations } from './properties';
+
+/** One generated request, what the properties may expect of it, and whether it is the clean case that must succeed. */
+export interface FuzzCase {
+  request: RawRequest;
+  expected: Expectations;
+  /** When set, the request is well-formed and valid: the response must satisfy this (so the properties are not vacuous). */
+  mustSucceed?: (response: RawResponse) => boolean;
+}
+
+export interface FuzzTarget {
+  name: string;
+  cases(valid: ValidCredentials): fc.Arbitrary<FuzzCase>;
+}
+
+/** An endpoint that takes a client-authenticated form POST (RFC 6749 §2.3, §3.2). */
+export interface FormEndpoint {
+  name: string;
+  path: string;
+  /** The endpoint's parameters, each with values worth trying besides hostile ones. */
+  parameters: Readonly<Record<string, readonly string[]>>;
+  /** The parameters of a request that, with valid client credentials, must get `status`. */
+  success: { params: [string, string][]; status: number };
+}
+
+/** Every form endpoint under fuzzing: adding one is adding a line here. */
+export const FORM_ENDPOINTS: readonly FormEndpoint[] = [
+  {
+    name: 'token endpoint',
+    path: '/oauth/token',
+    parameters: { grant_type: ['client_credentials', 'authorization_code', 'refresh_token', 'password', 'urn:x:y'], scope: ['read', 'write', 'read write', 'admin', 'read  write'] },
+    success: { params: [['grant_type', 'client_credentials']], status: 200 },
+  },
+];
+
+/** Every route protected by requireToken under fuzzing (the fuzz app mounts them). */
+export const PROTECTED_ROUTES: readonly string[] = ['/api/read', '/api/any'];
+
+export function formEndpointTarget(endpoint: FormEndpoint): FuzzTarget {
+  return {
+    name: endpoint.name,
+    cases(valid) {
+      const secrets = [valid.basic.secret, valid.post.secret, valid.token];
+      const FORM = { 'Content-Type': 'application/x-www-form-urlencoded' };
+      // RFC 6749 §3.1: unknown parameters are ignored and empty ones count as omitted, so a
+      // valid request stays valid with them, with either client authentication method.
+      const ignorable = fc.uniqueArray(
+        fc.oneof(
+          fc.constantFrom<[string, string]>(['client_id', ''], ['client_secret', ''], ['scope', ''], ['state', 'x'], ['resource', 'https://rs.example']),
+          fc.tuple(fc.stringMatching(/^x_[a-z]{1,8}$/), fc.string({ maxLength: 20 })),
+        ),
+        { maxLength: 4, selector: ([name]) => name },
+      );
+      const clean = fc.record({ basic: fc.boolean(), extras: ignorable }).map(({ basic, extras }): FuzzCase => {
+        const authentication: [string, string][] = basic ? [] : [['client_id', valid.post.id], ['client_secret', valid.post.secret]];
+        const taken = new Set([...endpoint.success.params, ...authentication].map(([name]) => name));
+        const params = [...endpoint.success.params, ...authentication, ...extras.filter(([name]) => !taken.has(name))];
+        return {
+          request: {
+            method: 'POST',
+            path: endpoint.path,
+            headers: { ...FORM, ...(basic && { Authorization: 'Basic ' + Buffer.from(`${valid.basic.id}:${valid.basic.secret}`).toString('base64') }) },
+            body: Buffer.from(new URLSearchParams(params).toString()),
+          },
+          expected: { carriesCredential: true, secrets },
+          mustSucceed: (response) => response.status === endpoint.success.status,
+        };
+      });
+      const hostile = fc
+        .record({ method: method('POST'), credentials: credentials(valid), params: parameters(endpoint.parameters), contentType, query: fc.boolean() })
+        .chain(({ method, credentials, params, contentType, query }) => {
+          const all = [...credentials.params, ...params];
+          return formBody(all).map((body): { request: RawRequest; valid: boolean } => ({
+            request: {
+              method,
+              // Parameters in the query string must be ignored by a POST endpoint.
+              path: endpoint.path + (query ? `?${new URLSearchParams(all.map(([n, v]): [string, string] => [n, Buffer.from(v).toString()])).toString()}` : ''),
+              headers: { ...credentials.headers, ...(contentType === undefined ? {} : { 'Content-Type': contentType }) },
+              body,
+            },
+            valid: credentials.valid,
+          }));
+        })
+        .chain(({ request, valid: carriesCredential }) => transport(request).map((request): FuzzCase => ({ request, expected: { carriesCredential, secrets } })));
+      return fc.oneof({ weight: 1, arbitrary: clean }, { weight: 6, arbitrary: hostile });
+    },
+  };
+}
+
+export function protectedRouteTarget(path: string): FuzzTarget {
+  return {
+    name: `requireToken ${path}`,
+    cases(valid) {
+      const secrets = [valid.basic.secret, valid.post.secret, valid.token];
+      const clean = fc.constant<FuzzCase>({
+        request: { method: 'GET', path, headers: { Authorization: `Bearer ${valid.token}` } },
+        expected: { carriesCredential: true, secrets },
+        mustSucceed: (response) => response.status === 200 && (JSON.parse(response.text) as { clientId?: string }).clientId === valid.basic.id,
+      });
+      const hostile = bearerRequest(valid.token, path).map((request): FuzzCase => ({
+        request,
+        expected: { carriesCredential: presentsToken(request, valid.token), bodylessChallengeAllowed: true, secrets },
+      }));
+      return fc.oneof({ weight: 1, arbitrary: clean }, { weight: 6, arbitrary: hostile });
+    },
+  };
+}
+
+/**
+ * Whether a request presents the valid token in a way RFC 6750 §2 allows: an exact Bearer
+ * header, or the exact value in the query or body. A pass for anything else is a bug.
+ */
+export function presentsToken(request: RawRequest, token: string): boolean {
+  const authorization = request.headers.Authorization;
+  if (typeof authorization === 'string' && new RegExp(`^\\s*bearer +${escape(token)} *\\s*$`, 'i').test(authorization)) return true;
+  const query = new URLSearchParams(request.path.split('?')[1] ?? '').getAll('access_token');
+  const body = request.body === undefined ? [] : new URLSearchParams(request.body.toString('latin1')).getAll('access_token');
+  return query.includes(token) || body.includes(token);
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+}
+
+/** The fuzz suite's targets: every form endpoint and every protected route. */
+export const TARGETS: readonly FuzzTarget[] = [...FORM_ENDPOINTS.map(formEndpointTarget), ...PROTECTED_ROUTES.map(protectedRouteTarget)];

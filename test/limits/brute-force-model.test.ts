@@ -1,0 +1,65 @@
+import request from 'supertest';
+import fc from 'fast-check';
+import { basic, buildApp, expectOAuthErrorBody } from '../helpers/app';
+import { generateClientSecret } from '../../lib/clients/secrets';
+
+/*
+ * The brute-force limits against a model, over random sequences of attempts: right and wrong
+ * secrets, known and unknown clients, several addresses. The model: a client id or address
+ * with `points` failures is refused until its block ends (never within a run), whatever is
+ * presented; a success changes no count. Each run is a whole sequence, so it runs an eighth of
+ * FUZZ_RUNS (as `npm run fuzz` sets it); FUZZ_SEED replays a run.
+ */
+const RUNS = Math.ceil(Number(process.env.FUZZ_RUNS ?? 150) / 8);
+const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
+const svc = generateClientSecret();
+const other = generateClientSecret();
+const SECRETS: Record<string, string> = { svc: svc.secret, other: other.secret };
+const clients = [
+  { client_id: 'svc', client_secret: svc.hash, grant_types: ['client_credentials'], scope: 'read' },
+  { client_id: 'other', client_secret: other.hash, grant_types: ['client_credentials'], scope: 'read', token_endpoint_auth_method: 'client_secret_post' as const },
+];
+const LIMITS = { perClient: 3, perAddress: 5 };
+
+const attempt = fc.record({
+  clientId: fc.constantFrom('svc', 'other', 'ghost'),
+  right: fc.boolean(),
+  address: fc.constantFrom('192.0.2.1', '192.0.2.2', '198.51.100.1'),
+});
+
+test('random sequences of attempts are refused exactly when the model says so', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(attempt, { minLength: 1, maxLength: 25 }), async (attempts) => {
+      const { app, oauth } = buildApp(
+        { clients, bruteForce: { perClient: { points: LIMITS.perClient }, perAddress: { points: LIMITS.perAddress } } },
+        (host) => host.set('trust proxy', 'loopback'),
+      );
+      const failures = new Map<string, number>();
+      const count = (key: string) => failures.get(key) ?? 0;
+      try {
+        for (const { clientId, right, address } of attempts) {
+          const secret = right && clientId in SECRETS ? SECRETS[clientId] : 'wrong';
+          let req = request(app).post('/oauth/token').type('form').set('X-Forwarded-For', address);
+          if (clientId === 'other') req = req.send(`grant_type=client_credentials&client_id=other&client_secret=${secret}`);
+          else req = req.set('Authorization', basic(clientId, secret)).send('grant_type=client_credentials');
+          const res = await req;
+
+          const blocked = count(`client:${clientId}`) >= LIMITS.perClient || count(`address:${address}`) >= LIMITS.perAddress;
+          const succeeds = !blocked && secret !== 'wrong';
+          expect({ status: res.status, retryAfter: res.headers['retry-after'] !== undefined }).toEqual({
+            status: succeeds ? 200 : 401,
+            retryAfter: blocked,
+          });
+          if (!succeeds) expectOAuthErrorBody(res.body, 'invalid_client');
+          if (!succeeds && !blocked) {
+            failures.set(`client:${clientId}`, count(`client:${clientId}`) + 1);
+            failures.set(`address:${address}`, count(`address:${address}`) + 1);
+          }
+        }
+      } finally {
+        await oauth.close();
+      }
+    }),
+    { numRuns: RUNS, ...(SEED !== undefined && { seed: SEED }) },
+  );
+}, Math.max(30_000, RUNS * 500));
