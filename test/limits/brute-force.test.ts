@@ -100,7 +100,7 @@ describe('brute-force limits per client id', () => {
   });
 
   test('the block ends after blockSeconds, and the right secret works again', async () => {
-    const subject = limitedApp({ bruteForce: { perClient: { points: 2, durationSeconds: 1, blockSeconds: 1 }, perAddress: false } });
+    const subject = limitedApp({ bruteForce: { perClient: { points: 2, blockSeconds: 1 }, perAddress: false } });
     await failTimes(2, () => asSvc(subject, 'wrong'));
     expect((await asSvc(subject, svc.secret)).status).toBe(401);
     await new Promise((resolve) => setTimeout(resolve, 1100));
