@@ -8,6 +8,9 @@ import { memoryStore } from '../../lib/stores/memory';
 import type { AttemptCounter, AttemptWindow, Store } from '../../lib/stores/store';
 import { ISSUER } from '../helpers/app';
 import { send } from './http';
+import { AUTHORIZE_CLIENT, LOGIN_PATH } from './authorize-target';
+import { clientCredentials } from '../../lib/grants/client-credentials';
+import { authorizationCode } from '../../lib/grants/authorization-code';
 
 /** Credentials that are valid on the fuzz app; the generators use them to make requests that must succeed. */
 export interface ValidCredentials {
@@ -41,7 +44,19 @@ export async function startFuzzApp(options: Partial<OAuthServerOptions> = {}): P
       // A person-chosen secret, hashed with scrypt: the slow path of secret checks.
       { client_id: 'human', client_secret: 'correct horse battery staple', grant_types: ['client_credentials'], scope: 'read' },
       { client_id: 'pub', grant_types: ['client_credentials'], scope: 'read' },
+      {
+        client_id: AUTHORIZE_CLIENT.id,
+        grant_types: ['authorization_code'],
+        redirect_uris: [AUTHORIZE_CLIENT.redirectUri],
+        scope: AUTHORIZE_CLIENT.scope,
+        token_endpoint_auth_method: 'none',
+      },
     ],
+    grants: [clientCredentials(), authorizationCode()],
+    authorization: {
+      getUser: (req) => req.header('x-user'),
+      login: (_req, res, returnTo) => res.redirect(`${LOGIN_PATH}?returnTo=${encodeURIComponent(returnTo)}`),
+    },
     bearerMethods: { body: true, query: true },
     // Limits so high they never block (the valid clients must keep working), so that every
     // request still goes through the counters with whatever client id it presents.
