@@ -1,23 +1,34 @@
 'use strict';
 const express = require('express');
-const { oauthServer, clientCredentials, memoryStore, redisStore } = require('..');
+const { oauthServer, clientCredentials, authorizationCode, refreshToken, memoryStore, redisStore } = require('..');
+const { signedCookieSession } = require('./session');
+const { loginRoutes } = require('./login');
 
 /**
  * The example-app: the package mounted in an Express app as a user would mount it.
- * @param {{ issuer: string, clients: any[], redisUrl?: string }} config
+ * @param {{ issuer: string, clients: any[], users: { username: string, password: string }[], redisUrl?: string, sessionSecret?: string }} config
  */
 function createApp(config) {
   const store = config.redisUrl ? redisStore({ url: config.redisUrl }) : memoryStore();
+  const session = signedCookieSession({ secret: config.sessionSecret, secure: config.issuer.startsWith('https:') });
   const oauth = oauthServer({
     issuer: config.issuer,
     clients: config.clients,
-    grants: [clientCredentials()],
+    grants: [clientCredentials(), authorizationCode(), refreshToken()],
     store,
+    // The app's own login decides who the user is; the package's default consent page asks them.
+    authorization: {
+      getUser: (req) => session.user(req),
+      login: (_req, res, returnTo) => res.redirect(`/login?returnTo=${encodeURIComponent(returnTo)}`),
+    },
   });
 
   const app = express();
   app.disable('x-powered-by');
   app.use('/oauth', oauth);
+  // RFC 8414 §3.1: the metadata of issuer …/oauth is at /.well-known/oauth-authorization-server/oauth.
+  app.get(oauth.metadataPath, oauth.metadataHandler);
+  app.use(loginRoutes({ users: config.users, session }));
 
   /**
    * What the protected API answers: who the token speaks for.

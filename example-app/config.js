@@ -13,7 +13,33 @@ function readConfig(env) {
   const host = env.HOST || '127.0.0.1';
   const issuer = env.ISSUER || `http://localhost:${port}/oauth`;
   const clientsFile = env.CLIENTS_FILE || path.join(__dirname, 'clients.json');
-  return { port, host, issuer, redisUrl: env.REDIS_URL || undefined, clientsFile, clients: readJsonArray(clientsFile, 'CLIENTS_FILE') };
+  const usersFile = env.USERS_FILE || path.join(__dirname, 'users.json');
+  return {
+    port,
+    host,
+    issuer,
+    redisUrl: env.REDIS_URL || undefined,
+    clientsFile,
+    clients: readJsonArray(clientsFile, 'CLIENTS_FILE'),
+    users: readUsers(usersFile),
+    // Signs the login cookie; without it, a random key per start (sessions end with the process).
+    sessionSecret: env.SESSION_SECRET || undefined,
+  };
+}
+
+/**
+ * USERS_FILE: `[{ "username": "…", "password": "…" }]`.
+ * @param {string} file
+ * @returns {{ username: string, password: string }[]}
+ */
+function readUsers(file) {
+  const users = readJsonArray(file, 'USERS_FILE');
+  users.forEach((user, index) => {
+    if (typeof user?.username !== 'string' || user.username === '' || typeof user.password !== 'string' || user.password === '') {
+      throw new Error(`USERS_FILE ${file}: entry ${index} needs a non-empty string username and password`);
+    }
+  });
+  return users;
 }
 
 /**

@@ -1,8 +1,11 @@
 export { oauthServer, type OAuthServer } from './server';
 export { OAuthServerOptionsError, type OAuthServerOptions } from './options';
 export { clientCredentials, type ClientCredentialsOptions } from './grants/client-credentials';
+export { authorizationCode } from './grants/authorization-code';
+export { refreshToken } from './grants/refresh-token';
 export type { Grant, TokenRequestContext, TokenResponse } from './grants/grant';
-export type { TokenIssuer, IssueRequest, TokenIssuedEvent } from './tokens/issuer';
+export type { TokenIssuer, IssueRequest, GrantIssue, TokenIssuedEvent } from './tokens/issuer';
+export type { AuthorizationOptions, ConsentPrompt } from './endpoints/authorization-options';
 export type { ClientAuthFailedEvent, ClientAuthFailureReason } from './client-auth/authenticate';
 export type { Client, ClientMetadata, ClientAuthMethod } from './clients/client';
 export type { ClientLookup } from './clients/registry';
@@ -10,7 +13,16 @@ export { generateClientSecret, hashClientSecret, type GeneratedClientSecret } fr
 export { memoryStore, type MemoryStoreOptions } from './stores/memory';
 export { redisStore, type RedisStoreOptions } from './stores/redis';
 export type { RedisClient } from './stores/redis-connection';
-export type { Store, AccessTokenRecord } from './stores/store';
+export type {
+  Store,
+  AccessTokenRecord,
+  AuthorizationCodeRecord,
+  RefreshTokenRecord,
+  AuthorizationTransactionRecord,
+  ConsentRecord,
+  GrantTokens,
+  RotationResult,
+} from './stores/store';
 export type { TokenInfo, RequireToken } from './resource/require-token';
 export type { Clock } from './clock';
 export {

@@ -5,6 +5,7 @@ import { isValidGrantType, type Grant } from './grants/grant';
 import { isStore, type Store } from './stores/store';
 import type { TokenIssuedEvent } from './tokens/issuer';
 import type { Clock } from './clock';
+import type { AuthorizationOptions } from './endpoints/authorization-options';
 
 export interface OAuthServerOptions {
   /** The issuer identifier (RFC 8414 §2): an https URL (http only on loopback), no query or fragment. */
@@ -17,7 +18,13 @@ export interface OAuthServerOptions {
   store?: Store;
   /** Access token lifetime in seconds (default 3600); a client's `access_token_lifetime` overrides it. */
   accessTokenLifetime?: number;
-  /** Prepended to every access token, so that secret scanners can find leaked ones (e.g. `"eos_at_"`). */
+  /** Refresh token absolute lifetime in seconds, from the user's authorization on (default 2592000, 30 days). */
+  refreshTokenLifetime?: number;
+  /** A refresh token not used for this many seconds expires (default 1209600, 14 days). */
+  refreshTokenIdleLifetime?: number;
+  /** The authorization endpoint's users, login and consent; required with `authorizationCode()`. */
+  authorization?: AuthorizationOptions;
+  /** Prepended to every access and refresh token, so that secret scanners can find leaked ones (e.g. `"eos_at_"`). */
   tokenPrefix?: string;
   /** The realm of `WWW-Authenticate` challenges (default: the issuer). */
   realm?: string;
@@ -25,6 +32,10 @@ export interface OAuthServerOptions {
   bearerMethods?: { body?: boolean; query?: boolean };
   /** Largest token request body (default "16kb") and most parameters (default 50). */
   limits?: { maxBodySize?: number | string; maxParameters?: number };
+  /** RFC 7662: whether a confidential client may introspect its own tokens (default true); `introspect_any` clients may introspect all. */
+  introspection?: { ownTokens?: boolean };
+  /** The `aud` of introspection responses: the resource servers the tokens are for. */
+  audience?: string | string[];
   /** Called when a token is issued (no token value is passed). */
   onTokenIssued?: (event: TokenIssuedEvent) => void;
   /** Called when client authentication fails (no secret is passed). */
@@ -107,5 +118,19 @@ export function checkPlainString(option: string, value: unknown, pattern: RegExp
   if (typeof value !== 'string' || !pattern.test(value)) {
     throw new OAuthServerOptionsError(option, `must match ${pattern}, got ${JSON.stringify(value)}`);
   }
+  return value;
+}
+
+export function checkAudience(value: unknown): string | string[] | undefined {
+  const valid = (item: unknown) => typeof item === 'string' && item.length > 0;
+  if (value === undefined || valid(value) || (Array.isArray(value) && value.length > 0 && value.every(valid))) {
+    return value as string | string[] | undefined;
+  }
+  throw new OAuthServerOptionsError('audience', 'must be a non-empty string or array of strings');
+}
+
+export function checkBoolean(option: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new OAuthServerOptionsError(option, 'must be true or false');
   return value;
 }

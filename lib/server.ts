@@ -1,14 +1,22 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { clientAuthenticator } from './client-auth/authenticate';
 import { ClientMetadataError } from './clients/client';
 import { clientRegistry } from './clients/registry';
 import { SecretVerifier } from './clients/secrets';
 import { systemClock } from './clock';
-import { formParamsReader } from './endpoints/form-params';
+import { checkAuthorizationOptions } from './endpoints/authorization-options';
+import { authorizeEndpoint, decisionEndpoint } from './endpoints/authorize';
+import { formParamsReader, rawFormReader } from './endpoints/form-params';
 import { methodNotAllowed } from './endpoints/method-not-allowed';
 import { tokenEndpoint, type EnabledGrant } from './endpoints/token';
+import { clientEndpoint } from './endpoints/client-endpoint';
+import { revokeToken } from './endpoints/revocation';
+import { introspectToken } from './endpoints/introspection';
+import { buildMetadata, metadataHandler, metadataPath, type ServerMetadata } from './endpoints/metadata';
 import { clientCredentials } from './grants/client-credentials';
 import {
+  checkAudience,
+  checkBoolean,
   checkFunction,
   checkGrants,
   checkIssuer,
@@ -26,6 +34,12 @@ import { tokenIssuer } from './tokens/issuer';
 export interface OAuthServer extends Router {
   /** RFC 6750: a middleware that lets through requests whose Bearer token grants `scope`. */
   requireToken: RequireToken;
+  /** RFC 8414 metadata, also served by the router at `/.well-known/oauth-authorization-server`. */
+  metadata: ServerMetadata;
+  /** Where RFC 8414 §3.1 puts the metadata on the host app: mount `metadataHandler` there. */
+  metadataPath: string;
+  /** Serves `metadata`; `app.get(oauth.metadataPath, oauth.metadataHandler)`. */
+  metadataHandler: RequestHandler;
   /** Whether the store can be reached now. */
   health(): Promise<{ ok: boolean }>;
   /** Releases the store's connections and timers. */
@@ -34,7 +48,8 @@ export interface OAuthServer extends Router {
 
 const KNOWN_OPTIONS = new Set<string>([
   'issuer', 'clients', 'grants', 'store', 'accessTokenLifetime', 'tokenPrefix', 'realm',
-  'bearerMethods', 'limits', 'onTokenIssued', 'onClientAuthFailed', 'onError', 'clock',
+  'refreshTokenLifetime', 'refreshTokenIdleLifetime', 'authorization',
+  'bearerMethods', 'limits', 'introspection', 'audience', 'onTokenIssued', 'onClientAuthFailed', 'onError', 'clock',
 ] satisfies (keyof OAuthServerOptions)[]);
 
 /**
@@ -61,11 +76,27 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
   const realm = checkPlainString('realm', options.realm, /^[\x20\x21\x23-\x5B\x5D-\x7E]{1,200}$/, issuer);
   const maxParameters = checkPositiveInteger('limits.maxParameters', options.limits?.maxParameters, 50);
   const maxBodySize = options.limits?.maxBodySize ?? '16kb';
+  const audience = checkAudience(options.audience);
+  const introspectOwnTokens = checkBoolean('introspection.ownTokens', options.introspection?.ownTokens, true);
+  const bearerMethods = {
+    body: checkBoolean('bearerMethods.body', options.bearerMethods?.body, false),
+    query: checkBoolean('bearerMethods.query', options.bearerMethods?.query, false),
+  };
   const onTokenIssued = checkFunction('onTokenIssued', options.onTokenIssued);
   const onClientAuthFailed = checkFunction('onClientAuthFailed', options.onClientAuthFailed);
   const onError = checkFunction('onError', options.onError) ?? (() => {});
 
   const enabledGrantTypes = new Set(grants.map((grant) => grant.type));
+  const refreshTokens = enabledGrantTypes.has('refresh_token')
+    ? {
+        absoluteLifetime: checkPositiveInteger('refreshTokenLifetime', options.refreshTokenLifetime, 30 * 24 * 3600),
+        idleLifetime: checkPositiveInteger('refreshTokenIdleLifetime', options.refreshTokenIdleLifetime, 14 * 24 * 3600),
+      }
+    : undefined;
+  if (!enabledGrantTypes.has('authorization_code') && options.authorization !== undefined) {
+    throw new OAuthServerOptionsError('authorization', 'is only used with the authorizationCode() grant: add it to `grants`');
+  }
+  const authorization = enabledGrantTypes.has('authorization_code') ? checkAuthorizationOptions(options.authorization) : undefined;
   let clients;
   try {
     clients = clientRegistry(options.clients, enabledGrantTypes);
@@ -86,30 +117,68 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
   const enabledGrants = new Map<string, EnabledGrant>(
     grants.map((grant) => [
       grant.type,
-      { grant, tokens: tokenIssuer({ store, clock, accessTokenLifetime, tokenPrefix }, grant.type, safely(onTokenIssued)) },
+      { grant, tokens: tokenIssuer({ store, clock, accessTokenLifetime, tokenPrefix, refreshTokens }, grant.type, safely(onTokenIssued)) },
     ]),
   );
-  const knownParameters = new Set(['grant_type', 'client_id', 'client_secret', ...grants.flatMap((grant) => grant.parameters)]);
+  const knownParameters = new Set([
+    'grant_type', 'client_id', 'client_secret', 'token', 'token_type_hint',
+    ...grants.flatMap((grant) => grant.parameters),
+  ]);
+  const clientAuth = clientAuthenticator(clients, new SecretVerifier(), realm, safely(onClientAuthFailed));
+  const readParams = formParamsReader({ maxBodySize, maxParameters }, knownParameters);
+  const endpointSettings = { clientAuth, readParams, onError };
 
   const router = Router() as OAuthServer;
+  router.post('/token', tokenEndpoint({ ...endpointSettings, grants: enabledGrants, store, clock }));
+  router.post('/revoke', clientEndpoint(endpointSettings, revokeToken(store)));
   router.post(
-    '/token',
-    tokenEndpoint({
-      grants: enabledGrants,
-      clientAuth: clientAuthenticator(clients, new SecretVerifier(), realm, safely(onClientAuthFailed)),
-      readParams: formParamsReader({ maxBodySize, maxParameters }, knownParameters),
-      store,
-      clock,
-      onError,
-    }),
+    '/introspect',
+    clientEndpoint(
+      endpointSettings,
+      introspectToken({ store, clock, issuer, audience, ownTokens: introspectOwnTokens }),
+    ),
   );
-  router.all('/token', methodNotAllowed('POST'));
+  for (const path of ['/token', '/revoke', '/introspect']) router.all(path, methodNotAllowed('POST'));
+
+  if (authorization !== undefined) {
+    const settings = { issuer, clients, store, clock, options: authorization, readForm: rawFormReader({ maxBodySize, maxParameters }), onError };
+    const authorize = authorizeEndpoint(settings);
+    router.get('/authorize', authorize);
+    router.post('/authorize', authorize);
+    router.all('/authorize', methodNotAllowed('GET', 'POST'));
+    router.post('/authorize/decision', decisionEndpoint(settings));
+    router.all('/authorize/decision', methodNotAllowed('POST'));
+  }
+
+  router.metadata = buildMetadata({
+    issuer,
+    endpoints: {
+      ...(authorization !== undefined && { authorization_endpoint: '/authorize' }),
+      token_endpoint: '/token',
+      revocation_endpoint: '/revoke',
+      introspection_endpoint: '/introspect',
+    },
+    grantTypes: grants.map((grant) => grant.type),
+    scopes: clients.knownScopes,
+    ...(authorization !== undefined && {
+      extra: {
+        response_types_supported: ['code'],
+        response_modes_supported: ['query'],
+        code_challenge_methods_supported: authorization.pkce.allowPlain ? ['S256', 'plain'] : ['S256'],
+        // RFC 9207 §3
+        authorization_response_iss_parameter_supported: true,
+      },
+    }),
+  });
+  router.metadataPath = metadataPath(issuer);
+  router.metadataHandler = metadataHandler(router.metadata);
+  router.get('/.well-known/oauth-authorization-server', router.metadataHandler);
 
   router.requireToken = requireTokenFactory({
     store,
     clock,
     realm,
-    methods: { body: options.bearerMethods?.body ?? false, query: options.bearerMethods?.query ?? false },
+    methods: bearerMethods,
     onError,
   });
   router.health = async () => {

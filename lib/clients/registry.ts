@@ -5,6 +5,8 @@ export type ClientLookup = (clientId: string) => Promise<ClientMetadata | undefi
 
 export interface ClientRegistry {
   find(clientId: string): Promise<Client | undefined>;
+  /** Every scope of the static clients; unknown with a lookup function. */
+  knownScopes?: readonly string[];
 }
 
 /**
@@ -38,5 +40,6 @@ export function clientRegistry(source: readonly ClientMetadata[] | ClientLookup,
     }
     clients.set(client.id, client);
   }
-  return { find: async (clientId) => clients.get(clientId) };
+  const knownScopes = [...new Set([...clients.values()].flatMap((client) => client.scope))].sort();
+  return { find: async (clientId) => clients.get(clientId), knownScopes };
 }

@@ -15,13 +15,16 @@ class PayloadTooLargeError extends InvalidRequestError {
   override readonly status = 413;
 }
 
+/** Form parameters as they arrived: a repeated parameter has an array of values. */
+export type RawParams = Readonly<Record<string, unknown>>;
+
 /**
  * Reads an application/x-www-form-urlencoded body (the only type RFC 6749 §3.2, §4.1.3 and
  * RFC 7009/7662 define for these endpoints). It works whether or not the host app already
  * parsed the body: body-parser skips a body that was read, and the parsed value is then
  * checked in the same way.
  */
-export function formParamsReader(limits: FormLimits, knownNames: ReadonlySet<string>): (req: Request, res: Response) => Promise<FormParams> {
+export function rawFormReader(limits: FormLimits): (req: Request, res: Response) => Promise<RawParams> {
   const parse: RequestHandler = bodyParser.urlencoded({
     extended: false,
     limit: limits.maxBodySize,
@@ -35,21 +38,34 @@ export function formParamsReader(limits: FormLimits, knownNames: ReadonlySet<str
       }
       parse(req, res, (error?: unknown) => {
         if (error !== undefined) return reject(bodyError(error));
-        try {
-          resolve(singleValuedParams(req.body, knownNames));
-        } catch (invalid) {
-          reject(invalid);
+        const body: unknown = req.body ?? {};
+        if (typeof body !== 'object' || body === null) {
+          return reject(new InvalidRequestError('The request body could not be read as form parameters.'));
         }
+        resolve(body as RawParams);
       });
     });
 }
 
-/** RFC 6749 §3.1, §3.2: "Request and response parameters MUST NOT be included more than once." */
-export function singleValuedParams(body: unknown, knownNames: ReadonlySet<string>): FormParams {
-  if (body === undefined) return {};
-  if (typeof body !== 'object' || body === null) {
-    throw new InvalidRequestError('The request body could not be read as form parameters.');
+/** Reads a form body whose parameters must each come once (RFC 6749 §3.1, §3.2). */
+export function formParamsReader(limits: FormLimits, knownNames: ReadonlySet<string>): (req: Request, res: Response) => Promise<FormParams> {
+  const read = rawFormReader(limits);
+  return async (req, res) => singleValuedParams(await read(req, res), knownNames);
+}
+
+/** The query parameters of a request, read from the URL itself, whatever query parser the app uses. */
+export function queryParams(req: Request): RawParams {
+  const params: Record<string, string | string[]> = Object.create(null);
+  const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
+  for (const [name, value] of new URLSearchParams(query)) {
+    const seen = params[name];
+    params[name] = seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value];
   }
+  return params;
+}
+
+/** RFC 6749 §3.1, §3.2: "Request and response parameters MUST NOT be included more than once." */
+function singleValuedParams(body: RawParams, knownNames: ReadonlySet<string>): FormParams {
   const params: Record<string, string> = Object.create(null);
   for (const [name, value] of Object.entries(body)) {
     // RFC 6749 §3.1: "Parameters sent without a value MUST be treated as if they were omitted".

@@ -1,5 +1,16 @@
 import { systemClock, type Clock } from '../clock';
-import { secondsToLive, type AccessTokenRecord, type Store } from './store';
+import {
+  consentKey,
+  REVOKED_GRANT_MEMORY_SECONDS,
+  secondsToLive,
+  type AccessTokenRecord,
+  type AuthorizationCodeRecord,
+  type AuthorizationTransactionRecord,
+  type ConsentRecord,
+  type GrantTokens,
+  type RefreshTokenRecord,
+  type Store,
+} from './store';
 
 export interface MemoryStoreOptions {
   /** How often expired records are swept out, in seconds (default 60). */
@@ -10,45 +21,162 @@ export interface MemoryStoreOptions {
 /**
  * The embedded store: one process, no server. Records leave memory when they expire (read
  * time and a periodic sweep), so memory stays bounded by the tokens that are still live.
+ * Every operation runs without yielding to the event loop, so each one is atomic.
  */
 export function memoryStore(options: MemoryStoreOptions = {}): Store {
   const clock = options.clock ?? systemClock;
-  const accessTokens = new Map<string, { record: AccessTokenRecord; forgetAt: number }>();
+  const accessTokens = new ExpiringMap<AccessTokenRecord>(clock);
+  const refreshTokens = new ExpiringMap<{ record: RefreshTokenRecord; rotated: boolean }>(clock);
+  const codes = new ExpiringMap<{ record: AuthorizationCodeRecord; used: boolean }>(clock);
+  const transactions = new ExpiringMap<AuthorizationTransactionRecord>(clock);
+  /** The hashes of the tokens issued under each grant, kept as long as the longest-lived one. */
+  const grantTokenHashes = new ExpiringMap<Set<string>>(clock);
+  const revokedGrants = new ExpiringMap<true>(clock);
+  const consents = new ExpiringMap<ConsentRecord>(clock);
+  const maps = [accessTokens, refreshTokens, codes, transactions, grantTokenHashes, revokedGrants, consents];
 
   const sweep = setInterval(() => {
-    const now = clock();
-    for (const [key, entry] of accessTokens) {
-      if (entry.forgetAt <= now) accessTokens.delete(key);
-    }
+    for (const map of maps) map.sweep();
   }, (options.sweepIntervalSeconds ?? 60) * 1000);
   sweep.unref();
 
+  function track(grantId: string, tokenHash: string, record: { expiresAt: number }): void {
+    const hashes = grantTokenHashes.get(grantId) ?? new Set<string>();
+    hashes.add(tokenHash);
+    grantTokenHashes.set(grantId, hashes, Math.max(record.expiresAt, grantTokenHashes.forgetAt(grantId) ?? 0));
+  }
+
+  function saveTokens({ grantId, accessToken, refreshToken }: GrantTokens): void {
+    accessTokens.set(accessToken.hash, frozenCopy(accessToken.record), accessToken.record.expiresAt);
+    track(grantId, accessToken.hash, accessToken.record);
+    if (refreshToken !== undefined) {
+      refreshTokens.set(refreshToken.hash, { record: frozenCopy(refreshToken.record), rotated: false }, refreshToken.record.expiresAt);
+      track(grantId, refreshToken.hash, refreshToken.record);
+    }
+  }
+
+  function revokeGrant(grantId: string): void {
+    revokedGrants.set(grantId, true, clock() + REVOKED_GRANT_MEMORY_SECONDS);
+    for (const hash of grantTokenHashes.get(grantId) ?? []) {
+      accessTokens.delete(hash);
+      refreshTokens.delete(hash);
+    }
+    grantTokenHashes.delete(grantId);
+  }
+
   return {
     async saveAccessToken(tokenHash, record) {
-      const now = clock();
-      accessTokens.set(tokenHash, { record: frozenCopy(record), forgetAt: now + secondsToLive(record, now) });
+      accessTokens.set(tokenHash, frozenCopy(record), record.expiresAt);
     },
     async findAccessToken(tokenHash) {
-      const entry = accessTokens.get(tokenHash);
-      if (entry === undefined) return undefined;
-      if (entry.forgetAt <= clock()) {
-        accessTokens.delete(tokenHash);
-        return undefined;
-      }
-      return entry.record;
+      return accessTokens.get(tokenHash);
     },
     async revokeAccessToken(tokenHash) {
       return accessTokens.delete(tokenHash);
     },
+
+    async saveAuthorizationCode(codeHash, record) {
+      codes.set(codeHash, { record: frozenCopy(record), used: false }, record.expiresAt);
+    },
+    async useAuthorizationCode(codeHash) {
+      const entry = codes.get(codeHash);
+      if (entry === undefined) return undefined;
+      const alreadyUsed = entry.used;
+      entry.used = true;
+      return { record: entry.record, alreadyUsed };
+    },
+
+    async saveGrantTokens(tokens) {
+      if (revokedGrants.get(tokens.grantId) !== undefined) return false;
+      saveTokens(tokens);
+      return true;
+    },
+    async findRefreshToken(tokenHash) {
+      const entry = refreshTokens.get(tokenHash);
+      return entry === undefined ? undefined : { ...entry };
+    },
+    async rotateRefreshToken(presentedHash, tokens) {
+      const entry = refreshTokens.get(presentedHash);
+      if (entry === undefined || revokedGrants.get(tokens.grantId) !== undefined) return 'unknown';
+      if (entry.rotated) {
+        revokeGrant(entry.record.grantId);
+        return 'reused';
+      }
+      entry.rotated = true;
+      saveTokens(tokens);
+      return 'rotated';
+    },
+    async revokeGrant(grantId) {
+      revokeGrant(grantId);
+    },
+
+    async saveAuthorizationTransaction(idHash, record) {
+      transactions.set(idHash, frozenCopy(record), record.expiresAt);
+    },
+    async takeAuthorizationTransaction(idHash) {
+      const record = transactions.get(idHash);
+      transactions.delete(idHash);
+      return record;
+    },
+
+    async saveConsent(sub, clientId, record) {
+      consents.set(consentKey(sub, clientId), frozenCopy(record), record.expiresAt);
+    },
+    async findConsent(sub, clientId) {
+      return consents.get(consentKey(sub, clientId));
+    },
+
     async ping() {},
     async close() {
       clearInterval(sweep);
-      accessTokens.clear();
+      for (const map of maps) map.clear();
     },
   };
 }
 
+/** A map whose entries are forgotten once their time has come (checked on read and by `sweep`). */
+class ExpiringMap<V> {
+  private readonly entries = new Map<string, { value: V; forgetAt: number }>();
+
+  constructor(private readonly clock: Clock) {}
+
+  /** Keeps `value` until `expiresAt`, and at least one second (as `secondsToLive`). */
+  set(key: string, value: V, expiresAt: number): void {
+    const now = this.clock();
+    this.entries.set(key, { value, forgetAt: now + secondsToLive({ expiresAt }, now) });
+  }
+
+  get(key: string): V | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.forgetAt <= this.clock()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  forgetAt(key: string): number | undefined {
+    return this.get(key) === undefined ? undefined : this.entries.get(key)?.forgetAt;
+  }
+
+  delete(key: string): boolean {
+    return this.entries.delete(key);
+  }
+
+  sweep(): void {
+    const now = this.clock();
+    for (const [key, entry] of this.entries) {
+      if (entry.forgetAt <= now) this.entries.delete(key);
+    }
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
 /** Records are handed out as they are kept, so they are kept frozen: no caller can change them. */
-function frozenCopy(record: AccessTokenRecord): AccessTokenRecord {
+function frozenCopy<R extends { scope: string[] }>(record: R): R {
   return Object.freeze({ ...record, scope: Object.freeze([...record.scope]) as string[] });
 }

@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from '../clock';
 import { connectToUrl, failClosedRunner, type RedisClient } from './redis-connection';
 import { secondsToLive, type AccessTokenRecord, type Store } from './store';
+import { redisOAuthOperations, tokenKey } from './redis-oauth';
 
 export interface RedisStoreOptions {
   /** `redis://` or `rediss://` (TLS) URL; the store then owns, and closes, the connection. */
@@ -24,7 +25,19 @@ export interface RedisStoreOptions {
  * for a client's first connection, then fails fast while Redis is away (nothing is queued, so
  * memory does not grow) and resumes when the client has reconnected.
  *
- * Key layout (docs/production.md): `<prefix>at:<sha256 of the token>` → JSON record.
+ * Key layout (docs/production.md; digests are SHA-256, base64url; no token, code or transaction id is stored raw):
+ *   <prefix>at:<digest>                    access token without a grant (client credentials) → JSON
+ *   <prefix>{<grantId>}:at:<digest>        access token issued under a grant → JSON
+ *   <prefix>{<grantId>}:rt:<digest>        refresh token → hash { record: JSON, rotated: 0|1 }
+ *   <prefix>{<grantId>}:tokens             set of the token keys of the grant, for revoking them all
+ *   <prefix>{<grantId>}:revoked            marker of a revoked grant: tokens can no longer be added
+ *   <prefix>code:<digest>                  authorization code → hash { record: JSON, used: 0|1 }
+ *   <prefix>tx:<digest>                    authorization request waiting for consent → JSON
+ *   <prefix>consent:<digest of user, client>  remembered consent → JSON
+ * A grant-bound token carries its grant id (see `hashTokenValue`), so its key is computed from
+ * the token alone. The `{<grantId>}` hash tag keeps every key of one grant in one Redis Cluster
+ * slot: each multi-key script names only keys of one grant. Other operations touch one key.
+ * Every key expires (EX) with what it holds; the token set lives as long as its longest token.
  */
 export function redisStore(options: RedisStoreOptions): Store {
   const timeoutMs = checkTimeout(options.commandTimeoutMs);
@@ -33,9 +46,10 @@ export function redisStore(options: RedisStoreOptions): Store {
   const unavailableOnFailure = failClosedRunner(client, timeoutMs);
   const clock = options.clock ?? systemClock;
 
-  const accessTokenKey = (tokenHash: string) => `${keyPrefix}at:${tokenHash}`;
+  const accessTokenKey = (tokenHash: string) => tokenKey(keyPrefix, 'at', tokenHash);
 
   return {
+    ...redisOAuthOperations({ client, keyPrefix, clock, run: unavailableOnFailure }),
     async saveAccessToken(tokenHash, record) {
       const ttl = secondsToLive(record, clock());
       await unavailableOnFailure(() => client.set(accessTokenKey(tokenHash), JSON.stringify(record), 'EX', ttl));

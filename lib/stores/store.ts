@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** What the server remembers about an access token; stored under the token's hash. */
 export interface AccessTokenRecord {
   clientId: string;
@@ -8,7 +10,77 @@ export interface AccessTokenRecord {
   issuedAt: number;
   /** Seconds since the epoch; the token is invalid from this second on. */
   expiresAt: number;
+  /** The grant (one user's authorization of one client) the token was issued under. */
+  grantId?: string;
 }
+
+/** An authorization code (RFC 6749 §4.1.2) and what it is bound to; stored under the code's hash. */
+export interface AuthorizationCodeRecord {
+  /** Every token issued from this code belongs to this grant. */
+  grantId: string;
+  clientId: string;
+  sub: string;
+  scope: string[];
+  redirectUri: string;
+  /** RFC 6749 §4.1.3: whether the request named redirect_uri, so the token request must repeat it. */
+  redirectUriInRequest: boolean;
+  /** RFC 7636 §4.4: the PKCE challenge, when the request had one. */
+  codeChallenge?: string;
+  codeChallengeMethod?: 'S256' | 'plain';
+  issuedAt: number;
+  expiresAt: number;
+}
+
+/** A refresh token (RFC 6749 §6); stored under its grant-bound hash. */
+export interface RefreshTokenRecord {
+  grantId: string;
+  clientId: string;
+  sub?: string;
+  /** The scope originally granted; a refresh may ask for less, never more. */
+  scope: string[];
+  issuedAt: number;
+  /** The idle expiry: this token must be used before then. */
+  expiresAt: number;
+  /** The absolute expiry of the grant's refresh tokens, carried over by rotation. */
+  grantExpiresAt: number;
+}
+
+/** An authorization request waiting for the user's decision (consent), bound to that user. */
+export interface AuthorizationTransactionRecord {
+  clientId: string;
+  sub: string;
+  scope: string[];
+  redirectUri: string;
+  redirectUriInRequest: boolean;
+  state?: string;
+  codeChallenge?: string;
+  codeChallengeMethod?: 'S256' | 'plain';
+  /** Hash of the CSRF token of the consent form. */
+  csrfTokenHash: string;
+  expiresAt: number;
+}
+
+/** A user's remembered consent to a client: the scope they allowed, until `expiresAt`. */
+export interface ConsentRecord {
+  scope: string[];
+  expiresAt: number;
+}
+
+/** Tokens issued together under one grant: an access token and, maybe, a refresh token. */
+export interface GrantTokens {
+  grantId: string;
+  accessToken: { hash: string; record: AccessTokenRecord };
+  refreshToken?: { hash: string; record: RefreshTokenRecord };
+}
+
+/** How a refresh token rotation ended. */
+export type RotationResult =
+  /** The presented token is now used up, and the new tokens are saved. */
+  | 'rotated'
+  /** The presented token had already been rotated: its grant is now revoked (RFC 9700 §4.14.2). */
+  | 'reused'
+  /** Unknown, expired, or its grant was revoked: nothing was saved. */
+  | 'unknown';
 
 /**
  * Persistence for what the server issues. Operations are named for what OAuth needs so that
@@ -25,13 +97,58 @@ export interface Store {
   findAccessToken(tokenHash: string): Promise<AccessTokenRecord | undefined>;
   /** Forgets a token at once; resolves `true` when it existed. */
   revokeAccessToken(tokenHash: string): Promise<boolean>;
+
+  /** Saves a new authorization code until `record.expiresAt`. */
+  saveAuthorizationCode(codeHash: string, record: AuthorizationCodeRecord): Promise<void>;
+  /**
+   * Marks a code used, atomically: of two concurrent calls, exactly one sees `alreadyUsed:
+   * false`. A used code is remembered until it expires, so that a second use can be answered by
+   * revoking its grant (RFC 6749 §4.1.2). `undefined` for an unknown or expired code.
+   */
+  useAuthorizationCode(codeHash: string): Promise<{ record: AuthorizationCodeRecord; alreadyUsed: boolean } | undefined>;
+
+  /**
+   * Saves an access token and maybe a refresh token under their grant, so that revoking the
+   * grant reaches them. Resolves `false`, saving nothing, when the grant was revoked.
+   */
+  saveGrantTokens(tokens: GrantTokens): Promise<boolean>;
+  /** A refresh token and whether it was already rotated; `undefined` when unknown or expired. */
+  findRefreshToken(tokenHash: string): Promise<{ record: RefreshTokenRecord; rotated: boolean } | undefined>;
+  /**
+   * Atomically replaces the presented refresh token by `tokens` (of the same grant). Presenting
+   * a token that was already rotated revokes the whole grant instead (reuse detection).
+   */
+  rotateRefreshToken(presentedHash: string, tokens: GrantTokens): Promise<RotationResult>;
+  /**
+   * Revokes a grant: every access and refresh token issued under it is forgotten, and tokens
+   * still being issued under it (a code exchange in flight) are refused.
+   */
+  revokeGrant(grantId: string): Promise<void>;
+
+  /** Keeps an authorization request, waiting for the user's decision, until `record.expiresAt`. */
+  saveAuthorizationTransaction(idHash: string, record: AuthorizationTransactionRecord): Promise<void>;
+  /** Returns and forgets a pending request, atomically, so that it can be decided only once. */
+  takeAuthorizationTransaction(idHash: string): Promise<AuthorizationTransactionRecord | undefined>;
+
+  /** Remembers what a user allowed a client, replacing what was remembered before. */
+  saveConsent(sub: string, clientId: string, record: ConsentRecord): Promise<void>;
+  /** What the user last allowed the client, while it is remembered. */
+  findConsent(sub: string, clientId: string): Promise<ConsentRecord | undefined>;
+
   /** Resolves when the store can be used; rejects when it cannot be reached. */
   ping(): Promise<void>;
   /** Releases what the store holds open (connections, timers). */
   close(): Promise<void>;
 }
 
-const STORE_METHODS = ['saveAccessToken', 'findAccessToken', 'revokeAccessToken', 'ping', 'close'] as const;
+const STORE_METHODS = [
+  'saveAccessToken', 'findAccessToken', 'revokeAccessToken',
+  'saveAuthorizationCode', 'useAuthorizationCode',
+  'saveGrantTokens', 'findRefreshToken', 'rotateRefreshToken', 'revokeGrant',
+  'saveAuthorizationTransaction', 'takeAuthorizationTransaction',
+  'saveConsent', 'findConsent',
+  'ping', 'close',
+] as const satisfies readonly (keyof Store)[];
 
 export function isStore(value: unknown): value is Store {
   return (
@@ -42,6 +159,26 @@ export function isStore(value: unknown): value is Store {
 }
 
 /** Seconds from `now` until `expiresAt`, at least 1 so that a store never keeps a record forever. */
-export function secondsToLive(record: AccessTokenRecord, now: number): number {
+export function secondsToLive(record: { expiresAt: number }, now: number): number {
   return Math.max(1, record.expiresAt - now);
+}
+
+/**
+ * How long a revoked grant is remembered, so that tokens still being issued under it (a code
+ * exchange that began before the revocation) are refused. It outlives any code exchange.
+ */
+export const REVOKED_GRANT_MEMORY_SECONDS = 24 * 3600;
+
+/**
+ * Tokens issued under a grant are stored under `<grantId>.<hash>` (see `tokenHash`), so that a
+ * store can place them beside their grant; other hashes have no dot.
+ */
+export function grantIdOfTokenHash(tokenHash: string): string | undefined {
+  const dot = tokenHash.indexOf('.');
+  return dot > 0 ? tokenHash.slice(0, dot) : undefined;
+}
+
+/** One key for a user and a client, whatever characters their ids hold. */
+export function consentKey(sub: string, clientId: string): string {
+  return createHash('sha256').update(JSON.stringify([sub, clientId])).digest('base64url');
 }

@@ -2,7 +2,7 @@ import type { Express } from 'express';
 import { redisStore } from '../../lib/stores/redis';
 import { generateTokenValue } from '../../lib/tokens/token-value';
 import { eventually } from '../helpers/eventually';
-import { callApi, issueToken, oauthApp, requestToken } from '../helpers/oauth-app';
+import { callApi, issueServiceToken, serviceTokenRequest, testServer } from '../helpers/oauth-app';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { SLACK_MS } from '../helpers/slack';
 import { storeReachable } from '../helpers/store-reachable';
@@ -41,7 +41,7 @@ async function round(app: Express, token: string): Promise<Sample[]> {
   return Promise.all([
     timed('valid token', () => callApi(app, token)),
     timed('bad token', () => callApi(app, generateTokenValue())),
-    timed('token request', () => requestToken(app)),
+    timed('token request', () => serviceTokenRequest(app)),
   ]);
 }
 
@@ -61,11 +61,11 @@ function traffic(app: Express, token: string, samples: Sample[], maxRounds = 200
 
 test('redis-server killed and restarted mid-traffic: 503 while down, recovery after, no bad token accepted, no request over the limit', async () => {
   const store = redisStore({ url: redis.url, commandTimeoutMs: LIMIT_MS });
-  const { app, oauth } = oauthApp(store);
+  const { app, oauth } = testServer(() => store);
   const samples: Sample[] = [];
   try {
     await storeReachable(store);
-    const token = await issueToken(app);
+    const token = await issueServiceToken(app);
     expect(await oauth.health()).toEqual({ ok: true });
     const running = traffic(app, token, samples);
     const count = (kind: Kind, status: number, from = 0) => samples.slice(from).filter((s) => s.kind === kind && s.status === status).length;

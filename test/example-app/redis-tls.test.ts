@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TemporarilyUnavailableError } from '../../lib/errors';
 import { redisStore } from '../../lib/stores/redis';
-import { startExampleApp, type ExampleAppProcess } from '../helpers/example-app-process';
+import { startExampleApp, type RunningExampleApp } from '../helpers/example-app';
 import { freePort, startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { makeTestCertificates } from '../helpers/test-certificates';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'eos-tls-'));
 let redis: RedisServer | undefined;
-let app: ExampleAppProcess | undefined;
+let app: RunningExampleApp | undefined;
 let tlsUrl: string;
 let caFile: string;
 beforeAll(async () => {
@@ -45,7 +45,7 @@ test('a rediss:// URL whose certificate is not trusted is unavailable, never use
 });
 
 test('the example-app issues and checks tokens through a rediss:// (TLS) REDIS_URL whose authority it is told to trust', async () => {
-  app = await startExampleApp({ REDIS_URL: tlsUrl, NODE_EXTRA_CA_CERTS: caFile });
+  app = await startExampleApp({ PORT: '0', REDIS_URL: tlsUrl, NODE_EXTRA_CA_CERTS: caFile });
   const issued = await fetch(`${app.url}/oauth/token`, {
     method: 'POST',
     headers: {

@@ -1,17 +1,17 @@
 import { redisStore } from '../../lib/stores/redis';
 import { hashTokenValue } from '../../lib/tokens/token-value';
 import { eventually } from '../helpers/eventually';
-import { startExampleApp, type ExampleAppProcess } from '../helpers/example-app-process';
+import { startExampleApp, type RunningExampleApp } from '../helpers/example-app';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 
 // A demo client of example-app/clients.json.
 const BASIC = `Basic ${Buffer.from('svc-reporting:reporting-secret-change-me').toString('base64')}`;
 
 let redis: RedisServer | undefined;
-const apps: ExampleAppProcess[] = [];
+const apps: RunningExampleApp[] = [];
 beforeAll(async () => {
   redis = await startRedisServer();
-  const env = { REDIS_URL: redis.url };
+  const env = { PORT: '0', REDIS_URL: redis.url };
   apps.push(...(await Promise.all([startExampleApp(env), startExampleApp(env)])));
 }, 30_000);
 afterAll(async () => {
@@ -19,7 +19,7 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-const hello = (app: ExampleAppProcess, token: string) => fetch(`${app.url}/api/hello`, { headers: { authorization: `Bearer ${token}` } });
+const hello = (app: RunningExampleApp, token: string) => fetch(`${app.url}/api/hello`, { headers: { authorization: `Bearer ${token}` } });
 
 test('a token issued by one instance is accepted by the other, and refused by both once revoked in the shared store', async () => {
   const [one, other] = apps;

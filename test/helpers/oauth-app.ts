@@ -1,40 +1,180 @@
+import { createHash, randomBytes } from 'node:crypto';
 import express, { type Express } from 'express';
 import request from 'supertest';
+import type { ClientMetadata } from '../../lib/clients/client';
+import { hashClientSecretSync } from '../../lib/clients/secrets';
+import { authorizationCode } from '../../lib/grants/authorization-code';
+import { clientCredentials } from '../../lib/grants/client-credentials';
+import { refreshToken } from '../../lib/grants/refresh-token';
+import type { OAuthServerOptions } from '../../lib/options';
 import { oauthServer, type OAuthServer } from '../../lib/server';
 import type { Store } from '../../lib/stores/store';
 
-export const CLIENT = { id: 'svc-test', secret: 'svc-test-secret' };
+export const ISSUER = 'https://as.example/oauth';
+
+export const CLIENTS: ClientMetadata[] = [
+  {
+    client_id: 'spa',
+    client_name: 'Single <page> app',
+    grant_types: ['authorization_code', 'refresh_token'],
+    redirect_uris: ['https://spa.example/cb'],
+    scope: 'read write',
+    token_endpoint_auth_method: 'none',
+  },
+  {
+    client_id: 'web',
+    // Hashed once here, not by every server the tests start.
+    client_secret: hashClientSecretSync('web-secret'),
+    grant_types: ['authorization_code', 'refresh_token'],
+    redirect_uris: ['https://web.example/cb?tenant=1', 'https://web.example/other'],
+    scope: 'read write admin',
+  },
+  {
+    client_id: 'once',
+    grant_types: ['authorization_code'],
+    redirect_uris: ['https://once.example/cb'],
+    scope: 'read',
+    token_endpoint_auth_method: 'none',
+  },
+  {
+    client_id: 'svc',
+    client_secret: hashClientSecretSync('svc-secret'),
+    grant_types: ['client_credentials'],
+    redirect_uris: ['https://svc.example/cb'],
+    scope: 'read',
+  },
+  { client_id: 'nowhere', grant_types: ['authorization_code'], scope: 'read', token_endpoint_auth_method: 'none' },
+];
+
+export interface TestServer {
+  app: Express;
+  oauth: OAuthServer;
+  /** Moves the server's clock. */
+  advance(seconds: number): void;
+}
 
 /**
- * The package mounted as a host app mounts it, for the end-to-end tests on a store: the token
- * endpoint under /oauth and `GET /api/hello`, which requires scope `read`.
+ * An Express app with the server mounted at /oauth, as a host app mounts it. The signed-in user
+ * is named by the `x-user` header; anonymous users are sent to /login; `GET /api/me` needs a
+ * token with scope read.
  */
-export function oauthApp(store: Store): { app: Express; oauth: OAuthServer } {
+export function testServer(makeStore: (clock: () => number) => Store, options: Partial<OAuthServerOptions> = {}): TestServer {
+  const { authorization, ...rest } = options;
+  let now = 1_800_000_000;
+  const clock = () => now;
   const oauth = oauthServer({
-    issuer: 'http://localhost/oauth',
-    clients: [{ client_id: CLIENT.id, client_secret: CLIENT.secret, grant_types: ['client_credentials'], scope: 'read' }],
-    store,
+    issuer: ISSUER,
+    clients: CLIENTS,
+    grants: [clientCredentials(), authorizationCode(), refreshToken()],
+    store: makeStore(clock),
+    clock,
+    authorization: {
+      getUser: (req) => req.header('x-user'),
+      login: (_req, res, returnTo) => res.redirect(`/login?returnTo=${encodeURIComponent(returnTo)}`),
+      ...authorization,
+    },
+    ...rest,
   });
   const app = express();
   app.use('/oauth', oauth);
-  app.get('/api/hello', oauth.requireToken('read'), (req, res) => {
-    res.json({ client_id: req.oauth?.clientId });
-  });
-  return { app, oauth };
+  app.get('/api/me', oauth.requireToken('read'), (req, res) => res.json(req.oauth));
+  return { app, oauth, advance: (seconds) => void (now += seconds) };
 }
 
-/** RFC 6749 §4.4.2: a client credentials token request. */
-export function requestToken(app: Express) {
-  return request(app).post('/oauth/token').auth(CLIENT.id, CLIENT.secret).type('form').send({ grant_type: 'client_credentials' });
+export function pkcePair(): { verifier: string; challenge: string } {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
-/** The access token of a successful token request; fails the test otherwise. */
-export async function issueToken(app: Express): Promise<string> {
-  const response = await requestToken(app);
-  if (response.status !== 200) throw new Error(`token request answered ${response.status}: ${JSON.stringify(response.body)}`);
-  return response.body.access_token as string;
+export type Query = Record<string, string>;
+
+/** A request of the spa client with a fresh PKCE pair, with `overrides` (undefined removes one). */
+export function spaRequest(overrides: Record<string, string | undefined> = {}): { query: Query; verifier: string } {
+  const { verifier, challenge } = pkcePair();
+  const query: Record<string, string | undefined> = {
+    response_type: 'code',
+    client_id: 'spa',
+    redirect_uri: 'https://spa.example/cb',
+    scope: 'read write',
+    state: 'st-123',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    ...overrides,
+  };
+  return { query: Object.fromEntries(Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined)), verifier };
 }
 
+export interface ConsentForm {
+  transaction_id: string;
+  csrf_token: string;
+  html: string;
+}
+
+/** The default consent page: it names the client and the scopes, has Allow and Deny, and cannot be framed. */
+export function expectConsentPage(res: request.Response, clientName: string, scopes: string[]): void {
+  expect(res.status).toBe(200);
+  expect(res.text).toContain(clientName);
+  expect(res.text).toContain(`<ul>${scopes.map((scope) => `<li>${scope}</li>`).join('')}</ul>`);
+  expect(res.text).toContain('<button type="submit" name="decision" value="allow">');
+  expect(res.text).toContain('<button type="submit" name="decision" value="deny">');
+  expect(res.headers['x-frame-options']).toBe('DENY');
+  expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+  expect(res.headers['cache-control']).toBe('no-store');
+}
+
+/** GET /oauth/authorize as `user`, expecting the default consent page; returns its hidden fields. */
+export async function openConsent(app: Express, query: Query, user = 'alice'): Promise<ConsentForm> {
+  const res = await request(app).get('/oauth/authorize').query(query).set('x-user', user);
+  expect(res.status).toBe(200);
+  const field = (name: string) => new RegExp(`name="${name}" value="([^"]+)"`).exec(res.text)?.[1] as string;
+  return { transaction_id: field('transaction_id'), csrf_token: field('csrf_token'), html: res.text };
+}
+
+export function decide(app: Express, form: ConsentForm, decision: string, user = 'alice', extra = '') {
+  return request(app)
+    .post('/oauth/authorize/decision')
+    .set('x-user', user)
+    .type('form')
+    .send(`transaction_id=${form.transaction_id}&csrf_token=${form.csrf_token}&decision=${decision}${extra}`);
+}
+
+/** The parameters of the authorization response a Location header carries. */
+export function responseParams(location: string): URLSearchParams {
+  return new URL(location).searchParams;
+}
+
+/** The whole flow up to the code: consent as alice, allow. */
+export async function authorize(app: Express, query: Query, extra = ''): Promise<string> {
+  const res = await decide(app, await openConsent(app, query), 'allow', 'alice', extra);
+  expect(res.status).toBe(303);
+  return responseParams(res.headers.location).get('code') as string;
+}
+
+/** POST /oauth/token with a form body; `web` authenticates with Basic when `basic` is given. */
+export function tokenRequest(app: Express, form: Record<string, string>, basic?: [string, string]) {
+  const req = request(app).post('/oauth/token').type('form');
+  if (basic !== undefined) req.auth(basic[0], basic[1]);
+  return req.send(form);
+}
+
+/** Exchanges a spa code. */
+export function exchange(app: Express, code: string, verifier: string, extra: Record<string, string> = {}) {
+  return tokenRequest(app, { grant_type: 'authorization_code', client_id: 'spa', code, redirect_uri: 'https://spa.example/cb', code_verifier: verifier, ...extra });
+}
+
+/** RFC 6749 §4.4.2: a client credentials token request of the svc client. */
+export function serviceTokenRequest(app: Express) {
+  return tokenRequest(app, { grant_type: 'client_credentials' }, ['svc', 'svc-secret']);
+}
+
+/** The access token of a successful svc token request; fails the test otherwise. */
+export async function issueServiceToken(app: Express): Promise<string> {
+  const res = await serviceTokenRequest(app);
+  if (res.status !== 200) throw new Error(`token request answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body.access_token as string;
+}
+
+/** GET /api/me (scope read) with a Bearer token. */
 export function callApi(app: Express, token: string) {
-  return request(app).get('/api/hello').set('Authorization', `Bearer ${token}`);
+  return request(app).get('/api/me').set('Authorization', `Bearer ${token}`);
 }

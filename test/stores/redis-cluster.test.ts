@@ -5,7 +5,7 @@ import { generateTokenValue, hashTokenValue } from '../../lib/tokens/token-value
 import { startRedisCluster, type RedisClusterUnderTest } from '../helpers/redis-cluster';
 import { withRedis } from '../helpers/redis-server';
 import { SLACK_MS } from '../helpers/slack';
-import { callApi, issueToken, oauthApp } from '../helpers/oauth-app';
+import { callApi, issueServiceToken, testServer } from '../helpers/oauth-app';
 import { redisStoreContract, systemNow } from './redis-contract';
 
 let cluster: RedisClusterUnderTest | undefined;
@@ -37,11 +37,11 @@ describe('redis store on a cluster', () => {
   });
 
   test('end to end: a token issued through the token endpoint opens requireToken, and only it does', async () => {
-    const { app } = oauthApp(redisStore({ client }));
-    const token = await issueToken(app);
+    const { app } = testServer(() => redisStore({ client }));
+    const token = await issueServiceToken(app);
     const granted = await callApi(app, token);
     expect(granted.status).toBe(200);
-    expect(granted.body).toEqual({ client_id: 'svc-test' });
+    expect(granted.body).toMatchObject({ clientId: 'svc', scope: ['read'] });
     const refused = await callApi(app, generateTokenValue());
     expect(refused.status).toBe(401);
     expect(refused.headers['www-authenticate']).toMatch(/error="invalid_token"/);

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { redisStore } from '../../lib/stores/redis';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { redisStoreContract, systemNow } from './redis-contract';
-import { generateTokenValue, hashTokenValue } from '../../lib/tokens/token-value';
+import { generateGrantId, generateTokenValue, hashTokenValue } from '../../lib/tokens/token-value';
 import { TemporarilyUnavailableError } from '../../lib/errors';
 
 let redis: RedisServer;
@@ -34,6 +34,45 @@ describe('redis store specifics', () => {
     }
   });
 
+  test('keeps every key of a grant in its hash slot, under hashes only', async () => {
+    const store = redisStore({ url: redis.url, keyPrefix: 'grant-layout:' });
+    const grantId = generateGrantId();
+    const accessToken = generateTokenValue('', grantId);
+    const refreshToken = generateTokenValue('', grantId);
+    const now = systemNow();
+    const record = { clientId: 'c', scope: ['read'], sub: 'alice', grantId, issuedAt: now, expiresAt: now + 300 };
+    await store.saveGrantTokens({
+      grantId,
+      accessToken: { hash: hashTokenValue(accessToken), record },
+      refreshToken: { hash: hashTokenValue(refreshToken), record: { ...record, grantExpiresAt: now + 900 } },
+    });
+    await store.revokeGrant(generateGrantId());
+    const inspector = new Redis(redis.url);
+    try {
+      const keys = (await inspector.keys('grant-layout:*')).filter((key) => key.includes(grantId)).sort();
+      const digest = (token: string) => hashTokenValue(token).split('.')[1];
+      expect(keys).toEqual(
+        [
+          `grant-layout:{${grantId}}:at:${digest(accessToken)}`,
+          `grant-layout:{${grantId}}:rt:${digest(refreshToken)}`,
+          `grant-layout:{${grantId}}:tokens`,
+        ].sort(),
+      );
+      const secrets = [accessToken, refreshToken].map((token) => token.split('.')[1]);
+      for (const key of keys) {
+        const dump = JSON.stringify(await inspector.dump(key));
+        for (const secret of secrets) expect(key + dump).not.toContain(secret);
+      }
+    } finally {
+      inspector.disconnect();
+      await store.close();
+    }
+  });
+
+  test('refuses a key prefix with braces, which would replace the grant hash tag', () => {
+    expect(() => redisStore({ url: redis.url, keyPrefix: '{oauth}:' })).toThrow(/keyPrefix/);
+  });
+
   test('uses a client the host app owns and leaves it open on close', async () => {
     const client = new Redis(redis.url);
     const store = redisStore({ client });
@@ -58,8 +97,7 @@ describe('redis store specifics', () => {
     expect(() => redisStore({ url: 'http://127.0.0.1:6379' })).toThrow(/redis:\/\/ or rediss:\/\//);
   });
 
-  test('refuses a key prefix with hash-tag braces and a limit that is not a positive whole number, before connecting', () => {
-    expect(() => redisStore({ url: redis.url, keyPrefix: '{oauth}:' })).toThrow(/keyPrefix.*without \{ or \}/);
+  test('refuses a limit that is not a positive whole number, before connecting', () => {
     expect(() => redisStore({ url: redis.url, commandTimeoutMs: 0 })).toThrow(/commandTimeoutMs/);
     expect(() => redisStore({ url: redis.url, commandTimeoutMs: 1.5 })).toThrow(/commandTimeoutMs/);
   });

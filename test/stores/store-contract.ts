@@ -1,5 +1,6 @@
 import type { AccessTokenRecord, Store } from '../../lib/stores/store';
 import { hashTokenValue, generateTokenValue } from '../../lib/tokens/token-value';
+import { authorizationContract } from './authorization-contract';
 
 export interface StoreUnderTest {
   store: Store;
@@ -81,5 +82,7 @@ export function storeContract(name: string, setup: () => Promise<StoreUnderTest>
     test('ping resolves while the store is reachable', async () => {
       await expect(subject.store.ping()).resolves.toBeUndefined();
     });
+
+    authorizationContract(() => subject);
   });
 }

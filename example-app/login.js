@@ -1,0 +1,85 @@
+'use strict';
+const { timingSafeEqual, createHash } = require('node:crypto');
+const express = require('express');
+
+/**
+ * The example-app's login: how a host app plugs its own users into the authorization endpoint.
+ * GET /login shows the form; POST /login checks USERS_FILE and sends the user back to
+ * `returnTo` (a path on this server, given by the authorization endpoint).
+ * @param {{ users: { username: string, password: string }[], session: ReturnType<typeof import('./session').signedCookieSession> }} options
+ */
+function loginRoutes({ users, session }) {
+  const router = express.Router();
+
+  router.get('/login', (req, res) => sendLoginPage(res, 200, localPath(req.query.returnTo), ''));
+
+  router.post('/login', express.urlencoded({ extended: false, limit: '4kb' }), (req, res) => {
+    const { username, password, returnTo } = req.body ?? {};
+    const target = localPath(decodeField(returnTo));
+    // Login CSRF: another site must not sign the browser in (as the attacker's account).
+    if (req.get('sec-fetch-site') === 'cross-site') return sendLoginPage(res, 403, target, '<p role="alert">Please sign in from this page.</p>');
+    const user = users.find((candidate) => candidate.username === username);
+    if (user === undefined || typeof password !== 'string' || !sameSecret(password, user.password)) {
+      return sendLoginPage(res, 401, target, '<p role="alert">Wrong username or password.</p>');
+    }
+    session.signIn(res, user.username);
+    res.redirect(303, target);
+  });
+
+  return router;
+}
+
+/**
+ * Only a path on this server is followed after login, never another site (no open redirect).
+ * @param {unknown} value
+ */
+function localPath(value) {
+  return typeof value === 'string' && value.startsWith('/') && !value.startsWith('//') && !value.includes('\\') ? value : '/';
+}
+
+/**
+ * The login form carries returnTo URI-encoded (see sendLoginPage).
+ * @param {unknown} value
+ */
+function decodeField(value) {
+  try {
+    return typeof value === 'string' ? decodeURIComponent(value) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * @param {string} a
+ * @param {string} b
+ */
+function sameSecret(a, b) {
+  const digest = (/** @type {string} */ value) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+/**
+ * @param {import('express').Response} res
+ * @param {number} status
+ * @param {string} returnTo
+ * @param {string} message static HTML
+ */
+function sendLoginPage(res, status, returnTo, message) {
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
+  // encodeURIComponent leaves no character that could end the attribute.
+  res.status(status).type('html').send(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in</title></head>
+<body>
+<h1>Sign in</h1>${message}
+<form method="post" action="/login">
+<input type="hidden" name="returnTo" value="${encodeURIComponent(returnTo)}">
+<label>Username <input name="username" autocomplete="username" required></label>
+<label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+<button type="submit">Sign in</button>
+</form>
+</body></html>`);
+}
+
+module.exports = { loginRoutes };

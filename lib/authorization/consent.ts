@@ -1,0 +1,86 @@
+import { timingSafeEqual } from 'node:crypto';
+import { InvalidRequestError } from '../errors';
+import { includesAll, resolveScope } from '../scope';
+import type { AuthorizationTransactionRecord, Store } from '../stores/store';
+import { generateGrantId, generateTokenValue, hashTokenValue } from '../tokens/token-value';
+import type { AuthorizationRequest } from './request';
+
+/** What a code is bound to (RFC 6749 §4.1.2, RFC 7636 §4.4): the request's client, redirect URI, user, scope and challenge. */
+export type CodeBinding = Omit<AuthorizationTransactionRecord, 'csrfTokenHash' | 'expiresAt'>;
+
+/** What the consent form must post back, besides the decision. */
+export interface PendingConsent {
+  /** Names the pending request; 256 bits, so it cannot be guessed. */
+  transactionId: string;
+  /** Binds the decision to the form shown to this user (CSRF); kept only as a hash. */
+  csrfToken: string;
+}
+
+export function codeBinding(request: AuthorizationRequest, sub: string): CodeBinding {
+  return {
+    clientId: request.client.id,
+    sub,
+    scope: request.scope,
+    redirectUri: request.redirectUri,
+    redirectUriInRequest: request.redirectUriInRequest,
+    ...(request.state !== undefined && { state: request.state }),
+    ...(request.codeChallenge !== undefined && { codeChallenge: request.codeChallenge, codeChallengeMethod: request.codeChallengeMethod }),
+  };
+}
+
+/** Keeps a checked request server-side, bound to the user who is asked, until they decide. */
+export async function startConsent(store: Store, binding: CodeBinding, expiresAt: number): Promise<PendingConsent> {
+  const transactionId = generateTokenValue();
+  const csrfToken = generateTokenValue();
+  await store.saveAuthorizationTransaction(hashTokenValue(transactionId), { ...binding, csrfTokenHash: hashTokenValue(csrfToken), expiresAt });
+  return { transactionId, csrfToken };
+}
+
+/**
+ * Takes the pending request a consent form answers: once only, and only for the user it was
+ * made for with the form's CSRF token. Any mismatch is shown to the user, never redirected.
+ */
+export async function takeConsent(store: Store, answer: PendingConsent & { sub: string }, now: number): Promise<CodeBinding> {
+  const record = await store.takeAuthorizationTransaction(hashTokenValue(answer.transactionId));
+  if (
+    record === undefined ||
+    record.expiresAt <= now ||
+    record.sub !== answer.sub ||
+    !sameHash(hashTokenValue(answer.csrfToken), record.csrfTokenHash)
+  ) {
+    throw new InvalidRequestError('This authorization request is unknown, expired, already decided or not yours. Please start again from the application.');
+  }
+  const { csrfTokenHash: _csrf, expiresAt: _expiry, ...binding } = record;
+  return binding;
+}
+
+/** Whether the user already allowed this client at least the scope now asked for, and it is still remembered. */
+export async function isRemembered(store: Store, binding: CodeBinding, now: number): Promise<boolean> {
+  const consent = await store.findConsent(binding.sub, binding.clientId);
+  return consent !== undefined && consent.expiresAt > now && includesAll(consent.scope, binding.scope);
+}
+
+/**
+ * RFC 6749 §4.1.2: a new authorization code for what the user allowed (the scope asked for,
+ * or less), bound as `binding` says. Returns the code and the scope it grants.
+ */
+export async function issueCode(
+  store: Store,
+  binding: CodeBinding,
+  grantedScope: string | undefined,
+  now: number,
+  lifetime: number,
+): Promise<{ code: string; scope: string[] }> {
+  // RFC 6749 §3.3: the user may grant less than was asked, never more.
+  const scope = resolveScope(grantedScope, binding.scope);
+  const code = generateTokenValue();
+  const { state: _state, ...bound } = binding;
+  await store.saveAuthorizationCode(hashTokenValue(code), { ...bound, scope, grantId: generateGrantId(), issuedAt: now, expiresAt: now + lifetime });
+  return { code, scope };
+}
+
+function sameHash(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}

@@ -1,0 +1,87 @@
+import type { Request, Response } from 'express';
+import type { OAuthError } from '../errors';
+import type { PkcePolicy } from '../authorization/request';
+import { checkBoolean, checkFunction, checkPositiveInteger, OAuthServerOptionsError } from '../options';
+import { renderConsentPage, renderErrorPage } from './pages';
+
+/** What the consent page shows and what its form posts back. */
+export interface ConsentPrompt {
+  client: { id: string; name?: string };
+  /** The scope the client asks for. The form may post `scope` (space-separated or repeated) to grant less. */
+  scope: string[];
+  /** The user being asked, as `getUser` named them. */
+  sub: string;
+  /** Where the form posts (`method="post"`), with a `decision` of `allow` or `deny`. */
+  action: string;
+  /** Hidden inputs the form must carry, unchanged. */
+  fields: { transaction_id: string; csrf_token: string };
+}
+
+/**
+ * How the authorization endpoint meets the host app's users. The pages are the host app's;
+ * the flow is the server's:
+ *
+ * ```ts
+ * authorization: {
+ *   getUser: (req) => req.user?.id,                       // e.g. from the app's Passport session
+ *   login: (req, res, returnTo) => res.redirect(`/login?returnTo=${encodeURIComponent(returnTo)}`),
+ *   renderConsent: (req, res, prompt) => res.render('consent', prompt),   // optional
+ * }
+ * ```
+ */
+export interface AuthorizationOptions {
+  /** The signed-in user's id (it becomes the tokens' `sub`), or undefined for an anonymous user. */
+  getUser(req: Request): string | undefined | Promise<string | undefined>;
+  /** Sends an anonymous user to the app's login, which brings them back to `returnTo` (a path on this server). */
+  login(req: Request, res: Response, returnTo: string): void | Promise<void>;
+  /**
+   * Renders the consent page. The server has already set `Cache-Control: no-store`,
+   * `X-Frame-Options: DENY` and `Content-Security-Policy: frame-ancestors 'none'`.
+   * Default: a minimal page naming the client and the scopes, with Allow and Deny buttons.
+   */
+  renderConsent?(req: Request, res: Response, prompt: ConsentPrompt): void | Promise<void>;
+  /** Renders an error the user must see because it cannot be sent to the client (default: a minimal page). */
+  renderError?(req: Request, res: Response, error: OAuthError): void | Promise<void>;
+  /** Authorization code lifetime in seconds (default 60). */
+  codeLifetime?: number;
+  /** How long the consent page may stay open, in seconds (default 600). */
+  consentLifetime?: number;
+  /**
+   * Seconds for which a user's Allow is remembered (default 0: ask every time). While it is,
+   * a request of the same client for no more than the scope allowed skips the consent page.
+   */
+  rememberConsent?: number;
+  /** PKCE (RFC 7636) is always required of public clients. */
+  pkce?: {
+    /** Require it of confidential clients too (default true, RFC 9700 §2.1.1). */
+    requireForConfidentialClients?: boolean;
+    /** Accept the `plain` method besides S256 (default false). */
+    allowPlain?: boolean;
+  };
+}
+
+export type CheckedAuthorizationOptions = Required<Omit<AuthorizationOptions, 'pkce'>> & { pkce: PkcePolicy };
+
+export function checkAuthorizationOptions(options: AuthorizationOptions | undefined): CheckedAuthorizationOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new OAuthServerOptionsError('authorization', 'is required with authorizationCode(): give at least { getUser(req), login(req, res, returnTo) }');
+  }
+  const required = <T>(name: string, value: T | undefined): T => {
+    const checked = checkFunction(`authorization.${name}`, value);
+    if (checked === undefined) throw new OAuthServerOptionsError(`authorization.${name}`, 'is required: a function');
+    return checked;
+  };
+  return {
+    getUser: required('getUser', options.getUser),
+    login: required('login', options.login),
+    renderConsent: checkFunction('authorization.renderConsent', options.renderConsent) ?? renderConsentPage,
+    renderError: checkFunction('authorization.renderError', options.renderError) ?? renderErrorPage,
+    codeLifetime: checkPositiveInteger('authorization.codeLifetime', options.codeLifetime, 60),
+    consentLifetime: checkPositiveInteger('authorization.consentLifetime', options.consentLifetime, 600),
+    rememberConsent: options.rememberConsent === 0 ? 0 : checkPositiveInteger('authorization.rememberConsent', options.rememberConsent, 0),
+    pkce: {
+      requireForConfidentialClients: checkBoolean('authorization.pkce.requireForConfidentialClients', options.pkce?.requireForConfidentialClients, true),
+      allowPlain: checkBoolean('authorization.pkce.allowPlain', options.pkce?.allowPlain, false),
+    },
+  };
+}

@@ -1,0 +1,146 @@
+import type { Request, RequestHandler, Response } from 'express';
+import { codeBinding, isRemembered, issueCode, startConsent, takeConsent } from '../authorization/consent';
+import { checkAuthorizationRequest, findRedirectTarget, type AuthorizationParams } from '../authorization/request';
+import { authorizationResponseUri } from '../authorization/response';
+import type { ClientRegistry } from '../clients/registry';
+import type { Clock } from '../clock';
+import { AccessDeniedError, InvalidRequestError, toOAuthError } from '../errors';
+import type { Store } from '../stores/store';
+import type { CheckedAuthorizationOptions } from './authorization-options';
+import { queryParams, type RawParams } from './form-params';
+import { setNoStore } from './respond';
+
+export interface AuthorizeEndpointSettings {
+  issuer: string;
+  clients: ClientRegistry;
+  store: Store;
+  clock: Clock;
+  options: CheckedAuthorizationOptions;
+  readForm: (req: Request, res: Response) => Promise<RawParams>;
+  onError: (error: unknown) => void;
+}
+
+/** Where the authorization response goes, once the request names a valid client and redirect URI. */
+type ResponseTarget = { redirectUri: string; state?: string } | undefined;
+
+/**
+ * RFC 6749 §3.1, §4.1.1: `GET` and `POST /authorize`. A signed-in user is shown the consent
+ * page; an anonymous one is sent to the host app's login, which brings them back here.
+ */
+export function authorizeEndpoint(settings: AuthorizeEndpointSettings): RequestHandler {
+  const { clients, store, clock, options, readForm } = settings;
+  const respond = responder(settings);
+
+  return async (req, res) => {
+    let target: ResponseTarget;
+    try {
+      const params = req.method === 'GET' ? queryParams(req) : await readForm(req, res);
+      const found = await findRedirectTarget(params, clients);
+      target = found;
+      const request = checkAuthorizationRequest(params, found, options.pkce);
+
+      const sub = await currentUser(options, req);
+      if (sub === undefined) return await options.login(req, res, `${req.baseUrl}/authorize?${queryString(params)}`);
+
+      const binding = codeBinding(request, sub);
+      if (options.rememberConsent > 0 && (await isRemembered(store, binding, clock()))) {
+        const { code } = await issueCode(store, binding, undefined, clock(), options.codeLifetime);
+        return respond.redirect(req, res, binding, { code, state: binding.state });
+      }
+      const pending = await startConsent(store, binding, clock() + options.consentLifetime);
+      respond.protectPage(res);
+      await options.renderConsent(req, res, {
+        client: { id: request.client.id, ...(request.client.name !== undefined && { name: request.client.name }) },
+        scope: request.scope,
+        sub,
+        action: `${req.baseUrl}/authorize/decision`,
+        fields: { transaction_id: pending.transactionId, csrf_token: pending.csrfToken },
+      });
+    } catch (error) {
+      await respond.error(req, res, error, target);
+    }
+  };
+}
+
+/** `POST /authorize/decision`: the consent form's answer, allowed or denied, made once. */
+export function decisionEndpoint(settings: AuthorizeEndpointSettings): RequestHandler {
+  const { store, clock, options, readForm } = settings;
+  const respond = responder(settings);
+
+  return async (req, res) => {
+    let target: ResponseTarget;
+    try {
+      const params = await readForm(req, res);
+      const [transactionId, csrfToken, decision] = ['transaction_id', 'csrf_token', 'decision'].map((name) => params[name]);
+      if (typeof transactionId !== 'string' || typeof csrfToken !== 'string') {
+        throw new InvalidRequestError('The consent form must carry transaction_id and csrf_token once each.');
+      }
+      if (decision !== 'allow' && decision !== 'deny') throw new InvalidRequestError('The decision must be allow or deny.');
+      const sub = await currentUser(options, req);
+      if (sub === undefined) throw new InvalidRequestError('You are not signed in any more. Please start again from the application.');
+
+      const pending = await takeConsent(store, { transactionId, csrfToken, sub }, clock());
+      target = pending;
+      // RFC 6749 §4.1.2.1: access_denied when the user says no.
+      if (decision === 'deny') throw new AccessDeniedError('The user denied the request.');
+      const { code, scope } = await issueCode(store, pending, grantedScope(params.scope), clock(), options.codeLifetime);
+      if (options.rememberConsent > 0) await store.saveConsent(sub, pending.clientId, { scope, expiresAt: clock() + options.rememberConsent });
+      respond.redirect(req, res, pending, { code, state: pending.state });
+    } catch (error) {
+      await respond.error(req, res, error, target);
+    }
+  };
+}
+
+/** The signed-in user's id from the host app, or undefined; anything but a non-empty string is the app's bug. */
+async function currentUser(options: CheckedAuthorizationOptions, req: Request): Promise<string | undefined> {
+  const sub: unknown = await options.getUser(req);
+  if (sub === undefined || sub === null) return undefined;
+  if (typeof sub !== 'string' || sub === '') throw new TypeError('authorization.getUser must resolve to a non-empty string or undefined');
+  return sub;
+}
+
+/** The consent form may list granted scopes as one space-separated value or as repeated ones. */
+function grantedScope(value: unknown): string | undefined {
+  const scope = Array.isArray(value) ? value.join(' ') : value;
+  return typeof scope === 'string' && scope !== '' ? scope : undefined;
+}
+
+function queryString(params: AuthorizationParams): string {
+  const pairs = Object.entries(params).flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((item): [string, string] => [name, String(item)]));
+  return new URLSearchParams(pairs).toString();
+}
+
+function responder({ issuer, options, onError }: AuthorizeEndpointSettings) {
+  return {
+    /** RFC 6749 §10.13 (clickjacking), §5.1 (no caching of what carries credentials). */
+    protectPage(res: Response): void {
+      setNoStore(res);
+      res.setHeader('X-Frame-Options', 'DENY');
+      res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
+    },
+
+    /** RFC 9207 §2: every authorization response carries `iss`. After a POST, 303 makes it a GET (RFC 9700 §4.12). */
+    redirect(req: Request, res: Response, target: NonNullable<ResponseTarget>, params: Record<string, string | undefined>): void {
+      setNoStore(res);
+      res.redirect(req.method === 'POST' ? 303 : 302, authorizationResponseUri(target.redirectUri, { ...params, iss: issuer }));
+    },
+
+    /** RFC 6749 §4.1.2.1: sent to the redirect URI when it is known and valid, shown to the user otherwise. */
+    async error(req: Request, res: Response, error: unknown, target: ResponseTarget): Promise<void> {
+      const oauthError = toOAuthError(error);
+      if (oauthError !== error) onError(error);
+      if (res.headersSent) return;
+      if (target !== undefined) {
+        return this.redirect(req, res, target, { error: oauthError.code, error_description: oauthError.description, state: target.state });
+      }
+      this.protectPage(res);
+      try {
+        await options.renderError(req, res, oauthError);
+      } catch (renderFailure) {
+        onError(renderFailure);
+        if (!res.headersSent) res.status(oauthError.status).type('text').send(oauthError.description);
+      }
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import type { Request, RequestHandler, Response } from 'express';
+import type { ClientAuthenticator } from '../client-auth/authenticate';
+import type { Client } from '../clients/client';
+import type { FormParams } from './form-params';
+import { sendError, setNoStore } from './respond';
+
+export interface ClientEndpointSettings {
+  clientAuth: ClientAuthenticator;
+  readParams: (req: Request, res: Response) => Promise<FormParams>;
+  onError: (error: unknown) => void;
+}
+
+/**
+ * An endpoint a client calls with its credentials and form parameters (RFC 7009 §2.1,
+ * RFC 7662 §2.1): parse, authenticate, then `handle`. A JSON result is sent with 200; no
+ * result is an empty 200. Every failure is the RFC 6749 §5.2 error response.
+ */
+export function clientEndpoint(
+  settings: ClientEndpointSettings,
+  handle: (client: Client, params: FormParams) => Promise<object | undefined>,
+): RequestHandler {
+  const { clientAuth, readParams, onError } = settings;
+  return async (req, res) => {
+    setNoStore(res);
+    try {
+      const params = await readParams(req, res);
+      const client = await clientAuth.authenticate(req, res, params);
+      const result = await handle(client, params);
+      if (result === undefined) res.status(200).end();
+      else res.status(200).json(result);
+    } catch (error) {
+      sendError(res, error, onError);
+    }
+  };
+}

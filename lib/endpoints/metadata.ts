@@ -1,0 +1,58 @@
+import type { RequestHandler } from 'express';
+
+/** RFC 8414 §2 authorization server metadata, as far as this server has it. */
+export type ServerMetadata = Record<string, string | boolean | string[]>;
+
+export interface MetadataSettings {
+  issuer: string;
+  /** Endpoint name → path below the issuer, e.g. `{ token_endpoint: '/token' }`. */
+  endpoints: Record<string, string>;
+  grantTypes: readonly string[];
+  /** Every scope a client may be granted, when the clients are known in advance. */
+  scopes?: readonly string[];
+  /** Further fields contributed by enabled features (e.g. the authorization endpoint). */
+  extra?: ServerMetadata;
+}
+
+const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'];
+const CONFIDENTIAL_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'];
+
+/**
+ * Built once from the live configuration, so it lists only what is really enabled. The
+ * endpoints are under the issuer, where the router is mounted.
+ */
+export function buildMetadata(settings: MetadataSettings): ServerMetadata {
+  const { issuer, endpoints } = settings;
+  const metadata: ServerMetadata = { issuer };
+  const base = issuer.replace(/\/$/, '');
+  for (const [name, path] of Object.entries(endpoints)) metadata[name] = base + path;
+  Object.assign(metadata, {
+    grant_types_supported: [...settings.grantTypes],
+    token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+    // RFC 8414 §2: REQUIRED; empty while no authorization endpoint is enabled.
+    response_types_supported: [],
+    ...(settings.scopes !== undefined && { scopes_supported: [...settings.scopes] }),
+    ...('revocation_endpoint' in endpoints && { revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS }),
+    ...('introspection_endpoint' in endpoints && { introspection_endpoint_auth_methods_supported: CONFIDENTIAL_AUTH_METHODS }),
+    ...settings.extra,
+  });
+  return metadata;
+}
+
+/**
+ * RFC 8414 §3.1: the metadata URL inserts `/.well-known/oauth-authorization-server` between
+ * the issuer's host and its path: issuer `https://a.example/oauth` →
+ * `https://a.example/.well-known/oauth-authorization-server/oauth`.
+ */
+export function metadataPath(issuer: string): string {
+  const { pathname } = new URL(issuer);
+  return '/.well-known/oauth-authorization-server' + (pathname === '/' ? '' : pathname.replace(/\/$/, ''));
+}
+
+export function metadataHandler(metadata: ServerMetadata): RequestHandler {
+  const body = JSON.stringify(metadata);
+  return (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.type('application/json').send(body);
+  };
+}

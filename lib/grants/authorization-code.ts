@@ -1,0 +1,55 @@
+import type { Grant } from './grant';
+import { InvalidGrantError, InvalidRequestError } from '../errors';
+import { isCodeVerifier, verifierMatches } from '../pkce';
+import { hashTokenValue } from '../tokens/token-value';
+
+/**
+ * RFC 6749 §4.1.3: a client exchanges the authorization code it received at its redirect_uri
+ * (from the authorization endpoint, see the `authorization` option) for tokens, proving with
+ * PKCE (RFC 7636) that it is the client that asked for the code.
+ */
+export function authorizationCode(): Grant {
+  const invalidCode = () => new InvalidGrantError('The authorization code is invalid, expired, already used or was issued to another client.');
+  return {
+    type: 'authorization_code',
+    parameters: ['code', 'redirect_uri', 'code_verifier'],
+    async handle({ client, params, store, now, tokens }) {
+      const { code, code_verifier: verifier } = params;
+      if (code === undefined) throw new InvalidRequestError('The code parameter is missing.');
+      if (verifier !== undefined && !isCodeVerifier(verifier)) {
+        throw new InvalidRequestError('The code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.1).');
+      }
+
+      // Consumed before anything else is checked: a code is good for one attempt only.
+      const used = await store.useAuthorizationCode(hashTokenValue(code));
+      if (used === undefined) throw invalidCode();
+      const { record, alreadyUsed } = used;
+      // RFC 6749 §4.1.2: a code used twice is refused, and the tokens issued from it are revoked.
+      if (alreadyUsed) {
+        await store.revokeGrant(record.grantId);
+        throw invalidCode();
+      }
+      // RFC 6749 §4.1.3: issued to this client, not expired.
+      if (record.clientId !== client.id || record.expiresAt <= now) throw invalidCode();
+
+      // RFC 6749 §4.1.3: redirect_uri is required if the authorization request had it, and must be identical.
+      if (record.redirectUriInRequest && params.redirect_uri === undefined) {
+        throw new InvalidRequestError('The redirect_uri parameter is missing: the authorization request had one.');
+      }
+      if (params.redirect_uri !== undefined && params.redirect_uri !== record.redirectUri) {
+        throw new InvalidGrantError('The redirect_uri differs from the one of the authorization request.');
+      }
+
+      // RFC 7636 §4.6; RFC 9700 §2.1.1: a verifier without a challenge is refused too.
+      if (record.codeChallenge === undefined) {
+        if (verifier !== undefined) throw new InvalidGrantError('A code_verifier was sent, but the authorization request had no code_challenge.');
+      } else if (verifier === undefined) {
+        throw new InvalidGrantError('The code_verifier parameter is missing: the authorization request had a code_challenge.');
+      } else if (!verifierMatches(verifier, record.codeChallenge, record.codeChallengeMethod ?? 'plain')) {
+        throw new InvalidGrantError('The code_verifier does not match the code_challenge.');
+      }
+
+      return tokens.issue({ client, scope: record.scope, sub: record.sub, grant: { id: record.grantId, scope: record.scope } });
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { startExampleApp, type RunningExampleApp } from '../helpers/example-app';
+import { freePort } from '../helpers/redis-server';
+
+const SCRIPT = path.join(__dirname, 'openid-client-flows.mjs');
+
+/** A real client library, configured only from the server's RFC 8414 metadata. */
+describe('openid-client against the example-app', () => {
+  let app: RunningExampleApp;
+  let issuer: string;
+  beforeAll(async () => {
+    const port = await freePort();
+    issuer = `http://127.0.0.1:${port}/oauth`;
+    app = await startExampleApp({ PORT: String(port), ISSUER: issuer });
+  });
+  afterAll(() => app.stop());
+
+  test('discovers the server, gets tokens, introspects and revokes them', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [SCRIPT, issuer, `${app.url}/api/hello`]);
+    const seen = JSON.parse(stdout);
+    expect(seen).toMatchObject({
+      issuer,
+      tokenEndpoint: `${issuer}/token`,
+      tokenType: 'bearer',
+      scope: 'read',
+      expiresIn: 3600,
+      postScope: 'admin',
+      apiBefore: 200,
+      introspectedByOwner: { active: true, client_id: 'svc-reporting', scope: 'read', token_type: 'Bearer', iss: issuer },
+      introspectedByGateway: { active: true, client_id: 'svc-reporting' },
+      introspectedAfterRevocation: { active: false },
+      apiAfter: 401,
+    });
+  });
+});

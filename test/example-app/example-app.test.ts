@@ -1,0 +1,129 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { runExampleAppToExit, startExampleApp, type RunningExampleApp } from '../helpers/example-app';
+import { startRedisServer, type RedisServer } from '../helpers/redis-server';
+
+/** What `curl -u id:secret -d grant_type=client_credentials …/oauth/token` sends. */
+async function curlToken(app: RunningExampleApp, id: string, secret: string): Promise<Response> {
+  return fetch(`${app.url}/oauth/token`, {
+    method: 'POST',
+    headers: { Authorization: 'Basic ' + Buffer.from(`${id}:${secret}`).toString('base64'), 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials',
+  });
+}
+
+const bearer = (token: string) => ({ headers: { Authorization: `Bearer ${token}` } });
+
+describe('example-app on the in-memory store (npm start)', () => {
+  let app: RunningExampleApp;
+  beforeAll(async () => {
+    app = await startExampleApp();
+  });
+  afterAll(() => app.stop());
+
+  test('prints one line: where it listens, the store, the demo clients', () => {
+    expect(app.banner.split('\n')).toHaveLength(1);
+    expect(app.banner).toContain(app.url);
+    expect(app.banner).toContain('in-memory');
+    expect(app.banner).toContain('svc-reporting');
+    expect(app.banner).not.toContain('secret-change-me');
+  });
+
+  test('curl -u id:secret gives a token that opens GET /api/hello', async () => {
+    const res = await curlToken(app, 'svc-reporting', 'reporting-secret-change-me');
+    expect(res.status).toBe(200);
+    const { access_token } = (await res.json()) as { access_token: string };
+    const hello = await fetch(`${app.url}/api/hello`, bearer(access_token));
+    expect(hello.status).toBe(200);
+    expect(await hello.json()).toEqual({ client_id: 'svc-reporting', scope: 'read write' });
+  });
+
+  test('GET /api/admin needs scope admin: 403 insufficient_scope naming it', async () => {
+    const { access_token } = (await (await curlToken(app, 'svc-reporting', 'reporting-secret-change-me')).json()) as { access_token: string };
+    const admin = await fetch(`${app.url}/api/admin`, bearer(access_token));
+    expect(admin.status).toBe(403);
+    expect(admin.headers.get('www-authenticate')).toMatch(/error="insufficient_scope".*scope="admin"/);
+  });
+
+  test('a client_secret_post client with scope admin opens /api/admin', async () => {
+    const res = await fetch(`${app.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'svc-admin', client_secret: 'admin-secret-change-me', scope: 'admin' }),
+    });
+    const { access_token } = (await res.json()) as { access_token: string };
+    const admin = await fetch(`${app.url}/api/admin`, bearer(access_token));
+    expect(admin.status).toBe(200);
+    expect(await admin.json()).toEqual({ client_id: 'svc-admin', scope: 'admin' });
+  });
+
+  test('no token, or a bad one: 401 with a Bearer challenge', async () => {
+    const none = await fetch(`${app.url}/api/hello`);
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toMatch(/^Bearer realm=/);
+    const bad = await fetch(`${app.url}/api/hello`, bearer('not-a-token'));
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
+  });
+});
+
+describe('example-app with REDIS_URL', () => {
+  let redis: RedisServer;
+  let app: RunningExampleApp;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    app = await startExampleApp({ REDIS_URL: redis.url });
+  });
+  afterAll(async () => {
+    await app.stop();
+    await redis.stop();
+  });
+
+  test('says it uses Redis, and keeps tokens there only as hashes', async () => {
+    expect(app.banner).toContain(`redis (${redis.url})`);
+    const { access_token } = (await (await curlToken(app, 'svc-reporting', 'reporting-secret-change-me')).json()) as { access_token: string };
+    expect((await fetch(`${app.url}/api/hello`, bearer(access_token))).status).toBe(200);
+    const inspector = new Redis(redis.url);
+    try {
+      const keys = await inspector.keys('*');
+      expect(keys.length).toBeGreaterThan(0);
+      const dump = (keys.join('\n') + (await Promise.all(keys.map((key) => inspector.get(key)))).join('\n'));
+      expect(dump).not.toContain(access_token);
+      expect(dump).not.toContain('reporting-secret-change-me');
+    } finally {
+      inspector.disconnect();
+    }
+  });
+});
+
+describe('a bad configuration exits non-zero with one clear line', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'example-app-'));
+  const file = (name: string, content: string) => {
+    const full = path.join(dir, name);
+    writeFileSync(full, content);
+    return full;
+  };
+
+  test.each([
+    ['an unreadable CLIENTS_FILE', () => ({ CLIENTS_FILE: path.join(dir, 'missing.json') }), /CLIENTS_FILE .*missing\.json cannot be read/],
+    ['a CLIENTS_FILE that is not JSON', () => ({ CLIENTS_FILE: file('broken.json', '[{') }), /CLIENTS_FILE .* is not valid JSON/],
+    ['a CLIENTS_FILE that is not an array', () => ({ CLIENTS_FILE: file('object.json', '{}') }), /must hold a JSON array/],
+    [
+      'invalid client metadata',
+      () => ({ CLIENTS_FILE: file('invalid.json', JSON.stringify([{ client_id: 'x', client_secret: 's', grant_types: ['client_credentials'], redirect_uris: ['relative'] }])) }),
+      /option `clients` is invalid: client "x": redirect_uri "relative" is not an absolute URI/,
+    ],
+    ['an unreachable Redis', () => ({ REDIS_URL: 'redis://127.0.0.1:1' }), /REDIS_URL redis:\/\/127\.0\.0\.1:1 cannot be reached/],
+    ['a bad PORT', () => ({ PORT: 'eighty' }), /PORT must be a port number/],
+  ])('%s', async (_case, env, message) => {
+    const { code, stdout, stderr } = await runExampleAppToExit(env());
+    expect(code).not.toBe(0);
+    expect(stdout).toBe('');
+    const lines = stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^example-app: /);
+    expect(lines[0]).toMatch(message);
+  });
+});

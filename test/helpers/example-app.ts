@@ -1,0 +1,58 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { spawnTracked } from './children';
+import { freePort } from './redis-server';
+
+const SERVER = path.join(__dirname, '..', '..', 'example-app', 'server.js');
+
+export interface RunningExampleApp {
+  url: string;
+  /** The one line it printed on start-up. */
+  banner: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `node example-app/server.js` (the built package must exist) and waits for its banner;
+ * `url` is the address the banner names, so PORT=0 (the system picks a port) works too.
+ */
+export async function startExampleApp(env: Record<string, string> = {}): Promise<RunningExampleApp> {
+  const port = env.PORT === undefined ? await freePort() : Number(env.PORT);
+  const child = spawnTracked(process.execPath, [SERVER], { env: { ...process.env, PORT: String(port), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const banner = await new Promise<string>((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('\n')) resolve(output.trim());
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`example-app exited with ${code}: ${output}`)));
+  });
+  const url = /listening on (http:\/\/\S+)/.exec(banner)?.[1] ?? `http://127.0.0.1:${port}`;
+  return { url, banner, stop: () => stopChild(child) };
+}
+
+/** Runs the example-app expecting it to refuse to start; resolves with its exit code and output. */
+export function runExampleAppToExit(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [SERVER], { env: { ...process.env, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}

@@ -1,0 +1,34 @@
+import type { Store } from '../../lib/stores/store';
+import { memoryStore } from '../../lib/stores/memory';
+import { redisStore } from '../../lib/stores/redis';
+import type { Clock } from '../../lib/clock';
+import { startRedisServer, type RedisServer } from './redis-server';
+
+export type StoreKind = 'memory' | 'redis';
+export const STORE_KINDS: StoreKind[] = ['memory', 'redis'];
+
+/**
+ * For test files that run the same endpoint tests on both stores: starts one private Redis
+ * for the file and makes a fresh store (its own key prefix) per call, closed after the file.
+ * A `clock` is the memory store's; Redis expires keys on its own clock, so expiry tests move
+ * the server's clock, which every grant checks.
+ */
+export function useStores(): (kind: StoreKind, clock?: Clock) => Store {
+  let redis: RedisServer | undefined;
+  const made: Store[] = [];
+  beforeAll(async () => {
+    redis = await startRedisServer();
+  });
+  afterAll(async () => {
+    await Promise.all(made.map((store) => store.close()));
+    await redis?.stop();
+  });
+  return (kind, clock) => {
+    const store =
+      kind === 'memory'
+        ? memoryStore({ clock })
+        : redisStore({ url: (redis as RedisServer).url, keyPrefix: `t${Math.random().toString(36).slice(2)}:`, clock });
+    made.push(store);
+    return store;
+  };
+}

@@ -1,0 +1,101 @@
+import request from 'supertest';
+import { oauthServer } from '../lib/server';
+import { OAuthServerOptionsError, type OAuthServerOptions } from '../lib/options';
+import { clientCredentials } from '../lib/grants/client-credentials';
+import type { TokenIssuedEvent } from '../lib/tokens/issuer';
+import { basic, buildApp, ISSUER, SERVICE } from './helpers/app';
+
+const base: OAuthServerOptions = { issuer: ISSUER, clients: [SERVICE] };
+
+function startupError(options: unknown): string {
+  try {
+    const oauth = oauthServer(options as OAuthServerOptions);
+    void oauth.close();
+  } catch (error) {
+    expect(error).toBeInstanceOf(OAuthServerOptionsError);
+    return (error as Error).message;
+  }
+  throw new Error('expected oauthServer() to throw');
+}
+
+describe('options are checked at start-up, one clear error naming the option', () => {
+  test.each([
+    ['no issuer', { clients: [] }, /`issuer` is required/],
+    ['issuer not a URL', { ...base, issuer: 'auth.example' }, /`issuer` must be an absolute URL/],
+    ['issuer with a query (RFC 8414 §2)', { ...base, issuer: 'https://a.example/oauth?x=1' }, /`issuer` must have no query or fragment/],
+    ['issuer with a fragment', { ...base, issuer: 'https://a.example/oauth#x' }, /`issuer` must have no query or fragment/],
+    ['http issuer off loopback', { ...base, issuer: 'http://a.example/oauth' }, /`issuer` must use https/],
+    ['unknown option', { ...base, grantz: [] }, /`grantz` is not an option/],
+    ['grants not an array', { ...base, grants: clientCredentials() }, /`grants` must be a non-empty array/],
+    ['a grant that is not a grant', { ...base, grants: [{ type: 'x' }] }, /`grants` has an entry that is not a grant/],
+    ['an unknown grant type name', { ...base, grants: [{ type: 'has space', parameters: [], handle: async () => ({}) }] }, /grant type "has space"/],
+    ['a grant listed twice', { ...base, grants: [clientCredentials(), clientCredentials()] }, /lists "client_credentials" twice/],
+    ['a store that is not a store', { ...base, store: new Map() }, /`store` is not a store/],
+    ['a lifetime that is not a whole number', { ...base, accessTokenLifetime: 1.5 }, /`accessTokenLifetime` must be a positive whole number/],
+    ['a token prefix with odd characters', { ...base, tokenPrefix: 'a b' }, /`tokenPrefix` must match/],
+    ['a hook that is not a function', { ...base, onTokenIssued: 'log' }, /`onTokenIssued` must be a function/],
+    ['clients not an array', { ...base, clients: { client_id: 'x' } }, /`clients` is invalid/],
+    ['a client without an id', { ...base, clients: [{ client_secret: 'x' }] }, /`clients` is invalid.*client_id/],
+    ['a client listed twice', { ...base, clients: [SERVICE, SERVICE] }, /"svc" is listed twice/],
+    ['a client with a grant that is not enabled', { ...base, clients: [{ ...SERVICE, grant_types: ['authorization_code'] }] }, /"svc": grant_types "authorization_code" not enabled/],
+    ['a relative redirect_uri', { ...base, clients: [{ ...SERVICE, redirect_uris: ['/callback'] }] }, /redirect_uri "\/callback" is not an absolute URI/],
+    ['a redirect_uri with a fragment', { ...base, clients: [{ ...SERVICE, redirect_uris: ['https://c.example/cb#x'] }] }, /must not have a fragment/],
+    ['an unknown auth method', { ...base, clients: [{ ...SERVICE, token_endpoint_auth_method: 'private_key_jwt' }] }, /token_endpoint_auth_method/],
+    ['a public client with a secret', { ...base, clients: [{ ...SERVICE, token_endpoint_auth_method: 'none' }] }, /"none" has no `client_secret`/],
+    ['a confidential method without a secret', { ...base, clients: [{ client_id: 'c', grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post' }] }, /needs a `client_secret`/],
+    ['a client scope that is not scope tokens', { ...base, clients: [{ ...SERVICE, scope: 'read  write' }] }, /`scope` must be scope tokens/],
+  ])('%s', (_case, options, message) => {
+    expect(startupError(options)).toMatch(message);
+  });
+
+  test('the message never contains a client secret', () => {
+    const message = startupError({ ...base, clients: [{ ...SERVICE, client_secret: 'Sup3rS3cret', token_endpoint_auth_method: 'none' }] });
+    expect(message).not.toContain('Sup3rS3cret');
+  });
+
+  test('http issuers are accepted on loopback, for development', () => {
+    for (const issuer of ['http://localhost:3000/oauth', 'http://127.0.0.1:3000/oauth', 'http://[::1]:3000/oauth']) {
+      expect(() => oauthServer({ ...base, issuer }).close()).not.toThrow();
+    }
+  });
+});
+
+describe('instances and hooks', () => {
+  test('two instances in one process share no state: a token of one is unknown to the other', async () => {
+    const one = buildApp();
+    const two = buildApp();
+    const issued = await request(one.app).post('/oauth/token').type('form').set('Authorization', basic('svc', 'svc-secret')).send('grant_type=client_credentials');
+    expect((await request(one.app).get('/api/read').set('Authorization', `Bearer ${issued.body.access_token}`)).status).toBe(200);
+    expect((await request(two.app).get('/api/read').set('Authorization', `Bearer ${issued.body.access_token}`)).status).toBe(401);
+    await Promise.all([one.oauth.close(), two.oauth.close()]);
+  });
+
+  test('onTokenIssued hears of each token, without its value', async () => {
+    const events: TokenIssuedEvent[] = [];
+    const { app, oauth } = buildApp({ onTokenIssued: (event) => events.push(event) });
+    const res = await request(app).post('/oauth/token').type('form').set('Authorization', basic('svc', 'svc-secret')).send('grant_type=client_credentials&scope=read');
+    expect(events).toEqual([{ clientId: 'svc', grantType: 'client_credentials', scope: 'read', expiresAt: expect.any(Number) }]);
+    expect(JSON.stringify(events)).not.toContain(res.body.access_token);
+    await oauth.close();
+  });
+
+  test('a hook that throws does not change the response, and is reported to onError', async () => {
+    const errors: unknown[] = [];
+    const { app, oauth } = buildApp({
+      onTokenIssued: () => {
+        throw new Error('audit log is down');
+      },
+      onError: (error) => errors.push(error),
+    });
+    const res = await request(app).post('/oauth/token').type('form').set('Authorization', basic('svc', 'svc-secret')).send('grant_type=client_credentials');
+    expect(res.status).toBe(200);
+    expect(errors).toHaveLength(1);
+    await oauth.close();
+  });
+
+  test('health() reports the store as reachable', async () => {
+    const { oauth } = buildApp();
+    await expect(oauth.health()).resolves.toEqual({ ok: true });
+    await oauth.close();
+  });
+});
