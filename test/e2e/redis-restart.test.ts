@@ -2,7 +2,7 @@ import type { Express } from 'express';
 import { redisStore } from '../../lib/stores/redis';
 import { generateTokenValue } from '../../lib/tokens/token-value';
 import { eventually } from '../helpers/eventually';
-import { callApi, issueServiceToken, serviceTokenRequest, testServer } from '../helpers/oauth-app';
+import { callApi, issueServiceToken, refreshRequest, serviceTokenRequest, spaGrant, testServer } from '../helpers/oauth-app';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { SLACK_MS } from '../helpers/slack';
 import { storeReachable } from '../helpers/store-reachable';
@@ -66,6 +66,7 @@ test('redis-server killed and restarted mid-traffic: 503 while down, recovery af
   try {
     await storeReachable(store);
     const token = await issueServiceToken(app);
+    const grant = await spaGrant(app);
     expect(await oauth.health()).toEqual({ ok: true });
     const running = traffic(app, token, samples);
     const count = (kind: Kind, status: number, from = 0) => samples.slice(from).filter((s) => s.kind === kind && s.status === status).length;
@@ -86,6 +87,8 @@ test('redis-server killed and restarted mid-traffic: 503 while down, recovery af
     await eventually('service to resume by itself', async () => count('valid token', 200, restartedAt) >= 3 && count('token request', 200, restartedAt) >= 1);
     await running.stop();
     expect(await oauth.health()).toEqual({ ok: true });
+    // The refresh token outlived the restart too (appendfsync always).
+    expect((await refreshRequest(app, grant.refresh_token)).status).toBe(200);
 
     const allowed: Record<Kind, number[]> = { 'valid token': [200, 503], 'bad token': [401, 503], 'token request': [200, 503] };
     expect(samples.filter((s) => !allowed[s.kind].includes(s.status))).toEqual([]);

@@ -178,3 +178,16 @@ export async function issueServiceToken(app: Express): Promise<string> {
 export function callApi(app: Express, token: string) {
   return request(app).get('/api/me').set('Authorization', `Bearer ${token}`);
 }
+
+/** Tokens of a fresh spa grant: alice allows, then the code is exchanged with its PKCE verifier. */
+export async function spaGrant(app: Express): Promise<{ access_token: string; refresh_token: string }> {
+  const { query, verifier } = spaRequest();
+  const res = await exchange(app, await authorize(app, query), verifier);
+  if (res.status !== 200) throw new Error(`code exchange answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** RFC 6749 §6: the spa client refreshes. */
+export function refreshRequest(app: Express, refreshToken: string) {
+  return tokenRequest(app, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: refreshToken });
+}

@@ -5,7 +5,7 @@ import { generateTokenValue, hashTokenValue } from '../../lib/tokens/token-value
 import { startRedisCluster, type RedisClusterUnderTest } from '../helpers/redis-cluster';
 import { withRedis } from '../helpers/redis-server';
 import { SLACK_MS } from '../helpers/slack';
-import { callApi, issueServiceToken, testServer } from '../helpers/oauth-app';
+import { callApi, issueServiceToken, refreshRequest, spaGrant, testServer } from '../helpers/oauth-app';
 import { redisStoreContract, systemNow } from './redis-contract';
 
 let cluster: RedisClusterUnderTest | undefined;
@@ -45,6 +45,18 @@ describe('redis store on a cluster', () => {
     const refused = await callApi(app, generateTokenValue());
     expect(refused.status).toBe(401);
     expect(refused.headers['www-authenticate']).toMatch(/error="invalid_token"/);
+  });
+
+  test('end to end: authorization code with PKCE, the API as the user, refresh rotation, and reuse revoking the grant', async () => {
+    const { app } = testServer(() => redisStore({ client }));
+    const first = await spaGrant(app);
+    expect((await callApi(app, first.access_token)).body).toMatchObject({ clientId: 'spa', sub: 'alice' });
+    const second = await refreshRequest(app, first.refresh_token);
+    expect(second.status).toBe(200);
+    expect((await callApi(app, second.body.access_token)).status).toBe(200);
+    // RFC 9700 §4.14.2: a rotated refresh token presented again revokes the grant.
+    expect((await refreshRequest(app, first.refresh_token)).body).toMatchObject({ error: 'invalid_grant' });
+    expect((await callApi(app, second.body.access_token)).status).toBe(401);
   });
 
   // Last: it leaves the cluster without a master for a third of its slots.
