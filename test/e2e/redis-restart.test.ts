@@ -63,12 +63,13 @@ test('redis-server killed and restarted mid-traffic: 503 while down, recovery af
   const store = redisStore({ url: redis.url, commandTimeoutMs: LIMIT_MS });
   const { app, oauth } = testServer(() => store);
   const samples: Sample[] = [];
+  let running: ReturnType<typeof traffic> | undefined;
   try {
     await storeReachable(store);
     const token = await issueServiceToken(app);
     const grant = await spaGrant(app);
     expect(await oauth.health()).toEqual({ ok: true });
-    const running = traffic(app, token, samples);
+    running = traffic(app, token, samples);
     const count = (kind: Kind, status: number, from = 0) => samples.slice(from).filter((s) => s.kind === kind && s.status === status).length;
 
     await eventually('traffic to be served', async () => count('valid token', 200) >= 3);
@@ -96,6 +97,8 @@ test('redis-server killed and restarted mid-traffic: 503 while down, recovery af
     expect(samples.filter((s) => s.ms > LIMIT_MS + SLACK_MS)).toEqual([]);
     expect(unhandled).toEqual([]);
   } finally {
+    // A failed step must not leave the traffic running on after the test.
+    await running?.stop();
     await store.close();
   }
 }, 60_000);
