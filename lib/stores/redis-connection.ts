@@ -23,8 +23,22 @@ export function connectToUrl(url: string, timeoutMs: number): Redis {
   });
   // Failures reach callers as rejected commands; the event itself needs a listener so that
   // ioredis does not report it as unhandled.
-  client.on('error', () => {});
+  client.on('error', () => guardSocket(client));
   return client;
+}
+
+const guarded = new WeakSet<object>();
+
+/**
+ * ioredis listens for one 'error' per socket (`once`), but a TLS socket can emit a second one
+ * (the server's alert after the client refused its certificate): with no listener left, Node
+ * would throw it and end the process. The socket that failed keeps a listener until it is gone.
+ */
+function guardSocket(client: Redis): void {
+  const socket = client.stream;
+  if (socket === undefined || socket === null || guarded.has(socket)) return;
+  guarded.add(socket);
+  socket.on('error', () => {});
 }
 
 /**
