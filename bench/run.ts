@@ -1,0 +1,358 @@
+/**
+ * `npm run bench`: every server alone in its own child process, measured with autocannon on
+ * 127.0.0.1, rounds interleaved so that drift on a noisy machine spreads over all of them;
+ * the median of the rounds is reported, with ratios, p99 and RSS, as a table, JSON and SVG.
+ *
+ * Environment: BENCH_QUICK=1 (or --quick) for a short smoke run; BENCH_ROUNDS, BENCH_DURATION
+ * (seconds), BENCH_WARMUP (seconds), BENCH_CONNECTIONS; BENCH_ONLY=token,protected,refused
+ * to run some scenarios only.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
+import { generateClientSecret } from 'express-oauth2-server';
+import { freePort, startRedisServer } from '../test/helpers/redis-server';
+import { renderChart, type ChartGroup } from './chart';
+import { CLIENT_ID, RESOURCE_PATH, SCOPE, TOKEN_PATH, randomToken, type ServerSettings, type StoreKind } from './common';
+
+const quick = process.env.BENCH_QUICK === '1' || process.argv.includes('--quick');
+const config = {
+  rounds: Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 3)),
+  duration: Number(process.env.BENCH_DURATION ?? (quick ? 1 : 4)),
+  warmup: Number(process.env.BENCH_WARMUP ?? (quick ? 0.5 : 1)),
+  connections: Number(process.env.BENCH_CONNECTIONS ?? 32),
+};
+const only = process.env.BENCH_ONLY?.split(',');
+const resultsDir = join(__dirname, '..', '..', 'bench', 'results');
+
+type ScenarioName = 'token' | 'protected' | 'refused';
+type Kind = 'ours' | 'peer' | 'ceiling';
+
+interface Scenario {
+  name: ScenarioName;
+  title: string;
+  method: 'GET' | 'POST';
+  path: string;
+  expectStatus: number;
+}
+
+const scenarios: Scenario[] = [
+  { name: 'token', title: 'Token endpoint (client_credentials, HTTP Basic)', method: 'POST', path: TOKEN_PATH, expectStatus: 200 },
+  { name: 'protected', title: "Protected route, valid token (requireToken('read'))", method: 'GET', path: RESOURCE_PATH, expectStatus: 200 },
+  { name: 'refused', title: 'Protected route, unknown token (401)', method: 'GET', path: RESOURCE_PATH, expectStatus: 401 },
+];
+
+interface Case {
+  id: string;
+  group: string;
+  scenario: Scenario;
+  store: StoreKind;
+  target: string;
+  label: string;
+  kind: Kind;
+  workers: number;
+  note?: string;
+}
+
+interface Sample {
+  round: number;
+  rps: number;
+  p99: number;
+  rssMB: number;
+  unexpected: number;
+}
+
+const PEERS: { target: string; label: string; note: (store: StoreKind) => string | undefined }[] = [
+  { target: 'oauth2orize', label: 'oauth2orize + passport-http', note: () => undefined },
+  { target: 'node-oauth', label: '@node-oauth/express-oauth-server', note: () => undefined },
+  {
+    target: 'oidc-provider',
+    label: 'oidc-provider',
+    note: (store) => (store === 'redis' ? 'adapter: ours, to its interface' : 'its dev in-memory LRU adapter'),
+  },
+];
+
+function casesFor(scenario: Scenario, store: StoreKind): Case[] {
+  const group = `${scenario.name}/${store}`;
+  const make = (target: string, label: string, kind: Kind, workers = 1, note?: string): Case => ({
+    id: `${group}/${target}${workers > 1 ? `x${workers}` : ''}`,
+    group,
+    scenario,
+    store,
+    target,
+    label,
+    kind,
+    workers,
+    note,
+  });
+  const list: Case[] = [make('ours', 'ours', 'ours')];
+  for (const peer of PEERS) list.push(make(peer.target, peer.label, 'peer', 1, peer.note(store)));
+  if (store === 'redis') {
+    // Memory tokens are per process, so the cluster is measured with Redis only.
+    list.push(make('ours', 'ours, 2 processes (cluster)', 'ours', 2));
+    if (scenario.name === 'token') list.push(make('express-redis-set', 'Express + 1 Redis SET', 'ceiling'));
+    else list.push(make('express-redis-get', 'Express + 1 Redis GET', 'ceiling'));
+  }
+  return list;
+}
+
+const jsonCeiling: Case = {
+  id: 'ceiling/express-json',
+  group: 'ceiling',
+  scenario: { name: 'protected', title: 'Bare Express returning JSON', method: 'GET', path: RESOURCE_PATH, expectStatus: 200 },
+  store: 'memory',
+  target: 'express-json',
+  label: 'Express returning JSON',
+  kind: 'ceiling',
+  workers: 1,
+};
+
+function startServer(settings: ServerSettings): Promise<ChildProcess> {
+  const child = fork(join(__dirname, 'server.js'), [], {
+    env: { ...process.env, BENCH_SERVER: JSON.stringify(settings), NODE_ENV: 'production' },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${settings.target} did not start`)), 30_000);
+    child.once('message', () => {
+      clearTimeout(timer);
+      resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`${settings.target} exited with ${code}`)));
+  });
+}
+
+function rssOf(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    child.once('message', (message: { rss?: number }) => resolve(message.rss ?? 0));
+    child.send({ type: 'rss' });
+  });
+}
+
+function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+async function fetchToken(port: number, basic: string): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${port}${TOKEN_PATH}`, {
+    method: 'POST',
+    headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+    body: `grant_type=client_credentials&scope=${SCOPE}`,
+  });
+  const body = (await response.json()) as { access_token?: string };
+  if (response.status !== 200 || typeof body.access_token !== 'string') {
+    throw new Error(`token request answered ${response.status} ${JSON.stringify(body)}`);
+  }
+  return body.access_token;
+}
+
+async function measureOnce(c: Case, round: number, redisUrl: string, secret: { secret: string; hash: string }): Promise<Sample> {
+  const port = await freePort();
+  const child = await startServer({
+    target: c.target,
+    store: c.store,
+    redisUrl,
+    port,
+    workers: c.workers,
+    clientSecret: secret.secret,
+    clientSecretHash: secret.hash,
+  });
+  try {
+    const basic = `Basic ${Buffer.from(`${encodeURIComponent(CLIENT_ID)}:${encodeURIComponent(secret.secret)}`).toString('base64')}`;
+    const headers: Record<string, string> = {};
+    let body: string | undefined;
+    if (c.scenario.name === 'token') {
+      headers.authorization = basic;
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = `grant_type=client_credentials&scope=${SCOPE}`;
+    } else if (c.target === 'express-json' || c.target === 'express-redis-get') {
+      headers.authorization = `Bearer ${randomToken()}`;
+    } else if (c.scenario.name === 'protected') {
+      headers.authorization = `Bearer ${await fetchToken(port, basic)}`;
+    } else {
+      headers.authorization = `Bearer ${randomToken()}`;
+    }
+    const options = {
+      url: `http://127.0.0.1:${port}${c.scenario.path}`,
+      method: c.scenario.method,
+      headers,
+      body,
+      connections: config.connections,
+      timeout: 10,
+    };
+    if (config.warmup > 0) await autocannon({ ...options, duration: config.warmup });
+    const result = await autocannon({
+      ...options,
+      duration: config.duration,
+      // A bound on requests too: far above what this machine can do in the time given.
+      maxOverallRequests: 200_000 * config.duration,
+    });
+    const statusCounts = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {};
+    const expected = statusCounts[String(c.scenario.expectStatus)]?.count ?? 0;
+    const total = Object.values(statusCounts).reduce((sum, s) => sum + s.count, 0);
+    const unexpected = total - expected + result.errors + result.timeouts;
+    const rssMB = (await rssOf(child)) / 1024 / 1024;
+    return { round, rps: expected / result.duration, p99: result.latency.p99, rssMB, unexpected };
+  } finally {
+    await stopServer(child);
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function pad(text: string, width: number, right = false): string {
+  return right ? text.padStart(width) : text.padEnd(width);
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const redis = await startRedisServer();
+  const admin = new Redis(redis.url);
+  const secret = generateClientSecret();
+  const groups: { scenario: Scenario; store: StoreKind; cases: Case[] }[] = [];
+  for (const scenario of scenarios) {
+    if (only !== undefined && !only.includes(scenario.name)) continue;
+    for (const store of ['redis', 'memory'] as const) groups.push({ scenario, store, cases: casesFor(scenario, store) });
+  }
+  const allCases = [jsonCeiling, ...groups.flatMap((g) => g.cases)];
+  const samples = new Map<string, Sample[]>(allCases.map((c) => [c.id, []]));
+  const total = allCases.length * config.rounds;
+  console.log(
+    `bench: ${total} runs (${config.rounds} rounds x ${allCases.length} servers), ${config.duration}s each after ${config.warmup}s warm-up, -c ${config.connections}, ${cpus().length} CPUs`,
+  );
+
+  let done = 0;
+  try {
+    for (let round = 0; round < config.rounds; round++) {
+      for (const group of [{ cases: [jsonCeiling] }, ...groups]) {
+        // Rotate the order each round so that no server always runs first, or after the same one.
+        const order = group.cases.map((_, i) => group.cases[(i + round) % group.cases.length]);
+        for (const c of order) {
+          await admin.flushall();
+          const sample = await measureOnce(c, round, redis.url, secret);
+          samples.get(c.id)?.push(sample);
+          done++;
+          console.log(
+            `[${done}/${total}] round ${round + 1} ${c.id}: ${Math.round(sample.rps)} req/s, p99 ${sample.p99} ms, RSS ${sample.rssMB.toFixed(0)} MB` +
+              (sample.unexpected > 0 ? `, ${sample.unexpected} UNEXPECTED responses/errors` : ''),
+          );
+        }
+      }
+    }
+  } finally {
+    admin.disconnect();
+    await redis.stop();
+  }
+
+  const summary = (c: Case) => {
+    const list = samples.get(c.id) ?? [];
+    return {
+      rps: median(list.map((s) => s.rps)),
+      p99: median(list.map((s) => s.p99)),
+      rssMB: median(list.map((s) => s.rssMB)),
+      unexpected: list.reduce((sum, s) => sum + s.unexpected, 0),
+    };
+  };
+  const json = summary(jsonCeiling);
+  const report = {
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    config,
+    seconds: Math.round((Date.now() - started) / 1000),
+    ceiling: { label: jsonCeiling.label, ...json, rounds: samples.get(jsonCeiling.id) },
+    groups: groups.map((g) => {
+      const ours = summary(g.cases[0]);
+      return {
+        scenario: g.scenario.name,
+        title: g.scenario.title,
+        store: g.store,
+        rows: g.cases.map((c) => {
+          const s = summary(c);
+          return {
+            target: c.target,
+            label: c.label,
+            kind: c.kind,
+            workers: c.workers,
+            note: c.note,
+            ...s,
+            oursRatio: ours.rps / s.rps,
+            rounds: samples.get(c.id),
+          };
+        }),
+      };
+    }),
+  };
+
+  const lines: string[] = [];
+  lines.push(`Medians of ${config.rounds} round(s), ${config.duration}s each, -c ${config.connections}, node ${process.version}, ${cpus().length} CPUs.`);
+  lines.push(`"ours ÷" is ours (1 process, same store) divided by that row: above 1 means ours is faster.`);
+  lines.push('');
+  lines.push(`${pad('Express returning JSON (ceiling)', 52)} ${pad(Math.round(json.rps).toString(), 8, true)} req/s  p99 ${json.p99} ms  RSS ${json.rssMB.toFixed(0)} MB`);
+  for (const g of report.groups) {
+    lines.push('');
+    lines.push(`${g.title} — ${g.store} store`);
+    lines.push(`  ${pad('server', 50)} ${pad('req/s', 8, true)} ${pad('ours ÷', 7, true)} ${pad('p99 ms', 7, true)} ${pad('RSS MB', 7, true)}  note`);
+    const rows = [...g.rows, { label: 'Express returning JSON (ceiling)', rps: json.rps, p99: json.p99, rssMB: json.rssMB, oursRatio: g.rows[0].rps / json.rps, note: undefined, unexpected: 0 }];
+    for (const r of rows) {
+      const note = [r.note, r.unexpected > 0 ? `${r.unexpected} unexpected responses` : undefined].filter(Boolean).join('; ');
+      lines.push(
+        `  ${pad(r.label, 50)} ${pad(Math.round(r.rps).toString(), 8, true)} ${pad(r.oursRatio.toFixed(2), 7, true)} ${pad(String(r.p99), 7, true)} ${pad(r.rssMB.toFixed(0), 7, true)}  ${note}`,
+      );
+    }
+  }
+  lines.push('');
+  lines.push(...targetsCheck(report.groups));
+  const table = lines.join('\n');
+  console.log(`\n${table}\n`);
+
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(resultsDir, 'latest.txt'), `${table}\n`);
+  const chartGroups: ChartGroup[] = report.groups.map((g) => ({
+    title: `${g.title} — ${g.store} store`,
+    bars: [...g.rows.map((r) => ({ label: r.label, value: r.rps, kind: r.kind })), { label: jsonCeiling.label, value: json.rps, kind: 'ceiling' as const }],
+  }));
+  writeFileSync(
+    join(resultsDir, 'latest.svg'),
+    renderChart(
+      'express-oauth2-server benchmark: requests per second (median)',
+      `${report.date.slice(0, 10)}, ${config.rounds} rounds × ${config.duration}s, autocannon -c ${config.connections}, ${cpus().length} CPUs, node ${process.version}`,
+      chartGroups,
+    ),
+  );
+  console.log(`wrote bench/results/latest.json, latest.txt and latest.svg (${report.seconds}s)`);
+}
+
+/** The issue's targets, as ratios measured in this run (information, not assertions). */
+function targetsCheck(groups: { scenario: string; store: string; rows: { target: string; kind: string; workers: number; rps: number }[] }[]): string[] {
+  const out: string[] = ['Targets (issue 7), Redis store:'];
+  for (const g of groups) {
+    if (g.store !== 'redis' || g.scenario === 'refused') continue;
+    const ours = g.rows[0].rps;
+    const fastestPeer = Math.max(...g.rows.filter((r) => r.kind === 'peer').map((r) => r.rps));
+    const ceiling = g.rows.find((r) => r.kind === 'ceiling')?.rps ?? NaN;
+    const [peerGoal, ceilingGoal] = g.scenario === 'token' ? [1.4, 0.85] : [1.0, 0.95];
+    const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
+    out.push(
+      `  ${g.scenario}: ours ÷ fastest peer = ${(ours / fastestPeer).toFixed(2)} (goal ≥ ${peerGoal}: ${mark(ours / fastestPeer >= peerGoal)}); ` +
+        `ours ÷ ceiling = ${(ours / ceiling).toFixed(2)} (goal ≥ ${ceilingGoal}: ${mark(ours / ceiling >= ceilingGoal)})`,
+    );
+  }
+  return out;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
