@@ -118,6 +118,27 @@ function summarize(profile: CpuProfile): void {
   for (const [owner, time] of [...owners].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`  ${pct(time)}  ${owner}`);
   console.log('\nfunctions with the most self time:');
   for (const [key, time] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`  ${pct(time)}  ${key}`);
+
+  // Inclusive time of our own functions (self + callees), counted once per stack.
+  const inclusive = new Map<string, number>();
+  const visit = (id: number, open: Set<string>): number => {
+    const node = byId.get(id) as ProfileNode;
+    const { functionName, url, lineNumber } = node.callFrame;
+    let time = selfTime.get(id) ?? 0;
+    const ours = url.includes('/dist/');
+    const key = `${functionName || '(anonymous)'}  ${url.split('/').slice(-2).join('/')}:${lineNumber + 1}`;
+    const outermost = ours && !open.has(key);
+    if (outermost) open.add(key);
+    for (const child of node.children ?? []) time += visit(child, open);
+    if (outermost) {
+      open.delete(key);
+      inclusive.set(key, (inclusive.get(key) ?? 0) + time);
+    }
+    return time;
+  };
+  visit(profile.nodes[0].id, new Set());
+  console.log('\nour functions by inclusive time (self + what they call):');
+  for (const [key, time] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${pct(time)}  ${key}`);
 }
 
 main().catch((error: unknown) => {

@@ -19,7 +19,12 @@ const targets: Record<string, (s: ServerSettings) => Promise<BuiltApp>> = {
   'express-redis-set': async (s) => (await import('./targets/ceilings.js')).buildRedisSet(s),
 };
 
-type Message = { type: 'rss' } | { type: 'rss-reply'; rss: number } | { type: 'ready' };
+type Message = { type: 'stats' } | { type: 'stats-reply'; rss: number; cpuMicros: number } | { type: 'ready' };
+
+function ownStats(): { rss: number; cpuMicros: number } {
+  const cpu = process.cpuUsage();
+  return { rss: process.memoryUsage.rss(), cpuMicros: cpu.user + cpu.system };
+}
 
 async function serve(): Promise<void> {
   const make = targets[settings.target];
@@ -32,11 +37,11 @@ async function serve(): Promise<void> {
   process.on('SIGTERM', () => process.exit(0));
   process.send?.({ type: 'ready' } satisfies Message);
   process.on('message', (message: Message) => {
-    if (message.type === 'rss') process.send?.({ type: 'rss-reply', rss: process.memoryUsage.rss() } satisfies Message);
+    if (message.type === 'stats') process.send?.({ type: 'stats-reply', ...ownStats() } satisfies Message);
   });
 }
 
-/** The primary only forks and sums the workers' RSS (its own included). */
+/** The primary only forks, and sums the workers' RSS and CPU time (its own included). */
 async function primary(): Promise<void> {
   const workers = Array.from({ length: settings.workers }, () => cluster.fork());
   await Promise.all(workers.map((worker) => new Promise<void>((resolve) => worker.once('message', () => resolve()))));
@@ -46,17 +51,18 @@ async function primary(): Promise<void> {
   });
   process.send?.({ type: 'ready' } satisfies Message);
   process.on('message', async (message: Message) => {
-    if (message.type !== 'rss') return;
-    const sizes = await Promise.all(
+    if (message.type !== 'stats') return;
+    const replies = await Promise.all(
       workers.map(
         (worker) =>
-          new Promise<number>((resolve) => {
-            worker.once('message', (reply: Message) => resolve(reply.type === 'rss-reply' ? reply.rss : 0));
-            worker.send({ type: 'rss' } satisfies Message);
+          new Promise<{ rss: number; cpuMicros: number }>((resolve) => {
+            worker.once('message', (reply: Message) => resolve(reply.type === 'stats-reply' ? reply : { rss: 0, cpuMicros: 0 }));
+            worker.send({ type: 'stats' } satisfies Message);
           }),
       ),
     );
-    process.send?.({ type: 'rss-reply', rss: sizes.reduce((a, b) => a + b, process.memoryUsage.rss()) } satisfies Message);
+    const sum = replies.reduce((a, b) => ({ rss: a.rss + b.rss, cpuMicros: a.cpuMicros + b.cpuMicros }), ownStats());
+    process.send?.({ type: 'stats-reply', ...sum } satisfies Message);
   });
 }
 
