@@ -12,6 +12,9 @@ export const ISSUER_PATH = '/oauth';
 export const TOKEN_PATH = '/oauth/token';
 export const RESOURCE_PATH = '/api/resource';
 
+/** The one token the Redis GET ceiling knows; any other Bearer value is refused with 401. */
+export const CEILING_TOKEN = 'ceiling-token';
+
 export type StoreKind = 'redis' | 'memory';
 
 /** Settings a server child process receives from the runner (as JSON in BENCH_SERVER). */
