@@ -353,7 +353,7 @@ async function main(): Promise<void> {
     join(resultsDir, `${outputName}.svg`),
     renderChart(
       'express-oauth2-server benchmark: requests per second (median)',
-      `${report.date.slice(0, 10)}, ${config.rounds} rounds × ${config.duration}s, autocannon -c ${config.connections}, ${cpus().length} CPUs, node ${process.version}`,
+      `${report.date.slice(0, 10)}, ${config.rounds} rounds × ${config.duration}s, autocannon -c ${config.connections}, ${cpus().length} CPUs, node ${process.version}, median load average ${median(loads).toFixed(1)}. Blue: ours; grey: peers; light: ceilings.`,
       chartGroups,
     ),
   );
