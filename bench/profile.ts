@@ -90,7 +90,7 @@ function ownerOf(url: string, functionName: string): string {
     const rest = url.slice(modules + 'node_modules/'.length).split('/');
     return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
   }
-  if (url.includes('/dist/')) return 'ours (dist/)';
+  if (url.includes('/dist/')) return 'ours (dist/)'; // node_modules/*/dist/ was matched above
   if (url.includes('.bench-build/')) return 'bench harness';
   if (url.startsWith('node:')) return url.split('/').slice(0, 2).join('/');
   return url;
@@ -125,7 +125,7 @@ function summarize(profile: CpuProfile): void {
     const node = byId.get(id) as ProfileNode;
     const { functionName, url, lineNumber } = node.callFrame;
     let time = selfTime.get(id) ?? 0;
-    const ours = url.includes('/dist/');
+    const ours = url.includes('/dist/') && !url.includes('node_modules/');
     const key = `${functionName || '(anonymous)'}  ${url.split('/').slice(-2).join('/')}:${lineNumber + 1}`;
     const outermost = ours && !open.has(key);
     if (outermost) open.add(key);
