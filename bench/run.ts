@@ -70,6 +70,9 @@ interface Sample {
   rssMB: number;
   /** Server CPU time (user + system) per response, in µs. */
   cpuPerRequest: number;
+  /** Redis commands per response, and Redis socket reads per response (below 1 when pipelined). */
+  redisCommandsPerRequest: number;
+  redisReadsPerRequest: number;
   unexpected: number;
   /** 1-minute load average when the run started: other work on the machine shows here. */
   loadBefore: number;
@@ -168,7 +171,14 @@ async function fetchToken(port: number, basic: string): Promise<string> {
   return body.access_token;
 }
 
-async function measureOnce(c: Case, round: number, redisUrl: string, secret: { secret: string; hash: string }): Promise<Sample> {
+/** Redis's own counters: commands run, and socket reads (one read can carry many pipelined commands). */
+async function redisCounters(admin: Redis): Promise<{ commands: number; reads: number }> {
+  const info = await admin.info('stats');
+  const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? NaN);
+  return { commands: field('total_commands_processed'), reads: field('total_reads_processed') };
+}
+
+async function measureOnce(c: Case, round: number, redisUrl: string, secret: { secret: string; hash: string }, admin: Redis): Promise<Sample> {
   const loadBefore = loadavg()[0];
   const port = await freePort();
   const child = await startServer({
@@ -205,6 +215,7 @@ async function measureOnce(c: Case, round: number, redisUrl: string, secret: { s
     };
     if (config.warmup > 0) await autocannon({ ...options, duration: config.warmup });
     const before = await statsOf(child);
+    const redisBefore = await redisCounters(admin);
     const result = await autocannon({
       ...options,
       duration: config.duration,
@@ -215,11 +226,15 @@ async function measureOnce(c: Case, round: number, redisUrl: string, secret: { s
     const expected = statusCounts[String(c.scenario.expectStatus)]?.count ?? 0;
     const total = Object.values(statusCounts).reduce((sum, s) => sum + s.count, 0);
     const unexpected = total - expected + result.errors + result.timeouts;
+    const redisAfter = await redisCounters(admin);
     const after = await statsOf(child);
+    // The INFO call itself counts as one command and one read.
+    const redisCommandsPerRequest = (redisAfter.commands - redisBefore.commands - 1) / Math.max(1, total);
+    const redisReadsPerRequest = (redisAfter.reads - redisBefore.reads - 1) / Math.max(1, total);
     const rssMB = after.rss / 1024 / 1024;
     // CPU time per request barely moves when other work shares the machine; req/s does.
     const cpuPerRequest = (after.cpuMicros - before.cpuMicros) / Math.max(1, total);
-    return { round, rps: expected / result.duration, p99: result.latency.p99, rssMB, cpuPerRequest, unexpected, loadBefore };
+    return { round, rps: expected / result.duration, p99: result.latency.p99, rssMB, cpuPerRequest, redisCommandsPerRequest, redisReadsPerRequest, unexpected, loadBefore };
   } finally {
     await stopServer(child);
   }
@@ -262,7 +277,7 @@ async function main(): Promise<void> {
         const order = group.cases.map((_, i) => group.cases[(i + round) % group.cases.length]);
         for (const c of order) {
           await admin.flushall();
-          const sample = await measureOnce(c, round, redis.url, secret);
+          const sample = await measureOnce(c, round, redis.url, secret, admin);
           samples.get(c.id)?.push(sample);
           done++;
           console.log(
@@ -284,6 +299,8 @@ async function main(): Promise<void> {
       p99: median(list.map((s) => s.p99)),
       rssMB: median(list.map((s) => s.rssMB)),
       cpuPerRequest: median(list.map((s) => s.cpuPerRequest)),
+      redisCommandsPerRequest: median(list.map((s) => s.redisCommandsPerRequest)),
+      redisReadsPerRequest: median(list.map((s) => s.redisReadsPerRequest)),
       unexpected: list.reduce((sum, s) => sum + s.unexpected, 0),
     };
   };
@@ -323,15 +340,23 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   lines.push(`Medians of ${config.rounds} round(s), ${config.duration}s each after ${config.warmup}s warm-up, autocannon -c ${config.connections}, node ${process.version}, ${cpus().length} CPUs.`);
   lines.push('ours ÷: median over rounds of (ours, 1 process, same store) ÷ (that row), measured in the same round; above 1 = ours faster.');
-  lines.push('CPU µs/req: server CPU time (user+sys, all its processes) per response; it moves little when other work shares the machine.');
+  lines.push('CPU µs/req: server CPU time (user+sys, all its processes) per response; other work on the machine inflates it less than req/s.');
+  lines.push('Redis cmd/req and read/req: commands Redis ran, and socket reads it made, per response (read/req below cmd/req = pipelined).');
   for (const g of report.groups) {
     lines.push('');
     lines.push(`${g.title} — ${g.store} store`);
-    lines.push(`  ${pad('server', 40)} ${pad('req/s', 7, true)} ${pad('ours ÷', 7, true)} ${pad('CPU µs/req', 11, true)} ${pad('p99 ms', 7, true)} ${pad('RSS MB', 7, true)}  note`);
+    const redisColumns = g.store === 'redis';
+    lines.push(
+      `  ${pad('server', 40)} ${pad('req/s', 7, true)} ${pad('ours ÷', 7, true)} ${pad('CPU µs/req', 11, true)} ${pad('p99 ms', 7, true)} ${pad('RSS MB', 7, true)}` +
+        (redisColumns ? ` ${pad('cmd/req', 8, true)} ${pad('read/req', 9, true)}` : '') +
+        '  note',
+    );
     for (const r of g.rows) {
       const note = [r.note, r.unexpected > 0 ? `${r.unexpected} unexpected responses` : undefined].filter(Boolean).join('; ');
       lines.push(
-        `  ${pad(r.label, 40)} ${pad(Math.round(r.rps).toString(), 7, true)} ${pad(r.oursRatio.toFixed(2), 7, true)} ${pad(r.cpuPerRequest.toFixed(0), 11, true)} ${pad(String(r.p99), 7, true)} ${pad(r.rssMB.toFixed(0), 7, true)}  ${note}`,
+        `  ${pad(r.label, 40)} ${pad(Math.round(r.rps).toString(), 7, true)} ${pad(r.oursRatio.toFixed(2), 7, true)} ${pad(r.cpuPerRequest.toFixed(0), 11, true)} ${pad(String(r.p99), 7, true)} ${pad(r.rssMB.toFixed(0), 7, true)}` +
+          (redisColumns ? ` ${pad(r.redisCommandsPerRequest.toFixed(2), 8, true)} ${pad(r.redisReadsPerRequest.toFixed(2), 9, true)}` : '') +
+          `  ${note}`,
       );
     }
   }
