@@ -202,6 +202,38 @@ describe.each(STORE_KINDS)('authorization endpoint (%s store)', (kind) => {
     });
   });
 
+  describe('parameter length limit (4096 characters by default)', () => {
+    const long = 'a'.repeat(4097);
+
+    test('a value at the limit is read', async () => {
+      await openConsent(server.app, spaRequest({ state: 'a'.repeat(4096) }).query);
+    });
+
+    test('an over-long state: invalid_request at the redirect URI, without the state', async () => {
+      const { params } = await redirectedError(spaRequest({ state: long }).query);
+      expect(params.get('error')).toBe('invalid_request');
+      expect(params.has('state')).toBe(false);
+    });
+
+    test('an over-long scope in a POST body: invalid_request at the redirect URI, with the state', async () => {
+      const { params } = await redirectedError(spaRequest({ scope: long }).query, 'post');
+      expect(params.get('error')).toBe('invalid_request');
+      expect(params.get('state')).toBe('st-123');
+    });
+
+    test.each(['client_id', 'redirect_uri'])('an over-long %s is shown to the user, never redirected', async (name) => {
+      const page = await errorPage(spaRequest({ [name]: long }).query);
+      expect(page).toContain('A parameter value is longer than 4096 characters.');
+    });
+
+    test('an over-long value in the consent answer is refused on a page', async () => {
+      const form = await openConsent(server.app, spaRequest().query);
+      const res = await decide(server.app, form, 'allow', 'alice', `&scope=${long}`);
+      expect(res.status).toBe(400);
+      expect(res.headers.location).toBeUndefined();
+    });
+  });
+
   describe('PKCE options', () => {
     test('confidential clients may go without PKCE when the option relaxes it; public clients may not', async () => {
       const relaxed = testServer(makeStore, { authorization: { getUser: (req) => req.header('x-user'), login: () => undefined, pkce: { requireForConfidentialClients: false } } });
