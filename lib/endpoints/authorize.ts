@@ -124,11 +124,15 @@ function queryString(params: AuthorizationParams): string {
 
 function responder({ issuer, options, onError }: AuthorizeEndpointSettings) {
   return {
-    /** RFC 6749 §10.13 (clickjacking), §5.1 (no caching of what carries credentials). */
+    /**
+     * RFC 6749 §10.13 (clickjacking), §5.1 (no caching of what carries credentials), RFC 9700
+     * §4.2.4 (the page's URL, with the request's state, is not sent on as a Referer).
+     */
     protectPage(res: Response): void {
       setNoStore(res);
       res.setHeader('X-Frame-Options', 'DENY');
       res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
+      res.setHeader('Referrer-Policy', 'no-referrer');
     },
 
     /** RFC 9207 §2: every authorization response carries `iss`. After a POST, 303 makes it a GET (RFC 9700 §4.12). */

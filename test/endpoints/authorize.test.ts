@@ -49,6 +49,23 @@ describe.each(STORE_KINDS)('authorization endpoint (%s store)', (kind) => {
       expect(res.text).toContain('action="/oauth/authorize/decision"');
     });
 
+    test('the consent and error pages cannot be framed or cached, load nothing from elsewhere and send no Referer', async () => {
+      const consent = await request(server.app).get('/oauth/authorize').query(spaRequest().query).set('x-user', 'alice');
+      const error = await request(server.app).get('/oauth/authorize').query(spaRequest({ client_id: 'nobody' }).query).set('x-user', 'alice');
+      for (const res of [consent, error]) {
+        expect(res.headers['x-frame-options']).toBe('DENY');
+        expect(res.headers['content-security-policy']).toBe("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
+        expect(res.headers['referrer-policy']).toBe('no-referrer');
+        expect(res.headers['cache-control']).toBe('no-store');
+      }
+    });
+
+    test('state comes back unchanged, whatever characters it holds', async () => {
+      const state = 'a b+c&d=e/é?%25#"<';
+      const res = await decide(server.app, await openConsent(server.app, spaRequest({ state }).query), 'allow');
+      expect(responseParams(res.headers.location).get('state')).toBe(state);
+    });
+
     test('allow redirects with code, state and iss only', async () => {
       const res = await decide(server.app, await openConsent(server.app, spaRequest().query), 'allow');
       expect(res.status).toBe(303);
