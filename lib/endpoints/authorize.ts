@@ -66,10 +66,11 @@ export function authorizeEndpoint(settings: AuthorizeEndpointSettings): RequestH
 /**
  * RFC 6749 §4.1.2.1: a request refused for an over-long value is still answered at the
  * client's redirect URI when its client_id and redirect_uri are within the limit and valid
- * (an over-long state is left out of the response); otherwise it is shown to the user.
+ * (an over-long state is left out of the response); otherwise it is shown to the user. An
+ * over-long redirect_uri is checked for here: left out, it would count as omitted.
  */
 async function targetOfTooLong(error: unknown, clients: ClientRegistry): Promise<ResponseTarget> {
-  if (!(error instanceof ParameterTooLongError) || error.tooLong.some((name) => name === 'client_id' || name === 'redirect_uri')) return undefined;
+  if (!(error instanceof ParameterTooLongError) || error.tooLong.includes('redirect_uri')) return undefined;
   return findRedirectTarget(error.withinLimit, clients).catch(() => undefined);
 }
 
