@@ -6,7 +6,7 @@ import { SecretVerifier } from './clients/secrets';
 import { systemClock } from './clock';
 import { checkAuthorizationOptions } from './endpoints/authorization-options';
 import { authorizeEndpoint, decisionEndpoint } from './endpoints/authorize';
-import { formParamsReader, rawFormReader } from './endpoints/form-params';
+import { formParamsReader, queryReader, rawFormReader } from './endpoints/form-params';
 import { methodNotAllowed } from './endpoints/method-not-allowed';
 import { tokenEndpoint, type EnabledGrant } from './endpoints/token';
 import { clientEndpoint } from './endpoints/client-endpoint';
@@ -76,8 +76,11 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
   const accessTokenLifetime = checkPositiveInteger('accessTokenLifetime', options.accessTokenLifetime, 3600);
   const tokenPrefix = checkPlainString('tokenPrefix', options.tokenPrefix, /^[A-Za-z0-9_-]{0,16}$/, '');
   const realm = checkPlainString('realm', options.realm, /^[\x20\x21\x23-\x5B\x5D-\x7E]{1,200}$/, issuer);
-  const maxParameters = checkPositiveInteger('limits.maxParameters', options.limits?.maxParameters, 50);
-  const maxBodySize = options.limits?.maxBodySize ?? '16kb';
+  const limits = {
+    maxBodySize: options.limits?.maxBodySize ?? '16kb',
+    maxParameters: checkPositiveInteger('limits.maxParameters', options.limits?.maxParameters, 50),
+    maxParameterLength: checkPositiveInteger('limits.maxParameterLength', options.limits?.maxParameterLength, 4096),
+  };
   const audience = checkAudience(options.audience);
   const introspectOwnTokens = checkBoolean('introspection.ownTokens', options.introspection?.ownTokens, true);
   const bearerMethods = {
@@ -135,7 +138,7 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
     safely(onClientAuthFailed),
     clientAuthLimiter(bruteForce, store.attemptCounter?.bind(store) ?? memoryAttemptCounter),
   );
-  const readParams = formParamsReader({ maxBodySize, maxParameters }, knownParameters);
+  const readParams = formParamsReader(limits, knownParameters);
   const endpointSettings = { clientAuth, readParams, onError };
 
   const router = Router() as OAuthServer;
@@ -151,7 +154,7 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
   for (const path of ['/token', '/revoke', '/introspect']) router.all(path, methodNotAllowed('POST'));
 
   if (authorization !== undefined) {
-    const settings = { issuer, clients, store, clock, options: authorization, readForm: rawFormReader({ maxBodySize, maxParameters }), onError };
+    const settings = { issuer, clients, store, clock, options: authorization, readForm: rawFormReader(limits), readQuery: queryReader(limits), onError };
     const authorize = authorizeEndpoint(settings);
     router.get('/authorize', authorize);
     router.post('/authorize', authorize);
