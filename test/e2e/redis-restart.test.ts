@@ -23,7 +23,7 @@ const onUnhandled = (reason: unknown) => unhandled.push(reason);
 let redis: RedisServer;
 beforeAll(async () => {
   process.on('unhandledRejection', onUnhandled);
-  // appendfsync always: what Redis acknowledged survives SIGKILL (docs/production.md).
+  // appendfsync always: what Redis acknowledged survives SIGKILL (README, "Running in production").
   redis = await startRedisServer({ args: ['--appendonly', 'yes', '--appendfsync', 'always'] });
 });
 afterAll(async () => {
