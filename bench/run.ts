@@ -105,11 +105,8 @@ function casesFor(scenario: Scenario, store: StoreKind): Case[] {
   for (const peer of PEERS) list.push(make(peer.target, peer.label, 'peer', 1, peer.note(store)));
   if (store === 'redis') {
     // Memory tokens are per process, so the cluster is measured with Redis only.
-    // The refusal path is measured for 1 process with the default client only, to keep the run short.
-    if (scenario.name !== 'refused') {
-      list.push(make('ours', 'ours, 2 processes (cluster)', 'ours', 2));
-      list.push(make('ours-autopipelining', 'ours, ioredis auto-pipelining', 'ours', 1, "app's own client, enableAutoPipelining"));
-    }
+    // The refusal path is measured for 1 process only, to keep the run short.
+    if (scenario.name !== 'refused') list.push(make('ours', 'ours, 2 processes (cluster)', 'ours', 2));
     if (scenario.name === 'token') list.push(make('express-redis-set', 'Express + 1 Redis SET', 'ceiling'));
     else list.push(make('express-redis-get', 'Express + 1 Redis GET', 'ceiling'));
   }

@@ -1,15 +1,9 @@
 import express from 'express';
-import { Redis } from 'ioredis';
 import { clientCredentials, memoryStore, oauthServer, redisStore } from 'express-oauth2-server';
 import { CLIENT_ID, ISSUER_PATH, RESOURCE_PATH, SCOPE, TOKEN_LIFETIME, type BuiltApp, type ServerSettings } from '../common';
 
-/**
- * This package, mounted the way its README tells a host app to. With `autoPipelining`, the
- * host app hands redisStore an ioredis client of its own with auto-pipelining on (commands
- * issued in the same event-loop turn leave in one write), an option any app has today.
- */
-export async function build(settings: ServerSettings, options: { autoPipelining?: boolean } = {}): Promise<BuiltApp> {
-  const client = options.autoPipelining ? new Redis(settings.redisUrl, { enableAutoPipelining: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 2000 }) : undefined;
+/** This package, mounted the way its README tells a host app to. */
+export async function build(settings: ServerSettings): Promise<BuiltApp> {
   const oauth = oauthServer({
     issuer: `http://127.0.0.1:${settings.port}${ISSUER_PATH}`,
     clients: [
@@ -21,7 +15,7 @@ export async function build(settings: ServerSettings, options: { autoPipelining?
       },
     ],
     grants: [clientCredentials()],
-    store: settings.store === 'memory' ? memoryStore() : client !== undefined ? redisStore({ client }) : redisStore({ url: settings.redisUrl }),
+    store: settings.store === 'memory' ? memoryStore() : redisStore({ url: settings.redisUrl }),
     accessTokenLifetime: TOKEN_LIFETIME,
   });
   const app = express();
@@ -36,9 +30,6 @@ export async function build(settings: ServerSettings, options: { autoPipelining?
   }
   return {
     handler: app,
-    close: async () => {
-      await oauth.close();
-      client?.disconnect();
-    },
+    close: () => oauth.close(),
   };
 }
