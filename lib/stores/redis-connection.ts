@@ -1,4 +1,4 @@
-import { Redis, type Cluster } from 'ioredis';
+import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 import { TemporarilyUnavailableError } from '../errors';
 
 /** What `redisStore` talks to: a standalone or Sentinel-configured `Redis`, or a `Cluster`. */
@@ -8,9 +8,9 @@ export type RedisClient = Redis | Cluster;
  * A connection made from a `redis://` or `rediss://` (TLS) URL. No offline queue: a command
  * sent while Redis is away fails at once instead of piling up in memory. A socket that gets no
  * answer within the limit is dropped (a hung Redis), and reconnection is retried at least once
- * a second, so service resumes soon after Redis returns.
+ * a second, so service resumes soon after Redis returns. `overrides` replace these options.
  */
-export function connectToUrl(url: string, timeoutMs: number): Redis {
+export function connectToUrl(url: string, timeoutMs: number, overrides: RedisOptions = {}): Redis {
   const client = new Redis(url, {
     enableOfflineQueue: false,
     // Commands of one event-loop turn go out in one write: under load, one socket write per batch
@@ -24,6 +24,7 @@ export function connectToUrl(url: string, timeoutMs: number): Redis {
     // How long a closing connection may take before it is destroyed (default 2 s, even when dead).
     disconnectTimeout: timeoutMs,
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 1000),
+    ...overrides,
   });
   // Failures reach callers as rejected commands; the event itself needs a listener so that
   // ioredis does not report it as unhandled.
