@@ -1,8 +1,9 @@
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { systemClock, type Clock } from '../clock';
 import { connectToUrl, failClosedRunner, type RedisClient } from './redis-connection';
-import { secondsToLive, type AccessTokenRecord, type Store } from './store';
+import { secondsToLive, type Store } from './store';
 import { redisOAuthOperations, tokenKey } from './redis-oauth';
+import { cacheSettings, parseRecord, trackedTokenCache, type TokenCacheOptions } from './redis-token-cache';
 
 export interface RedisStoreOptions {
   /** `redis://` or `rediss://` (TLS) URL; the store then owns, and closes, the connection. */
@@ -16,6 +17,13 @@ export interface RedisStoreOptions {
   keyPrefix?: string;
   /** Limit for each store operation, in milliseconds (default 2000), whichever the connection. */
   commandTimeoutMs?: number;
+  /**
+   * Opt-in: keep found access tokens in memory, invalidated by Redis (client-side caching with
+   * `CLIENT TRACKING`), so that `findAccessToken` needs no round trip for a token seen before.
+   * Only with `url` (standalone Redis): the cache makes two more connections of its own.
+   * README, "Token cache", says what it guarantees.
+   */
+  cache?: TokenCacheOptions;
   clock?: Clock;
 }
 
@@ -44,11 +52,14 @@ export interface RedisStoreOptions {
 export function redisStore(options: RedisStoreOptions): Store {
   const timeoutMs = checkTimeout(options.commandTimeoutMs);
   const keyPrefix = checkKeyPrefix(options.keyPrefix);
+  const cached = options.cache === undefined ? undefined : cacheSettings(options.cache);
   const { client, ownsClient } = connect(options, timeoutMs);
   const unavailableOnFailure = failClosedRunner(client, timeoutMs);
   const clock = options.clock ?? systemClock;
+  const cache = cached === undefined ? undefined : trackedTokenCache(options.url as string, timeoutMs, clock, cached);
 
   const accessTokenKey = (tokenHash: string) => tokenKey(keyPrefix, 'at', tokenHash);
+  const readAccessToken = (key: string) => unavailableOnFailure(() => client.get(key));
 
   return {
     ...redisOAuthOperations({ client, keyPrefix, clock, run: unavailableOnFailure }),
@@ -57,8 +68,9 @@ export function redisStore(options: RedisStoreOptions): Store {
       await unavailableOnFailure(() => client.set(accessTokenKey(tokenHash), JSON.stringify(record), 'EX', ttl));
     },
     async findAccessToken(tokenHash) {
-      const value = await unavailableOnFailure(() => client.get(accessTokenKey(tokenHash)));
-      return value === null ? undefined : (JSON.parse(value) as AccessTokenRecord);
+      const key = accessTokenKey(tokenHash);
+      if (cache !== undefined) return cache.find(key, () => readAccessToken(key));
+      return parseRecord(await readAccessToken(key));
     },
     async revokeAccessToken(tokenHash) {
       return (await unavailableOnFailure(() => client.del(accessTokenKey(tokenHash)))) > 0;
@@ -82,13 +94,17 @@ export function redisStore(options: RedisStoreOptions): Store {
       await unavailableOnFailure(() => client.ping());
     },
     async close() {
+      cache?.close();
       if (ownsClient) client.disconnect();
     },
   };
 }
 
 function connect(options: RedisStoreOptions, timeoutMs: number): { client: RedisClient; ownsClient: boolean } {
-  if (options.client !== undefined) return { client: options.client, ownsClient: false };
+  if (options.client !== undefined) {
+    if (options.cache !== undefined) throw new TypeError('redisStore: `cache` needs `url` (it makes its own connections), not `client`.');
+    return { client: options.client, ownsClient: false };
+  }
   if (typeof options.url !== 'string') {
     throw new TypeError('redisStore: give either `url` (redis:// or rediss://) or `client` (an ioredis Redis or Cluster).');
   }
