@@ -3,6 +3,7 @@ export { OAuthServerOptionsError, type OAuthServerOptions } from './options';
 export { clientCredentials, type ClientCredentialsOptions } from './grants/client-credentials';
 export { authorizationCode } from './grants/authorization-code';
 export { refreshToken } from './grants/refresh-token';
+export { passwordGrant, type PasswordGrantOptions } from './grants/password';
 export type { Grant, TokenRequestContext, TokenResponse } from './grants/grant';
 export type { TokenIssuer, IssueRequest, GrantIssue, TokenIssuedEvent } from './tokens/issuer';
 export type { AuthorizationOptions, ConsentPrompt } from './endpoints/authorization-options';
@@ -42,5 +43,8 @@ export {
   TemporarilyUnavailableError,
   InvalidTokenError,
   InsufficientScopeError,
+  AuthorizationPendingError,
+  SlowDownError,
+  ExpiredTokenError,
   type OAuthErrorCode,
 } from './errors';

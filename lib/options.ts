@@ -6,6 +6,7 @@ import { isStore, type Store } from './stores/store';
 import type { TokenIssuedEvent } from './tokens/issuer';
 import type { Clock } from './clock';
 import type { AuthorizationOptions } from './endpoints/authorization-options';
+import type { AttemptLimit } from './limits/attempt-limiter';
 import { DEFAULT_BRUTE_FORCE, type BruteForceOptions, type ClientAuthLimits } from './limits/brute-force';
 
 export interface OAuthServerOptions {
@@ -154,18 +155,22 @@ export function checkBruteForce(value: unknown): ClientAuthLimits | false {
   }
   const limits: ClientAuthLimits = {};
   for (const [option, dimension] of [['perClient', 'clientId'], ['perAddress', 'address']] as const) {
-    const limit = given[option];
-    if (limit === false) continue;
-    if (limit !== undefined && (typeof limit !== 'object' || limit === null)) {
-      throw new OAuthServerOptionsError(`bruteForce.${option}`, 'must be false or { points, durationSeconds, blockSeconds }');
-    }
-    const fields = (limit ?? {}) as Record<string, unknown>;
-    const defaults = DEFAULT_BRUTE_FORCE[dimension];
-    limits[dimension] = {
-      points: checkPositiveInteger(`bruteForce.${option}.points`, fields.points, defaults.points),
-      durationSeconds: checkPositiveInteger(`bruteForce.${option}.durationSeconds`, fields.durationSeconds, defaults.durationSeconds),
-      blockSeconds: checkPositiveInteger(`bruteForce.${option}.blockSeconds`, fields.blockSeconds, defaults.blockSeconds),
-    };
+    const limit = checkAttemptLimit(`bruteForce.${option}`, given[option], DEFAULT_BRUTE_FORCE[dimension]);
+    if (limit !== false) limits[dimension] = limit;
   }
   return limits;
+}
+
+/** One attempt limit: `false`, or `{ points, durationSeconds, blockSeconds }` with missing fields from `defaults`. */
+export function checkAttemptLimit(option: string, value: unknown, defaults: AttemptLimit): AttemptLimit | false {
+  if (value === false) return false;
+  if (value !== undefined && (typeof value !== 'object' || value === null)) {
+    throw new OAuthServerOptionsError(option, 'must be false or { points, durationSeconds, blockSeconds }');
+  }
+  const fields = (value ?? {}) as Record<string, unknown>;
+  return {
+    points: checkPositiveInteger(`${option}.points`, fields.points, defaults.points),
+    durationSeconds: checkPositiveInteger(`${option}.durationSeconds`, fields.durationSeconds, defaults.durationSeconds),
+    blockSeconds: checkPositiveInteger(`${option}.blockSeconds`, fields.blockSeconds, defaults.blockSeconds),
+  };
 }

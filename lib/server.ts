@@ -29,7 +29,8 @@ import {
   type OAuthServerOptions,
 } from './options';
 import { requireTokenFactory, type RequireToken } from './resource/require-token';
-import { memoryAttemptCounter, memoryStore } from './stores/memory';
+import { memoryStore } from './stores/memory';
+import { attemptCounters } from './limits/counters';
 import { tokenIssuer } from './tokens/issuer';
 
 /** The Express router to mount, with the middleware that protects the host app's routes. */
@@ -117,6 +118,7 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
     }
   };
 
+  const counters = attemptCounters(store);
   const enabledGrants = new Map<string, EnabledGrant>(
     grants.map((grant) => [
       grant.type,
@@ -133,13 +135,13 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
     new SecretVerifier(),
     realm,
     safely(onClientAuthFailed),
-    clientAuthLimiter(bruteForce, store.attemptCounter?.bind(store) ?? memoryAttemptCounter),
+    clientAuthLimiter(bruteForce, counters),
   );
   const readParams = formParamsReader({ maxBodySize, maxParameters }, knownParameters);
   const endpointSettings = { clientAuth, readParams, onError };
 
   const router = Router() as OAuthServer;
-  router.post('/token', tokenEndpoint({ ...endpointSettings, grants: enabledGrants, store, clock }));
+  router.post('/token', tokenEndpoint({ ...endpointSettings, grants: enabledGrants, store, clock, counters }));
   router.post('/revoke', clientEndpoint(endpointSettings, revokeToken(store)));
   router.post(
     '/introspect',
