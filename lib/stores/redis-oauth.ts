@@ -13,9 +13,13 @@ import {
   type RotationResult,
   type Store,
 } from './store';
+import type { RedisDeviceOperations } from './redis-device';
 
 /** The Store operations of the authorization code and refresh token grants, over Redis. */
-export type RedisOAuthOperations = Omit<Store, 'saveAccessToken' | 'findAccessToken' | 'revokeAccessToken' | 'ping' | 'close'>;
+export type RedisOAuthOperations = Omit<
+  Store,
+  'saveAccessToken' | 'findAccessToken' | 'revokeAccessToken' | 'ping' | 'close' | keyof RedisDeviceOperations
+>;
 
 export interface RedisOAuthSettings {
   client: Redis | Cluster;

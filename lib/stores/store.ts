@@ -62,6 +62,29 @@ export interface AuthorizationTransactionRecord {
   expiresAt: number;
 }
 
+/** RFC 8628 §3.2: a device authorization request; stored under the device code's hash. */
+export interface DeviceCodeRecord {
+  clientId: string;
+  /** The scope the device asked for. */
+  scope: string[];
+  /** The hash of the user code that names this request to the user. */
+  userCodeHash: string;
+  issuedAt: number;
+  /** From this second on, polls are answered `expired_token`. */
+  expiresAt: number;
+  /** Seconds the device must wait between polls (RFC 8628 §3.2 `interval`). */
+  interval: number;
+}
+
+/** The user's answer to a device authorization request. */
+export type DeviceDecision = { approved: true; sub: string; scope: string[]; grantId: string } | { approved: false };
+
+/** What a poll of a device code found (RFC 8628 §3.5), its state before the poll. */
+export type DevicePoll =
+  | { record: DeviceCodeRecord; status: 'pending' | 'slow_down' | 'denied' | 'used' }
+  /** Approved: this poll, and no other, gets the tokens; the code is now used. */
+  | { record: DeviceCodeRecord; status: 'approved'; decision: Extract<DeviceDecision, { approved: true }> };
+
 /** A user's remembered consent to a client: the scope they allowed, until `expiresAt`. */
 export interface ConsentRecord {
   scope: string[];
@@ -138,6 +161,23 @@ export interface Store {
   findConsent(sub: string, clientId: string): Promise<ConsentRecord | undefined>;
 
   /**
+   * Saves a new device authorization request, pending, with its user code. Resolves `false`,
+   * saving nothing, when the user code already names a live request (pick another).
+   */
+  saveDeviceCode(deviceCodeHash: string, record: DeviceCodeRecord): Promise<boolean>;
+  /** The pending request a user code names (not one already decided), or `undefined`. */
+  findDeviceCodeByUserCode(userCodeHash: string): Promise<{ deviceCodeHash: string; record: DeviceCodeRecord } | undefined>;
+  /** Records the user's decision, atomically, only if the request is still pending; resolves whether it was. */
+  decideDeviceCode(deviceCodeHash: string, decision: DeviceDecision): Promise<boolean>;
+  /**
+   * One poll of the device, atomically (RFC 8628 §3.5): a pending request polled less than
+   * `interval` seconds after the previous poll is `slow_down` and its interval grows by 5; an
+   * approved one is handed out once and is `used` from then on. `undefined` when unknown or
+   * forgotten; a request is remembered `EXPIRED_DEVICE_CODE_MEMORY_SECONDS` past its expiry.
+   */
+  pollDeviceCode(deviceCodeHash: string, now: number): Promise<DevicePoll | undefined>;
+
+  /**
    * Counters of failed attempts for brute-force limits, kept where the tokens are so that every
    * instance sharing the store sees the same counts. Optional: without it the server counts in
    * its own memory. Keys are opaque (hashed by the caller).
@@ -177,6 +217,7 @@ const STORE_METHODS = [
   'saveGrantTokens', 'findRefreshToken', 'rotateRefreshToken', 'revokeGrant',
   'saveAuthorizationTransaction', 'takeAuthorizationTransaction',
   'saveConsent', 'findConsent',
+  'saveDeviceCode', 'findDeviceCodeByUserCode', 'decideDeviceCode', 'pollDeviceCode',
   'ping', 'close',
 ] as const satisfies readonly (keyof Store)[];
 
@@ -198,6 +239,12 @@ export function secondsToLive(record: { expiresAt: number }, now: number): numbe
  * exchange that began before the revocation) are refused. It outlives any code exchange.
  */
 export const REVOKED_GRANT_MEMORY_SECONDS = 24 * 3600;
+
+/** How long an expired device code is remembered, so that its polls get `expired_token` (RFC 8628 §3.5). */
+export const EXPIRED_DEVICE_CODE_MEMORY_SECONDS = 600;
+
+/** RFC 8628 §3.5: "the interval MUST be increased by 5 seconds" after slow_down. */
+export const SLOW_DOWN_SECONDS = 5;
 
 /**
  * Tokens issued under a grant are stored under `<grantId>.<hash>` (see `tokenHash`), so that a

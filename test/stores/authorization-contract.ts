@@ -1,6 +1,7 @@
 import type { AuthorizationCodeRecord, AuthorizationTransactionRecord, GrantTokens } from '../../lib/stores/store';
 import { generateGrantId, generateTokenValue, hashTokenValue } from '../../lib/tokens/token-value';
 import type { StoreUnderTest } from './store-contract';
+import { savePendingDevice } from './device-contract';
 
 /** The Store operations of the authorization code and refresh token grants (part of the store contract). */
 export function authorizationContract(current: () => StoreUnderTest) {
@@ -181,8 +182,9 @@ export function authorizationContract(current: () => StoreUnderTest) {
     });
   });
 
-  test('codes, refresh tokens, pending requests and consents are forgotten once they expire', async () => {
+  test('codes, refresh tokens, pending requests and consents are forgotten once they expire; device codes are kept for expired_token', async () => {
     await store().saveConsent('carol', 'spa', { scope: ['read'], expiresAt: now() + 1 });
+    const device = await savePendingDevice(store(), now(), 1);
     const codeHash = hashTokenValue(generateTokenValue());
     const transactionHash = hashTokenValue(generateTokenValue());
     const tokens = grantTokens(generateGrantId(), 1);
@@ -194,5 +196,6 @@ export function authorizationContract(current: () => StoreUnderTest) {
     await expect(store().takeAuthorizationTransaction(transactionHash)).resolves.toBeUndefined();
     await expect(store().findRefreshToken(refreshHash(tokens))).resolves.toBeUndefined();
     await expect(store().findConsent('carol', 'spa')).resolves.toBeUndefined();
+    await expect(store().pollDeviceCode(device.deviceCodeHash, now())).resolves.toMatchObject({ status: 'pending', record: { expiresAt: device.record.expiresAt } });
   });
 }
