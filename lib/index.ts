@@ -4,6 +4,15 @@ export { clientCredentials, type ClientCredentialsOptions } from './grants/clien
 export { authorizationCode } from './grants/authorization-code';
 export { refreshToken } from './grants/refresh-token';
 export { passwordGrant, type PasswordGrantOptions } from './grants/password';
+export {
+  deviceAuthorization,
+  DEVICE_CODE_GRANT_TYPE,
+  type DeviceAuthorizationOptions,
+  type DeviceAuthorizationGrant,
+  type DeviceResult,
+} from './device/device-authorization';
+export type { DeviceUserStep, PendingDevice } from './device/user-step';
+export type { DeviceAuthorizationResponse } from './endpoints/device-authorization';
 export type { Grant, TokenRequestContext, TokenResponse } from './grants/grant';
 export type { TokenIssuer, IssueRequest, GrantIssue, TokenIssuedEvent } from './tokens/issuer';
 export type { AuthorizationOptions, ConsentPrompt } from './endpoints/authorization-options';
@@ -20,6 +29,11 @@ export type {
   AuthorizationCodeRecord,
   RefreshTokenRecord,
   AuthorizationTransactionRecord,
+  DeviceTransactionRecord,
+  TransactionRecord,
+  DeviceCodeRecord,
+  DeviceDecision,
+  DevicePoll,
   ConsentRecord,
   GrantTokens,
   RotationResult,

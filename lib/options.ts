@@ -64,6 +64,11 @@ export class OAuthServerOptionsError extends Error {
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/** https, or http on a loopback host only (development). */
+export function isHttpsOrLoopback(url: URL): boolean {
+  return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
+}
+
 /** RFC 8414 §2: "a URL that uses the https scheme and has no query or fragment components". */
 export function checkIssuer(issuer: unknown): string {
   if (typeof issuer !== 'string') throw new OAuthServerOptionsError('issuer', 'is required: the https URL of this server, e.g. "https://api.example.com/oauth"');
@@ -76,7 +81,7 @@ export function checkIssuer(issuer: unknown): string {
   if (url.search !== '' || url.hash !== '' || issuer.includes('?') || issuer.includes('#')) {
     throw new OAuthServerOptionsError('issuer', 'must have no query or fragment (RFC 8414 §2)');
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
+  if (!isHttpsOrLoopback(url)) {
     throw new OAuthServerOptionsError('issuer', 'must use https (http is accepted only for localhost)');
   }
   return issuer;

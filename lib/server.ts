@@ -14,6 +14,10 @@ import { revokeToken } from './endpoints/revocation';
 import { introspectToken } from './endpoints/introspection';
 import { buildMetadata, metadataHandler, metadataPath, type ServerMetadata } from './endpoints/metadata';
 import { clientCredentials } from './grants/client-credentials';
+import { isDeviceAuthorization } from './device/device-authorization';
+import { deviceUserStep, type DeviceUserStep } from './device/user-step';
+import { deviceAuthorizationRequest } from './endpoints/device-authorization';
+import { deviceDecisionEndpoint, deviceVerifyEndpoint } from './endpoints/device-verification';
 import { clientAuthLimiter } from './limits/brute-force';
 import {
   checkAudience,
@@ -43,6 +47,8 @@ export interface OAuthServer extends Router {
   metadataPath: string;
   /** Serves `metadata`; `app.get(oauth.metadataPath, oauth.metadataHandler)`. */
   metadataHandler: RequestHandler;
+  /** The user's side of the device flow (RFC 8628 §3.3), when `deviceAuthorization()` is in `grants`. */
+  device?: DeviceUserStep;
   /** Whether the store can be reached now. */
   health(): Promise<{ ok: boolean }>;
   /** Releases the store's connections and timers. */
@@ -97,10 +103,13 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
         idleLifetime: checkPositiveInteger('refreshTokenIdleLifetime', options.refreshTokenIdleLifetime, 14 * 24 * 3600),
       }
     : undefined;
-  if (!enabledGrantTypes.has('authorization_code') && options.authorization !== undefined) {
-    throw new OAuthServerOptionsError('authorization', 'is only used with the authorizationCode() grant: add it to `grants`');
+  const deviceGrant = grants.find(isDeviceAuthorization);
+  // The users who sign in and consent: those of the authorization code flow and of the device flow.
+  const hasUsers = enabledGrantTypes.has('authorization_code') || deviceGrant !== undefined;
+  if (!hasUsers && options.authorization !== undefined) {
+    throw new OAuthServerOptionsError('authorization', 'is only used with the authorizationCode() grant and with deviceAuthorization(): add one to `grants`');
   }
-  const authorization = enabledGrantTypes.has('authorization_code') ? checkAuthorizationOptions(options.authorization) : undefined;
+  const authorization = hasUsers ? checkAuthorizationOptions(options.authorization) : undefined;
   let clients;
   try {
     clients = clientRegistry(options.clients, enabledGrantTypes);
@@ -128,6 +137,7 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
   const knownParameters = new Set([
     'grant_type', 'client_id', 'client_secret', 'token', 'token_type_hint',
     ...grants.flatMap((grant) => grant.parameters),
+    ...(deviceGrant !== undefined ? ['scope'] : []),
   ]);
   // Every endpoint that authenticates clients shares this authenticator, and so its limits.
   const clientAuth = clientAuthenticator(
@@ -162,6 +172,18 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
     router.all('/authorize/decision', methodNotAllowed('POST'));
   }
 
+  if (deviceGrant !== undefined && authorization !== undefined) {
+    const { device } = deviceGrant;
+    router.post('/device_authorization', clientEndpoint(endpointSettings, deviceAuthorizationRequest({ store, clock, device })));
+    router.all('/device_authorization', methodNotAllowed('POST'));
+    router.device = deviceUserStep({ store, clock, counters, device });
+    const settings = { clients, store, clock, authorization, device, userStep: router.device, readForm: rawFormReader({ maxBodySize, maxParameters }), onError };
+    router.get('/device/verify', deviceVerifyEndpoint(settings));
+    router.all('/device/verify', methodNotAllowed('GET'));
+    router.post('/device/decision', deviceDecisionEndpoint(settings));
+    router.all('/device/decision', methodNotAllowed('POST'));
+  }
+
   router.metadata = buildMetadata({
     issuer,
     endpoints: {
@@ -169,6 +191,8 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
       token_endpoint: '/token',
       revocation_endpoint: '/revoke',
       introspection_endpoint: '/introspect',
+      // RFC 8628 §4
+      ...(deviceGrant !== undefined && { device_authorization_endpoint: '/device_authorization' }),
     },
     grantTypes: grants.map((grant) => grant.type),
     scopes: clients.knownScopes,

@@ -11,7 +11,7 @@ import {
   type AttemptCounter,
   type AttemptWindow,
   type AuthorizationCodeRecord,
-  type AuthorizationTransactionRecord,
+  type TransactionRecord,
   type ConsentRecord,
   type DeviceCodeRecord,
   type DeviceDecision,
@@ -36,7 +36,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
   const accessTokens = new ExpiringMap<AccessTokenRecord>(clock);
   const refreshTokens = new ExpiringMap<{ record: RefreshTokenRecord; rotated: boolean }>(clock);
   const codes = new ExpiringMap<{ record: AuthorizationCodeRecord; used: boolean }>(clock);
-  const transactions = new ExpiringMap<AuthorizationTransactionRecord>(clock);
+  const transactions = new ExpiringMap<TransactionRecord>(clock);
   /** The hashes of the tokens issued under each grant, kept as long as the longest-lived one. */
   const grantTokenHashes = new ExpiringMap<Set<string>>(clock);
   const revokedGrants = new ExpiringMap<true>(clock);

@@ -6,7 +6,7 @@ import {
   REVOKED_GRANT_MEMORY_SECONDS,
   secondsToLive,
   type AuthorizationCodeRecord,
-  type AuthorizationTransactionRecord,
+  type TransactionRecord,
   type ConsentRecord,
   type GrantTokens,
   type RefreshTokenRecord,
@@ -175,7 +175,7 @@ export function redisOAuthOperations({ client, keyPrefix, clock, run }: RedisOAu
     },
     async takeAuthorizationTransaction(idHash) {
       const value = await run(() => client.getdel(transactionKey(idHash)));
-      return value === null ? undefined : (JSON.parse(value) as AuthorizationTransactionRecord);
+      return value === null ? undefined : (JSON.parse(value) as TransactionRecord);
     },
 
     async saveConsent(sub, clientId, record) {

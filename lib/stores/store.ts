@@ -85,6 +85,20 @@ export type DevicePoll =
   /** Approved: this poll, and no other, gets the tokens; the code is now used. */
   | { record: DeviceCodeRecord; status: 'approved'; decision: Extract<DeviceDecision, { approved: true }> };
 
+/** A device authorization request waiting for the user's decision (RFC 8628 §3.3), bound to that user. */
+export interface DeviceTransactionRecord {
+  deviceCodeHash: string;
+  clientId: string;
+  sub: string;
+  /** The scope the device asked for; the user may grant less. */
+  scope: string[];
+  csrfTokenHash: string;
+  expiresAt: number;
+}
+
+/** Whatever a consent form answers: an authorization request or a device authorization request. */
+export type TransactionRecord = AuthorizationTransactionRecord | DeviceTransactionRecord;
+
 /** A user's remembered consent to a client: the scope they allowed, until `expiresAt`. */
 export interface ConsentRecord {
   scope: string[];
@@ -151,9 +165,9 @@ export interface Store {
   revokeGrant(grantId: string): Promise<void>;
 
   /** Keeps an authorization request, waiting for the user's decision, until `record.expiresAt`. */
-  saveAuthorizationTransaction(idHash: string, record: AuthorizationTransactionRecord): Promise<void>;
+  saveAuthorizationTransaction(idHash: string, record: TransactionRecord): Promise<void>;
   /** Returns and forgets a pending request, atomically, so that it can be decided only once. */
-  takeAuthorizationTransaction(idHash: string): Promise<AuthorizationTransactionRecord | undefined>;
+  takeAuthorizationTransaction(idHash: string): Promise<TransactionRecord | undefined>;
 
   /** Remembers what a user allowed a client, replacing what was remembered before. */
   saveConsent(sub: string, clientId: string, record: ConsentRecord): Promise<void>;

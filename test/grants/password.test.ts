@@ -5,7 +5,7 @@ import { clientCredentials } from '../../lib/grants/client-credentials';
 import { passwordGrant, type PasswordGrantOptions } from '../../lib/grants/password';
 import { refreshToken } from '../../lib/grants/refresh-token';
 import { OAuthServerOptionsError } from '../../lib/options';
-import { oauthServer, type OAuthServer } from '../../lib/server';
+import { oauthServer } from '../../lib/server';
 import { STORE_KINDS, useStores } from '../helpers/stores';
 
 const stores = useStores();
@@ -18,9 +18,6 @@ const CLIENTS = [
   { client_id: 'svc', client_secret: hashClientSecretSync('svc-secret'), grant_types: ['client_credentials'], scope: 'read' },
 ];
 
-const servers: OAuthServer[] = [];
-afterAll(() => Promise.all(servers.map((server) => server.close())));
-
 describe.each(STORE_KINDS)('password grant (%s store)', (kind) => {
   function app(options: Partial<PasswordGrantOptions> = {}) {
     const oauth = oauthServer({
@@ -29,8 +26,7 @@ describe.each(STORE_KINDS)('password grant (%s store)', (kind) => {
       grants: [clientCredentials(), passwordGrant({ verifyUser, ...options }), refreshToken()],
       store: stores(kind),
     });
-    servers.push(oauth);
-    const host = express();
+      const host = express();
     host.use('/oauth', oauth);
     host.get('/api/me', oauth.requireToken('read'), (req, res) => res.json(req.oauth));
     return host;
