@@ -41,6 +41,7 @@ export type {
 export type { AttemptCounter, AttemptWindow } from './stores/store';
 export type { BruteForceOptions } from './limits/brute-force';
 export type { AttemptLimit } from './limits/attempt-limiter';
+export type { AttemptCounters } from './limits/counters';
 export type { TokenInfo, RequireToken } from './resource/require-token';
 export type { Clock } from './clock';
 export {

@@ -168,11 +168,12 @@ export function authorizationContract(current: () => StoreUnderTest) {
 
   describe('remembered consent', () => {
     test("is found for the user and the client it was saved for, and replaced by a later one", async () => {
-      await store().saveConsent('alice', 'spa', { scope: ['read'], expiresAt: now() + 60 });
-      await expect(store().findConsent('alice', 'spa')).resolves.toEqual({ scope: ['read'], expiresAt: now() + 60 });
+      const expiresAt = now() + 60;
+      await store().saveConsent('alice', 'spa', { scope: ['read'], expiresAt });
+      await expect(store().findConsent('alice', 'spa')).resolves.toEqual({ scope: ['read'], expiresAt });
       await expect(store().findConsent('bob', 'spa')).resolves.toBeUndefined();
       await expect(store().findConsent('alice', 'web')).resolves.toBeUndefined();
-      await store().saveConsent('alice', 'spa', { scope: ['read', 'write'], expiresAt: now() + 60 });
+      await store().saveConsent('alice', 'spa', { scope: ['read', 'write'], expiresAt });
       await expect(store().findConsent('alice', 'spa')).resolves.toMatchObject({ scope: ['read', 'write'] });
     });
 
