@@ -7,6 +7,8 @@ import { TemporarilyUnavailableError } from '../../lib/errors';
 import { memoryStore } from '../../lib/stores/memory';
 import type { AttemptCounter, AttemptWindow, Store } from '../../lib/stores/store';
 import { ISSUER } from '../helpers/app';
+import { clientCredentials } from '../../lib/grants/client-credentials';
+import { deviceAuthorization, DEVICE_CODE_GRANT_TYPE } from '../../lib/device/device-authorization';
 import { send } from './http';
 
 /** Credentials that are valid on the fuzz app; the generators use them to make requests that must succeed. */
@@ -36,12 +38,15 @@ export async function startFuzzApp(options: Partial<OAuthServerOptions> = {}): P
   const oauth: OAuthServer = oauthServer({
     issuer: ISSUER,
     clients: [
-      { client_id: 'svc', client_secret: basicClient.hash, grant_types: ['client_credentials'], scope: 'read write' },
-      { client_id: 'poster', client_secret: postClient.hash, grant_types: ['client_credentials'], scope: 'read', token_endpoint_auth_method: 'client_secret_post' },
+      { client_id: 'svc', client_secret: basicClient.hash, grant_types: ['client_credentials', DEVICE_CODE_GRANT_TYPE], scope: 'read write' },
+      { client_id: 'poster', client_secret: postClient.hash, grant_types: ['client_credentials', DEVICE_CODE_GRANT_TYPE], scope: 'read', token_endpoint_auth_method: 'client_secret_post' },
       // A person-chosen secret, hashed with scrypt: the slow path of secret checks.
       { client_id: 'human', client_secret: 'correct horse battery staple', grant_types: ['client_credentials'], scope: 'read' },
       { client_id: 'pub', grant_types: ['client_credentials'], scope: 'read' },
     ],
+    grants: [clientCredentials(), deviceAuthorization({ verificationUri: 'https://as.example/device' })],
+    // The device grant needs users; the fuzzer never reaches a user's page.
+    authorization: { getUser: () => undefined, login: (_req, res) => res.redirect('/login') },
     bearerMethods: { body: true, query: true },
     // Limits so high they never block (the valid clients must keep working), so that every
     // request still goes through the counters with whatever client id it presents.

@@ -32,8 +32,18 @@ export const FORM_ENDPOINTS: readonly FormEndpoint[] = [
   {
     name: 'token endpoint',
     path: '/oauth/token',
-    parameters: { grant_type: ['client_credentials', 'authorization_code', 'refresh_token', 'password', 'urn:x:y'], scope: ['read', 'write', 'read write', 'admin', 'read  write'] },
+    parameters: {
+      grant_type: ['client_credentials', 'authorization_code', 'refresh_token', 'password', 'urn:ietf:params:oauth:grant-type:device_code', 'urn:x:y'],
+      scope: ['read', 'write', 'read write', 'admin', 'read  write'],
+      device_code: ['x', 'A'.repeat(43)],
+    },
     success: { params: [['grant_type', 'client_credentials']], status: 200 },
+  },
+  {
+    name: 'device authorization endpoint',
+    path: '/oauth/device_authorization',
+    parameters: { scope: ['read', 'write', 'read write', 'admin', 'read  write'] },
+    success: { params: [], status: 200 },
   },
 ];
 
