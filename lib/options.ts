@@ -32,8 +32,11 @@ export interface OAuthServerOptions {
   realm?: string;
   /** RFC 6750 token methods beyond the Authorization header (both off by default). */
   bearerMethods?: { body?: boolean; query?: boolean };
-  /** Largest token request body (default "16kb") and most parameters (default 50). */
-  limits?: { maxBodySize?: number | string; maxParameters?: number };
+  /**
+   * Largest request body (default "16kb"), most parameters in one body (default 50), and
+   * longest parameter value in a body or a query, in characters (default 4096).
+   */
+  limits?: { maxBodySize?: number | string; maxParameters?: number; maxParameterLength?: number };
   /** RFC 7662: whether a confidential client may introspect its own tokens (default true); `introspect_any` clients may introspect all. */
   introspection?: { ownTokens?: boolean };
   /** The `aud` of introspection responses: the resource servers the tokens are for. */

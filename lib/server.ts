@@ -6,7 +6,7 @@ import { SecretVerifier } from './clients/secrets';
 import { systemClock } from './clock';
 import { checkAuthorizationOptions } from './endpoints/authorization-options';
 import { authorizeEndpoint, decisionEndpoint } from './endpoints/authorize';
-import { formParamsReader, rawFormReader } from './endpoints/form-params';
+import { formParamsReader, queryReader, rawFormReader } from './endpoints/form-params';
 import { methodNotAllowed } from './endpoints/method-not-allowed';
 import { tokenEndpoint, type EnabledGrant } from './endpoints/token';
 import { clientEndpoint } from './endpoints/client-endpoint';
@@ -83,8 +83,11 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
   const accessTokenLifetime = checkPositiveInteger('accessTokenLifetime', options.accessTokenLifetime, 3600);
   const tokenPrefix = checkPlainString('tokenPrefix', options.tokenPrefix, /^[A-Za-z0-9_-]{0,16}$/, '');
   const realm = checkPlainString('realm', options.realm, /^[\x20\x21\x23-\x5B\x5D-\x7E]{1,200}$/, issuer);
-  const maxParameters = checkPositiveInteger('limits.maxParameters', options.limits?.maxParameters, 50);
-  const maxBodySize = options.limits?.maxBodySize ?? '16kb';
+  const limits = {
+    maxBodySize: options.limits?.maxBodySize ?? '16kb',
+    maxParameters: checkPositiveInteger('limits.maxParameters', options.limits?.maxParameters, 50),
+    maxParameterLength: checkPositiveInteger('limits.maxParameterLength', options.limits?.maxParameterLength, 4096),
+  };
   const audience = checkAudience(options.audience);
   const introspectOwnTokens = checkBoolean('introspection.ownTokens', options.introspection?.ownTokens, true);
   const bearerMethods = {
@@ -147,7 +150,7 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
     safely(onClientAuthFailed),
     clientAuthLimiter(bruteForce, counters),
   );
-  const readParams = formParamsReader({ maxBodySize, maxParameters }, knownParameters);
+  const readParams = formParamsReader(limits, knownParameters);
   const endpointSettings = { clientAuth, readParams, onError };
 
   const router = Router() as OAuthServer;
@@ -162,8 +165,12 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
   );
   for (const path of ['/token', '/revoke', '/introspect']) router.all(path, methodNotAllowed('POST'));
 
-  if (authorization !== undefined) {
-    const settings = { issuer, clients, store, clock, options: authorization, readForm: rawFormReader({ maxBodySize, maxParameters }), onError };
+  // The pages a person sees read their forms and queries with the same limits.
+  const pageReaders = { readForm: rawFormReader(limits), readQuery: queryReader(limits) };
+  // The authorization endpoint only with the authorization code grant (`authorization` may be there for the device flow alone).
+  const codeFlow = enabledGrantTypes.has('authorization_code') ? authorization : undefined;
+  if (codeFlow !== undefined) {
+    const settings = { issuer, clients, store, clock, options: codeFlow, ...pageReaders, onError };
     const authorize = authorizeEndpoint(settings);
     router.get('/authorize', authorize);
     router.post('/authorize', authorize);
@@ -177,7 +184,7 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
     router.post('/device_authorization', clientEndpoint(endpointSettings, deviceAuthorizationRequest({ store, clock, device })));
     router.all('/device_authorization', methodNotAllowed('POST'));
     router.device = deviceUserStep({ store, clock, counters, device });
-    const settings = { clients, store, clock, authorization, device, userStep: router.device, readForm: rawFormReader({ maxBodySize, maxParameters }), onError };
+    const settings = { clients, store, clock, authorization, device, userStep: router.device, ...pageReaders, onError };
     router.get('/device/verify', deviceVerifyEndpoint(settings));
     router.all('/device/verify', methodNotAllowed('GET'));
     router.post('/device/decision', deviceDecisionEndpoint(settings));
@@ -187,7 +194,7 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
   router.metadata = buildMetadata({
     issuer,
     endpoints: {
-      ...(authorization !== undefined && { authorization_endpoint: '/authorize' }),
+      ...(codeFlow !== undefined && { authorization_endpoint: '/authorize' }),
       token_endpoint: '/token',
       revocation_endpoint: '/revoke',
       introspection_endpoint: '/introspect',
@@ -196,11 +203,11 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
     },
     grantTypes: grants.map((grant) => grant.type),
     scopes: clients.knownScopes,
-    ...(authorization !== undefined && {
+    ...(codeFlow !== undefined && {
       extra: {
         response_types_supported: ['code'],
         response_modes_supported: ['query'],
-        code_challenge_methods_supported: authorization.pkce.allowPlain ? ['S256', 'plain'] : ['S256'],
+        code_challenge_methods_supported: codeFlow.pkce.allowPlain ? ['S256', 'plain'] : ['S256'],
         // RFC 9207 §3
         authorization_response_iss_parameter_supported: true,
       },

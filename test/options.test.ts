@@ -32,6 +32,7 @@ describe('options are checked at start-up, one clear error naming the option', (
     ['a grant listed twice', { ...base, grants: [clientCredentials(), clientCredentials()] }, /lists "client_credentials" twice/],
     ['a store that is not a store', { ...base, store: new Map() }, /`store` is not a store/],
     ['a lifetime that is not a whole number', { ...base, accessTokenLifetime: 1.5 }, /`accessTokenLifetime` must be a positive whole number/],
+    ['a parameter length limit of zero', { ...base, limits: { maxParameterLength: 0 } }, /`limits.maxParameterLength` must be a positive whole number/],
     ['a token prefix with odd characters', { ...base, tokenPrefix: 'a b' }, /`tokenPrefix` must match/],
     ['a hook that is not a function', { ...base, onTokenIssued: 'log' }, /`onTokenIssued` must be a function/],
     ['clients not an array', { ...base, clients: { client_id: 'x' } }, /`clients` is invalid/],

@@ -3,7 +3,7 @@ import { BasicStrategy } from 'passport-http';
 import type { Request, Response } from 'express';
 import type { Client, ClientAuthMethod } from '../clients/client';
 import type { ClientRegistry } from '../clients/registry';
-import type { SecretVerifier } from '../clients/secrets';
+import { isUnguessableSecretHash, type SecretVerifier } from '../clients/secrets';
 import { InvalidClientError, InvalidRequestError } from '../errors';
 import type { AttemptLimiter } from '../limits/attempt-limiter';
 import type { ClientAuthDimension } from '../limits/brute-force';
@@ -57,6 +57,15 @@ export function clientAuthenticator(
   // value is still present (RFC 6749 §3.1: it counts as omitted).
   const presented = new WeakMap<Request, Params>();
   const paramsOf = (req: Request): Params => presented.get(req) ?? {};
+  // One client lookup per request, shared by the choice of limits and the strategy.
+  const lookups = new WeakMap<Request, { clientId: string; client: Promise<Client | undefined> }>();
+  const findClient = (req: Request, clientId: string): Promise<Client | undefined> => {
+    const earlier = lookups.get(req);
+    if (earlier !== undefined && earlier.clientId === clientId) return earlier.client;
+    const client = clients.find(clientId);
+    lookups.set(req, { clientId, client });
+    return client;
+  };
 
   async function verify(req: Request, clientId: string, secret: string | undefined, method: ClientAuthMethod, done: Done): Promise<void> {
     const failure = (reason: ClientAuthFailureReason) => {
@@ -64,7 +73,7 @@ export function clientAuthenticator(
       done(null, false);
     };
     try {
-      const client = await clients.find(clientId);
+      const client = await findClient(req, clientId);
       if (client === undefined) return failure('unknown_client');
       // A client must use the method it registered (RFC 7591 §2, token_endpoint_auth_method).
       if (client.authMethod !== method) return failure('wrong_method');
@@ -133,7 +142,26 @@ export function clientAuthenticator(
         throw error;
       };
 
-      // Counted before the secret is checked, so a blocked attempt costs no hashing and learns nothing.
+      const whyItFailed = (): ClientAuthFailedEvent =>
+        failures.get(req) ?? {
+          method: method === 'client_secret_basic' ? method : 'unknown',
+          reason: method === undefined ? 'no_credentials' : 'malformed_credentials',
+        };
+
+      // A client with a generated 256-bit secret (RFC 6749 §10.10), or with no secret: no number
+      // of guesses finds it, so blocks would protect nothing and would only let anyone lock the
+      // client out. Its failures are still counted (for the address, and alike for every client
+      // id, so that refusals reveal nothing), but its successes cost no counter round trip.
+      const known = clientId === undefined || method === undefined ? undefined : await findClient(req, clientId);
+      if (known !== undefined && known.authMethod === method && (method === 'none' || isUnguessableSecretHash(known.secretHash as string))) {
+        presented.set(req, params);
+        const client = await run(STRATEGIES[method], req, res);
+        if (client !== undefined) return client;
+        const wait = await limiter.countFailure(attempt);
+        return fail(whyItFailed(), wait);
+      }
+
+      // A guessable secret: counted before it is checked, so a blocked attempt costs no hashing and learns nothing.
       const wait = await limiter.begin(attempt);
       if (wait > 0) fail({ clientId, method: method ?? 'unknown', reason: 'rate_limited' }, wait);
 
@@ -152,12 +180,7 @@ export function clientAuthenticator(
       }
 
       await limiter.fail(attempt);
-      return fail(
-        failures.get(req) ?? {
-          method: method === 'client_secret_basic' ? method : 'unknown',
-          reason: method === undefined ? 'no_credentials' : 'malformed_credentials',
-        },
-      );
+      return fail(whyItFailed());
     },
   };
 }

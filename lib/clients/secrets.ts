@@ -48,6 +48,11 @@ export function isClientSecretHash(value: string): boolean {
   return parseHash(value) !== undefined;
 }
 
+/** A hash of a generated 256-bit secret (`generateClientSecret`): one that no number of guesses will find. */
+export function isUnguessableSecretHash(value: string): boolean {
+  return parseHash(value)?.kind === 'sha256';
+}
+
 type ParsedHash =
   | { kind: 'sha256'; salt: string; hash: Buffer }
   | { kind: 'scrypt'; N: number; r: number; p: number; salt: Buffer; hash: Buffer };

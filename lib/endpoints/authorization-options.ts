@@ -36,7 +36,8 @@ export interface AuthorizationOptions {
   login(req: Request, res: Response, returnTo: string): void | Promise<void>;
   /**
    * Renders the consent page. The server has already set `Cache-Control: no-store`,
-   * `X-Frame-Options: DENY` and `Content-Security-Policy: frame-ancestors 'none'`.
+   * `X-Frame-Options: DENY`, `Content-Security-Policy: frame-ancestors 'none'` and
+   * `Referrer-Policy: no-referrer`.
    * Default: a minimal page naming the client and the scopes, with Allow and Deny buttons.
    */
   renderConsent?(req: Request, res: Response, prompt: ConsentPrompt): void | Promise<void>;

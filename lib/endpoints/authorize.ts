@@ -7,7 +7,7 @@ import type { Clock } from '../clock';
 import { AccessDeniedError, InvalidRequestError, toOAuthError } from '../errors';
 import type { Store } from '../stores/store';
 import type { CheckedAuthorizationOptions } from './authorization-options';
-import { queryParams, type RawParams } from './form-params';
+import { ParameterTooLongError, type RawParams } from './form-params';
 import { setNoStore } from './respond';
 import { protectPage, showErrorPage } from './pages';
 
@@ -18,6 +18,7 @@ export interface AuthorizeEndpointSettings {
   clock: Clock;
   options: CheckedAuthorizationOptions;
   readForm: (req: Request, res: Response) => Promise<RawParams>;
+  readQuery: (req: Request) => RawParams;
   onError: (error: unknown) => void;
 }
 
@@ -29,13 +30,13 @@ type ResponseTarget = { redirectUri: string; state?: string } | undefined;
  * page; an anonymous one is sent to the host app's login, which brings them back here.
  */
 export function authorizeEndpoint(settings: AuthorizeEndpointSettings): RequestHandler {
-  const { clients, store, clock, options, readForm } = settings;
+  const { clients, store, clock, options, readForm, readQuery } = settings;
   const respond = responder(settings);
 
   return async (req, res) => {
     let target: ResponseTarget;
     try {
-      const params = req.method === 'GET' ? queryParams(req) : await readForm(req, res);
+      const params = req.method === 'GET' ? readQuery(req) : await readForm(req, res);
       const found = await findRedirectTarget(params, clients);
       target = found;
       const request = checkAuthorizationRequest(params, found, options.pkce);
@@ -58,9 +59,20 @@ export function authorizeEndpoint(settings: AuthorizeEndpointSettings): RequestH
         fields: { transaction_id: pending.transactionId, csrf_token: pending.csrfToken },
       });
     } catch (error) {
-      await respond.error(req, res, error, target);
+      await respond.error(req, res, error, target ?? (await targetOfTooLong(error, clients)));
     }
   };
+}
+
+/**
+ * RFC 6749 §4.1.2.1: a request refused for an over-long value is still answered at the
+ * client's redirect URI when its client_id and redirect_uri are within the limit and valid
+ * (an over-long state is left out of the response); otherwise it is shown to the user. An
+ * over-long redirect_uri is checked for here: left out, it would count as omitted.
+ */
+async function targetOfTooLong(error: unknown, clients: ClientRegistry): Promise<ResponseTarget> {
+  if (!(error instanceof ParameterTooLongError) || error.tooLong.includes('redirect_uri')) return undefined;
+  return findRedirectTarget(error.withinLimit, clients).catch(() => undefined);
 }
 
 /** `POST /authorize/decision`: the consent form's answer, allowed or denied, made once. */

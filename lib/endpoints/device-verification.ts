@@ -8,7 +8,7 @@ import { InvalidRequestError, toOAuthError } from '../errors';
 import type { Store } from '../stores/store';
 import type { CheckedAuthorizationOptions } from './authorization-options';
 import { currentUser, grantedScope, readConsentAnswer } from './authorize';
-import { queryParams, type RawParams } from './form-params';
+import type { RawParams } from './form-params';
 import { protectPage, showErrorPage } from './pages';
 
 export interface DeviceVerificationSettings {
@@ -19,6 +19,7 @@ export interface DeviceVerificationSettings {
   device: CheckedDeviceOptions;
   userStep: DeviceUserStep;
   readForm: (req: Request, res: Response) => Promise<RawParams>;
+  readQuery: (req: Request) => RawParams;
   onError: (error: unknown) => void;
 }
 
@@ -30,10 +31,10 @@ const unknownCode = () => new InvalidRequestError('This code is unknown, expired
  * see `authorization.renderConsent` for the device's client and scope, as in the code flow.
  */
 export function deviceVerifyEndpoint(settings: DeviceVerificationSettings): RequestHandler {
-  const { clients, store, clock, authorization, userStep } = settings;
+  const { clients, store, clock, authorization, userStep, readQuery } = settings;
   return async (req, res) => {
     try {
-      const userCode = queryParams(req).user_code;
+      const userCode = readQuery(req).user_code;
       if (typeof userCode !== 'string') throw new InvalidRequestError('Please enter the code shown on your device, once.');
       const sub = await currentUser(authorization, req);
       // Signed in first: only people with an account get to try codes.

@@ -9,6 +9,8 @@ export interface FormLimits {
   maxBodySize: number | string;
   /** Most parameters accepted in one body. */
   maxParameters: number;
+  /** Longest accepted parameter value, in characters, in a body or a query. */
+  maxParameterLength: number;
 }
 
 class PayloadTooLargeError extends InvalidRequestError {
@@ -17,6 +19,30 @@ class PayloadTooLargeError extends InvalidRequestError {
 
 /** Form parameters as they arrived: a repeated parameter has an array of values. */
 export type RawParams = Readonly<Record<string, unknown>>;
+
+/**
+ * A request with a parameter value over `maxParameterLength`. It names the over-long
+ * parameters and keeps the others, so that the authorization endpoint can still send the
+ * error to a valid client's redirect URI (RFC 6749 §4.1.2.1).
+ */
+export class ParameterTooLongError extends InvalidRequestError {
+  constructor(
+    maxLength: number,
+    readonly tooLong: readonly string[],
+    readonly withinLimit: RawParams,
+  ) {
+    super(`A parameter value is longer than ${maxLength} characters.`);
+  }
+}
+
+/** No legitimate OAuth value comes near the limit; a longer one is refused before any of it is used. */
+function checkLengths(params: RawParams, maxLength: number): RawParams {
+  const isLong = (value: unknown) => [value].flat().some((item) => typeof item === 'string' && item.length > maxLength);
+  const tooLong = Object.keys(params).filter((name) => isLong(params[name]));
+  if (tooLong.length === 0) return params;
+  const withinLimit = Object.fromEntries(Object.entries(params).filter(([name]) => !tooLong.includes(name)));
+  throw new ParameterTooLongError(maxLength, tooLong, withinLimit);
+}
 
 /**
  * Reads an application/x-www-form-urlencoded body (the only type RFC 6749 §3.2, §4.1.3 and
@@ -31,8 +57,8 @@ export function rawFormReader(limits: FormLimits): (req: Request, res: Response)
     parameterLimit: limits.maxParameters,
   });
 
-  return (req, res) =>
-    new Promise((resolve, reject) => {
+  const read = (req: Request, res: Response) =>
+    new Promise<RawParams>((resolve, reject) => {
       if (!req.is('application/x-www-form-urlencoded')) {
         return reject(new InvalidRequestError('The request body must be application/x-www-form-urlencoded.'));
       }
@@ -45,6 +71,7 @@ export function rawFormReader(limits: FormLimits): (req: Request, res: Response)
         resolve(body as RawParams);
       });
     });
+  return async (req, res) => checkLengths(await read(req, res), limits.maxParameterLength);
 }
 
 /** Reads a form body whose parameters must each come once (RFC 6749 §3.1, §3.2). */
@@ -53,15 +80,17 @@ export function formParamsReader(limits: FormLimits, knownNames: ReadonlySet<str
   return async (req, res) => singleValuedParams(await read(req, res), knownNames);
 }
 
-/** The query parameters of a request, read from the URL itself, whatever query parser the app uses. */
-export function queryParams(req: Request): RawParams {
-  const params: Record<string, string | string[]> = Object.create(null);
-  const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
-  for (const [name, value] of new URLSearchParams(query)) {
-    const seen = params[name];
-    params[name] = seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value];
-  }
-  return params;
+/** Reads the query parameters of a request from the URL itself, whatever query parser the app uses. */
+export function queryReader(limits: Pick<FormLimits, 'maxParameterLength'>): (req: Request) => RawParams {
+  return (req) => {
+    const params: Record<string, string | string[]> = Object.create(null);
+    const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
+    for (const [name, value] of new URLSearchParams(query)) {
+      const seen = params[name];
+      params[name] = seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value];
+    }
+    return checkLengths(params, limits.maxParameterLength);
+  };
 }
 
 /** RFC 6749 §3.1, §3.2: "Request and response parameters MUST NOT be included more than once." */

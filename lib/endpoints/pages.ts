@@ -7,11 +7,15 @@ import type { DeviceResult } from '../device/device-authorization';
 /** The default pages are self-contained: no script, no outside resource. */
 const PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
 
-/** RFC 6749 §10.13 (clickjacking), §5.1 (no caching of what carries credentials): for every page a user sees. */
+/**
+ * For every page a user sees: RFC 6749 §10.13 (clickjacking), §5.1 (no caching of what carries
+ * credentials), RFC 9700 §4.2.4 (the page's URL, with the request's state, is not sent on as a Referer).
+ */
 export function protectPage(res: Response): void {
   setNoStore(res);
   res.setHeader('X-Frame-Options', 'DENY');
   res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
+  res.setHeader('Referrer-Policy', 'no-referrer');
 }
 
 /** Shows an error to the user with the host app's `renderError`, or as plain text if that fails. */

@@ -19,6 +19,12 @@ export interface AttemptLimiter<Dimension extends string> {
   release(keys: Partial<Record<Dimension, string>>): Promise<void>;
   /** The attempt failed: its count stays, and a key that reached its limit is blocked. */
   fail(keys: Partial<Record<Dimension, string>>): Promise<void>;
+  /**
+   * Counts a failure of an attempt that was not counted by `begin` (one that could not have
+   * been a successful guess); a key that reaches its limit is blocked. Resolves to the
+   * milliseconds to wait when a key was already over its limit, else 0.
+   */
+  countFailure(keys: Partial<Record<Dimension, string>>): Promise<number>;
 }
 
 export type LimitedDimensions<Dimension extends string> = Partial<Record<Dimension, { counter: AttemptCounter; limit: AttemptLimit }>>;
@@ -61,6 +67,18 @@ export function attemptLimiter<Dimension extends string>(dimensions: LimitedDime
           }),
         );
       }),
+    countFailure: (keys) =>
+      failClosed(async () => {
+        const waits = await Promise.all(
+          present(keys).map(async ({ counter, limit, key }) => {
+            const count = await counter.penalty(key);
+            if (count.consumedPoints > limit.points) return count.msBeforeNext;
+            if (count.consumedPoints === limit.points) await counter.block(key, limit.blockSeconds);
+            return 0;
+          }),
+        );
+        return Math.max(0, ...waits);
+      }),
   };
 }
 
@@ -69,6 +87,7 @@ export const noAttemptLimits: AttemptLimiter<never> = {
   begin: async () => 0,
   release: async () => {},
   fail: async () => {},
+  countFailure: async () => 0,
 };
 
 function hashKey(value: string): string {

@@ -147,7 +147,8 @@ export function redisOAuthOperations({ client, keyPrefix, clock, run }: RedisOAu
       return { record: JSON.parse(record) as RefreshTokenRecord, rotated: rotated === '1' };
     },
     async rotateRefreshToken(presentedHash, tokens) {
-      // Rotation stays within one grant; across grants the keys would not even share a slot.
+      // Rotation stays within the presented token's grant, so the script's keys share one Redis
+      // Cluster slot (across two grants, a cluster refuses the script with CROSSSLOT).
       if (grantIdOfTokenHash(presentedHash) !== tokens.grantId) return 'unknown';
       const { keys, args } = tokenArguments(tokens);
       const result = (await run(() =>

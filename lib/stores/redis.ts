@@ -27,7 +27,7 @@ export interface RedisStoreOptions {
  * for a client's first connection, then fails fast while Redis is away (nothing is queued, so
  * memory does not grow) and resumes when the client has reconnected.
  *
- * Key layout (digests are SHA-256, base64url; no token, code or transaction id is stored raw):
+ * Key layout (README, "Running in production"; digests are SHA-256, base64url; no token, code or transaction id is stored raw):
  *   <prefix>at:<digest>                    access token without a grant (client credentials) → JSON
  *   <prefix>{<grantId>}:at:<digest>        access token issued under a grant → JSON
  *   <prefix>{<grantId>}:rt:<digest>        refresh token → hash { record: JSON, rotated: 0|1 }

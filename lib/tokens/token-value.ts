@@ -1,4 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomFillSync } from 'node:crypto';
+
+const TOKEN_BYTES = 32;
+// One CSPRNG call per 128 tokens instead of one per token: the call, not the bytes, is what
+// costs (about 6 µs against 0.3 µs per token, measured in bench/). Each slice is used once
+// and zeroed as soon as it is encoded. The pool is per process, filled on first use.
+const pool = Buffer.alloc(TOKEN_BYTES * 128);
+let offset = pool.length;
 
 const GRANT_ID_LENGTH = 22;
 const GRANT_ID = /^[A-Za-z0-9_-]{22}$/;
@@ -14,7 +21,19 @@ export function generateGrantId(): string {
  * its storage place can be found from the token alone (see `hashTokenValue`).
  */
 export function generateTokenValue(prefix = '', grantId?: string): string {
-  return prefix + (grantId === undefined ? '' : `${grantId}.`) + randomBytes(32).toString('base64url');
+  return prefix + (grantId === undefined ? '' : `${grantId}.`) + randomTokenBytes();
+}
+
+/** TOKEN_BYTES fresh bytes of the pool, base64url; the slice is zeroed once encoded. */
+function randomTokenBytes(): string {
+  if (offset + TOKEN_BYTES > pool.length) {
+    randomFillSync(pool);
+    offset = 0;
+  }
+  const value = pool.toString('base64url', offset, offset + TOKEN_BYTES);
+  pool.fill(0, offset, offset + TOKEN_BYTES);
+  offset += TOKEN_BYTES;
+  return value;
 }
 
 /**

@@ -193,6 +193,20 @@ describe('device authorization configuration', () => {
     expect(() => deviceAuthorization(options as DeviceAuthorizationOptions)).toThrow(message);
   });
 
+  test('with the device grant alone, users sign in for devices but there is no authorization endpoint', async () => {
+    const oauth = oauthServer({
+      ...base,
+      grants: [deviceAuthorization({ verificationUri: VERIFICATION_URI })],
+      authorization: { getUser: () => undefined, login: (_req, res) => res.redirect('/login') },
+    });
+    expect(oauth.metadata).not.toHaveProperty('authorization_endpoint');
+    expect(oauth.metadata.response_types_supported).toEqual([]);
+    const app = express().use('/oauth', oauth);
+    expect((await request(app).get('/oauth/authorize')).status).toBe(404);
+    expect((await request(app).get('/oauth/device/verify').query({ user_code: 'BCDF-GHJK' })).status).toBe(302);
+    await oauth.close();
+  });
+
   test('the authorization option (login and consent) is required', () => {
     expect(() => oauthServer({ ...base, grants: [deviceAuthorization({ verificationUri: VERIFICATION_URI })] })).toThrow(OAuthServerOptionsError);
   });

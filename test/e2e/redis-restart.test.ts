@@ -2,12 +2,12 @@ import type { Express } from 'express';
 import { redisStore } from '../../lib/stores/redis';
 import { generateTokenValue } from '../../lib/tokens/token-value';
 import { eventually } from '../helpers/eventually';
-import { callApi, issueToken, oauthApp, requestToken } from '../helpers/store-app';
+import { callApi, issueServiceToken, refreshRequest, serviceTokenRequest, spaGrant, testServer } from '../helpers/oauth-app';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
+import { SLACK_MS } from '../helpers/slack';
+import { storeReachable } from '../helpers/store-reachable';
 
 const LIMIT_MS = 500;
-// Room for the test's own HTTP round trip on a busy machine; a hanging request would take far longer.
-const SLACK_MS = 1500;
 
 type Kind = 'valid token' | 'bad token' | 'token request';
 interface Sample {
@@ -23,7 +23,7 @@ const onUnhandled = (reason: unknown) => unhandled.push(reason);
 let redis: RedisServer;
 beforeAll(async () => {
   process.on('unhandledRejection', onUnhandled);
-  // appendfsync always: what Redis acknowledged survives SIGKILL (docs/production.md).
+  // appendfsync always: what Redis acknowledged survives SIGKILL (README, "Running in production").
   redis = await startRedisServer({ args: ['--appendonly', 'yes', '--appendfsync', 'always'] });
 });
 afterAll(async () => {
@@ -41,7 +41,7 @@ async function round(app: Express, token: string): Promise<Sample[]> {
   return Promise.all([
     timed('valid token', () => callApi(app, token)),
     timed('bad token', () => callApi(app, generateTokenValue())),
-    timed('token request', () => requestToken(app)),
+    timed('token request', () => serviceTokenRequest(app)),
   ]);
 }
 
@@ -61,13 +61,15 @@ function traffic(app: Express, token: string, samples: Sample[], maxRounds = 200
 
 test('redis-server killed and restarted mid-traffic: 503 while down, recovery after, no bad token accepted, no request over the limit', async () => {
   const store = redisStore({ url: redis.url, commandTimeoutMs: LIMIT_MS });
-  const { app, oauth } = oauthApp(store);
+  const { app, oauth } = testServer(() => store);
   const samples: Sample[] = [];
+  let running: ReturnType<typeof traffic> | undefined;
   try {
-    // Start-up is not what this test is about: on a busy machine the first connection may take longer than the limit.
-    await eventually('the store to connect', async () => (await oauth.health()).ok);
-    const token = await issueToken(app);
-    const running = traffic(app, token, samples);
+    await storeReachable(store);
+    const token = await issueServiceToken(app);
+    const grant = await spaGrant(app);
+    expect(await oauth.health()).toEqual({ ok: true });
+    running = traffic(app, token, samples);
     const count = (kind: Kind, status: number, from = 0) => samples.slice(from).filter((s) => s.kind === kind && s.status === status).length;
 
     await eventually('traffic to be served', async () => count('valid token', 200) >= 3);
@@ -86,6 +88,8 @@ test('redis-server killed and restarted mid-traffic: 503 while down, recovery af
     await eventually('service to resume by itself', async () => count('valid token', 200, restartedAt) >= 3 && count('token request', 200, restartedAt) >= 1);
     await running.stop();
     expect(await oauth.health()).toEqual({ ok: true });
+    // The refresh token outlived the restart too (appendfsync always).
+    expect((await refreshRequest(app, grant.refresh_token)).status).toBe(200);
 
     const allowed: Record<Kind, number[]> = { 'valid token': [200, 503], 'bad token': [401, 503], 'token request': [200, 503] };
     expect(samples.filter((s) => !allowed[s.kind].includes(s.status))).toEqual([]);
@@ -93,6 +97,8 @@ test('redis-server killed and restarted mid-traffic: 503 while down, recovery af
     expect(samples.filter((s) => s.ms > LIMIT_MS + SLACK_MS)).toEqual([]);
     expect(unhandled).toEqual([]);
   } finally {
+    // A failed step must not leave the traffic running on after the test.
+    await running?.stop();
     await store.close();
   }
 }, 60_000);

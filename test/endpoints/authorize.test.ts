@@ -49,6 +49,23 @@ describe.each(STORE_KINDS)('authorization endpoint (%s store)', (kind) => {
       expect(res.text).toContain('action="/oauth/authorize/decision"');
     });
 
+    test('the consent and error pages cannot be framed or cached, load nothing from elsewhere and send no Referer', async () => {
+      const consent = await request(server.app).get('/oauth/authorize').query(spaRequest().query).set('x-user', 'alice');
+      const error = await request(server.app).get('/oauth/authorize').query(spaRequest({ client_id: 'nobody' }).query).set('x-user', 'alice');
+      for (const res of [consent, error]) {
+        expect(res.headers['x-frame-options']).toBe('DENY');
+        expect(res.headers['content-security-policy']).toBe("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
+        expect(res.headers['referrer-policy']).toBe('no-referrer');
+        expect(res.headers['cache-control']).toBe('no-store');
+      }
+    });
+
+    test('state comes back unchanged, whatever characters it holds', async () => {
+      const state = 'a b+c&d=e/é?%25#"<';
+      const res = await decide(server.app, await openConsent(server.app, spaRequest({ state }).query), 'allow');
+      expect(responseParams(res.headers.location).get('state')).toBe(state);
+    });
+
     test('allow redirects with code, state and iss only', async () => {
       const res = await decide(server.app, await openConsent(server.app, spaRequest().query), 'allow');
       expect(res.status).toBe(303);
@@ -199,6 +216,38 @@ describe.each(STORE_KINDS)('authorization endpoint (%s store)', (kind) => {
       const res = await request(wrong.app).get('/oauth/authorize').query(spaRequest().query);
       expect(responseParams(res.headers.location).get('error')).toBe('server_error');
       expect(String(errors[0])).toMatch(/getUser/);
+    });
+  });
+
+  describe('parameter length limit (4096 characters by default)', () => {
+    const long = 'a'.repeat(4097);
+
+    test('a value at the limit is read', async () => {
+      await openConsent(server.app, spaRequest({ state: 'a'.repeat(4096) }).query);
+    });
+
+    test('an over-long state: invalid_request at the redirect URI, without the state', async () => {
+      const { params } = await redirectedError(spaRequest({ state: long }).query);
+      expect(params.get('error')).toBe('invalid_request');
+      expect(params.has('state')).toBe(false);
+    });
+
+    test('an over-long scope in a POST body: invalid_request at the redirect URI, with the state', async () => {
+      const { params } = await redirectedError(spaRequest({ scope: long }).query, 'post');
+      expect(params.get('error')).toBe('invalid_request');
+      expect(params.get('state')).toBe('st-123');
+    });
+
+    test.each(['client_id', 'redirect_uri'])('an over-long %s is shown to the user, never redirected', async (name) => {
+      const page = await errorPage(spaRequest({ [name]: long }).query);
+      expect(page).toContain('A parameter value is longer than 4096 characters.');
+    });
+
+    test('an over-long value in the consent answer is refused on a page', async () => {
+      const form = await openConsent(server.app, spaRequest().query);
+      const res = await decide(server.app, form, 'allow', 'alice', `&scope=${long}`);
+      expect(res.status).toBe(400);
+      expect(res.headers.location).toBeUndefined();
     });
   });
 

@@ -96,6 +96,12 @@ describe.each(STORE_KINDS)('introspection endpoint (RFC 7662) on the %s store', 
     expectOAuthErrorBody(res.body, 'invalid_request');
   });
 
+  test('a token over 4096 characters is invalid_request', async () => {
+    const res = await introspect({ token: 'a'.repeat(4097) });
+    expect(res.status).toBe(400);
+    expectOAuthErrorBody(res.body, 'invalid_request');
+  });
+
   test('an unauthenticated caller: 401 invalid_client', async () => {
     const token = await issue();
     const res = await request(subject.app).post('/oauth/introspect').type('form').send({ token });

@@ -78,6 +78,12 @@ describe.each(STORE_KINDS)('revocation endpoint (RFC 7009) on the %s store', (ki
     expect(res.status).toBe(400);
   });
 
+  test('a token over 4096 characters is invalid_request', async () => {
+    const res = await revoke({ token: 'a'.repeat(4097) });
+    expect(res.status).toBe(400);
+    expectOAuthErrorBody(res.body, 'invalid_request');
+  });
+
   test('GET is 405', async () => {
     expect((await request(subject.app).get('/oauth/revoke')).status).toBe(405);
   });

@@ -71,6 +71,25 @@ describe('token endpoint: transport (RFC 6749 §3.2, §5)', () => {
     expectOAuthErrorBody(res.body, 'invalid_request');
   });
 
+  test('a parameter value over 4096 characters is 400 invalid_request; one of 4096 is read', async () => {
+    const send = (length: number) => token().set('Authorization', basic('svc', 'svc-secret')).send(`grant_type=client_credentials&pad=${'a'.repeat(length)}`);
+    expect((await send(4096)).status).toBe(200);
+    const res = await send(4097);
+    expect(res.status).toBe(400);
+    expectOAuthErrorBody(res.body, 'invalid_request');
+    expect(res.body.error_description).toBe('A parameter value is longer than 4096 characters.');
+  });
+
+  test('limits.maxParameterLength sets the limit, for repeated values too', async () => {
+    const strict = buildApp({ limits: { maxParameterLength: 20 } });
+    const send = (body: string) => request(strict.app).post('/oauth/token').type('form').set('Authorization', basic('svc', 'svc-secret')).send(body);
+    expect((await send('grant_type=client_credentials&scope=read')).status).toBe(200);
+    const res = await send(`grant_type=client_credentials&scope=read&scope=${'a'.repeat(21)}`);
+    expect(res.status).toBe(400);
+    expect(res.body.error_description).toBe('A parameter value is longer than 20 characters.');
+    await strict.oauth.close();
+  });
+
   test.each(['grant_type=client_credentials&grant_type=client_credentials', 'grant_type=client_credentials&scope=read&scope=write'])(
     'a repeated parameter is invalid_request (§3.2): %s',
     async (body) => {

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TemporarilyUnavailableError } from '../../lib/errors';
 import { redisStore } from '../../lib/stores/redis';
-import { startExampleApp, type ExampleAppProcess } from '../helpers/example-app-process';
+import { startExampleApp, type RunningExampleApp } from '../helpers/example-app';
 import { freePort, startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { makeTestCertificates } from '../helpers/test-certificates';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'eos-tls-'));
 let redis: RedisServer | undefined;
-let app: ExampleAppProcess | undefined;
+let app: RunningExampleApp | undefined;
 let tlsUrl: string;
 let caFile: string;
 beforeAll(async () => {
@@ -28,8 +28,24 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+// First: ioredis destroys the socket of a store closed while it could not connect only after
+// disconnectTimeout, and the next test leaves it that time.
+test('a rediss:// URL whose certificate is not trusted is unavailable, never used unverified, and never crashes the process', async () => {
+  // This test process was not told to trust the test authority. A refused handshake sometimes
+  // ends with a second socket error (about one in six here), which must not escape: many tries.
+  const attempt = async () => {
+    const store = redisStore({ url: tlsUrl, commandTimeoutMs: 500 });
+    try {
+      await expect(store.ping()).rejects.toBeInstanceOf(TemporarilyUnavailableError);
+    } finally {
+      await store.close();
+    }
+  };
+  for (let round = 0; round < 6; round += 1) await Promise.all(Array.from({ length: 10 }, attempt));
+});
+
 test('the example-app issues and checks tokens through a rediss:// (TLS) REDIS_URL whose authority it is told to trust', async () => {
-  app = await startExampleApp({ REDIS_URL: tlsUrl, NODE_EXTRA_CA_CERTS: caFile });
+  app = await startExampleApp({ PORT: '0', REDIS_URL: tlsUrl, NODE_EXTRA_CA_CERTS: caFile });
   const issued = await fetch(`${app.url}/oauth/token`, {
     method: 'POST',
     headers: {
@@ -42,14 +58,4 @@ test('the example-app issues and checks tokens through a rediss:// (TLS) REDIS_U
   const { access_token: token } = (await issued.json()) as { access_token: string };
   const used = await fetch(`${app.url}/api/hello`, { headers: { authorization: `Bearer ${token}` } });
   expect(used.status).toBe(200);
-});
-
-test('a rediss:// URL whose certificate is not trusted is unavailable, never used without verification', async () => {
-  // This test process was not told to trust the test authority.
-  const store = redisStore({ url: tlsUrl, commandTimeoutMs: 500 });
-  try {
-    await expect(store.ping()).rejects.toBeInstanceOf(TemporarilyUnavailableError);
-  } finally {
-    await store.close();
-  }
 });

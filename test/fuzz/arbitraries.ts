@@ -38,6 +38,8 @@ export function credentials(valid: ValidCredentials): fc.Arbitrary<{ headers: Re
     { weight: 3, arbitrary: fc.constant(post([['client_id', valid.post.id], ['client_secret', valid.post.secret]], true)) },
     fc.constant(post([])),
     hostileText.map((secret) => basicHeader('Basic ' + base64(`${valid.basic.id}:${secret}`))),
+    // The scrypt-hashed client and the public one, with guessed secrets.
+    fc.tuple(fc.constantFrom('human', 'pub'), hostileText).map(([id, secret]) => basicHeader('Basic ' + base64(`${id}:${secret}`))),
     fc.tuple(hostileText, hostileText).map(([id, secret]) => basicHeader('Basic ' + base64(`${id}:${secret}`))),
     hostileText.map((pair) => basicHeader('Basic ' + base64(pair.replace(/:/g, '')))),
     headerText.map((junk) => basicHeader('Basic ' + junk)),

@@ -7,9 +7,11 @@ import { TemporarilyUnavailableError } from '../../lib/errors';
 import { memoryStore } from '../../lib/stores/memory';
 import type { AttemptCounter, AttemptWindow, Store } from '../../lib/stores/store';
 import { ISSUER } from '../helpers/app';
-import { clientCredentials } from '../../lib/grants/client-credentials';
 import { deviceAuthorization, DEVICE_CODE_GRANT_TYPE } from '../../lib/device/device-authorization';
 import { send } from './http';
+import { AUTHORIZE_CLIENT, LOGIN_PATH } from './authorize-target';
+import { clientCredentials } from '../../lib/grants/client-credentials';
+import { authorizationCode } from '../../lib/grants/authorization-code';
 
 /** Credentials that are valid on the fuzz app; the generators use them to make requests that must succeed. */
 export interface ValidCredentials {
@@ -43,10 +45,19 @@ export async function startFuzzApp(options: Partial<OAuthServerOptions> = {}): P
       // A person-chosen secret, hashed with scrypt: the slow path of secret checks.
       { client_id: 'human', client_secret: 'correct horse battery staple', grant_types: ['client_credentials'], scope: 'read' },
       { client_id: 'pub', grant_types: ['client_credentials'], scope: 'read' },
+      {
+        client_id: AUTHORIZE_CLIENT.id,
+        grant_types: ['authorization_code'],
+        redirect_uris: [AUTHORIZE_CLIENT.redirectUri],
+        scope: AUTHORIZE_CLIENT.scope,
+        token_endpoint_auth_method: 'none',
+      },
     ],
-    grants: [clientCredentials(), deviceAuthorization({ verificationUri: 'https://as.example/device' })],
-    // The device grant needs users; the fuzzer never reaches a user's page.
-    authorization: { getUser: () => undefined, login: (_req, res) => res.redirect('/login') },
+    grants: [clientCredentials(), authorizationCode(), deviceAuthorization({ verificationUri: 'https://as.example/device' })],
+    authorization: {
+      getUser: (req) => req.header('x-user'),
+      login: (_req, res, returnTo) => res.redirect(`${LOGIN_PATH}?returnTo=${encodeURIComponent(returnTo)}`),
+    },
     bearerMethods: { body: true, query: true },
     // Limits so high they never block (the valid clients must keep working), so that every
     // request still goes through the counters with whatever client id it presents.

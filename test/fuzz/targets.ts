@@ -3,6 +3,7 @@ import { bearerRequest, contentType, credentials, formBody, method, parameters, 
 import type { ValidCredentials } from './fuzz-app';
 import type { RawRequest, RawResponse } from './http';
 import type { Expectations } from './properties';
+import { authorizeTarget } from './authorize-target';
 
 /** One generated request, what the properties may expect of it, and whether it is the clean case that must succeed. */
 export interface FuzzCase {
@@ -10,6 +11,8 @@ export interface FuzzCase {
   expected: Expectations;
   /** When set, the request is well-formed and valid: the response must satisfy this (so the properties are not vacuous). */
   mustSucceed?: (response: RawResponse) => boolean;
+  /** Properties of its own, for an endpoint whose answers are not JSON (the authorization endpoint). */
+  check?: (response: RawResponse, storeDown: boolean) => string[];
 }
 
 export interface FuzzTarget {
@@ -38,6 +41,18 @@ export const FORM_ENDPOINTS: readonly FormEndpoint[] = [
       device_code: ['x', 'A'.repeat(43)],
     },
     success: { params: [['grant_type', 'client_credentials']], status: 200 },
+  },
+  {
+    name: 'revocation endpoint',
+    path: '/oauth/revoke',
+    parameters: { token: ['never-issued', 'a.b', ''], token_type_hint: ['access_token', 'refresh_token', 'x'] },
+    success: { params: [['token', 'never-issued']], status: 200 },
+  },
+  {
+    name: 'introspection endpoint',
+    path: '/oauth/introspect',
+    parameters: { token: ['never-issued', 'a.b', ''], token_type_hint: ['access_token', 'refresh_token', 'x'] },
+    success: { params: [['token', 'never-issued']], status: 200 },
   },
   {
     name: 'device authorization endpoint',
@@ -137,4 +152,8 @@ function escape(text: string): string {
 }
 
 /** The fuzz suite's targets: every form endpoint and every protected route. */
-export const TARGETS: readonly FuzzTarget[] = [...FORM_ENDPOINTS.map(formEndpointTarget), ...PROTECTED_ROUTES.map(protectedRouteTarget)];
+export const TARGETS: readonly FuzzTarget[] = [
+  ...FORM_ENDPOINTS.map(formEndpointTarget),
+  ...PROTECTED_ROUTES.map(protectedRouteTarget),
+  authorizeTarget(),
+];

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { spawnTracked } from './children';
 import { freePort } from './redis-server';
 
 const SERVER = path.join(__dirname, '..', '..', 'example-app', 'server.js');
@@ -11,10 +12,13 @@ export interface RunningExampleApp {
   stop(): Promise<void>;
 }
 
-/** Starts `node example-app/server.js` (the built package must exist) and waits for its banner. */
+/**
+ * Starts `node example-app/server.js` (the built package must exist) and waits for its banner;
+ * `url` is the address the banner names, so PORT=0 (the system picks a port) works too.
+ */
 export async function startExampleApp(env: Record<string, string> = {}): Promise<RunningExampleApp> {
   const port = env.PORT === undefined ? await freePort() : Number(env.PORT);
-  const child = spawn(process.execPath, [SERVER], { env: { ...process.env, PORT: String(port), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnTracked(process.execPath, [SERVER], { env: { ...process.env, PORT: String(port), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const banner = await new Promise<string>((resolve, reject) => {
     let output = '';
     const onData = (chunk: Buffer) => {
@@ -25,7 +29,8 @@ export async function startExampleApp(env: Record<string, string> = {}): Promise
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.once('exit', (code) => reject(new Error(`example-app exited with ${code}: ${output}`)));
   });
-  return { url: `http://127.0.0.1:${port}`, banner, stop: () => stopChild(child) };
+  const url = /listening on (http:\/\/\S+)/.exec(banner)?.[1] ?? `http://127.0.0.1:${port}`;
+  return { url, banner, stop: () => stopChild(child) };
 }
 
 /** Runs the example-app expecting it to refuse to start; resolves with its exit code and output. */

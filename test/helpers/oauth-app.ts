@@ -161,3 +161,33 @@ export function tokenRequest(app: Express, form: Record<string, string>, basic?:
 export function exchange(app: Express, code: string, verifier: string, extra: Record<string, string> = {}) {
   return tokenRequest(app, { grant_type: 'authorization_code', client_id: 'spa', code, redirect_uri: 'https://spa.example/cb', code_verifier: verifier, ...extra });
 }
+
+/** RFC 6749 §4.4.2: a client credentials token request of the svc client. */
+export function serviceTokenRequest(app: Express) {
+  return tokenRequest(app, { grant_type: 'client_credentials' }, ['svc', 'svc-secret']);
+}
+
+/** The access token of a successful svc token request; fails the test otherwise. */
+export async function issueServiceToken(app: Express): Promise<string> {
+  const res = await serviceTokenRequest(app);
+  if (res.status !== 200) throw new Error(`token request answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body.access_token as string;
+}
+
+/** GET /api/me (scope read) with a Bearer token. */
+export function callApi(app: Express, token: string) {
+  return request(app).get('/api/me').set('Authorization', `Bearer ${token}`);
+}
+
+/** Tokens of a fresh spa grant: alice allows, then the code is exchanged with its PKCE verifier. */
+export async function spaGrant(app: Express): Promise<{ access_token: string; refresh_token: string }> {
+  const { query, verifier } = spaRequest();
+  const res = await exchange(app, await authorize(app, query), verifier);
+  if (res.status !== 200) throw new Error(`code exchange answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** RFC 6749 §6: the spa client refreshes. */
+export function refreshRequest(app: Express, refreshToken: string) {
+  return tokenRequest(app, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: refreshToken });
+}

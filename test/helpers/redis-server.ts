@@ -41,25 +41,27 @@ export interface RedisServer {
 
 /**
  * Starts a private `redis-server` on a free loopback port, with its own data directory and no
- * persistence unless `args` ask for it. Never touches a Redis someone already runs.
+ * persistence unless `args` ask for it. Never touches a Redis someone already runs: it waits
+ * for an answer from its own process, and tries another port when another process took the
+ * one it chose.
  */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
-  const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'eos-redis-'));
-  const common = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir];
-  let args: string[];
-  if (options.sentinelConfig === undefined) {
-    args = [...common, '--save', '', '--appendonly', 'no', ...(options.args ?? [])];
-  } else {
-    const configFile = path.join(dir, 'sentinel.conf');
-    writeFileSync(configFile, options.sentinelConfig.join('\n') + '\n');
-    args = [configFile, '--sentinel', ...common];
-  }
+  let port = 0;
   let child: ChildProcess | undefined;
 
+  function args(): string[] {
+    const common = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir];
+    if (options.sentinelConfig === undefined) return [...common, '--save', '', '--appendonly', 'no', ...(options.args ?? [])];
+    const configFile = path.join(dir, 'sentinel.conf');
+    writeFileSync(configFile, options.sentinelConfig.join('\n') + '\n');
+    return [configFile, '--sentinel', ...common];
+  }
+
   async function start(): Promise<void> {
-    child = spawnTracked('redis-server', args, { stdio: 'ignore' });
-    await waitForPing(port);
+    const started = spawnTracked('redis-server', args(), { stdio: 'ignore' });
+    child = started;
+    await waitForOwnAnswer(port, started);
   }
 
   function kill(): Promise<void> {
@@ -74,7 +76,16 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   }
 
   try {
-    await start();
+    for (let attempt = 1; ; attempt += 1) {
+      port = await freePort();
+      try {
+        await start();
+        break;
+      } catch (error) {
+        await kill();
+        if (attempt === 3) throw error;
+      }
+    }
   } catch (error) {
     await stop();
     throw error;
@@ -108,6 +119,10 @@ export async function withRedis<T>(port: number, work: (client: Redis) => Promis
   }
 }
 
-function waitForPing(port: number): Promise<void> {
-  return eventually(`redis-server to answer on port ${port}`, () => withRedis(port, async (client) => (await client.ping()) === 'PONG'), 10_000);
+/** Resolves once `child` itself answers on `port`; rejects when it exits first (its port was taken). */
+async function waitForOwnAnswer(port: number, child: ChildProcess): Promise<void> {
+  const exited = () => child.exitCode !== null || child.signalCode !== null;
+  const itself = new RegExp(`^process_id:${child.pid}\\r?$`, 'm');
+  await eventually(`redis-server to answer on port ${port}`, async () => exited() || withRedis(port, async (client) => itself.test(await client.info('server'))), 10_000);
+  if (exited()) throw new Error(`redis-server exited before answering on port ${port}`);
 }

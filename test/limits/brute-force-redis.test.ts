@@ -1,10 +1,10 @@
 import request from 'supertest';
 import { basic, buildApp, expectOAuthErrorBody, type TestApp } from '../helpers/app';
-import { generateClientSecret } from '../../lib/clients/secrets';
+import { chosenSecret } from '../helpers/secrets';
 import { redisStore } from '../../lib/stores/redis';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 
-const svc = generateClientSecret();
+const svc = chosenSecret('svc-chosen-secret');
 const clients = [{ client_id: 'svc', client_secret: svc.hash, grant_types: ['client_credentials'], scope: 'read' }];
 
 let redis: RedisServer;

@@ -1,14 +1,17 @@
 import request from 'supertest';
 import { basic, buildApp, expectOAuthErrorBody, type TestApp } from '../helpers/app';
 import { generateClientSecret, hashClientSecretSync } from '../../lib/clients/secrets';
+import { chosenSecret } from '../helpers/secrets';
 import type { ClientAuthFailedEvent } from '../../lib/client-auth/authenticate';
 import type { OAuthServerOptions } from '../../lib/options';
 import { memoryStore } from '../../lib/stores/memory';
 import type { Store } from '../../lib/stores/store';
 
-const svc = generateClientSecret();
-const other = generateClientSecret();
+const svc = chosenSecret('svc-chosen-secret');
+const other = chosenSecret('other-chosen-secret');
+const generated = generateClientSecret();
 const CLIENTS = [
+  { client_id: 'gen', client_secret: generated.hash, grant_types: ['client_credentials'], scope: 'read' },
   // scrypt: each check takes long enough for parallel attempts to overlap.
   { client_id: 'slow', client_secret: hashClientSecretSync('slow-secret'), grant_types: ['client_credentials'], scope: 'read' },
   { client_id: 'svc', client_secret: svc.hash, grant_types: ['client_credentials'], scope: 'read' },
@@ -100,7 +103,7 @@ describe('brute-force limits per client id', () => {
   });
 
   test('the block ends after blockSeconds, and the right secret works again', async () => {
-    const subject = limitedApp({ bruteForce: { perClient: { points: 2, durationSeconds: 1, blockSeconds: 1 }, perAddress: false } });
+    const subject = limitedApp({ bruteForce: { perClient: { points: 2, blockSeconds: 1 }, perAddress: false } });
     await failTimes(2, () => asSvc(subject, 'wrong'));
     expect((await asSvc(subject, svc.secret)).status).toBe(401);
     await new Promise((resolve) => setTimeout(resolve, 1100));
@@ -196,5 +199,46 @@ describe('brute-force options and failure', () => {
     const subject = limitedApp({ store: plain, ...perClientOnly });
     await failTimes(3, () => asSvc(subject, 'wrong'));
     expect((await asSvc(subject, svc.secret)).status).toBe(401);
+  });
+});
+
+describe('clients with a generated 256-bit secret', () => {
+  test('their right secret works even while their id and address are blocked: nobody can lock them out', async () => {
+    const subject = limitedApp({ bruteForce: { perClient: { points: 3 }, perAddress: { points: 3 } } });
+    await failTimes(4, () => asBasic(subject, 'gen', 'wrong'));
+    const res = await asBasic(subject, 'gen', generated.secret);
+    expect(res.status).toBe(200);
+    expect(res.headers['retry-after']).toBeUndefined();
+  });
+
+  test('their failures count like any other: past the limit they carry Retry-After, as for an unknown id', async () => {
+    const subject = limitedApp(perClientOnly);
+    const known = await failTimes(4, () => asBasic(subject, 'gen', 'wrong'));
+    const unknown = await failTimes(4, () => asBasic(subject, 'ghost', 'wrong'));
+    expect(known.map((res) => res.headers['retry-after'] !== undefined)).toEqual([false, false, false, true]);
+    expect(unknown.map((res) => res.headers['retry-after'] !== undefined)).toEqual([false, false, false, true]);
+    expect(refusal(known[3])).toEqual(refusal(unknown[3]));
+  });
+
+  test('their failures block the address for clients whose secrets can be guessed', async () => {
+    const subject = limitedApp({ bruteForce: { perClient: false, perAddress: { points: 3 } } });
+    await failTimes(3, () => asBasic(subject, 'gen', 'wrong', '198.51.100.7'));
+    expect((await asBasic(subject, 'slow', 'slow-secret', '198.51.100.7')).status).toBe(401);
+    expect((await asBasic(subject, 'slow', 'slow-secret', '198.51.100.8')).status).toBe(200);
+  });
+
+  test('a success costs no counter: with the counters down, the right secret still gets a token', async () => {
+    const healthy = memoryStore();
+    const store: Store = {
+      ...healthy,
+      attemptCounter: () => {
+        const down = () => Promise.reject(new Error('counters down'));
+        return { get: down, penalty: down, reward: down, block: down };
+      },
+    };
+    const subject = limitedApp({ store });
+    expect((await asBasic(subject, 'gen', generated.secret)).status).toBe(200);
+    expect((await asBasic(subject, 'gen', 'wrong')).status).toBe(503);
+    await healthy.close();
   });
 });

@@ -57,11 +57,11 @@ describe('no token or secret in logs, hooks, errors or error responses', () => {
       request(subject.app).get('/api/read-write').set('Authorization', `Bearer ${tokens[1]}`),
     ]) keep(await use);
 
-    // Wrong secrets, by both methods, until the client is blocked; then its right secret.
-    keep(await post().set('Authorization', basic('svc', 'wrong-secret-1')).send('grant_type=client_credentials'));
+    // Wrong secrets, by both methods, until the person-chosen secret's client is blocked; then its right secret.
+    keep(await post().set('Authorization', basic('human', 'wrong-secret-1')).send('grant_type=client_credentials'));
     keep(await post().send('grant_type=client_credentials&client_id=poster&client_secret=wrong-secret-2'));
-    keep(await post().set('Authorization', basic('svc', 'wrong-secret-3')).send('grant_type=client_credentials'));
-    keep(await post().set('Authorization', basic('svc', SECRETS.svc)).send('grant_type=client_credentials'));
+    keep(await post().set('Authorization', basic('human', 'wrong-secret-3')).send('grant_type=client_credentials'));
+    keep(await post().set('Authorization', basic('human', SECRETS.human)).send('grant_type=client_credentials'));
     // A secret repeated, a secret sent as a parameter name, two methods at once.
     keep(await post().send(`grant_type=client_credentials&client_id=poster&client_secret=${SECRETS.poster}&client_secret=${SECRETS.poster}`));
     keep(await post().send(`grant_type=client_credentials&${SECRETS.poster}=1&${SECRETS.poster}=2`));

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { redisStore } from '../../lib/stores/redis';
 import { generateTokenValue } from '../../lib/tokens/token-value';
 import { eventually } from '../helpers/eventually';
-import { callApi, issueToken, oauthApp } from '../helpers/store-app';
+import { callApi, issueServiceToken, testServer } from '../helpers/oauth-app';
 import { startSentinelSetUp, type SentinelSetUp } from '../helpers/redis-sentinel';
 import { redisStoreContract } from './redis-contract';
 
@@ -24,8 +24,8 @@ redisStoreContract('redis sentinel', () => ({ client }));
 describe('redis store behind Sentinel', () => {
   test('tokens keep working, and new ones are issued, after the primary is lost and the replica promoted', async () => {
     const { primary, replica, primaryPort } = setUp as SentinelSetUp;
-    const { app } = oauthApp(redisStore({ client, commandTimeoutMs: 1000 }));
-    const before = await issueToken(app);
+    const { app } = testServer(() => redisStore({ client, commandTimeoutMs: 1000 }));
+    const before = await issueServiceToken(app);
     expect((await callApi(app, before)).status).toBe(200);
     // Replication is asynchronous: the token is on the replica once it has acknowledged the write.
     expect(await client.call('WAIT', '1', '5000')).toBe(1);
@@ -42,7 +42,7 @@ describe('redis store behind Sentinel', () => {
     });
     expect([...seen].filter((status) => status !== 200 && status !== 503)).toEqual([]);
 
-    const after = await issueToken(app);
+    const after = await issueServiceToken(app);
     expect((await callApi(app, after)).status).toBe(200);
     expect((await callApi(app, generateTokenValue())).status).toBe(401);
   }, 40_000);

@@ -13,8 +13,6 @@ afterAll(async () => {
   await redis.stop();
 });
 
-redisStoreContract('redis', () => ({ url: redis.url }));
-
 describe('redis store specifics', () => {
   test('keeps no raw token: only the hash appears in the key, under the prefix, with a TTL', async () => {
     const store = redisStore({ url: redis.url, keyPrefix: 'layout:' });
@@ -110,9 +108,12 @@ describe('redis store specifics', () => {
     expect(() => redisStore({ url: 'http://127.0.0.1:6379' })).toThrow(/redis:\/\/ or rediss:\/\//);
   });
 
-  test('refuses a key prefix with hash-tag braces and a limit that is not a positive whole number, before connecting', () => {
-    expect(() => redisStore({ url: redis.url, keyPrefix: '{oauth}:' })).toThrow(/keyPrefix.*without \{ or \}/);
+  test('refuses a limit that is not a positive whole number, before connecting', () => {
     expect(() => redisStore({ url: redis.url, commandTimeoutMs: 0 })).toThrow(/commandTimeoutMs/);
     expect(() => redisStore({ url: redis.url, commandTimeoutMs: 1.5 })).toThrow(/commandTimeoutMs/);
   });
 });
+
+// After the store's own tests: ioredis destroys the socket of a store closed while it could not
+// connect only after disconnectTimeout, and the contract's slower tests leave it that time.
+redisStoreContract('redis', () => ({ url: redis.url }));

@@ -1,0 +1,147 @@
+/**
+ * `npm run bench:profile`: runs our server alone under `node --cpu-prof` while autocannon
+ * drives one scenario, then prints where the CPU time went: the functions with the most self
+ * time, and self time summed by package. Profiles are kept in bench/results/profiles/.
+ *
+ * BENCH_SCENARIO=token|protected|refused (default token), BENCH_STORE=redis|memory (default
+ * redis), BENCH_TARGET (default ours), BENCH_DURATION (seconds, default 8).
+ */
+import { fork } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { generateClientSecret } from 'express-oauth2-server';
+import { freePort, startRedisServer } from '../test/helpers/redis-server';
+import { CLIENT_ID, RESOURCE_PATH, SCOPE, TOKEN_PATH, randomToken, type ServerSettings, type StoreKind } from './common';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+const scenario = (process.env.BENCH_SCENARIO ?? 'token') as 'token' | 'protected' | 'refused';
+const store = (process.env.BENCH_STORE ?? 'redis') as StoreKind;
+const target = process.env.BENCH_TARGET ?? 'ours';
+const duration = Number(process.env.BENCH_DURATION ?? 8);
+const root = join(__dirname, '..', '..');
+const profileDir = join(root, 'bench', 'results', 'profiles', `${target}-${scenario}-${store}`);
+
+async function main(): Promise<void> {
+  rmSync(profileDir, { recursive: true, force: true });
+  mkdirSync(profileDir, { recursive: true });
+  const redis = await startRedisServer();
+  const port = await freePort();
+  const secret = generateClientSecret();
+  const settings: ServerSettings = { target, store, redisUrl: redis.url, port, workers: 1, clientSecret: secret.secret, clientSecretHash: secret.hash };
+  const child = fork(join(__dirname, 'server.js'), [], {
+    env: { ...process.env, BENCH_SERVER: JSON.stringify(settings), NODE_ENV: 'production' },
+    execArgv: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  await new Promise((resolve) => child.once('message', resolve));
+
+  const basic = `Basic ${Buffer.from(`${CLIENT_ID}:${secret.secret}`).toString('base64')}`;
+  let headers: Record<string, string>;
+  if (scenario === 'token') {
+    headers = { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' };
+  } else if (scenario === 'protected') {
+    const response = await fetch(`http://127.0.0.1:${port}${TOKEN_PATH}`, {
+      method: 'POST',
+      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `grant_type=client_credentials&scope=${SCOPE}`,
+    });
+    headers = { authorization: `Bearer ${((await response.json()) as { access_token: string }).access_token}` };
+  } else {
+    headers = { authorization: `Bearer ${randomToken()}` };
+  }
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}${scenario === 'token' ? TOKEN_PATH : RESOURCE_PATH}`,
+    method: scenario === 'token' ? 'POST' : 'GET',
+    headers,
+    body: scenario === 'token' ? `grant_type=client_credentials&scope=${SCOPE}` : undefined,
+    connections: 32,
+    duration,
+  });
+  await new Promise((resolve) => {
+    child.once('exit', resolve);
+    child.kill('SIGTERM');
+  });
+  await redis.stop();
+
+  const file = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));
+  if (file === undefined) throw new Error('no profile was written');
+  console.log(`${target} ${scenario}/${store}: ${Math.round(result.requests.total / result.duration)} req/s under the profiler (${result.non2xx} non-2xx)`);
+  summarize(JSON.parse(readFileSync(join(profileDir, file), 'utf8')) as CpuProfile);
+  console.log(`profile: ${join(profileDir, file)}`);
+}
+
+/** The package (or "ours", "node:internal", "(gc)"...) a profile node's code belongs to. */
+function ownerOf(url: string, functionName: string): string {
+  if (url === '') return `(${functionName || 'native'})`;
+  const modules = url.lastIndexOf('node_modules/');
+  if (modules >= 0) {
+    const rest = url.slice(modules + 'node_modules/'.length).split('/');
+    return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
+  }
+  if (url.includes('/dist/')) return 'ours (dist/)'; // node_modules/*/dist/ was matched above
+  if (url.includes('.bench-build/')) return 'bench harness';
+  if (url.startsWith('node:')) return url.split('/').slice(0, 2).join('/');
+  return url;
+}
+
+function summarize(profile: CpuProfile): void {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const selfTime = new Map<number, number>();
+  for (let i = 0; i < profile.samples.length; i++) {
+    selfTime.set(profile.samples[i], (selfTime.get(profile.samples[i]) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  }
+  const total = [...selfTime.values()].reduce((a, b) => a + b, 0);
+  const functions = new Map<string, number>();
+  const owners = new Map<string, number>();
+  for (const [id, time] of selfTime) {
+    const { functionName, url, lineNumber } = (byId.get(id) as ProfileNode).callFrame;
+    const owner = ownerOf(url, functionName);
+    const file = url.split('/').slice(-2).join('/');
+    const key = `${functionName || '(anonymous)'}  ${file ? `${file}:${lineNumber + 1}` : ''}  [${owner}]`;
+    functions.set(key, (functions.get(key) ?? 0) + time);
+    owners.set(owner, (owners.get(owner) ?? 0) + time);
+  }
+  const pct = (t: number) => `${((100 * t) / total).toFixed(1).padStart(5)}%`;
+  console.log(`\nself time by owner (total ${(total / 1e6).toFixed(1)} s sampled):`);
+  for (const [owner, time] of [...owners].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`  ${pct(time)}  ${owner}`);
+  console.log('\nfunctions with the most self time:');
+  for (const [key, time] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`  ${pct(time)}  ${key}`);
+
+  // Inclusive time of our own functions (self + callees), counted once per stack.
+  const inclusive = new Map<string, number>();
+  const visit = (id: number, open: Set<string>): number => {
+    const node = byId.get(id) as ProfileNode;
+    const { functionName, url, lineNumber } = node.callFrame;
+    let time = selfTime.get(id) ?? 0;
+    const ours = url.includes('/dist/') && !url.includes('node_modules/');
+    const key = `${functionName || '(anonymous)'}  ${url.split('/').slice(-2).join('/')}:${lineNumber + 1}`;
+    const outermost = ours && !open.has(key);
+    if (outermost) open.add(key);
+    for (const child of node.children ?? []) time += visit(child, open);
+    if (outermost) {
+      open.delete(key);
+      inclusive.set(key, (inclusive.get(key) ?? 0) + time);
+    }
+    return time;
+  };
+  visit(profile.nodes[0].id, new Set());
+  console.log('\nour functions by inclusive time (self + what they call):');
+  for (const [key, time] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${pct(time)}  ${key}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,407 @@
+/**
+ * `npm run bench`: every server alone in its own child process, measured with autocannon on
+ * 127.0.0.1, rounds interleaved so that drift on a noisy machine spreads over all of them;
+ * the median of the rounds is reported, with ratios, p99 and RSS, as a table, JSON and SVG.
+ *
+ * Environment: BENCH_QUICK=1 (or --quick) for a short smoke run; BENCH_ROUNDS, BENCH_DURATION
+ * (seconds), BENCH_WARMUP (seconds), BENCH_CONNECTIONS; BENCH_ONLY=token,protected,refused
+ * to run some scenarios only; BENCH_TARGETS=ours,oauth2orize,... for some servers only;
+ * BENCH_STORES=redis or memory for one store only.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
+import { generateClientSecret } from 'express-oauth2-server';
+import { freePort, startRedisServer } from '../test/helpers/redis-server';
+import { renderChart, type ChartGroup } from './chart';
+import { CEILING_TOKEN, CLIENT_ID, RESOURCE_PATH, SCOPE, TOKEN_PATH, randomToken, type ServerSettings, type StoreKind } from './common';
+
+const quick = process.env.BENCH_QUICK === '1' || process.argv.includes('--quick');
+const config = {
+  rounds: Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 3)),
+  duration: Number(process.env.BENCH_DURATION ?? (quick ? 1 : 2)),
+  warmup: Number(process.env.BENCH_WARMUP ?? (quick ? 0.5 : 1)),
+  connections: Number(process.env.BENCH_CONNECTIONS ?? 32),
+};
+const only = process.env.BENCH_ONLY?.split(',');
+const onlyTargets = process.env.BENCH_TARGETS?.split(',');
+const onlyStores = process.env.BENCH_STORES?.split(',');
+const resultsDir = join(__dirname, '..', '..', 'bench', 'results');
+// Only a full default run replaces the committed results; quick or filtered runs go beside them.
+const partial = quick || only !== undefined || process.env.BENCH_TARGETS !== undefined || process.env.BENCH_STORES !== undefined;
+const outputName = partial ? 'partial' : 'latest';
+
+type ScenarioName = 'token' | 'protected' | 'refused';
+type Kind = 'ours' | 'peer' | 'ceiling';
+
+interface Scenario {
+  name: ScenarioName;
+  title: string;
+  method: 'GET' | 'POST';
+  path: string;
+  expectStatus: number;
+}
+
+const scenarios: Scenario[] = [
+  { name: 'token', title: 'Token endpoint (client_credentials, HTTP Basic)', method: 'POST', path: TOKEN_PATH, expectStatus: 200 },
+  { name: 'protected', title: "Protected route, valid token (requireToken('read'))", method: 'GET', path: RESOURCE_PATH, expectStatus: 200 },
+  { name: 'refused', title: 'Protected route, unknown token (401)', method: 'GET', path: RESOURCE_PATH, expectStatus: 401 },
+];
+
+interface Case {
+  id: string;
+  group: string;
+  scenario: Scenario;
+  store: StoreKind;
+  target: string;
+  label: string;
+  kind: Kind;
+  workers: number;
+  note?: string;
+}
+
+interface Sample {
+  round: number;
+  rps: number;
+  p99: number;
+  rssMB: number;
+  /** Server CPU time (user + system) per response, in µs. */
+  cpuPerRequest: number;
+  /** Redis commands per response, and Redis socket reads per response (below 1 when pipelined). */
+  redisCommandsPerRequest: number;
+  redisReadsPerRequest: number;
+  unexpected: number;
+  /** 1-minute load average when the run started: other work on the machine shows here. */
+  loadBefore: number;
+}
+
+const PEERS: { target: string; label: string; note: (store: StoreKind) => string | undefined }[] = [
+  { target: 'oauth2orize', label: 'oauth2orize + passport-http', note: () => undefined },
+  { target: 'node-oauth', label: '@node-oauth/express-oauth-server', note: () => undefined },
+  {
+    target: 'oidc-provider',
+    label: 'oidc-provider',
+    note: (store) => (store === 'redis' ? 'adapter: ours, to its interface' : 'its dev in-memory LRU adapter'),
+  },
+];
+
+function casesFor(scenario: Scenario, store: StoreKind): Case[] {
+  const group = `${scenario.name}/${store}`;
+  const make = (target: string, label: string, kind: Kind, workers = 1, note?: string): Case => ({
+    id: `${group}/${target}${workers > 1 ? `x${workers}` : ''}`,
+    group,
+    scenario,
+    store,
+    target,
+    label,
+    kind,
+    workers,
+    note,
+  });
+  const list: Case[] = [make('ours', 'ours', 'ours')];
+  for (const peer of PEERS) list.push(make(peer.target, peer.label, 'peer', 1, peer.note(store)));
+  if (store === 'redis') {
+    // Memory tokens are per process, so the cluster is measured with Redis only.
+    // The refusal path is measured for 1 process only, to keep the run short.
+    if (scenario.name !== 'refused') list.push(make('ours', 'ours, 2 processes (cluster)', 'ours', 2));
+    if (scenario.name === 'token') list.push(make('express-redis-set', 'Express + 1 Redis SET', 'ceiling'));
+    else list.push(make('express-redis-get', 'Express + 1 Redis GET', 'ceiling'));
+  }
+  return onlyTargets === undefined ? list : list.filter((c) => onlyTargets.includes(c.target));
+}
+
+const jsonCeiling: Case = {
+  id: 'ceiling/express-json',
+  group: 'ceiling',
+  scenario: { name: 'protected', title: 'Bare Express returning JSON', method: 'GET', path: RESOURCE_PATH, expectStatus: 200 },
+  store: 'memory',
+  target: 'express-json',
+  label: 'Express returning JSON',
+  kind: 'ceiling',
+  workers: 1,
+};
+
+function startServer(settings: ServerSettings): Promise<ChildProcess> {
+  const child = fork(join(__dirname, 'server.js'), [], {
+    env: { ...process.env, BENCH_SERVER: JSON.stringify(settings), NODE_ENV: 'production' },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${settings.target} did not start`)), 30_000);
+    child.once('message', () => {
+      clearTimeout(timer);
+      resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`${settings.target} exited with ${code}`)));
+  });
+}
+
+/** RSS and CPU time (user + system, µs) of the server, summed over a cluster's processes. */
+function statsOf(child: ChildProcess): Promise<{ rss: number; cpuMicros: number }> {
+  return new Promise((resolve) => {
+    child.once('message', (message: { rss?: number; cpuMicros?: number }) => resolve({ rss: message.rss ?? 0, cpuMicros: message.cpuMicros ?? 0 }));
+    child.send({ type: 'stats' });
+  });
+}
+
+function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+async function fetchToken(port: number, basic: string): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${port}${TOKEN_PATH}`, {
+    method: 'POST',
+    headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+    body: `grant_type=client_credentials&scope=${SCOPE}`,
+  });
+  const body = (await response.json()) as { access_token?: string };
+  if (response.status !== 200 || typeof body.access_token !== 'string') {
+    throw new Error(`token request answered ${response.status} ${JSON.stringify(body)}`);
+  }
+  return body.access_token;
+}
+
+/** Redis's own counters: commands run, and socket reads (one read can carry many pipelined commands). */
+async function redisCounters(admin: Redis): Promise<{ commands: number; reads: number }> {
+  const info = await admin.info('stats');
+  const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? NaN);
+  return { commands: field('total_commands_processed'), reads: field('total_reads_processed') };
+}
+
+async function measureOnce(c: Case, round: number, redisUrl: string, secret: { secret: string; hash: string }, admin: Redis): Promise<Sample> {
+  const loadBefore = loadavg()[0];
+  const port = await freePort();
+  const child = await startServer({
+    target: c.target,
+    store: c.store,
+    redisUrl,
+    port,
+    workers: c.workers,
+    clientSecret: secret.secret,
+    clientSecretHash: secret.hash,
+  });
+  try {
+    const basic = `Basic ${Buffer.from(`${encodeURIComponent(CLIENT_ID)}:${encodeURIComponent(secret.secret)}`).toString('base64')}`;
+    const headers: Record<string, string> = {};
+    let body: string | undefined;
+    if (c.scenario.name === 'token') {
+      headers.authorization = basic;
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = `grant_type=client_credentials&scope=${SCOPE}`;
+    } else if (c.target === 'express-redis-get' && c.scenario.name === 'protected') {
+      headers.authorization = `Bearer ${CEILING_TOKEN}`;
+    } else if (c.scenario.name === 'protected' && c.target !== 'express-json') {
+      headers.authorization = `Bearer ${await fetchToken(port, basic)}`;
+    } else {
+      headers.authorization = `Bearer ${randomToken()}`;
+    }
+    const options = {
+      url: `http://127.0.0.1:${port}${c.scenario.path}`,
+      method: c.scenario.method,
+      headers,
+      body,
+      connections: config.connections,
+      timeout: 10,
+    };
+    if (config.warmup > 0) await autocannon({ ...options, duration: config.warmup });
+    const before = await statsOf(child);
+    const redisBefore = await redisCounters(admin);
+    const result = await autocannon({
+      ...options,
+      duration: config.duration,
+      // A bound on requests too: far above what this machine can do in the time given.
+      maxOverallRequests: 200_000 * config.duration,
+    });
+    const statusCounts = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {};
+    const expected = statusCounts[String(c.scenario.expectStatus)]?.count ?? 0;
+    const total = Object.values(statusCounts).reduce((sum, s) => sum + s.count, 0);
+    const unexpected = total - expected + result.errors + result.timeouts;
+    const redisAfter = await redisCounters(admin);
+    const after = await statsOf(child);
+    // The INFO call itself counts as one command and one read.
+    const redisCommandsPerRequest = (redisAfter.commands - redisBefore.commands - 1) / Math.max(1, total);
+    const redisReadsPerRequest = (redisAfter.reads - redisBefore.reads - 1) / Math.max(1, total);
+    const rssMB = after.rss / 1024 / 1024;
+    // CPU time per request barely moves when other work shares the machine; req/s does.
+    const cpuPerRequest = (after.cpuMicros - before.cpuMicros) / Math.max(1, total);
+    return { round, rps: expected / result.duration, p99: result.latency.p99, rssMB, cpuPerRequest, redisCommandsPerRequest, redisReadsPerRequest, unexpected, loadBefore };
+  } finally {
+    await stopServer(child);
+  }
+}
+
+function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function pad(text: string, width: number, right = false): string {
+  return right ? text.padStart(width) : text.padEnd(width);
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const redis = await startRedisServer();
+  const admin = new Redis(redis.url);
+  const secret = generateClientSecret();
+  const groups: { scenario: Scenario; store: StoreKind; cases: Case[] }[] = [];
+  for (const scenario of scenarios) {
+    if (only !== undefined && !only.includes(scenario.name)) continue;
+    for (const store of ['redis', 'memory'] as const) if (onlyStores === undefined || onlyStores.includes(store)) groups.push({ scenario, store, cases: casesFor(scenario, store) });
+  }
+  const withJson = onlyTargets === undefined || onlyTargets.includes(jsonCeiling.target);
+  const allCases = [...(withJson ? [jsonCeiling] : []), ...groups.flatMap((g) => g.cases)];
+  const samples = new Map<string, Sample[]>(allCases.map((c) => [c.id, []]));
+  const total = allCases.length * config.rounds;
+  console.log(
+    `bench: ${total} runs (${config.rounds} rounds x ${allCases.length} servers), ${config.duration}s each after ${config.warmup}s warm-up, -c ${config.connections}, ${cpus().length} CPUs`,
+  );
+
+  let done = 0;
+  try {
+    for (let round = 0; round < config.rounds; round++) {
+      for (const group of [...(withJson ? [{ cases: [jsonCeiling] }] : []), ...groups]) {
+        // Rotate the order each round so that no server always runs first, or after the same one.
+        const order = group.cases.map((_, i) => group.cases[(i + round) % group.cases.length]);
+        for (const c of order) {
+          await admin.flushall();
+          const sample = await measureOnce(c, round, redis.url, secret, admin);
+          samples.get(c.id)?.push(sample);
+          done++;
+          console.log(
+            `[${done}/${total}] round ${round + 1} ${c.id}: ${Math.round(sample.rps)} req/s, ${sample.cpuPerRequest.toFixed(0)} CPU µs/req, p99 ${sample.p99} ms, RSS ${sample.rssMB.toFixed(0)} MB, load ${sample.loadBefore.toFixed(1)}` +
+              (sample.unexpected > 0 ? `, ${sample.unexpected} UNEXPECTED responses/errors` : ''),
+          );
+        }
+      }
+    }
+  } finally {
+    admin.disconnect();
+    await redis.stop();
+  }
+
+  const summary = (c: Case) => {
+    const list = samples.get(c.id) ?? [];
+    return {
+      rps: median(list.map((s) => s.rps)),
+      p99: median(list.map((s) => s.p99)),
+      rssMB: median(list.map((s) => s.rssMB)),
+      cpuPerRequest: median(list.map((s) => s.cpuPerRequest)),
+      redisCommandsPerRequest: median(list.map((s) => s.redisCommandsPerRequest)),
+      redisReadsPerRequest: median(list.map((s) => s.redisReadsPerRequest)),
+      unexpected: list.reduce((sum, s) => sum + s.unexpected, 0),
+    };
+  };
+  /** Median over rounds of ours ÷ other, each round's pair measured minutes apart at most. */
+  const pairedRatio = (ours: Case | undefined, other: Case): number => {
+    if (ours === undefined) return NaN;
+    const mine = samples.get(ours.id) ?? [];
+    const theirs = samples.get(other.id) ?? [];
+    return median(mine.flatMap((m) => theirs.filter((t) => t.round === m.round).map((t) => m.rps / t.rps)));
+  };
+  const report = {
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    config,
+    seconds: Math.round((Date.now() - started) / 1000),
+    groups: groups.map((g) => {
+      const oursCase = g.cases.find((c) => c.target === 'ours' && c.workers === 1);
+      const cases = [...g.cases, ...(withJson ? [jsonCeiling] : [])];
+      return {
+        scenario: g.scenario.name,
+        title: g.scenario.title,
+        store: g.store,
+        rows: cases.map((c) => ({
+          target: c.target,
+          label: c.label,
+          kind: c.kind,
+          workers: c.workers,
+          note: c.note,
+          ...summary(c),
+          oursRatio: pairedRatio(oursCase, c),
+          rounds: samples.get(c.id),
+        })),
+      };
+    }),
+  };
+
+  const lines: string[] = [];
+  lines.push(`Medians of ${config.rounds} round(s), ${config.duration}s each after ${config.warmup}s warm-up, autocannon -c ${config.connections}, node ${process.version}, ${cpus().length} CPUs.`);
+  lines.push('ours ÷: median over rounds of (ours, 1 process, same store) ÷ (that row), measured in the same round; above 1 = ours faster.');
+  lines.push('CPU µs/req: server CPU time (user+sys, all its processes) per response; other work on the machine inflates it less than req/s.');
+  lines.push('Redis cmd/req and read/req: commands Redis ran, and socket reads it made, per response (read/req below cmd/req = pipelined).');
+  for (const g of report.groups) {
+    lines.push('');
+    lines.push(`${g.title} — ${g.store} store`);
+    const redisColumns = g.store === 'redis';
+    lines.push(
+      `  ${pad('server', 40)} ${pad('req/s', 7, true)} ${pad('ours ÷', 7, true)} ${pad('CPU µs/req', 11, true)} ${pad('p99 ms', 7, true)} ${pad('RSS MB', 7, true)}` +
+        (redisColumns ? ` ${pad('cmd/req', 8, true)} ${pad('read/req', 9, true)}` : '') +
+        '  note',
+    );
+    for (const r of g.rows) {
+      const note = [r.note, r.unexpected > 0 ? `${r.unexpected} unexpected responses` : undefined].filter(Boolean).join('; ');
+      lines.push(
+        `  ${pad(r.label, 40)} ${pad(Math.round(r.rps).toString(), 7, true)} ${pad(r.oursRatio.toFixed(2), 7, true)} ${pad(r.cpuPerRequest.toFixed(0), 11, true)} ${pad(String(r.p99), 7, true)} ${pad(r.rssMB.toFixed(0), 7, true)}` +
+          (redisColumns ? ` ${pad(r.redisCommandsPerRequest.toFixed(2), 8, true)} ${pad(r.redisReadsPerRequest.toFixed(2), 9, true)}` : '') +
+          `  ${note}`,
+      );
+    }
+  }
+  const loads = [...samples.values()].flat().map((s) => s.loadBefore);
+  lines.push('');
+  lines.push(`1-minute load average before the runs: median ${median(loads).toFixed(2)}, max ${Math.max(...loads).toFixed(2)} (the bench itself keeps it near 2).`);
+  lines.push(...targetsCheck(report.groups));
+  const table = lines.join('\n');
+  console.log(`\n${table}\n`);
+
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, `${outputName}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(resultsDir, `${outputName}.txt`), `${table}\n`);
+  const chartGroups: ChartGroup[] = report.groups.map((g) => ({
+    title: `${g.title} — ${g.store} store`,
+    bars: g.rows.map((r) => ({ label: r.label, value: r.rps, kind: r.kind })),
+  }));
+  writeFileSync(
+    join(resultsDir, `${outputName}.svg`),
+    renderChart(
+      'express-oauth2-server benchmark: requests per second (median)',
+      `${report.date.slice(0, 10)}, ${config.rounds} rounds × ${config.duration}s, autocannon -c ${config.connections}, ${cpus().length} CPUs, node ${process.version}, median load average ${median(loads).toFixed(1)}. Blue: ours; grey: peers; light: ceilings.`,
+      chartGroups,
+    ),
+  );
+  console.log(`wrote bench/results/${outputName}.json, .txt and .svg (${report.seconds}s)`);
+}
+
+/** The issue's targets, as ratios measured in this run (information, not assertions). */
+function targetsCheck(groups: { scenario: string; store: string; rows: { target: string; kind: string; oursRatio: number }[] }[]): string[] {
+  const out: string[] = ['Targets of issue 7 (Redis store, paired ratios):'];
+  for (const g of groups) {
+    if (g.store !== 'redis' || g.scenario === 'refused') continue;
+    const peers = g.rows.filter((r) => r.kind === 'peer').map((r) => r.oursRatio);
+    const vsFastestPeer = peers.length > 0 ? Math.min(...peers) : NaN;
+    const ceilingTarget = g.scenario === 'token' ? 'express-redis-set' : 'express-redis-get';
+    const vsCeiling = g.rows.find((r) => r.target === ceilingTarget)?.oursRatio ?? NaN;
+    const [peerGoal, ceilingGoal] = g.scenario === 'token' ? [1.4, 0.85] : [1.0, 0.95];
+    const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
+    out.push(
+      `  ${g.scenario}: ours ÷ fastest peer = ${vsFastestPeer.toFixed(2)} (goal ≥ ${peerGoal}: ${mark(vsFastestPeer >= peerGoal)}); ` +
+        `ours ÷ ${ceilingTarget} = ${vsCeiling.toFixed(2)} (goal ≥ ${ceilingGoal}: ${mark(vsCeiling >= ceilingGoal)})`,
+    );
+  }
+  return out;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

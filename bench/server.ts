@@ -1,0 +1,73 @@
+/**
+ * One benchmarked server, alone in this child process (or, with workers > 1, in a node:cluster
+ * of that many processes sharing the port). The runner starts it, waits for "ready", asks for
+ * "rss" after the run and kills it.
+ */
+import cluster from 'node:cluster';
+import { createServer } from 'node:http';
+import type { BuiltApp, ServerSettings } from './common';
+
+const settings = JSON.parse(process.env.BENCH_SERVER ?? '{}') as ServerSettings;
+
+const targets: Record<string, (s: ServerSettings) => Promise<BuiltApp>> = {
+  ours: async (s) => (await import('./targets/ours.js')).build(s),
+  oauth2orize: async (s) => (await import('./targets/oauth2orize.js')).build(s),
+  'node-oauth': async (s) => (await import('./targets/node-oauth.js')).build(s),
+  'oidc-provider': async (s) => (await import('./targets/oidc-provider.js')).build(s),
+  'express-json': async () => (await import('./targets/ceilings.js')).buildJson(),
+  'express-redis-get': async (s) => (await import('./targets/ceilings.js')).buildRedisGet(s),
+  'express-redis-set': async (s) => (await import('./targets/ceilings.js')).buildRedisSet(s),
+};
+
+type Message = { type: 'stats' } | { type: 'stats-reply'; rss: number; cpuMicros: number } | { type: 'ready' };
+
+function ownStats(): { rss: number; cpuMicros: number } {
+  const cpu = process.cpuUsage();
+  return { rss: process.memoryUsage.rss(), cpuMicros: cpu.user + cpu.system };
+}
+
+async function serve(): Promise<void> {
+  const make = targets[settings.target];
+  if (make === undefined) throw new Error(`unknown target ${settings.target}`);
+  const app = await make(settings);
+  const server = createServer(app.handler);
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(settings.port, '127.0.0.1', resolve));
+  // A clean exit, so that --cpu-prof can write its profile.
+  process.on('SIGTERM', () => process.exit(0));
+  process.send?.({ type: 'ready' } satisfies Message);
+  process.on('message', (message: Message) => {
+    if (message.type === 'stats') process.send?.({ type: 'stats-reply', ...ownStats() } satisfies Message);
+  });
+}
+
+/** The primary only forks, and sums the workers' RSS and CPU time (its own included). */
+async function primary(): Promise<void> {
+  const workers = Array.from({ length: settings.workers }, () => cluster.fork());
+  await Promise.all(workers.map((worker) => new Promise<void>((resolve) => worker.once('message', () => resolve()))));
+  process.on('SIGTERM', () => {
+    for (const worker of workers) worker.process.kill('SIGKILL');
+    process.exit(0);
+  });
+  process.send?.({ type: 'ready' } satisfies Message);
+  process.on('message', async (message: Message) => {
+    if (message.type !== 'stats') return;
+    const replies = await Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<{ rss: number; cpuMicros: number }>((resolve) => {
+            worker.once('message', (reply: Message) => resolve(reply.type === 'stats-reply' ? reply : { rss: 0, cpuMicros: 0 }));
+            worker.send({ type: 'stats' } satisfies Message);
+          }),
+      ),
+    );
+    const sum = replies.reduce((a, b) => ({ rss: a.rss + b.rss, cpuMicros: a.cpuMicros + b.cpuMicros }), ownStats());
+    process.send?.({ type: 'stats-reply', ...sum } satisfies Message);
+  });
+}
+
+const run = settings.workers > 1 && cluster.isPrimary ? primary() : serve();
+run.catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
