@@ -11,15 +11,19 @@ import { ParameterTooLongError, type RawParams } from './form-params';
 import { setNoStore } from './respond';
 import { protectPage, showErrorPage } from './pages';
 
-export interface AuthorizeEndpointSettings {
-  issuer: string;
+/** What the endpoints of the pages a person sees (authorization, device verification) are given. */
+export interface UserPageSettings {
   clients: ClientRegistry;
   store: Store;
   clock: Clock;
-  options: CheckedAuthorizationOptions;
   readForm: (req: Request, res: Response) => Promise<RawParams>;
   readQuery: (req: Request) => RawParams;
   onError: (error: unknown) => void;
+}
+
+export interface AuthorizeEndpointSettings extends UserPageSettings {
+  issuer: string;
+  options: CheckedAuthorizationOptions;
 }
 
 /** Where the authorization response goes, once the request names a valid client and redirect URI. */

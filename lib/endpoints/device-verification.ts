@@ -1,26 +1,16 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { startConsent, takeDeviceConsent } from '../authorization/consent';
-import type { ClientRegistry } from '../clients/registry';
-import type { Clock } from '../clock';
 import type { CheckedDeviceOptions } from '../device/device-authorization';
 import type { DeviceUserStep } from '../device/user-step';
 import { InvalidRequestError, toOAuthError } from '../errors';
-import type { Store } from '../stores/store';
 import type { CheckedAuthorizationOptions } from './authorization-options';
-import { currentUser, grantedScope, readConsentAnswer } from './authorize';
-import type { RawParams } from './form-params';
+import { currentUser, grantedScope, readConsentAnswer, type UserPageSettings } from './authorize';
 import { protectPage, showErrorPage } from './pages';
 
-export interface DeviceVerificationSettings {
-  clients: ClientRegistry;
-  store: Store;
-  clock: Clock;
+export interface DeviceVerificationSettings extends UserPageSettings {
   authorization: CheckedAuthorizationOptions;
   device: CheckedDeviceOptions;
   userStep: DeviceUserStep;
-  readForm: (req: Request, res: Response) => Promise<RawParams>;
-  readQuery: (req: Request) => RawParams;
-  onError: (error: unknown) => void;
 }
 
 const unknownCode = () => new InvalidRequestError('This code is unknown, expired or already used. Please check it on your device and try again.');
