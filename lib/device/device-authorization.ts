@@ -71,8 +71,9 @@ export function deviceAuthorization(options: DeviceAuthorizationOptions): Device
     // RFC 8628 §3.4, §3.5
     async handle({ client, params, store, now, tokens }) {
       if (params.device_code === undefined) throw new InvalidRequestError('The device_code parameter is missing.');
-      const poll = await store.pollDeviceCode(hashTokenValue(params.device_code), now);
-      if (poll === undefined || poll.record.clientId !== client.id) {
+      // RFC 8628 §3.4: bound to the client it was issued to; another client's poll changes nothing.
+      const poll = await store.pollDeviceCode(hashTokenValue(params.device_code), client.id, now);
+      if (poll === undefined) {
         throw new InvalidGrantError('The device_code is invalid or was issued to another client.');
       }
       if (poll.record.expiresAt <= now) throw new ExpiredTokenError('The device_code has expired: start again.');

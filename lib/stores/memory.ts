@@ -157,9 +157,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       if (decision.approved) state.decision = { ...decision, scope: [...decision.scope] };
       return true;
     },
-    async pollDeviceCode(deviceCodeHash, now) {
+    async pollDeviceCode(deviceCodeHash, clientId, now) {
       const state = devices.get(deviceCodeHash);
-      if (state === undefined) return undefined;
+      if (state === undefined || state.record.clientId !== clientId) return undefined;
       const { status, previousPoll } = state;
       state.previousPoll = now;
       if (status === 'approved') {

@@ -186,10 +186,11 @@ export interface Store {
   /**
    * One poll of the device, atomically (RFC 8628 §3.5): a pending request polled less than
    * `interval` seconds after the previous poll is `slow_down` and its interval grows by 5; an
-   * approved one is handed out once and is `used` from then on. `undefined` when unknown or
-   * forgotten; a request is remembered `EXPIRED_DEVICE_CODE_MEMORY_SECONDS` past its expiry.
+   * approved one is handed out once and is `used` from then on. `undefined`, changing nothing,
+   * when unknown, forgotten or issued to another client than `clientId`; a request is
+   * remembered `EXPIRED_DEVICE_CODE_MEMORY_SECONDS` past its expiry.
    */
-  pollDeviceCode(deviceCodeHash: string, now: number): Promise<DevicePoll | undefined>;
+  pollDeviceCode(deviceCodeHash: string, clientId: string, now: number): Promise<DevicePoll | undefined>;
 
   /**
    * Counters of failed attempts for brute-force limits, kept where the tokens are so that every

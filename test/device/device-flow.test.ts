@@ -152,6 +152,8 @@ describe.each(STORE_KINDS)('device authorization grant, RFC 8628 (%s store)', (k
     await decide(subject.app, user_code, 'allow');
     const res = await request(subject.app).post('/oauth/token').auth('box', 'box-secret').type('form').send({ grant_type: DEVICE_CODE_GRANT_TYPE, device_code });
     expectError(res, 'invalid_grant');
+    // The rightful device still gets its tokens.
+    expect((await poll(subject.app, device_code)).status).toBe(200);
   });
 
   test('§5.1: wrong user codes are limited per address; a blocked address is refused even the right code', async () => {

@@ -197,6 +197,6 @@ export function authorizationContract(current: () => StoreUnderTest) {
     await expect(store().takeAuthorizationTransaction(transactionHash)).resolves.toBeUndefined();
     await expect(store().findRefreshToken(refreshHash(tokens))).resolves.toBeUndefined();
     await expect(store().findConsent('carol', 'spa')).resolves.toBeUndefined();
-    await expect(store().pollDeviceCode(device.deviceCodeHash, now())).resolves.toMatchObject({ status: 'pending', record: { expiresAt: device.record.expiresAt } });
+    await expect(store().pollDeviceCode(device.deviceCodeHash, 'tv', now())).resolves.toMatchObject({ status: 'pending', record: { expiresAt: device.record.expiresAt } });
   });
 }

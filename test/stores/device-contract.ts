@@ -30,28 +30,35 @@ export function deviceContract(current: () => StoreUnderTest) {
     test('polls: pending, slow_down within the interval (which then grows by 5), pending again after it', async () => {
       const { deviceCodeHash, record } = await pending();
       const t = now();
-      await expect(store().pollDeviceCode(deviceCodeHash, t)).resolves.toEqual({ record, status: 'pending' });
-      await expect(store().pollDeviceCode(deviceCodeHash, t + 4)).resolves.toEqual({ record: { ...record, interval: 10 }, status: 'slow_down' });
-      await expect(store().pollDeviceCode(deviceCodeHash, t + 13)).resolves.toMatchObject({ status: 'slow_down', record: { interval: 15 } });
-      await expect(store().pollDeviceCode(deviceCodeHash, t + 28)).resolves.toMatchObject({ status: 'pending', record: { interval: 15 } });
+      await expect(store().pollDeviceCode(deviceCodeHash, 'tv', t)).resolves.toEqual({ record, status: 'pending' });
+      await expect(store().pollDeviceCode(deviceCodeHash, 'tv', t + 4)).resolves.toEqual({ record: { ...record, interval: 10 }, status: 'slow_down' });
+      await expect(store().pollDeviceCode(deviceCodeHash, 'tv', t + 13)).resolves.toMatchObject({ status: 'slow_down', record: { interval: 15 } });
+      await expect(store().pollDeviceCode(deviceCodeHash, 'tv', t + 28)).resolves.toMatchObject({ status: 'pending', record: { interval: 15 } });
     });
 
     test('an approved request is handed out to exactly one of two racing polls, then is used', async () => {
       const { deviceCodeHash, record } = await pending();
       const decision = approval();
       await store().decideDeviceCode(deviceCodeHash, decision);
-      const polls = await Promise.all([store().pollDeviceCode(deviceCodeHash, now()), store().pollDeviceCode(deviceCodeHash, now())]);
+      const polls = await Promise.all([store().pollDeviceCode(deviceCodeHash, 'tv', now()), store().pollDeviceCode(deviceCodeHash, 'tv', now())]);
       const statuses = polls.map((poll) => poll?.status).sort();
       expect(statuses).toEqual(['approved', 'used']);
       expect(polls.find((poll) => poll?.status === 'approved')).toEqual({ record, status: 'approved', decision });
-      await expect(store().pollDeviceCode(deviceCodeHash, now() + 100)).resolves.toMatchObject({ status: 'used' });
+      await expect(store().pollDeviceCode(deviceCodeHash, 'tv', now() + 100)).resolves.toMatchObject({ status: 'used' });
+    });
+
+    test("another client's poll finds nothing and changes nothing", async () => {
+      const { deviceCodeHash } = await pending();
+      await store().decideDeviceCode(deviceCodeHash, approval());
+      await expect(store().pollDeviceCode(deviceCodeHash, 'other', now())).resolves.toBeUndefined();
+      await expect(store().pollDeviceCode(deviceCodeHash, 'tv', now())).resolves.toMatchObject({ status: 'approved' });
     });
 
     test('a denied request polls as denied; an unknown one is not found', async () => {
       const { deviceCodeHash } = await pending();
       await store().decideDeviceCode(deviceCodeHash, { approved: false });
-      await expect(store().pollDeviceCode(deviceCodeHash, now())).resolves.toMatchObject({ status: 'denied' });
-      await expect(store().pollDeviceCode(hashTokenValue('unknown'), now())).resolves.toBeUndefined();
+      await expect(store().pollDeviceCode(deviceCodeHash, 'tv', now())).resolves.toMatchObject({ status: 'denied' });
+      await expect(store().pollDeviceCode(hashTokenValue('unknown'), 'tv', now())).resolves.toBeUndefined();
     });
   });
 }
