@@ -2,7 +2,7 @@ import type { ClientMetadata } from './clients/client';
 import type { ClientLookup } from './clients/registry';
 import type { ClientAuthFailedEvent } from './client-auth/authenticate';
 import { isValidGrantType, type Grant } from './grants/grant';
-import { isStore, type Store } from './stores/store';
+import { missingStoreMethods, type Store } from './stores/store';
 import type { TokenIssuedEvent } from './tokens/issuer';
 import type { Clock } from './clock';
 import type { AuthorizationOptions } from './endpoints/authorization-options';
@@ -109,10 +109,11 @@ export function checkGrants(grants: unknown): readonly Grant[] {
 }
 
 export function checkStore(store: unknown): Store {
-  if (!isStore(store)) {
-    throw new OAuthServerOptionsError('store', 'is not a store: use memoryStore(), redisStore({ url }) or an object with the Store methods');
+  const missing = missingStoreMethods(store);
+  if (missing.length > 0) {
+    throw new OAuthServerOptionsError('store', `is not a store: use memoryStore(), redisStore({ url }) or an object with the Store methods (missing: ${missing.join(', ')})`);
   }
-  return store;
+  return store as Store;
 }
 
 export function checkPositiveInteger(option: string, value: unknown, fallback: number): number {

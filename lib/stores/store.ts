@@ -236,12 +236,10 @@ const STORE_METHODS = [
   'ping', 'close',
 ] as const satisfies readonly (keyof Store)[];
 
-export function isStore(value: unknown): value is Store {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    STORE_METHODS.every((name) => typeof (value as Record<string, unknown>)[name] === 'function')
-  );
+/** The Store methods `value` lacks (all of them when it is not an object). */
+export function missingStoreMethods(value: unknown): string[] {
+  const methods = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+  return STORE_METHODS.filter((name) => typeof methods[name] !== 'function');
 }
 
 /** Seconds from `now` until `expiresAt`, at least 1 so that a store never keeps a record forever. */
