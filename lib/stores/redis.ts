@@ -3,6 +3,7 @@ import { systemClock, type Clock } from '../clock';
 import { connectToUrl, failClosedRunner, type RedisClient } from './redis-connection';
 import { secondsToLive, type AccessTokenRecord, type Store } from './store';
 import { redisOAuthOperations, tokenKey } from './redis-oauth';
+import { redisDeviceOperations } from './redis-device';
 
 export interface RedisStoreOptions {
   /** `redis://` or `rediss://` (TLS) URL; the store then owns, and closes, the connection. */
@@ -35,6 +36,8 @@ export interface RedisStoreOptions {
  *   <prefix>code:<digest>                  authorization code → hash { record: JSON, used: 0|1 }
  *   <prefix>tx:<digest>                    authorization request waiting for consent → JSON
  *   <prefix>consent:<digest of user, client>  remembered consent → JSON
+ *   <prefix>device:<digest>                device authorization request → hash (see redis-device.ts)
+ *   <prefix>uc:<digest of the user code>   → the device code digest, while the request lives
  *   <prefix><counter name>:<hashed key>    failure counters of the brute-force limits (rate-limiter-flexible)
  * A grant-bound token carries its grant id (see `hashTokenValue`), so its key is computed from
  * the token alone. The `{<grantId>}` hash tag keeps every key of one grant in one Redis Cluster
@@ -50,8 +53,10 @@ export function redisStore(options: RedisStoreOptions): Store {
 
   const accessTokenKey = (tokenHash: string) => tokenKey(keyPrefix, 'at', tokenHash);
 
+  const settings = { client, keyPrefix, clock, run: unavailableOnFailure };
   return {
-    ...redisOAuthOperations({ client, keyPrefix, clock, run: unavailableOnFailure }),
+    ...redisOAuthOperations(settings),
+    ...redisDeviceOperations(settings),
     async saveAccessToken(tokenHash, record) {
       const ttl = secondsToLive(record, clock());
       await unavailableOnFailure(() => client.set(accessTokenKey(tokenHash), JSON.stringify(record), 'EX', ttl));
