@@ -9,7 +9,7 @@ import type { Clock } from '../clock';
 import type { AttemptCounters } from '../limits/counters';
 import type { FormParams } from './form-params';
 import type { Request, Response } from 'express';
-import { sendError, setNoStore } from './respond';
+import { sendError, sendJson, setNoStore } from './respond';
 
 export interface EnabledGrant {
   grant: Grant;
@@ -54,7 +54,7 @@ export function tokenEndpoint(settings: TokenEndpointSettings): RequestHandler {
       }
 
       const response = await enabled.grant.handle({ client, params, store, now: clock(), tokens: enabled.tokens, counters });
-      res.status(200).json(response);
+      sendJson(res, 200, response);
     } catch (error) {
       sendError(res, error, onError);
     }

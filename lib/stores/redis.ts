@@ -48,7 +48,7 @@ export function redisStore(options: RedisStoreOptions): Store {
   const timeoutMs = checkTimeout(options.commandTimeoutMs);
   const keyPrefix = checkKeyPrefix(options.keyPrefix);
   const { client, ownsClient } = connect(options, timeoutMs);
-  const unavailableOnFailure = failClosedRunner(client, timeoutMs);
+  const unavailableOnFailure = failClosedRunner(client, timeoutMs, ownsClient);
   const clock = options.clock ?? systemClock;
 
   const accessTokenKey = (tokenHash: string) => tokenKey(keyPrefix, 'at', tokenHash);
