@@ -1,12 +1,22 @@
 'use strict';
 const express = require('express');
-const { oauthServer, clientCredentials, authorizationCode, refreshToken, memoryStore, redisStore } = require('..');
+const {
+  oauthServer,
+  clientCredentials,
+  authorizationCode,
+  refreshToken,
+  passwordGrant,
+  deviceAuthorization,
+  memoryStore,
+  redisStore,
+} = require('..');
 const { signedCookieSession } = require('./session');
-const { loginRoutes } = require('./login');
+const { loginRoutes, findUser } = require('./login');
+const { deviceRoutes } = require('./device');
 
 /**
  * The example-app: the package mounted in an Express app as a user would mount it.
- * @param {{ issuer: string, clients: any[], users: { username: string, password: string }[], redisUrl?: string, sessionSecret?: string }} config
+ * @param {{ issuer: string, clients: any[], users: { username: string, password: string }[], redisUrl?: string, sessionSecret?: string, devicePollInterval?: number }} config
  */
 function createApp(config) {
   const store = config.redisUrl ? redisStore({ url: config.redisUrl }) : memoryStore();
@@ -14,7 +24,14 @@ function createApp(config) {
   const oauth = oauthServer({
     issuer: config.issuer,
     clients: config.clients,
-    grants: [clientCredentials(), authorizationCode(), refreshToken()],
+    grants: [
+      clientCredentials(),
+      authorizationCode(),
+      refreshToken(),
+      // Legacy (RFC 9700 §2.4): only for clients whose grant_types list "password".
+      passwordGrant({ verifyUser: async (username, password) => findUser(config.users, username, password)?.username }),
+      deviceAuthorization({ verificationUri: `${new URL(config.issuer).origin}/device`, interval: config.devicePollInterval }),
+    ],
     store,
     // The app's own login decides who the user is; the package's default consent page asks them.
     authorization: {
@@ -29,6 +46,7 @@ function createApp(config) {
   // RFC 8414 §3.1: the metadata of issuer …/oauth is at /.well-known/oauth-authorization-server/oauth.
   app.get(oauth.metadataPath, oauth.metadataHandler);
   app.use(loginRoutes({ users: config.users, session }));
+  app.use(deviceRoutes());
 
   /**
    * What the protected API answers: who the token speaks for.

@@ -22,9 +22,23 @@ function readConfig(env) {
     clientsFile,
     clients: readJsonArray(clientsFile, 'CLIENTS_FILE'),
     users: readUsers(usersFile),
+    // Seconds a device must wait between polls (RFC 8628 §3.2); default 5.
+    devicePollInterval: readPositiveInteger(env.DEVICE_POLL_INTERVAL, 'DEVICE_POLL_INTERVAL'),
     // Signs the login cookie; without it, a random key per start (sessions end with the process).
     sessionSecret: env.SESSION_SECRET || undefined,
   };
+}
+
+/**
+ * @param {string | undefined} value
+ * @param {string} variable
+ * @returns {number | undefined}
+ */
+function readPositiveInteger(value, variable) {
+  if (value === undefined || value === '') return undefined;
+  const number = Number(value);
+  if (!Number.isSafeInteger(number) || number <= 0) throw new Error(`${variable} must be a positive whole number, got ${JSON.stringify(value)}`);
+  return number;
 }
 
 /**

@@ -18,8 +18,8 @@ function loginRoutes({ users, session }) {
     const target = localPath(decodeField(returnTo));
     // Login CSRF: another site must not sign the browser in (as the attacker's account).
     if (req.get('sec-fetch-site') === 'cross-site') return sendLoginPage(res, 403, target, '<p role="alert">Please sign in from this page.</p>');
-    const user = users.find((candidate) => candidate.username === username);
-    if (user === undefined || typeof password !== 'string' || !sameSecret(password, user.password)) {
+    const user = findUser(users, username, password);
+    if (user === undefined) {
       return sendLoginPage(res, 401, target, '<p role="alert">Wrong username or password.</p>');
     }
     session.signIn(res, user.username);
@@ -27,6 +27,22 @@ function loginRoutes({ users, session }) {
   });
 
   return router;
+}
+
+/**
+ * The user of USERS_FILE with this username and password, or undefined. Every password is
+ * compared (in constant time), so an unknown username takes as long as a wrong password.
+ * @param {{ username: string, password: string }[]} users
+ * @param {unknown} username
+ * @param {unknown} password
+ */
+function findUser(users, username, password) {
+  if (typeof password !== 'string') return undefined;
+  let found;
+  for (const user of users) {
+    if (sameSecret(password, user.password) && user.username === username) found = user;
+  }
+  return found;
 }
 
 /**
@@ -82,4 +98,4 @@ function sendLoginPage(res, status, returnTo, message) {
 </body></html>`);
 }
 
-module.exports = { loginRoutes };
+module.exports = { loginRoutes, findUser };

@@ -15,7 +15,10 @@ export type OAuthErrorCode =
   | 'server_error'
   | 'temporarily_unavailable'
   | 'invalid_token'
-  | 'insufficient_scope';
+  | 'insufficient_scope'
+  | 'authorization_pending'
+  | 'slow_down'
+  | 'expired_token';
 
 export abstract class OAuthError extends Error {
   abstract readonly code: OAuthErrorCode;
@@ -103,6 +106,24 @@ export class InvalidTokenError extends OAuthError {
 export class InsufficientScopeError extends OAuthError {
   readonly code = 'insufficient_scope';
   readonly status: number = 403;
+}
+
+/** RFC 8628 §3.5: the user has not yet decided; the device keeps polling. */
+export class AuthorizationPendingError extends OAuthError {
+  readonly code = 'authorization_pending';
+  readonly status: number = 400;
+}
+
+/** RFC 8628 §3.5: polling faster than the interval; the interval grows by 5 seconds. */
+export class SlowDownError extends OAuthError {
+  readonly code = 'slow_down';
+  readonly status: number = 400;
+}
+
+/** RFC 8628 §3.5: the device_code has expired; the device must start again. */
+export class ExpiredTokenError extends OAuthError {
+  readonly code = 'expired_token';
+  readonly status: number = 400;
 }
 
 /** Anything that is not already an OAuthError becomes a `server_error` with no internals. */

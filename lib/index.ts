@@ -3,6 +3,16 @@ export { OAuthServerOptionsError, type OAuthServerOptions } from './options';
 export { clientCredentials, type ClientCredentialsOptions } from './grants/client-credentials';
 export { authorizationCode } from './grants/authorization-code';
 export { refreshToken } from './grants/refresh-token';
+export { passwordGrant, type PasswordGrantOptions } from './grants/password';
+export {
+  deviceAuthorization,
+  DEVICE_CODE_GRANT_TYPE,
+  type DeviceAuthorizationOptions,
+  type DeviceAuthorizationGrant,
+  type DeviceResult,
+} from './device/device-authorization';
+export type { DeviceUserStep, PendingDevice } from './device/user-step';
+export type { DeviceAuthorizationResponse } from './endpoints/device-authorization';
 export type { Grant, TokenRequestContext, TokenResponse } from './grants/grant';
 export type { TokenIssuer, IssueRequest, GrantIssue, TokenIssuedEvent } from './tokens/issuer';
 export type { AuthorizationOptions, ConsentPrompt } from './endpoints/authorization-options';
@@ -19,6 +29,11 @@ export type {
   AuthorizationCodeRecord,
   RefreshTokenRecord,
   AuthorizationTransactionRecord,
+  DeviceTransactionRecord,
+  TransactionRecord,
+  DeviceCodeRecord,
+  DeviceDecision,
+  DevicePoll,
   ConsentRecord,
   GrantTokens,
   RotationResult,
@@ -26,6 +41,7 @@ export type {
 export type { AttemptCounter, AttemptWindow } from './stores/store';
 export type { BruteForceOptions } from './limits/brute-force';
 export type { AttemptLimit } from './limits/attempt-limiter';
+export type { AttemptCounters } from './limits/counters';
 export type { TokenInfo, RequireToken } from './resource/require-token';
 export type { Clock } from './clock';
 export {
@@ -42,5 +58,8 @@ export {
   TemporarilyUnavailableError,
   InvalidTokenError,
   InsufficientScopeError,
+  AuthorizationPendingError,
+  SlowDownError,
+  ExpiredTokenError,
   type OAuthErrorCode,
 } from './errors';

@@ -2,10 +2,11 @@ import type { ClientMetadata } from './clients/client';
 import type { ClientLookup } from './clients/registry';
 import type { ClientAuthFailedEvent } from './client-auth/authenticate';
 import { isValidGrantType, type Grant } from './grants/grant';
-import { isStore, type Store } from './stores/store';
+import { missingStoreMethods, type Store } from './stores/store';
 import type { TokenIssuedEvent } from './tokens/issuer';
 import type { Clock } from './clock';
 import type { AuthorizationOptions } from './endpoints/authorization-options';
+import type { AttemptLimit } from './limits/attempt-limiter';
 import { DEFAULT_BRUTE_FORCE, type BruteForceOptions, type ClientAuthLimits } from './limits/brute-force';
 
 export interface OAuthServerOptions {
@@ -66,6 +67,11 @@ export class OAuthServerOptionsError extends Error {
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/** https, or http on a loopback host only (development). */
+export function isHttpsOrLoopback(url: URL): boolean {
+  return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
+}
+
 /** RFC 8414 §2: "a URL that uses the https scheme and has no query or fragment components". */
 export function checkIssuer(issuer: unknown): string {
   if (typeof issuer !== 'string') throw new OAuthServerOptionsError('issuer', 'is required: the https URL of this server, e.g. "https://api.example.com/oauth"');
@@ -78,7 +84,7 @@ export function checkIssuer(issuer: unknown): string {
   if (url.search !== '' || url.hash !== '' || issuer.includes('?') || issuer.includes('#')) {
     throw new OAuthServerOptionsError('issuer', 'must have no query or fragment (RFC 8414 §2)');
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
+  if (!isHttpsOrLoopback(url)) {
     throw new OAuthServerOptionsError('issuer', 'must use https (http is accepted only for localhost)');
   }
   return issuer;
@@ -103,10 +109,11 @@ export function checkGrants(grants: unknown): readonly Grant[] {
 }
 
 export function checkStore(store: unknown): Store {
-  if (!isStore(store)) {
-    throw new OAuthServerOptionsError('store', 'is not a store: use memoryStore(), redisStore({ url }) or an object with the Store methods');
+  const missing = missingStoreMethods(store);
+  if (missing.length > 0) {
+    throw new OAuthServerOptionsError('store', `is not a store: use memoryStore(), redisStore({ url }) or an object with the Store methods (missing: ${missing.join(', ')})`);
   }
-  return store;
+  return store as Store;
 }
 
 export function checkPositiveInteger(option: string, value: unknown, fallback: number): number {
@@ -157,18 +164,22 @@ export function checkBruteForce(value: unknown): ClientAuthLimits | false {
   }
   const limits: ClientAuthLimits = {};
   for (const [option, dimension] of [['perClient', 'clientId'], ['perAddress', 'address']] as const) {
-    const limit = given[option];
-    if (limit === false) continue;
-    if (limit !== undefined && (typeof limit !== 'object' || limit === null)) {
-      throw new OAuthServerOptionsError(`bruteForce.${option}`, 'must be false or { points, durationSeconds, blockSeconds }');
-    }
-    const fields = (limit ?? {}) as Record<string, unknown>;
-    const defaults = DEFAULT_BRUTE_FORCE[dimension];
-    limits[dimension] = {
-      points: checkPositiveInteger(`bruteForce.${option}.points`, fields.points, defaults.points),
-      durationSeconds: checkPositiveInteger(`bruteForce.${option}.durationSeconds`, fields.durationSeconds, defaults.durationSeconds),
-      blockSeconds: checkPositiveInteger(`bruteForce.${option}.blockSeconds`, fields.blockSeconds, defaults.blockSeconds),
-    };
+    const limit = checkAttemptLimit(`bruteForce.${option}`, given[option], DEFAULT_BRUTE_FORCE[dimension]);
+    if (limit !== false) limits[dimension] = limit;
   }
   return limits;
+}
+
+/** One attempt limit: `false`, or `{ points, durationSeconds, blockSeconds }` with missing fields from `defaults`. */
+export function checkAttemptLimit(option: string, value: unknown, defaults: AttemptLimit): AttemptLimit | false {
+  if (value === false) return false;
+  if (value !== undefined && (typeof value !== 'object' || value === null)) {
+    throw new OAuthServerOptionsError(option, 'must be false or { points, durationSeconds, blockSeconds }');
+  }
+  const fields = (value ?? {}) as Record<string, unknown>;
+  return {
+    points: checkPositiveInteger(`${option}.points`, fields.points, defaults.points),
+    durationSeconds: checkPositiveInteger(`${option}.durationSeconds`, fields.durationSeconds, defaults.durationSeconds),
+    blockSeconds: checkPositiveInteger(`${option}.blockSeconds`, fields.blockSeconds, defaults.blockSeconds),
+  };
 }

@@ -14,6 +14,10 @@ import { revokeToken } from './endpoints/revocation';
 import { introspectToken } from './endpoints/introspection';
 import { buildMetadata, metadataHandler, metadataPath, type ServerMetadata } from './endpoints/metadata';
 import { clientCredentials } from './grants/client-credentials';
+import { isDeviceAuthorization } from './device/device-authorization';
+import { deviceUserStep, type DeviceUserStep } from './device/user-step';
+import { deviceAuthorizationRequest } from './endpoints/device-authorization';
+import { deviceDecisionEndpoint, deviceVerifyEndpoint } from './endpoints/device-verification';
 import { clientAuthLimiter } from './limits/brute-force';
 import {
   checkAudience,
@@ -29,7 +33,8 @@ import {
   type OAuthServerOptions,
 } from './options';
 import { requireTokenFactory, type RequireToken } from './resource/require-token';
-import { memoryAttemptCounter, memoryStore } from './stores/memory';
+import { memoryStore } from './stores/memory';
+import { attemptCounters } from './limits/counters';
 import { tokenIssuer } from './tokens/issuer';
 
 /** The Express router to mount, with the middleware that protects the host app's routes. */
@@ -42,6 +47,8 @@ export interface OAuthServer extends Router {
   metadataPath: string;
   /** Serves `metadata`; `app.get(oauth.metadataPath, oauth.metadataHandler)`. */
   metadataHandler: RequestHandler;
+  /** The user's side of the device flow (RFC 8628 §3.3), when `deviceAuthorization()` is in `grants`. */
+  device?: DeviceUserStep;
   /** Whether the store can be reached now. */
   health(): Promise<{ ok: boolean }>;
   /** Releases the store's connections and timers. */
@@ -99,10 +106,13 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
         idleLifetime: checkPositiveInteger('refreshTokenIdleLifetime', options.refreshTokenIdleLifetime, 14 * 24 * 3600),
       }
     : undefined;
-  if (!enabledGrantTypes.has('authorization_code') && options.authorization !== undefined) {
-    throw new OAuthServerOptionsError('authorization', 'is only used with the authorizationCode() grant: add it to `grants`');
+  const deviceGrant = grants.find(isDeviceAuthorization);
+  // The users who sign in and consent: those of the authorization code flow and of the device flow.
+  const hasUsers = enabledGrantTypes.has('authorization_code') || deviceGrant !== undefined;
+  if (!hasUsers && options.authorization !== undefined) {
+    throw new OAuthServerOptionsError('authorization', 'is only used with the authorizationCode() grant and with deviceAuthorization(): add one to `grants`');
   }
-  const authorization = enabledGrantTypes.has('authorization_code') ? checkAuthorizationOptions(options.authorization) : undefined;
+  const authorization = hasUsers ? checkAuthorizationOptions(options.authorization) : undefined;
   let clients;
   try {
     clients = clientRegistry(options.clients, enabledGrantTypes);
@@ -120,6 +130,7 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
     }
   };
 
+  const counters = attemptCounters(store);
   const enabledGrants = new Map<string, EnabledGrant>(
     grants.map((grant) => [
       grant.type,
@@ -129,6 +140,7 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
   const knownParameters = new Set([
     'grant_type', 'client_id', 'client_secret', 'token', 'token_type_hint',
     ...grants.flatMap((grant) => grant.parameters),
+    ...(deviceGrant !== undefined ? ['scope'] : []),
   ]);
   // Every endpoint that authenticates clients shares this authenticator, and so its limits.
   const clientAuth = clientAuthenticator(
@@ -136,13 +148,13 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
     new SecretVerifier(),
     realm,
     safely(onClientAuthFailed),
-    clientAuthLimiter(bruteForce, store.attemptCounter?.bind(store) ?? memoryAttemptCounter),
+    clientAuthLimiter(bruteForce, counters),
   );
   const readParams = formParamsReader(limits, knownParameters);
   const endpointSettings = { clientAuth, readParams, onError };
 
   const router = Router() as OAuthServer;
-  router.post('/token', tokenEndpoint({ ...endpointSettings, grants: enabledGrants, store, clock }));
+  router.post('/token', tokenEndpoint({ ...endpointSettings, grants: enabledGrants, store, clock, counters }));
   router.post('/revoke', clientEndpoint(endpointSettings, revokeToken(store)));
   router.post(
     '/introspect',
@@ -153,8 +165,12 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
   );
   for (const path of ['/token', '/revoke', '/introspect']) router.all(path, methodNotAllowed('POST'));
 
-  if (authorization !== undefined) {
-    const settings = { issuer, clients, store, clock, options: authorization, readForm: rawFormReader(limits), readQuery: queryReader(limits), onError };
+  // The pages a person sees read their forms and queries with the same limits.
+  const pageReaders = { readForm: rawFormReader(limits), readQuery: queryReader(limits) };
+  // The authorization endpoint only with the authorization code grant (`authorization` may be there for the device flow alone).
+  const codeFlow = enabledGrantTypes.has('authorization_code') ? authorization : undefined;
+  if (codeFlow !== undefined) {
+    const settings = { issuer, clients, store, clock, options: codeFlow, ...pageReaders, onError };
     const authorize = authorizeEndpoint(settings);
     router.get('/authorize', authorize);
     router.post('/authorize', authorize);
@@ -163,21 +179,35 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
     router.all('/authorize/decision', methodNotAllowed('POST'));
   }
 
+  if (deviceGrant !== undefined && authorization !== undefined) {
+    const { device } = deviceGrant;
+    router.post('/device_authorization', clientEndpoint(endpointSettings, deviceAuthorizationRequest({ store, clock, device })));
+    router.all('/device_authorization', methodNotAllowed('POST'));
+    router.device = deviceUserStep({ store, clock, counters, device });
+    const settings = { clients, store, clock, authorization, device, userStep: router.device, ...pageReaders, onError };
+    router.get('/device/verify', deviceVerifyEndpoint(settings));
+    router.all('/device/verify', methodNotAllowed('GET'));
+    router.post('/device/decision', deviceDecisionEndpoint(settings));
+    router.all('/device/decision', methodNotAllowed('POST'));
+  }
+
   router.metadata = buildMetadata({
     issuer,
     endpoints: {
-      ...(authorization !== undefined && { authorization_endpoint: '/authorize' }),
+      ...(codeFlow !== undefined && { authorization_endpoint: '/authorize' }),
       token_endpoint: '/token',
       revocation_endpoint: '/revoke',
       introspection_endpoint: '/introspect',
+      // RFC 8628 §4
+      ...(deviceGrant !== undefined && { device_authorization_endpoint: '/device_authorization' }),
     },
     grantTypes: grants.map((grant) => grant.type),
     scopes: clients.knownScopes,
-    ...(authorization !== undefined && {
+    ...(codeFlow !== undefined && {
       extra: {
         response_types_supported: ['code'],
         response_modes_supported: ['query'],
-        code_challenge_methods_supported: authorization.pkce.allowPlain ? ['S256', 'plain'] : ['S256'],
+        code_challenge_methods_supported: codeFlow.pkce.allowPlain ? ['S256', 'plain'] : ['S256'],
         // RFC 9207 §3
         authorization_response_iss_parameter_supported: true,
       },

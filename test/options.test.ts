@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { oauthServer } from '../lib/server';
+import { memoryStore } from '../lib/stores/memory';
 import { OAuthServerOptionsError, type OAuthServerOptions } from '../lib/options';
 import { clientCredentials } from '../lib/grants/client-credentials';
 import type { TokenIssuedEvent } from '../lib/tokens/issuer';
@@ -31,6 +32,7 @@ describe('options are checked at start-up, one clear error naming the option', (
     ['an unknown grant type name', { ...base, grants: [{ type: 'has space', parameters: [], handle: async () => ({}) }] }, /grant type "has space"/],
     ['a grant listed twice', { ...base, grants: [clientCredentials(), clientCredentials()] }, /lists "client_credentials" twice/],
     ['a store that is not a store', { ...base, store: new Map() }, /`store` is not a store/],
+    ['a store from before the device grant', { ...base, store: { ...memoryStore(), saveDeviceCode: undefined } }, /`store` is not a store: .*\(missing: saveDeviceCode\)/],
     ['a lifetime that is not a whole number', { ...base, accessTokenLifetime: 1.5 }, /`accessTokenLifetime` must be a positive whole number/],
     ['a parameter length limit of zero', { ...base, limits: { maxParameterLength: 0 } }, /`limits.maxParameterLength` must be a positive whole number/],
     ['a token prefix with odd characters', { ...base, tokenPrefix: 'a b' }, /`tokenPrefix` must match/],

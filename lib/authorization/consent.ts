@@ -1,12 +1,14 @@
 import { timingSafeEqual } from 'node:crypto';
 import { InvalidRequestError } from '../errors';
 import { includesAll, resolveScope } from '../scope';
-import type { AuthorizationTransactionRecord, Store } from '../stores/store';
+import type { AuthorizationTransactionRecord, DeviceTransactionRecord, Store, TransactionRecord } from '../stores/store';
 import { generateGrantId, generateTokenValue, hashTokenValue } from '../tokens/token-value';
 import type { AuthorizationRequest } from './request';
 
 /** What a code is bound to (RFC 6749 §4.1.2, RFC 7636 §4.4): the request's client, redirect URI, user, scope and challenge. */
 export type CodeBinding = Omit<AuthorizationTransactionRecord, 'csrfTokenHash' | 'expiresAt'>;
+/** What a device decision is bound to (RFC 8628 §3.3): the request, its client, scope and the user asked. */
+export type DeviceBinding = Omit<DeviceTransactionRecord, 'csrfTokenHash' | 'expiresAt'>;
 
 /** What the consent form must post back, besides the decision. */
 export interface PendingConsent {
@@ -29,18 +31,36 @@ export function codeBinding(request: AuthorizationRequest, sub: string): CodeBin
 }
 
 /** Keeps a checked request server-side, bound to the user who is asked, until they decide. */
-export async function startConsent(store: Store, binding: CodeBinding, expiresAt: number): Promise<PendingConsent> {
+export async function startConsent(store: Store, binding: CodeBinding | DeviceBinding, expiresAt: number): Promise<PendingConsent> {
   const transactionId = generateTokenValue();
   const csrfToken = generateTokenValue();
   await store.saveAuthorizationTransaction(hashTokenValue(transactionId), { ...binding, csrfTokenHash: hashTokenValue(csrfToken), expiresAt });
   return { transactionId, csrfToken };
 }
 
+const isDevice = (record: TransactionRecord): record is DeviceTransactionRecord => 'deviceCodeHash' in record;
+
 /**
- * Takes the pending request a consent form answers: once only, and only for the user it was
- * made for with the form's CSRF token. Any mismatch is shown to the user, never redirected.
+ * Takes the pending request a consent form answers: once only, only of the kind that form
+ * decides (authorization or device), and only for the user it was made for with the form's
+ * CSRF token. Any mismatch is shown to the user, never redirected.
  */
 export async function takeConsent(store: Store, answer: PendingConsent & { sub: string }, now: number): Promise<CodeBinding> {
+  const record = await takeTransaction(store, answer, now);
+  if (isDevice(record)) throw unknownTransaction();
+  const { csrfTokenHash: _csrf, expiresAt: _expiry, ...binding } = record;
+  return binding;
+}
+
+/** As `takeConsent`, for a device authorization request. */
+export async function takeDeviceConsent(store: Store, answer: PendingConsent & { sub: string }, now: number): Promise<DeviceBinding> {
+  const record = await takeTransaction(store, answer, now);
+  if (!isDevice(record)) throw unknownTransaction();
+  const { csrfTokenHash: _csrf, expiresAt: _expiry, ...binding } = record;
+  return binding;
+}
+
+async function takeTransaction(store: Store, answer: PendingConsent & { sub: string }, now: number): Promise<TransactionRecord> {
   const record = await store.takeAuthorizationTransaction(hashTokenValue(answer.transactionId));
   if (
     record === undefined ||
@@ -48,10 +68,13 @@ export async function takeConsent(store: Store, answer: PendingConsent & { sub: 
     record.sub !== answer.sub ||
     !sameHash(hashTokenValue(answer.csrfToken), record.csrfTokenHash)
   ) {
-    throw new InvalidRequestError('This authorization request is unknown, expired, already decided or not yours. Please start again from the application.');
+    throw unknownTransaction();
   }
-  const { csrfTokenHash: _csrf, expiresAt: _expiry, ...binding } = record;
-  return binding;
+  return record;
+}
+
+function unknownTransaction(): InvalidRequestError {
+  return new InvalidRequestError('This authorization request is unknown, expired, already decided or not yours. Please start again from the application.');
 }
 
 /** Whether the user already allowed this client at least the scope now asked for, and it is still remembered. */

@@ -65,7 +65,7 @@ export type CheckedAuthorizationOptions = Required<Omit<AuthorizationOptions, 'p
 
 export function checkAuthorizationOptions(options: AuthorizationOptions | undefined): CheckedAuthorizationOptions {
   if (typeof options !== 'object' || options === null) {
-    throw new OAuthServerOptionsError('authorization', 'is required with authorizationCode(): give at least { getUser(req), login(req, res, returnTo) }');
+    throw new OAuthServerOptionsError('authorization', 'is required with authorizationCode() and deviceAuthorization(): give at least { getUser(req), login(req, res, returnTo) }');
   }
   const required = <T>(name: string, value: T | undefined): T => {
     const checked = checkFunction(`authorization.${name}`, value);

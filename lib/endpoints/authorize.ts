@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { codeBinding, isRemembered, issueCode, startConsent, takeConsent } from '../authorization/consent';
+import { codeBinding, isRemembered, issueCode, startConsent, takeConsent, type PendingConsent } from '../authorization/consent';
 import { checkAuthorizationRequest, findRedirectTarget, type AuthorizationParams } from '../authorization/request';
 import { authorizationResponseUri } from '../authorization/response';
 import type { ClientRegistry } from '../clients/registry';
@@ -9,16 +9,21 @@ import type { Store } from '../stores/store';
 import type { CheckedAuthorizationOptions } from './authorization-options';
 import { ParameterTooLongError, type RawParams } from './form-params';
 import { setNoStore } from './respond';
+import { protectPage, showErrorPage } from './pages';
 
-export interface AuthorizeEndpointSettings {
-  issuer: string;
+/** What the endpoints of the pages a person sees (authorization, device verification) are given. */
+export interface UserPageSettings {
   clients: ClientRegistry;
   store: Store;
   clock: Clock;
-  options: CheckedAuthorizationOptions;
   readForm: (req: Request, res: Response) => Promise<RawParams>;
   readQuery: (req: Request) => RawParams;
   onError: (error: unknown) => void;
+}
+
+export interface AuthorizeEndpointSettings extends UserPageSettings {
+  issuer: string;
+  options: CheckedAuthorizationOptions;
 }
 
 /** Where the authorization response goes, once the request names a valid client and redirect URI. */
@@ -49,7 +54,7 @@ export function authorizeEndpoint(settings: AuthorizeEndpointSettings): RequestH
         return respond.redirect(req, res, binding, { code, state: binding.state });
       }
       const pending = await startConsent(store, binding, clock() + options.consentLifetime);
-      respond.protectPage(res);
+      protectPage(res);
       await options.renderConsent(req, res, {
         client: { id: request.client.id, ...(request.client.name !== undefined && { name: request.client.name }) },
         scope: request.scope,
@@ -83,15 +88,9 @@ export function decisionEndpoint(settings: AuthorizeEndpointSettings): RequestHa
     let target: ResponseTarget;
     try {
       const params = await readForm(req, res);
-      const [transactionId, csrfToken, decision] = ['transaction_id', 'csrf_token', 'decision'].map((name) => params[name]);
-      if (typeof transactionId !== 'string' || typeof csrfToken !== 'string') {
-        throw new InvalidRequestError('The consent form must carry transaction_id and csrf_token once each.');
-      }
-      if (decision !== 'allow' && decision !== 'deny') throw new InvalidRequestError('The decision must be allow or deny.');
-      const sub = await currentUser(options, req);
-      if (sub === undefined) throw new InvalidRequestError('You are not signed in any more. Please start again from the application.');
-
-      const pending = await takeConsent(store, { transactionId, csrfToken, sub }, clock());
+      const { decision, ...answer } = await readConsentAnswer(params, options, req);
+      const { sub } = answer;
+      const pending = await takeConsent(store, answer, clock());
       target = pending;
       // RFC 6749 §4.1.2.1: access_denied when the user says no.
       if (decision === 'deny') throw new AccessDeniedError('The user denied the request.');
@@ -104,8 +103,24 @@ export function decisionEndpoint(settings: AuthorizeEndpointSettings): RequestHa
   };
 }
 
+/** What a consent form posted (the pending request it answers, its CSRF token, the decision) and who posted it. */
+export async function readConsentAnswer(
+  params: RawParams,
+  options: CheckedAuthorizationOptions,
+  req: Request,
+): Promise<PendingConsent & { sub: string; decision: 'allow' | 'deny' }> {
+  const [transactionId, csrfToken, decision] = ['transaction_id', 'csrf_token', 'decision'].map((name) => params[name]);
+  if (typeof transactionId !== 'string' || typeof csrfToken !== 'string') {
+    throw new InvalidRequestError('The consent form must carry transaction_id and csrf_token once each.');
+  }
+  if (decision !== 'allow' && decision !== 'deny') throw new InvalidRequestError('The decision must be allow or deny.');
+  const sub = await currentUser(options, req);
+  if (sub === undefined) throw new InvalidRequestError('You are not signed in any more. Please start again from the application.');
+  return { transactionId, csrfToken, sub, decision };
+}
+
 /** The signed-in user's id from the host app, or undefined; anything but a non-empty string is the app's bug. */
-async function currentUser(options: CheckedAuthorizationOptions, req: Request): Promise<string | undefined> {
+export async function currentUser(options: CheckedAuthorizationOptions, req: Request): Promise<string | undefined> {
   const sub: unknown = await options.getUser(req);
   if (sub === undefined || sub === null) return undefined;
   if (typeof sub !== 'string' || sub === '') throw new TypeError('authorization.getUser must resolve to a non-empty string or undefined');
@@ -113,7 +128,7 @@ async function currentUser(options: CheckedAuthorizationOptions, req: Request): 
 }
 
 /** The consent form may list granted scopes as one space-separated value or as repeated ones. */
-function grantedScope(value: unknown): string | undefined {
+export function grantedScope(value: unknown): string | undefined {
   const scope = Array.isArray(value) ? value.join(' ') : value;
   return typeof scope === 'string' && scope !== '' ? scope : undefined;
 }
@@ -125,17 +140,6 @@ function queryString(params: AuthorizationParams): string {
 
 function responder({ issuer, options, onError }: AuthorizeEndpointSettings) {
   return {
-    /**
-     * RFC 6749 §10.13 (clickjacking), §5.1 (no caching of what carries credentials), RFC 9700
-     * §4.2.4 (the page's URL, with the request's state, is not sent on as a Referer).
-     */
-    protectPage(res: Response): void {
-      setNoStore(res);
-      res.setHeader('X-Frame-Options', 'DENY');
-      res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
-      res.setHeader('Referrer-Policy', 'no-referrer');
-    },
-
     /** RFC 9207 §2: every authorization response carries `iss`. After a POST, 303 makes it a GET (RFC 9700 §4.12). */
     redirect(req: Request, res: Response, target: NonNullable<ResponseTarget>, params: Record<string, string | undefined>): void {
       setNoStore(res);
@@ -150,13 +154,7 @@ function responder({ issuer, options, onError }: AuthorizeEndpointSettings) {
       if (target !== undefined) {
         return this.redirect(req, res, target, { error: oauthError.code, error_description: oauthError.description, state: target.state });
       }
-      this.protectPage(res);
-      try {
-        await options.renderError(req, res, oauthError);
-      } catch (renderFailure) {
-        onError(renderFailure);
-        if (!res.headersSent) res.status(oauthError.status).type('text').send(oauthError.description);
-      }
+      await showErrorPage(options, req, res, oauthError, onError);
     },
   };
 }

@@ -2,7 +2,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { ClientAuthenticator } from '../client-auth/authenticate';
 import type { Client } from '../clients/client';
 import type { FormParams } from './form-params';
-import { sendError, setNoStore } from './respond';
+import { sendError, sendJson, setNoStore } from './respond';
 
 export interface ClientEndpointSettings {
   clientAuth: ClientAuthenticator;
@@ -27,7 +27,7 @@ export function clientEndpoint(
       const client = await clientAuth.authenticate(req, res, params);
       const result = await handle(client, params);
       if (result === undefined) res.status(200).end();
-      else res.status(200).json(result);
+      else sendJson(res, 200, result);
     } catch (error) {
       sendError(res, error, onError);
     }

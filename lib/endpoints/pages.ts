@@ -1,9 +1,39 @@
 import type { Request, Response } from 'express';
 import type { OAuthError } from '../errors';
-import type { ConsentPrompt } from './authorization-options';
+import type { CheckedAuthorizationOptions, ConsentPrompt } from './authorization-options';
+import { setNoStore } from './respond';
+import type { DeviceResult } from '../device/device-authorization';
 
 /** The default pages are self-contained: no script, no outside resource. */
 const PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
+
+/**
+ * For every page a user sees: RFC 6749 §10.13 (clickjacking), §5.1 (no caching of what carries
+ * credentials), RFC 9700 §4.2.4 (the page's URL, with the request's state, is not sent on as a Referer).
+ */
+export function protectPage(res: Response): void {
+  setNoStore(res);
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
+  res.setHeader('Referrer-Policy', 'no-referrer');
+}
+
+/** Shows an error to the user with the host app's `renderError`, or as plain text if that fails. */
+export async function showErrorPage(
+  options: Pick<CheckedAuthorizationOptions, 'renderError'>,
+  req: Request,
+  res: Response,
+  error: OAuthError,
+  onError: (error: unknown) => void,
+): Promise<void> {
+  protectPage(res);
+  try {
+    await options.renderError(req, res, error);
+  } catch (renderFailure) {
+    onError(renderFailure);
+    if (!res.headersSent) res.status(error.status).type('text').send(error.description);
+  }
+}
 
 /** The default consent page: the client, the scopes, Allow and Deny. */
 export function renderConsentPage(_req: Request, res: Response, prompt: ConsentPrompt): void {
@@ -22,6 +52,14 @@ ${scopes ? `<ul>${scopes}</ul>` : ''}
 </form>`);
 }
 
+/** The default page after a device decision (RFC 8628 §3.3): the person may go back to the device, or not. */
+export function renderDeviceResultPage(_req: Request, res: Response, result: DeviceResult): void {
+  const clientName = escapeHtml(result.client.name ?? result.client.id);
+  sendPage(res, 200, result.approved ? 'Device connected' : 'Access denied', result.approved
+    ? `<h1>Device connected</h1><p>${clientName} is now connected to your account. You can return to your device.</p>`
+    : `<h1>Access denied</h1><p>${clientName} was not given access to your account.</p>`);
+}
+
 /** The default page for an error that cannot be sent to the client. */
 export function renderErrorPage(_req: Request, res: Response, error: OAuthError): void {
   sendPage(res, error.status, 'Authorization error', `
@@ -30,7 +68,7 @@ export function renderErrorPage(_req: Request, res: Response, error: OAuthError)
 <p><small>${escapeHtml(error.code)}</small></p>`);
 }
 
-function sendPage(res: Response, status: number, title: string, body: string): void {
+export function sendPage(res: Response, status: number, title: string, body: string): void {
   res.setHeader('Content-Security-Policy', PAGE_POLICY);
   res.status(status).type('html').send(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${title}</title>
@@ -39,6 +77,6 @@ function sendPage(res: Response, status: number, title: string, body: string): v
 </body></html>`);
 }
 
-function escapeHtml(value: string): string {
+export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }

@@ -8,6 +8,16 @@ export function setNoStore(res: Response): void {
 }
 
 /**
+ * Writes a JSON body directly: these answers are never cached (no-store) or are errors, so
+ * Express's ETag (a SHA-1 of every body) and content negotiation would be work for nothing.
+ */
+export function sendJson(res: Response, status: number, body: object): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify(body));
+}
+
+/**
  * Writes any error as the RFC 6749 §5.2 JSON error response. Errors that are not OAuth errors
  * become `server_error` with no internals; the host app sees the original through `onError`.
  */
@@ -16,5 +26,5 @@ export function sendError(res: Response, error: unknown, onError: (error: unknow
   if (oauthError !== error) onError(error);
   if (res.headersSent) return;
   for (const [name, value] of Object.entries(oauthError.headers)) res.setHeader(name, value);
-  res.status(oauthError.status).json(oauthError.toJSON());
+  sendJson(res, oauthError.status, oauthError.toJSON());
 }

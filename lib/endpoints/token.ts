@@ -6,9 +6,10 @@ import type { Grant } from '../grants/grant';
 import type { Store } from '../stores/store';
 import type { TokenIssuer } from '../tokens/issuer';
 import type { Clock } from '../clock';
+import type { AttemptCounters } from '../limits/counters';
 import type { FormParams } from './form-params';
 import type { Request, Response } from 'express';
-import { sendError, setNoStore } from './respond';
+import { sendError, sendJson, setNoStore } from './respond';
 
 export interface EnabledGrant {
   grant: Grant;
@@ -21,6 +22,7 @@ export interface TokenEndpointSettings {
   readParams: (req: Request, res: Response) => Promise<FormParams>;
   store: Store;
   clock: Clock;
+  counters: AttemptCounters;
   onError: (error: unknown) => void;
 }
 
@@ -29,7 +31,7 @@ export interface TokenEndpointSettings {
  * ends the request with the §5.2 error response.
  */
 export function tokenEndpoint(settings: TokenEndpointSettings): RequestHandler {
-  const { grants, clientAuth, readParams, store, clock, onError } = settings;
+  const { grants, clientAuth, readParams, store, clock, counters, onError } = settings;
 
   return async (req, res) => {
     setNoStore(res);
@@ -51,8 +53,8 @@ export function tokenEndpoint(settings: TokenEndpointSettings): RequestHandler {
         throw new UnauthorizedClientError('This grant type is only for confidential clients.');
       }
 
-      const response = await enabled.grant.handle({ client, params, store, now: clock(), tokens: enabled.tokens });
-      res.status(200).json(response);
+      const response = await enabled.grant.handle({ client, params, store, now: clock(), tokens: enabled.tokens, counters });
+      sendJson(res, 200, response);
     } catch (error) {
       sendError(res, error, onError);
     }

@@ -1,6 +1,7 @@
 import type { Client } from '../clients/client';
 import type { Store } from '../stores/store';
 import type { TokenIssuer } from '../tokens/issuer';
+import type { AttemptCounters } from '../limits/counters';
 
 /** The successful token response of RFC 6749 §5.1. */
 export interface TokenResponse {
@@ -23,6 +24,8 @@ export interface TokenRequestContext {
   readonly now: number;
   /** Issues and stores an access token, and builds the token response. */
   readonly tokens: TokenIssuer;
+  /** Failure counters kept in the store (or in memory), for a grant's own attempt limits. */
+  readonly counters: AttemptCounters;
 }
 
 /**

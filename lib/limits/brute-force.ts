@@ -1,4 +1,4 @@
-import type { AttemptCounter, AttemptWindow } from '../stores/store';
+import type { AttemptCounters } from './counters';
 import { attemptLimiter, noAttemptLimits, type AttemptLimit, type AttemptLimiter } from './attempt-limiter';
 
 /** The `bruteForce` option: limits on failed client authentication, per client id and per source address. */
@@ -18,10 +18,7 @@ export type ClientAuthDimension = 'clientId' | 'address';
 export type ClientAuthLimits = Partial<Record<ClientAuthDimension, AttemptLimit>>;
 
 /** The limiter of failed client authentication, its counters made by the store (or in memory). */
-export function clientAuthLimiter(
-  limits: ClientAuthLimits | false,
-  counters: (name: string, window: AttemptWindow) => AttemptCounter,
-): AttemptLimiter<ClientAuthDimension> {
+export function clientAuthLimiter(limits: ClientAuthLimits | false, counters: AttemptCounters): AttemptLimiter<ClientAuthDimension> {
   if (limits === false) return noAttemptLimits;
   return attemptLimiter(
     Object.fromEntries(

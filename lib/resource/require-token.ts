@@ -10,6 +10,7 @@ import type { Store } from '../stores/store';
 import type { Clock } from '../clock';
 import { formatScope, includesAll, parseScope } from '../scope';
 import { hashTokenValue } from '../tokens/token-value';
+import { sendJson } from '../endpoints/respond';
 import { extractBearerToken, type BearerMethods } from './bearer';
 import { bodyError } from '../endpoints/form-params';
 
@@ -76,7 +77,7 @@ export function requireTokenFactory(settings: RequireTokenSettings): RequireToke
         // Fail closed: a token that could not be checked is not accepted.
         const oauthError = toOAuthError(error);
         if (oauthError !== error) onError(error);
-        return void res.status(oauthError.status).json(oauthError.toJSON());
+        return sendJson(res, oauthError.status, oauthError.toJSON());
       }
       if (record === undefined || record.expiresAt <= clock()) return refuse(res, invalidToken);
       if (!includesAll(record.scope, required)) return refuse(res, insufficient);
@@ -93,7 +94,7 @@ export function requireTokenFactory(settings: RequireTokenSettings): RequireToke
         'WWW-Authenticate',
         `${challengeBase}, error="${error.code}", error_description="${error.description}"${scopePart}`,
       );
-      res.status(error.status).json(error.toJSON());
+      sendJson(res, error.status, error.toJSON());
     }
 
     if (parseBody === undefined) return check;

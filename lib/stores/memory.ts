@@ -3,14 +3,18 @@ import { systemClock, type Clock } from '../clock';
 import {
   grantIdOfTokenHash,
   consentKey,
+  EXPIRED_DEVICE_CODE_MEMORY_SECONDS,
+  SLOW_DOWN_SECONDS,
   REVOKED_GRANT_MEMORY_SECONDS,
   secondsToLive,
   type AccessTokenRecord,
   type AttemptCounter,
   type AttemptWindow,
   type AuthorizationCodeRecord,
-  type AuthorizationTransactionRecord,
+  type TransactionRecord,
   type ConsentRecord,
+  type DeviceCodeRecord,
+  type DeviceDecision,
   type GrantTokens,
   type RefreshTokenRecord,
   type Store,
@@ -32,12 +36,15 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
   const accessTokens = new ExpiringMap<AccessTokenRecord>(clock);
   const refreshTokens = new ExpiringMap<{ record: RefreshTokenRecord; rotated: boolean }>(clock);
   const codes = new ExpiringMap<{ record: AuthorizationCodeRecord; used: boolean }>(clock);
-  const transactions = new ExpiringMap<AuthorizationTransactionRecord>(clock);
+  const transactions = new ExpiringMap<TransactionRecord>(clock);
   /** The hashes of the tokens issued under each grant, kept as long as the longest-lived one. */
   const grantTokenHashes = new ExpiringMap<Set<string>>(clock);
   const revokedGrants = new ExpiringMap<true>(clock);
   const consents = new ExpiringMap<ConsentRecord>(clock);
-  const maps = [accessTokens, refreshTokens, codes, transactions, grantTokenHashes, revokedGrants, consents];
+  const devices = new ExpiringMap<DeviceState>(clock);
+  /** User code hash → device code hash, while the request lives. */
+  const userCodes = new ExpiringMap<string>(clock);
+  const maps = [accessTokens, refreshTokens, codes, transactions, grantTokenHashes, revokedGrants, consents, devices, userCodes];
 
   const sweep = setInterval(() => {
     for (const map of maps) map.sweep();
@@ -131,6 +138,41 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       return consents.get(consentKey(sub, clientId));
     },
 
+    async saveDeviceCode(deviceCodeHash, record) {
+      if (userCodes.get(record.userCodeHash) !== undefined) return false;
+      const forgetAt = record.expiresAt + EXPIRED_DEVICE_CODE_MEMORY_SECONDS;
+      userCodes.set(record.userCodeHash, deviceCodeHash, forgetAt);
+      devices.set(deviceCodeHash, { record: frozenCopy(record), status: 'pending', interval: record.interval }, forgetAt);
+      return true;
+    },
+    async findDeviceCodeByUserCode(userCodeHash) {
+      const deviceCodeHash = userCodes.get(userCodeHash);
+      const state = deviceCodeHash === undefined ? undefined : devices.get(deviceCodeHash);
+      return state?.status === 'pending' ? { deviceCodeHash: deviceCodeHash as string, record: state.record } : undefined;
+    },
+    async decideDeviceCode(deviceCodeHash, decision) {
+      const state = devices.get(deviceCodeHash);
+      if (state?.status !== 'pending') return false;
+      state.status = decision.approved ? 'approved' : 'denied';
+      if (decision.approved) state.decision = { ...decision, scope: [...decision.scope] };
+      return true;
+    },
+    async pollDeviceCode(deviceCodeHash, clientId, now) {
+      const state = devices.get(deviceCodeHash);
+      if (state === undefined || state.record.clientId !== clientId) return undefined;
+      const { status, previousPoll } = state;
+      state.previousPoll = now;
+      if (status === 'approved') {
+        state.status = 'used';
+        return { record: state.record, status, decision: state.decision as ApprovedDevice };
+      }
+      if (status === 'pending' && previousPoll !== undefined && now - previousPoll < state.interval) {
+        state.interval += SLOW_DOWN_SECONDS;
+        return { record: { ...state.record, interval: state.interval }, status: 'slow_down' };
+      }
+      return { record: { ...state.record, interval: state.interval }, status };
+    },
+
     attemptCounter: memoryAttemptCounter,
     async ping() {},
     async close() {
@@ -138,6 +180,18 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       for (const map of maps) map.clear();
     },
   };
+}
+
+type ApprovedDevice = Extract<DeviceDecision, { approved: true }>;
+
+/** A device authorization request and what has happened to it since. */
+interface DeviceState {
+  record: DeviceCodeRecord;
+  status: 'pending' | 'approved' | 'denied' | 'used';
+  decision?: ApprovedDevice;
+  /** The current interval: the record's, grown by every slow_down. */
+  interval: number;
+  previousPoll?: number;
 }
 
 /** A map whose entries are forgotten once their time has come (checked on read and by `sweep`). */

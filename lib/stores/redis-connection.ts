@@ -53,8 +53,14 @@ function guardSocket(client: Redis): void {
  * - after that, no command is sent while the client is not ready: it fails at once, so
  *   nothing queues in a client that has an offline queue;
  * - a command without an answer in time is abandoned (its late outcome is ignored).
+ * `clientTimesOut`: the client itself rejects commands after `timeoutMs` (a connection made by
+ * `connectToUrl`), so a ready client needs no timer of ours per command.
  */
-export function failClosedRunner(client: RedisClient, timeoutMs: number): <T>(command: () => Promise<T>) => Promise<T> {
+export function failClosedRunner(
+  client: RedisClient,
+  timeoutMs: number,
+  clientTimesOut = false,
+): <T>(command: () => Promise<T>) => Promise<T> {
   // A lazy client connects on its first command, which would never be sent: connect it now.
   if (client.status === 'wait') client.connect().catch(() => {});
   const firstConnection = untilReady(client, timeoutMs);
@@ -62,6 +68,7 @@ export function failClosedRunner(client: RedisClient, timeoutMs: number): <T>(co
 
   return async (command) => {
     try {
+      if (clientTimesOut && client.status === 'ready') return await command();
       return await withinLimit(timeoutMs, async () => {
         if (client.status !== 'ready') await firstConnection;
         if (client.status !== 'ready') throw new Error('Redis is not connected');

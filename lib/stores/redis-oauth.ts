@@ -6,16 +6,20 @@ import {
   REVOKED_GRANT_MEMORY_SECONDS,
   secondsToLive,
   type AuthorizationCodeRecord,
-  type AuthorizationTransactionRecord,
+  type TransactionRecord,
   type ConsentRecord,
   type GrantTokens,
   type RefreshTokenRecord,
   type RotationResult,
   type Store,
 } from './store';
+import type { RedisDeviceOperations } from './redis-device';
 
 /** The Store operations of the authorization code and refresh token grants, over Redis. */
-export type RedisOAuthOperations = Omit<Store, 'saveAccessToken' | 'findAccessToken' | 'revokeAccessToken' | 'ping' | 'close'>;
+export type RedisOAuthOperations = Omit<
+  Store,
+  'saveAccessToken' | 'findAccessToken' | 'revokeAccessToken' | 'ping' | 'close' | keyof RedisDeviceOperations
+>;
 
 export interface RedisOAuthSettings {
   client: Redis | Cluster;
@@ -172,7 +176,7 @@ export function redisOAuthOperations({ client, keyPrefix, clock, run }: RedisOAu
     },
     async takeAuthorizationTransaction(idHash) {
       const value = await run(() => client.getdel(transactionKey(idHash)));
-      return value === null ? undefined : (JSON.parse(value) as AuthorizationTransactionRecord);
+      return value === null ? undefined : (JSON.parse(value) as TransactionRecord);
     },
 
     async saveConsent(sub, clientId, record) {

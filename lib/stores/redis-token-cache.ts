@@ -44,7 +44,7 @@ export function trackedTokenCache(url: string, timeoutMs: number, clock: Clock, 
   // RESP2: to a RESP3 connection Redis sends invalidations as `invalidate` pushes, which ioredis
   // drops; to a RESP2 one, as messages of the channel it subscribed to.
   const subscriber = connectToUrl(url, timeoutMs, { protocol: 2, autoResubscribe: false, enableAutoPipelining: false });
-  const readTracked = failClosedRunner(reader, timeoutMs);
+  const readTracked = failClosedRunner(reader, timeoutMs, true);
 
   const entries = new Map<string, AccessTokenRecord>();
   /** Reads in flight per key, marked when the key is invalidated before their answer is kept. */

@@ -3,6 +3,7 @@ import { systemClock, type Clock } from '../clock';
 import { connectToUrl, failClosedRunner, type RedisClient } from './redis-connection';
 import { secondsToLive, type Store } from './store';
 import { redisOAuthOperations, tokenKey } from './redis-oauth';
+import { redisDeviceOperations } from './redis-device';
 import { cacheSettings, parseRecord, trackedTokenCache, type TokenCacheOptions } from './redis-token-cache';
 
 export interface RedisStoreOptions {
@@ -43,6 +44,8 @@ export interface RedisStoreOptions {
  *   <prefix>code:<digest>                  authorization code → hash { record: JSON, used: 0|1 }
  *   <prefix>tx:<digest>                    authorization request waiting for consent → JSON
  *   <prefix>consent:<digest of user, client>  remembered consent → JSON
+ *   <prefix>device:<digest>                device authorization request → hash (see redis-device.ts)
+ *   <prefix>uc:<digest of the user code>   → the device code digest, while the request lives
  *   <prefix><counter name>:<hashed key>    failure counters of the brute-force limits (rate-limiter-flexible)
  * A grant-bound token carries its grant id (see `hashTokenValue`), so its key is computed from
  * the token alone. The `{<grantId>}` hash tag keeps every key of one grant in one Redis Cluster
@@ -54,15 +57,17 @@ export function redisStore(options: RedisStoreOptions): Store {
   const keyPrefix = checkKeyPrefix(options.keyPrefix);
   const cached = options.cache === undefined ? undefined : cacheSettings(options.cache);
   const { client, ownsClient } = connect(options, timeoutMs);
-  const unavailableOnFailure = failClosedRunner(client, timeoutMs);
+  const unavailableOnFailure = failClosedRunner(client, timeoutMs, ownsClient);
   const clock = options.clock ?? systemClock;
   const cache = cached === undefined ? undefined : trackedTokenCache(options.url as string, timeoutMs, clock, cached);
 
   const accessTokenKey = (tokenHash: string) => tokenKey(keyPrefix, 'at', tokenHash);
   const readAccessToken = (key: string) => unavailableOnFailure(() => client.get(key));
 
+  const settings = { client, keyPrefix, clock, run: unavailableOnFailure };
   return {
-    ...redisOAuthOperations({ client, keyPrefix, clock, run: unavailableOnFailure }),
+    ...redisOAuthOperations(settings),
+    ...redisDeviceOperations(settings),
     async saveAccessToken(tokenHash, record) {
       const ttl = secondsToLive(record, clock());
       await unavailableOnFailure(() => client.set(accessTokenKey(tokenHash), JSON.stringify(record), 'EX', ttl));

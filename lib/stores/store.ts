@@ -62,6 +62,43 @@ export interface AuthorizationTransactionRecord {
   expiresAt: number;
 }
 
+/** RFC 8628 §3.2: a device authorization request; stored under the device code's hash. */
+export interface DeviceCodeRecord {
+  clientId: string;
+  /** The scope the device asked for. */
+  scope: string[];
+  /** The hash of the user code that names this request to the user. */
+  userCodeHash: string;
+  issuedAt: number;
+  /** From this second on, polls are answered `expired_token`. */
+  expiresAt: number;
+  /** Seconds the device must wait between polls (RFC 8628 §3.2 `interval`). */
+  interval: number;
+}
+
+/** The user's answer to a device authorization request. */
+export type DeviceDecision = { approved: true; sub: string; scope: string[]; grantId: string } | { approved: false };
+
+/** What a poll of a device code found (RFC 8628 §3.5), its state before the poll. */
+export type DevicePoll =
+  | { record: DeviceCodeRecord; status: 'pending' | 'slow_down' | 'denied' | 'used' }
+  /** Approved: this poll, and no other, gets the tokens; the code is now used. */
+  | { record: DeviceCodeRecord; status: 'approved'; decision: Extract<DeviceDecision, { approved: true }> };
+
+/** A device authorization request waiting for the user's decision (RFC 8628 §3.3), bound to that user. */
+export interface DeviceTransactionRecord {
+  deviceCodeHash: string;
+  clientId: string;
+  sub: string;
+  /** The scope the device asked for; the user may grant less. */
+  scope: string[];
+  csrfTokenHash: string;
+  expiresAt: number;
+}
+
+/** Whatever a consent form answers: an authorization request or a device authorization request. */
+export type TransactionRecord = AuthorizationTransactionRecord | DeviceTransactionRecord;
+
 /** A user's remembered consent to a client: the scope they allowed, until `expiresAt`. */
 export interface ConsentRecord {
   scope: string[];
@@ -128,14 +165,32 @@ export interface Store {
   revokeGrant(grantId: string): Promise<void>;
 
   /** Keeps an authorization request, waiting for the user's decision, until `record.expiresAt`. */
-  saveAuthorizationTransaction(idHash: string, record: AuthorizationTransactionRecord): Promise<void>;
+  saveAuthorizationTransaction(idHash: string, record: TransactionRecord): Promise<void>;
   /** Returns and forgets a pending request, atomically, so that it can be decided only once. */
-  takeAuthorizationTransaction(idHash: string): Promise<AuthorizationTransactionRecord | undefined>;
+  takeAuthorizationTransaction(idHash: string): Promise<TransactionRecord | undefined>;
 
   /** Remembers what a user allowed a client, replacing what was remembered before. */
   saveConsent(sub: string, clientId: string, record: ConsentRecord): Promise<void>;
   /** What the user last allowed the client, while it is remembered. */
   findConsent(sub: string, clientId: string): Promise<ConsentRecord | undefined>;
+
+  /**
+   * Saves a new device authorization request, pending, with its user code. Resolves `false`,
+   * saving nothing, when the user code already names a live request (pick another).
+   */
+  saveDeviceCode(deviceCodeHash: string, record: DeviceCodeRecord): Promise<boolean>;
+  /** The pending request a user code names (not one already decided), or `undefined`. */
+  findDeviceCodeByUserCode(userCodeHash: string): Promise<{ deviceCodeHash: string; record: DeviceCodeRecord } | undefined>;
+  /** Records the user's decision, atomically, only if the request is still pending; resolves whether it was. */
+  decideDeviceCode(deviceCodeHash: string, decision: DeviceDecision): Promise<boolean>;
+  /**
+   * One poll of the device, atomically (RFC 8628 §3.5): a pending request polled less than
+   * `interval` seconds after the previous poll is `slow_down` and its interval grows by 5; an
+   * approved one is handed out once and is `used` from then on. `undefined`, changing nothing,
+   * when unknown, forgotten or issued to another client than `clientId`; a request is
+   * remembered `EXPIRED_DEVICE_CODE_MEMORY_SECONDS` past its expiry.
+   */
+  pollDeviceCode(deviceCodeHash: string, clientId: string, now: number): Promise<DevicePoll | undefined>;
 
   /**
    * Counters of failed attempts for brute-force limits, kept where the tokens are so that every
@@ -177,15 +232,14 @@ const STORE_METHODS = [
   'saveGrantTokens', 'findRefreshToken', 'rotateRefreshToken', 'revokeGrant',
   'saveAuthorizationTransaction', 'takeAuthorizationTransaction',
   'saveConsent', 'findConsent',
+  'saveDeviceCode', 'findDeviceCodeByUserCode', 'decideDeviceCode', 'pollDeviceCode',
   'ping', 'close',
 ] as const satisfies readonly (keyof Store)[];
 
-export function isStore(value: unknown): value is Store {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    STORE_METHODS.every((name) => typeof (value as Record<string, unknown>)[name] === 'function')
-  );
+/** The Store methods `value` lacks (all of them when it is not an object). */
+export function missingStoreMethods(value: unknown): string[] {
+  const methods = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+  return STORE_METHODS.filter((name) => typeof methods[name] !== 'function');
 }
 
 /** Seconds from `now` until `expiresAt`, at least 1 so that a store never keeps a record forever. */
@@ -198,6 +252,12 @@ export function secondsToLive(record: { expiresAt: number }, now: number): numbe
  * exchange that began before the revocation) are refused. It outlives any code exchange.
  */
 export const REVOKED_GRANT_MEMORY_SECONDS = 24 * 3600;
+
+/** How long an expired device code is remembered, so that its polls get `expired_token` (RFC 8628 §3.5). */
+export const EXPIRED_DEVICE_CODE_MEMORY_SECONDS = 600;
+
+/** RFC 8628 §3.5: "the interval MUST be increased by 5 seconds" after slow_down. */
+export const SLOW_DOWN_SECONDS = 5;
 
 /**
  * Tokens issued under a grant are stored under `<grantId>.<hash>` (see `tokenHash`), so that a

@@ -2,23 +2,13 @@
 // test): discovery through RFC 8414 metadata, client credentials, introspection, revocation.
 // Prints one JSON line of observations for the test to assert on.
 import * as client from 'openid-client';
+import { discover } from './openid-client-discover.mjs';
 
 const [issuer, apiUrl] = process.argv.slice(2);
 
-/**
- * @param {string} clientId
- * @param {string} secret
- * @param {client.ClientAuth} auth
- */
-const discover = (clientId, secret, auth) =>
-  client.discovery(new URL(issuer), clientId, secret, auth, {
-    algorithm: 'oauth2',
-    execute: [client.allowInsecureRequests],
-  });
-
-const service = await discover('svc-reporting', 'reporting-secret-change-me', client.ClientSecretBasic());
-const gateway = await discover('api-gateway', 'gateway-secret-change-me', client.ClientSecretBasic());
-const poster = await discover('svc-admin', 'admin-secret-change-me', client.ClientSecretPost());
+const service = await discover(issuer, 'svc-reporting', 'reporting-secret-change-me', client.ClientSecretBasic());
+const gateway = await discover(issuer, 'api-gateway', 'gateway-secret-change-me', client.ClientSecretBasic());
+const poster = await discover(issuer, 'svc-admin', 'admin-secret-change-me', client.ClientSecretPost());
 
 const metadata = service.serverMetadata();
 const tokens = await client.clientCredentialsGrant(service, { scope: 'read' });

@@ -5,6 +5,7 @@ import { startExampleApp, type RunningExampleApp } from '../helpers/example-app'
 import { freePort } from '../helpers/redis-server';
 
 const SCRIPT = path.join(__dirname, 'openid-client-flows.mjs');
+const REFRESH_SCRIPT = path.join(__dirname, 'openid-client-refresh.mjs');
 
 /** A real client library, configured only from the server's RFC 8414 metadata. */
 describe('openid-client against the example-app', () => {
@@ -32,6 +33,20 @@ describe('openid-client against the example-app', () => {
       introspectedByGateway: { active: true, client_id: 'svc-reporting' },
       introspectedAfterRevocation: { active: false },
       apiAfter: 401,
+    });
+  });
+
+  test('completes a code flow with PKCE (fetch playing the browser), refreshes, and sees rotation and reuse detection', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [REFRESH_SCRIPT, issuer, app.url]);
+    expect(JSON.parse(stdout)).toEqual({
+      scope: 'read',
+      hasRefreshToken: true,
+      refreshedScope: 'read',
+      rotated: true,
+      apiWithRefreshed: 200,
+      reuse: 'invalid_grant',
+      apiAfterReuse: 401,
+      refreshAfterReuse: 'invalid_grant',
     });
   });
 });

@@ -1,7 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchBrowser, type Browser } from '../helpers/browser';
 import { startExampleApp, type RunningExampleApp } from '../helpers/example-app';
 import { pkcePair } from '../helpers/oauth-app';
 
@@ -20,7 +18,7 @@ const CALLBACK = 'http://127.0.0.1:8080/callback';
 let exampleApp: RunningExampleApp;
 /** The example-app's default issuer on its port. */
 let issuer: string;
-let profile: string;
+let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let callbacks: string[];
@@ -28,16 +26,8 @@ let callbacks: string[];
 beforeAll(async () => {
   exampleApp = await startExampleApp();
   issuer = `http://localhost:${new URL(exampleApp.url).port}/oauth`;
-  profile = await mkdtemp(path.join(tmpdir(), 'oauth-e2e-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      // Only loopback addresses: any other host name fails to resolve.
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-    ],
-  });
+  browser = await launchBrowser();
+  ({ context, page } = browser);
   callbacks = [];
   await context.route(`${exampleApp.url}/oauth/**`, async (route) => {
     const response = await route.fetch({ maxRedirects: 0 });
@@ -46,13 +36,11 @@ beforeAll(async () => {
     callbacks.push(location);
     return route.fulfill({ status: 200, contentType: 'text/plain', body: 'callback captured' });
   });
-  page = context.pages()[0] ?? (await context.newPage());
 });
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await exampleApp?.stop();
-  if (profile !== undefined) await rm(profile, { recursive: true, force: true });
 });
 
 /** Opens the spa's authorization request in the browser; returns its PKCE verifier. */

@@ -59,6 +59,28 @@ describe('example-app on the in-memory store (npm start)', () => {
     expect(await admin.json()).toEqual({ client_id: 'svc-admin', scope: 'admin' });
   });
 
+  test('the legacy-app client may use the password grant with the users of USERS_FILE; others may not', async () => {
+    const password = (clientId: string, secret: string, userPassword: string) =>
+      fetch(`${app.url}/oauth/token`, {
+        method: 'POST',
+        headers: { Authorization: 'Basic ' + Buffer.from(`${clientId}:${secret}`).toString('base64') },
+        body: new URLSearchParams({ grant_type: 'password', username: 'demo', password: userPassword }),
+      });
+    const res = await password('legacy-app', 'legacy-secret-change-me', 'demo-password-change-me');
+    const { access_token } = (await res.json()) as { access_token: string };
+    expect(await (await fetch(`${app.url}/api/hello`, bearer(access_token))).json()).toEqual({ client_id: 'legacy-app', scope: 'read', sub: 'demo' });
+    expect(await (await password('legacy-app', 'legacy-secret-change-me', 'wrong')).json()).toMatchObject({ error: 'invalid_grant' });
+    expect(await (await password('svc-reporting', 'reporting-secret-change-me', 'demo-password-change-me')).json()).toMatchObject({ error: 'unauthorized_client' });
+  });
+
+  test('the metadata lists the device authorization endpoint, and the device grant works for cli only', async () => {
+    const metadata = (await (await fetch(`${app.url}/.well-known/oauth-authorization-server/oauth`)).json()) as Record<string, unknown>;
+    expect(metadata.device_authorization_endpoint).toBe(`${metadata.issuer}/device_authorization`);
+    const start = (clientId: string) => fetch(`${app.url}/oauth/device_authorization`, { method: 'POST', body: new URLSearchParams({ client_id: clientId }) });
+    expect((await start('cli')).status).toBe(200);
+    expect(await (await start('spa')).json()).toMatchObject({ error: 'unauthorized_client' });
+  });
+
   test('no token, or a bad one: 401 with a Bearer challenge', async () => {
     const none = await fetch(`${app.url}/api/hello`);
     expect(none.status).toBe(401);
@@ -117,6 +139,7 @@ describe('a bad configuration exits non-zero with one clear line', () => {
     ],
     ['an unreachable Redis', () => ({ REDIS_URL: 'redis://127.0.0.1:1' }), /REDIS_URL redis:\/\/127\.0\.0\.1:1 cannot be reached/],
     ['a bad PORT', () => ({ PORT: 'eighty' }), /PORT must be a port number/],
+    ['a bad DEVICE_POLL_INTERVAL', () => ({ DEVICE_POLL_INTERVAL: '0.5' }), /DEVICE_POLL_INTERVAL must be a positive whole number/],
   ])('%s', async (_case, env, message) => {
     const { code, stdout, stderr } = await runExampleAppToExit(env());
     expect(code).not.toBe(0);

@@ -1,27 +1,16 @@
 import { eventually } from '../helpers/eventually';
-import { startExampleApp, type RunningExampleApp } from '../helpers/example-app';
-import { startRedisServer, type RedisServer } from '../helpers/redis-server';
+import { exampleAppsOnOneRedis, type RunningExampleApp } from '../helpers/example-app';
 
 // A demo client of example-app/clients.json.
 const BASIC = `Basic ${Buffer.from('svc-reporting:reporting-secret-change-me').toString('base64')}`;
 
-let redis: RedisServer | undefined;
-const apps: RunningExampleApp[] = [];
-beforeAll(async () => {
-  redis = await startRedisServer();
-  const env = { PORT: '0', REDIS_URL: redis.url };
-  apps.push(...(await Promise.all([startExampleApp(env), startExampleApp(env)])));
-}, 30_000);
-afterAll(async () => {
-  await Promise.all(apps.map((app) => app.stop()));
-  await redis?.stop();
-});
+const running = exampleAppsOnOneRedis();
 
 const form = (body: string) => ({ method: 'POST', headers: { authorization: BASIC, 'content-type': 'application/x-www-form-urlencoded' }, body });
 const hello = (app: RunningExampleApp, token: string) => fetch(`${app.url}/api/hello`, { headers: { authorization: `Bearer ${token}` } });
 
 test('a token issued by one instance is accepted by the other, and refused by both once the other revokes it', async () => {
-  const [one, other] = apps;
+  const [one, other] = running.apps;
   const issued = await fetch(`${one.url}/oauth/token`, form('grant_type=client_credentials&scope=read'));
   expect(issued.status).toBe(200);
   const { access_token: token } = (await issued.json()) as { access_token: string };
@@ -32,7 +21,7 @@ test('a token issued by one instance is accepted by the other, and refused by bo
 
   // RFC 7009 §2.2: revocation answers 200.
   expect((await fetch(`${other.url}/oauth/revoke`, form(`token=${token}`))).status).toBe(200);
-  for (const app of apps) {
+  for (const app of running.apps) {
     const refused = await hello(app, token);
     expect(refused.status).toBe(401);
     expect(refused.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
@@ -40,7 +29,7 @@ test('a token issued by one instance is accepted by the other, and refused by bo
 });
 
 test('GET /healthz, the API, the token and revocation endpoints answer 503 on every instance while Redis is down, and recover by themselves', async () => {
-  const server = redis as RedisServer;
+  const { apps, redis: server } = running;
   for (const app of apps) expect(await (await fetch(`${app.url}/healthz`)).json()).toEqual({ status: 'ok' });
 
   await server.kill();

@@ -7,6 +7,7 @@ import { TemporarilyUnavailableError } from '../../lib/errors';
 import { memoryStore } from '../../lib/stores/memory';
 import type { AttemptCounter, AttemptWindow, Store } from '../../lib/stores/store';
 import { ISSUER } from '../helpers/app';
+import { deviceAuthorization, DEVICE_CODE_GRANT_TYPE } from '../../lib/device/device-authorization';
 import { send } from './http';
 import { AUTHORIZE_CLIENT, LOGIN_PATH } from './authorize-target';
 import { clientCredentials } from '../../lib/grants/client-credentials';
@@ -39,8 +40,8 @@ export async function startFuzzApp(options: Partial<OAuthServerOptions> = {}): P
   const oauth: OAuthServer = oauthServer({
     issuer: ISSUER,
     clients: [
-      { client_id: 'svc', client_secret: basicClient.hash, grant_types: ['client_credentials'], scope: 'read write' },
-      { client_id: 'poster', client_secret: postClient.hash, grant_types: ['client_credentials'], scope: 'read', token_endpoint_auth_method: 'client_secret_post' },
+      { client_id: 'svc', client_secret: basicClient.hash, grant_types: ['client_credentials', DEVICE_CODE_GRANT_TYPE], scope: 'read write' },
+      { client_id: 'poster', client_secret: postClient.hash, grant_types: ['client_credentials', DEVICE_CODE_GRANT_TYPE], scope: 'read', token_endpoint_auth_method: 'client_secret_post' },
       // A person-chosen secret, hashed with scrypt: the slow path of secret checks.
       { client_id: 'human', client_secret: 'correct horse battery staple', grant_types: ['client_credentials'], scope: 'read' },
       { client_id: 'pub', grant_types: ['client_credentials'], scope: 'read' },
@@ -52,7 +53,7 @@ export async function startFuzzApp(options: Partial<OAuthServerOptions> = {}): P
         token_endpoint_auth_method: 'none',
       },
     ],
-    grants: [clientCredentials(), authorizationCode()],
+    grants: [clientCredentials(), authorizationCode(), deviceAuthorization({ verificationUri: 'https://as.example/device' })],
     authorization: {
       getUser: (req) => req.header('x-user'),
       login: (_req, res, returnTo) => res.redirect(`${LOGIN_PATH}?returnTo=${encodeURIComponent(returnTo)}`),

@@ -35,7 +35,11 @@ export const FORM_ENDPOINTS: readonly FormEndpoint[] = [
   {
     name: 'token endpoint',
     path: '/oauth/token',
-    parameters: { grant_type: ['client_credentials', 'authorization_code', 'refresh_token', 'password', 'urn:x:y'], scope: ['read', 'write', 'read write', 'admin', 'read  write'] },
+    parameters: {
+      grant_type: ['client_credentials', 'authorization_code', 'refresh_token', 'password', 'urn:ietf:params:oauth:grant-type:device_code', 'urn:x:y'],
+      scope: ['read', 'write', 'read write', 'admin', 'read  write'],
+      device_code: ['x', 'A'.repeat(43)],
+    },
     success: { params: [['grant_type', 'client_credentials']], status: 200 },
   },
   {
@@ -49,6 +53,12 @@ export const FORM_ENDPOINTS: readonly FormEndpoint[] = [
     path: '/oauth/introspect',
     parameters: { token: ['never-issued', 'a.b', ''], token_type_hint: ['access_token', 'refresh_token', 'x'] },
     success: { params: [['token', 'never-issued']], status: 200 },
+  },
+  {
+    name: 'device authorization endpoint',
+    path: '/oauth/device_authorization',
+    parameters: { scope: ['read', 'write', 'read write', 'admin', 'read  write'] },
+    success: { params: [], status: 200 },
   },
 ];
 

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { spawnTracked } from './children';
-import { freePort } from './redis-server';
+import { freePort, startRedisServer, type RedisServer } from './redis-server';
 
 const SERVER = path.join(__dirname, '..', '..', 'example-app', 'server.js');
 
@@ -31,6 +31,46 @@ export async function startExampleApp(env: Record<string, string> = {}): Promise
   });
   const url = /listening on (http:\/\/\S+)/.exec(banner)?.[1] ?? `http://127.0.0.1:${port}`;
   return { url, banner, stop: () => stopChild(child) };
+}
+
+export interface ExampleAppsOnOneRedis {
+  /** The two instances, A and B. */
+  readonly apps: readonly [RunningExampleApp, RunningExampleApp];
+  readonly redis: RedisServer;
+}
+
+/**
+ * For the tests of one file: starts a private redis-server and two example-app processes that
+ * share it (with `env` besides PORT and REDIS_URL) before them, and stops all three after them,
+ * also when some failed to start.
+ */
+export function exampleAppsOnOneRedis(env: Record<string, string> = {}): ExampleAppsOnOneRedis {
+  let redis: RedisServer | undefined;
+  const apps: RunningExampleApp[] = [];
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    const appEnv = { PORT: '0', REDIS_URL: redis.url, ...env };
+    const started = await Promise.allSettled([startExampleApp(appEnv), startExampleApp(appEnv)]);
+    for (const result of started) if (result.status === 'fulfilled') apps.push(result.value);
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+  }, 30_000);
+  afterAll(async () => {
+    await Promise.all(apps.map((app) => app.stop()));
+    await redis?.stop();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the example-apps are started in beforeAll');
+    return value;
+  };
+  return {
+    get apps() {
+      return [started(apps[0]), started(apps[1])] as const;
+    },
+    get redis() {
+      return started(redis);
+    },
+  };
 }
 
 /** Runs the example-app expecting it to refuse to start; resolves with its exit code and output. */

@@ -1,6 +1,7 @@
 import type { AuthorizationCodeRecord, AuthorizationTransactionRecord, GrantTokens } from '../../lib/stores/store';
 import { generateGrantId, generateTokenValue, hashTokenValue } from '../../lib/tokens/token-value';
 import type { StoreUnderTest } from './store-contract';
+import { savePendingDevice } from './device-contract';
 
 /** The Store operations of the authorization code and refresh token grants (part of the store contract). */
 export function authorizationContract(current: () => StoreUnderTest) {
@@ -167,11 +168,12 @@ export function authorizationContract(current: () => StoreUnderTest) {
 
   describe('remembered consent', () => {
     test("is found for the user and the client it was saved for, and replaced by a later one", async () => {
-      await store().saveConsent('alice', 'spa', { scope: ['read'], expiresAt: now() + 60 });
-      await expect(store().findConsent('alice', 'spa')).resolves.toEqual({ scope: ['read'], expiresAt: now() + 60 });
+      const expiresAt = now() + 60;
+      await store().saveConsent('alice', 'spa', { scope: ['read'], expiresAt });
+      await expect(store().findConsent('alice', 'spa')).resolves.toEqual({ scope: ['read'], expiresAt });
       await expect(store().findConsent('bob', 'spa')).resolves.toBeUndefined();
       await expect(store().findConsent('alice', 'web')).resolves.toBeUndefined();
-      await store().saveConsent('alice', 'spa', { scope: ['read', 'write'], expiresAt: now() + 60 });
+      await store().saveConsent('alice', 'spa', { scope: ['read', 'write'], expiresAt });
       await expect(store().findConsent('alice', 'spa')).resolves.toMatchObject({ scope: ['read', 'write'] });
     });
 
@@ -181,8 +183,9 @@ export function authorizationContract(current: () => StoreUnderTest) {
     });
   });
 
-  test('codes, refresh tokens, pending requests and consents are forgotten once they expire', async () => {
+  test('codes, refresh tokens, pending requests and consents are forgotten once they expire; device codes are kept for expired_token', async () => {
     await store().saveConsent('carol', 'spa', { scope: ['read'], expiresAt: now() + 1 });
+    const device = await savePendingDevice(store(), now(), 1);
     const codeHash = hashTokenValue(generateTokenValue());
     const transactionHash = hashTokenValue(generateTokenValue());
     const tokens = grantTokens(generateGrantId(), 1);
@@ -194,5 +197,6 @@ export function authorizationContract(current: () => StoreUnderTest) {
     await expect(store().takeAuthorizationTransaction(transactionHash)).resolves.toBeUndefined();
     await expect(store().findRefreshToken(refreshHash(tokens))).resolves.toBeUndefined();
     await expect(store().findConsent('carol', 'spa')).resolves.toBeUndefined();
+    await expect(store().pollDeviceCode(device.deviceCodeHash, 'tv', now())).resolves.toMatchObject({ status: 'pending', record: { expiresAt: device.record.expiresAt } });
   });
 }

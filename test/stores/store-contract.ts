@@ -1,6 +1,7 @@
 import type { AccessTokenRecord, Store } from '../../lib/stores/store';
 import { hashTokenValue, generateTokenValue } from '../../lib/tokens/token-value';
 import { authorizationContract } from './authorization-contract';
+import { deviceContract } from './device-contract';
 
 export interface StoreUnderTest {
   store: Store;
@@ -100,5 +101,6 @@ export function storeContract(name: string, setup: () => Promise<StoreUnderTest>
     });
 
     authorizationContract(() => subject);
+    deviceContract(() => subject);
   });
 }

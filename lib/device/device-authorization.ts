@@ -1,0 +1,114 @@
+import type { Request, Response } from 'express';
+import type { Grant } from '../grants/grant';
+import { AccessDeniedError, AuthorizationPendingError, ExpiredTokenError, InvalidGrantError, InvalidRequestError, SlowDownError } from '../errors';
+import type { AttemptLimit } from '../limits/attempt-limiter';
+import { checkAttemptLimit, checkFunction, checkPositiveInteger, isHttpsOrLoopback, OAuthServerOptionsError } from '../options';
+import { renderDeviceResultPage } from '../endpoints/pages';
+import { hashTokenValue } from '../tokens/token-value';
+
+/** RFC 8628 §7.2: the grant type of the token requests that poll for a device's tokens. */
+export const DEVICE_CODE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code';
+
+/** What the page after the user's decision shows. */
+export interface DeviceResult {
+  /** True when the user allowed the device: it gets its tokens on its next poll. */
+  approved: boolean;
+  client: { id: string; name?: string };
+}
+
+export interface DeviceAuthorizationOptions {
+  /**
+   * RFC 8628 §3.2 `verification_uri`: the host app's page where the user enters the code
+   * (absolute, https or http on localhost). `verification_uri_complete` is this page with
+   * `?user_code=…`. The page's form sends the code to the router's `GET /device/verify`.
+   */
+  verificationUri: string;
+  /** Seconds a device_code and its user_code live (default 600). */
+  codeLifetime?: number;
+  /** Seconds the device must wait between polls (default 5, RFC 8628 §3.2). */
+  interval?: number;
+  /** Wrong user codes entered, per address (default 10 per 10 minutes, then blocked 10 minutes); `false` turns it off. */
+  perAddress?: Partial<AttemptLimit> | false;
+  /** Renders the page after the user's decision (default: a minimal page saying the device is connected, or not). */
+  renderResult?(req: Request, res: Response, result: DeviceResult): void | Promise<void>;
+}
+
+export type CheckedDeviceOptions = Required<Omit<DeviceAuthorizationOptions, 'perAddress'>> & { perAddress: AttemptLimit | false };
+
+/** The device grant: a token grant that also brings the endpoints of RFC 8628 (see `oauthServer`). */
+export interface DeviceAuthorizationGrant extends Grant {
+  readonly device: CheckedDeviceOptions;
+}
+
+export const DEFAULT_USER_CODE_LIMIT: AttemptLimit = { points: 10, durationSeconds: 600, blockSeconds: 600 };
+
+/** RFC 8628 §3.5: access_denied at the token endpoint is a §5.2 error response, 400. */
+class DeviceAccessDeniedError extends AccessDeniedError {
+  override readonly status: number = 400;
+}
+
+/**
+ * RFC 8628: a device with no browser (a TV, a CLI) shows the user a short code to enter on
+ * another device, and polls the token endpoint until the user decides. Adds
+ * `POST /device_authorization` for the device, and `GET /device/verify` and
+ * `POST /device/decision` for the user, who signs in and consents through the `authorization`
+ * option, as in the authorization code flow.
+ */
+export function deviceAuthorization(options: DeviceAuthorizationOptions): DeviceAuthorizationGrant {
+  if (typeof options !== 'object' || options === null) throw new OAuthServerOptionsError('deviceAuthorization', 'needs { verificationUri }');
+  const device: CheckedDeviceOptions = {
+    verificationUri: checkVerificationUri(options.verificationUri),
+    codeLifetime: checkPositiveInteger('deviceAuthorization.codeLifetime', options.codeLifetime, 600),
+    interval: checkPositiveInteger('deviceAuthorization.interval', options.interval, 5),
+    perAddress: checkAttemptLimit('deviceAuthorization.perAddress', options.perAddress, DEFAULT_USER_CODE_LIMIT),
+    renderResult: checkFunction('deviceAuthorization.renderResult', options.renderResult) ?? renderDeviceResultPage,
+  };
+
+  return {
+    type: DEVICE_CODE_GRANT_TYPE,
+    parameters: ['device_code'],
+    device,
+    // RFC 8628 §3.4, §3.5
+    async handle({ client, params, store, now, tokens }) {
+      if (params.device_code === undefined) throw new InvalidRequestError('The device_code parameter is missing.');
+      // RFC 8628 §3.4: bound to the client it was issued to; another client's poll changes nothing.
+      const poll = await store.pollDeviceCode(hashTokenValue(params.device_code), client.id, now);
+      if (poll === undefined) {
+        throw new InvalidGrantError('The device_code is invalid or was issued to another client.');
+      }
+      if (poll.record.expiresAt <= now) throw new ExpiredTokenError('The device_code has expired: start again.');
+      switch (poll.status) {
+        case 'pending':
+          throw new AuthorizationPendingError('The user has not yet finished the authorization.');
+        case 'slow_down':
+          throw new SlowDownError(`Polling too fast: wait at least ${poll.record.interval} seconds between requests.`);
+        case 'denied':
+          throw new DeviceAccessDeniedError('The user denied the authorization.');
+        case 'used':
+          // A device_code buys tokens once.
+          throw new InvalidGrantError('The device_code was already used.');
+        case 'approved': {
+          const { sub, scope, grantId } = poll.decision;
+          return tokens.issue({ client, scope, sub, grant: { id: grantId, scope } });
+        }
+      }
+    },
+  };
+}
+
+function checkVerificationUri(value: unknown): string {
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || url.hash !== '' || !isHttpsOrLoopback(url)) {
+    throw new OAuthServerOptionsError('deviceAuthorization.verificationUri', 'must be the absolute https URL of your code entry page, e.g. "https://example.com/device"');
+  }
+  return value as string;
+}
+
+export function isDeviceAuthorization(grant: Grant): grant is DeviceAuthorizationGrant {
+  return grant.type === DEVICE_CODE_GRANT_TYPE && typeof (grant as Partial<DeviceAuthorizationGrant>).device === 'object';
+}

@@ -1,0 +1,70 @@
+import { InvalidRequestError } from '../errors';
+import type { Clock } from '../clock';
+import type { AttemptCounters } from '../limits/counters';
+import { limiterOf } from '../limits/counters';
+import { resolveScope } from '../scope';
+import type { Store } from '../stores/store';
+import { generateGrantId, hashTokenValue } from '../tokens/token-value';
+import type { CheckedDeviceOptions } from './device-authorization';
+import { normalizeUserCode } from './user-code';
+
+/** A device authorization request waiting for a user, as a user code named it. */
+export interface PendingDevice {
+  /** Names the request in the store (a digest, not a secret). */
+  deviceCodeHash: string;
+  clientId: string;
+  /** The scope the device asked for. */
+  scope: string[];
+  expiresAt: number;
+}
+
+/**
+ * The user's side of RFC 8628 (§3.3), for host apps that drive it themselves; the router's
+ * `/device/verify` and `/device/decision` are built on it.
+ */
+export interface DeviceUserStep {
+  /**
+   * The pending request a user code names (typed as the person typed it: any case, with or
+   * without the dash), or undefined. Wrong codes are limited per `address` (RFC 8628 §5.1);
+   * while an address is blocked, this throws a 429 `invalid_request`.
+   */
+  find(userCode: string, address: string): Promise<PendingDevice | undefined>;
+  /** The user allows the device `scope` (space-separated; default: all it asked for). Resolves false if it was already decided. */
+  approve(pending: Pick<PendingDevice, 'deviceCodeHash' | 'scope'>, sub: string, scope?: string): Promise<boolean>;
+  /** The user refuses: the device's next poll gets access_denied. Resolves false if it was already decided. */
+  deny(pending: Pick<PendingDevice, 'deviceCodeHash'>): Promise<boolean>;
+}
+
+class TooManyGuessesError extends InvalidRequestError {
+  override readonly status: number = 429;
+}
+
+export function deviceUserStep(settings: { store: Store; clock: Clock; counters: AttemptCounters; device: CheckedDeviceOptions }): DeviceUserStep {
+  const { store, clock, device } = settings;
+  const limiter = limiterOf(settings.counters, 'address', 'uc:address', device.perAddress);
+
+  return {
+    async find(userCode, address) {
+      const attempt = { address };
+      // RFC 8628 §5.1: user codes are short, so guessing them is limited.
+      if ((await limiter.begin(attempt)) > 0) throw new TooManyGuessesError('Too many wrong codes were entered. Please wait a while and try again.');
+      const normalized = normalizeUserCode(userCode);
+      const found = normalized === undefined ? undefined : await store.findDeviceCodeByUserCode(hashTokenValue(normalized));
+      if (found === undefined || found.record.expiresAt <= clock()) {
+        await limiter.fail(attempt);
+        return undefined;
+      }
+      await limiter.release(attempt);
+      const { clientId, scope, expiresAt } = found.record;
+      return { deviceCodeHash: found.deviceCodeHash, clientId, scope, expiresAt };
+    },
+    approve(pending, sub, scope) {
+      // RFC 6749 §3.3: the user may grant less than was asked, never more.
+      const granted = resolveScope(scope, pending.scope);
+      return store.decideDeviceCode(pending.deviceCodeHash, { approved: true, sub, scope: granted, grantId: generateGrantId() });
+    },
+    deny(pending) {
+      return store.decideDeviceCode(pending.deviceCodeHash, { approved: false });
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import type { Grant } from './grant';
+import { InvalidGrantError, InvalidRequestError } from '../errors';
+import type { AttemptLimit } from '../limits/attempt-limiter';
+import { limiterOf } from '../limits/counters';
+import { checkAttemptLimit, checkFunction, OAuthServerOptionsError } from '../options';
+import { resolveScope } from '../scope';
+import { generateGrantId } from '../tokens/token-value';
+
+export interface PasswordGrantOptions {
+  /**
+   * Checks a user's credentials: resolves to the user's id (the tokens' `sub`), or undefined
+   * when they are wrong. Take as long for an unknown username as for a wrong password.
+   */
+  verifyUser(username: string, password: string): Promise<string | undefined>;
+  /**
+   * Failed attempts per username, known or not (default 5 per 15 minutes, then blocked 15
+   * minutes, even for the right password); `false` turns the limit off.
+   */
+  perUsername?: Partial<AttemptLimit> | false;
+}
+
+export const DEFAULT_PASSWORD_LIMIT: AttemptLimit = { points: 5, durationSeconds: 900, blockSeconds: 900 };
+
+/**
+ * RFC 6749 §4.3: the client sends the user's username and password. Legacy only: RFC 9700
+ * §2.4 says it MUST NOT be used, since the client sees the password. Off unless added to
+ * `grants`. A refresh token comes with the access token when the client is registered for
+ * the refresh_token grant.
+ */
+export function passwordGrant(options: PasswordGrantOptions): Grant {
+  if (typeof options !== 'object' || options === null) throw new OAuthServerOptionsError('passwordGrant', 'needs { verifyUser(username, password) }');
+  const verifyUser = checkFunction('passwordGrant.verifyUser', options.verifyUser);
+  if (verifyUser === undefined) throw new OAuthServerOptionsError('passwordGrant.verifyUser', 'is required: async (username, password) => user id or undefined');
+  const limit = checkAttemptLimit('passwordGrant.perUsername', options.perUsername, DEFAULT_PASSWORD_LIMIT);
+  // One answer for a wrong password, an unknown user and a blocked username: no password oracle.
+  const refused = () => new InvalidGrantError('The username or password is wrong, or too many attempts were made.');
+
+  return {
+    type: 'password',
+    parameters: ['username', 'password', 'scope'],
+    async handle({ client, params, tokens, counters }) {
+      const { username, password } = params;
+      if (username === undefined || password === undefined) throw new InvalidRequestError('The username and password parameters are required.');
+      // RFC 6749 §4.3.2, §3.3: within the client's scope.
+      const scope = resolveScope(params.scope, client.scope);
+
+      // RFC 6749 §4.3.2: "MUST protect the endpoint against brute force attacks".
+      const limiter = limiterOf(counters, 'username', 'pw:username', limit);
+      const attempt = { username };
+      if ((await limiter.begin(attempt)) > 0) throw refused();
+      let sub: string | undefined;
+      try {
+        sub = await verifyUser(username, password);
+      } catch (error) {
+        await limiter.release(attempt);
+        throw error;
+      }
+      if (sub === undefined || sub === null) {
+        await limiter.fail(attempt);
+        throw refused();
+      }
+      if (typeof sub !== 'string' || sub === '') throw new TypeError('passwordGrant.verifyUser must resolve to a non-empty string or undefined');
+      await limiter.release(attempt);
+      return tokens.issue({ client, scope, sub, grant: { id: generateGrantId(), scope } });
+    },
+  };
+}

@@ -1,0 +1,215 @@
+import express from 'express';
+import request from 'supertest';
+import { hashClientSecretSync } from '../../lib/clients/secrets';
+import { authorizationCode } from '../../lib/grants/authorization-code';
+import { clientCredentials } from '../../lib/grants/client-credentials';
+import { refreshToken } from '../../lib/grants/refresh-token';
+import { deviceAuthorization, DEVICE_CODE_GRANT_TYPE, type DeviceAuthorizationOptions } from '../../lib/device/device-authorization';
+import { OAuthServerOptionsError } from '../../lib/options';
+import { oauthServer } from '../../lib/server';
+import { STORE_KINDS, useStores, type StoreKind } from '../helpers/stores';
+
+const stores = useStores();
+const ISSUER = 'https://as.example/oauth';
+const VERIFICATION_URI = 'https://as.example/device';
+const CLIENTS = [
+  { client_id: 'tv', client_name: 'Living-room TV', grant_types: [DEVICE_CODE_GRANT_TYPE, 'refresh_token'], scope: 'read write', token_endpoint_auth_method: 'none' as const },
+  { client_id: 'box', client_secret: hashClientSecretSync('box-secret'), grant_types: [DEVICE_CODE_GRANT_TYPE], scope: 'read' },
+  { client_id: 'svc', client_secret: hashClientSecretSync('svc-secret'), grant_types: ['client_credentials'], scope: 'read' },
+  { client_id: 'spa', grant_types: ['authorization_code'], redirect_uris: ['https://spa.example/cb'], scope: 'read', token_endpoint_auth_method: 'none' as const },
+];
+
+/** A host app as in oauth-app.ts: the user is named by `x-user`, anonymous users go to /login. */
+function deviceApp(kind: StoreKind, options: Partial<DeviceAuthorizationOptions> = {}) {
+  let now = 1_800_000_000;
+  const clock = () => now;
+  const oauth = oauthServer({
+    issuer: ISSUER,
+    clients: CLIENTS,
+    grants: [clientCredentials(), authorizationCode(), refreshToken(), deviceAuthorization({ verificationUri: VERIFICATION_URI, ...options })],
+    store: stores(kind, clock),
+    clock,
+    authorization: {
+      getUser: (req) => req.header('x-user'),
+      login: (_req, res, returnTo) => res.redirect(`/login?returnTo=${encodeURIComponent(returnTo)}`),
+    },
+  });
+  const app = express();
+  app.set('trust proxy', 'loopback');
+  app.use('/oauth', oauth);
+  app.get('/api/me', oauth.requireToken('read'), (req, res) => res.json(req.oauth));
+  return { app, oauth, advance: (seconds: number) => void (now += seconds) };
+}
+type DeviceApp = ReturnType<typeof deviceApp>;
+
+const start = (app: express.Express, form: Record<string, string> = { client_id: 'tv' }) =>
+  request(app).post('/oauth/device_authorization').type('form').send(form);
+const poll = (app: express.Express, deviceCode: string, clientId = 'tv') =>
+  request(app).post('/oauth/token').type('form').send({ grant_type: DEVICE_CODE_GRANT_TYPE, device_code: deviceCode, client_id: clientId });
+const verify = (app: express.Express, userCode: string, user?: string, from = '192.0.2.1') => {
+  const req = request(app).get('/oauth/device/verify').query({ user_code: userCode }).set('X-Forwarded-For', from);
+  return user === undefined ? req : req.set('x-user', user);
+};
+const field = (html: string, name: string) => new RegExp(`name="${name}" value="([^"]+)"`).exec(html)?.[1] as string;
+/** The user opens the code and answers the consent page. */
+async function decide(app: express.Express, userCode: string, decision: 'allow' | 'deny', extra: Record<string, string> = {}) {
+  const consent = await verify(app, userCode, 'alice');
+  expect(consent.status).toBe(200);
+  return request(app)
+    .post('/oauth/device/decision')
+    .set('x-user', 'alice')
+    .type('form')
+    .send({ transaction_id: field(consent.text, 'transaction_id'), csrf_token: field(consent.text, 'csrf_token'), decision, ...extra });
+}
+const expectError = (res: request.Response, error: string, status = 400) => expect({ status: res.status, error: res.body.error }).toEqual({ status, error });
+
+describe.each(STORE_KINDS)('device authorization grant, RFC 8628 (%s store)', (kind) => {
+  let subject: DeviceApp;
+  beforeEach(() => {
+    subject = deviceApp(kind);
+  });
+
+  test('§3.2: a device gets a 256-bit device code, a short user code and where to enter it', async () => {
+    const res = await start(subject.app, { client_id: 'tv', scope: 'read' });
+    expect(res.status).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toEqual({
+      device_code: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      user_code: expect.stringMatching(/^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/),
+      verification_uri: VERIFICATION_URI,
+      verification_uri_complete: `${VERIFICATION_URI}?user_code=${res.body.user_code}`,
+      expires_in: 600,
+      interval: 5,
+    });
+  });
+
+  test('§3.1: clients authenticate as at the token endpoint, must be registered for the grant, and ask within their scope', async () => {
+    expect((await request(subject.app).post('/oauth/device_authorization').auth('box', 'box-secret').type('form').send({})).status).toBe(200);
+    expectError(await request(subject.app).post('/oauth/device_authorization').auth('box', 'wrong').type('form').send({}), 'invalid_client', 401);
+    expectError(await request(subject.app).post('/oauth/device_authorization').auth('svc', 'svc-secret').type('form').send({}), 'unauthorized_client');
+    expectError(await start(subject.app, { client_id: 'tv', scope: 'admin' }), 'invalid_scope');
+    expect((await request(subject.app).get('/oauth/device_authorization')).status).toBe(405);
+  });
+
+  test('§3.5: polling before the user decides is authorization_pending; faster than the interval is slow_down, which adds 5 s', async () => {
+    const { device_code } = (await start(subject.app)).body;
+    expectError(await poll(subject.app, device_code), 'authorization_pending');
+    subject.advance(4);
+    expectError(await poll(subject.app, device_code), 'slow_down');
+    subject.advance(9);
+    expectError(await poll(subject.app, device_code), 'slow_down');
+    subject.advance(15);
+    expectError(await poll(subject.app, device_code), 'authorization_pending');
+  });
+
+  test('§3.3: the user signs in, consents, sees the device connected; the next poll gets tokens for the user, once', async () => {
+    const { device_code, user_code } = (await start(subject.app)).body;
+    const typed = user_code.toLowerCase().replace('-', ' ');
+    const anonymous = await verify(subject.app, typed);
+    expect(anonymous.status).toBe(302);
+    expect(anonymous.headers.location).toBe(`/login?returnTo=${encodeURIComponent(`/oauth/device/verify?user_code=${encodeURIComponent(typed).replace(/%20/g, '+')}`)}`);
+
+    const consent = await verify(subject.app, typed, 'alice');
+    expect(consent.text).toContain('Living-room TV');
+    expect(consent.text).toContain('<ul><li>read</li><li>write</li></ul>');
+    expect(consent.headers['x-frame-options']).toBe('DENY');
+
+    const result = await decide(subject.app, user_code, 'allow', { scope: 'read' });
+    expect(result.status).toBe(200);
+    expect(result.text).toContain('Device connected');
+    const tokens = await poll(subject.app, device_code);
+    expect(tokens.status).toBe(200);
+    expect(tokens.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 3600, scope: 'read', refresh_token: expect.any(String) });
+    expect((await request(subject.app).get('/api/me').auth(tokens.body.access_token, { type: 'bearer' })).body).toMatchObject({ clientId: 'tv', sub: 'alice' });
+    expectError(await poll(subject.app, device_code), 'invalid_grant');
+    // Decided: the code names nothing any more.
+    expect((await verify(subject.app, user_code, 'alice')).status).toBe(400);
+  });
+
+  test('§3.5: a denied request is access_denied (400)', async () => {
+    const { device_code, user_code } = (await start(subject.app)).body;
+    const result = await decide(subject.app, user_code, 'deny');
+    expect(result.text).toContain('Access denied');
+    expectError(await poll(subject.app, device_code), 'access_denied');
+  });
+
+  test('§3.5: an expired device code is expired_token, and its user code is no longer accepted', async () => {
+    const { device_code, user_code } = (await start(subject.app)).body;
+    subject.advance(600);
+    expectError(await poll(subject.app, device_code), 'expired_token');
+    expect((await verify(subject.app, user_code, 'alice')).status).toBe(400);
+  });
+
+  test('of two racing polls after approval, exactly one gets the tokens', async () => {
+    const { device_code, user_code } = (await start(subject.app)).body;
+    await decide(subject.app, user_code, 'allow');
+    const polls = await Promise.all([poll(subject.app, device_code), poll(subject.app, device_code)]);
+    expect(polls.map((res) => res.status).sort()).toEqual([200, 400]);
+  });
+
+  test("another client cannot poll a device's code", async () => {
+    const { device_code, user_code } = (await start(subject.app)).body;
+    await decide(subject.app, user_code, 'allow');
+    const res = await request(subject.app).post('/oauth/token').auth('box', 'box-secret').type('form').send({ grant_type: DEVICE_CODE_GRANT_TYPE, device_code });
+    expectError(res, 'invalid_grant');
+    // The rightful device still gets its tokens.
+    expect((await poll(subject.app, device_code)).status).toBe(200);
+  });
+
+  test('§5.1: wrong user codes are limited per address; a blocked address is refused even the right code', async () => {
+    const limited = deviceApp(kind, { perAddress: { points: 2 } });
+    const { user_code } = (await start(limited.app)).body;
+    for (const wrong of ['BBBB-BBBB', 'not a code']) expect((await verify(limited.app, wrong, 'alice')).status).toBe(400);
+    expect((await verify(limited.app, user_code, 'alice')).status).toBe(429);
+    expect((await verify(limited.app, user_code, 'alice', '192.0.2.99')).status).toBe(200);
+  });
+
+  test('a device consent cannot be answered at the authorization endpoint, nor a stale form twice', async () => {
+    const { user_code } = (await start(subject.app)).body;
+    const consent = await verify(subject.app, user_code, 'alice');
+    const form = { transaction_id: field(consent.text, 'transaction_id'), csrf_token: field(consent.text, 'csrf_token'), decision: 'allow' };
+    const crossed = await request(subject.app).post('/oauth/authorize/decision').set('x-user', 'alice').type('form').send(form);
+    expect(crossed.status).toBe(400);
+    const again = await request(subject.app).post('/oauth/device/decision').set('x-user', 'alice').type('form').send(form);
+    expect(again.status).toBe(400);
+  });
+});
+
+describe('device authorization configuration', () => {
+  const base = { issuer: ISSUER, clients: [CLIENTS[1]] };
+
+  test('metadata lists the endpoint and the grant type (RFC 8628 §4)', () => {
+    const { oauth } = deviceApp('memory');
+    expect(oauth.metadata).toMatchObject({
+      device_authorization_endpoint: `${ISSUER}/device_authorization`,
+      grant_types_supported: expect.arrayContaining([DEVICE_CODE_GRANT_TYPE]),
+    });
+    expect(oauth.device).toBeDefined();
+  });
+
+  test.each([
+    ['no verificationUri', {}, /`deviceAuthorization.verificationUri` must be/],
+    ['a plain http verificationUri', { verificationUri: 'http://tv.example/device' }, /`deviceAuthorization.verificationUri` must be/],
+    ['a bad interval', { verificationUri: VERIFICATION_URI, interval: 0 }, /`deviceAuthorization.interval` must be a positive whole number/],
+  ])('%s is refused at start-up', (_case, options, message) => {
+    expect(() => deviceAuthorization(options as DeviceAuthorizationOptions)).toThrow(message);
+  });
+
+  test('with the device grant alone, users sign in for devices but there is no authorization endpoint', async () => {
+    const oauth = oauthServer({
+      ...base,
+      grants: [deviceAuthorization({ verificationUri: VERIFICATION_URI })],
+      authorization: { getUser: () => undefined, login: (_req, res) => res.redirect('/login') },
+    });
+    expect(oauth.metadata).not.toHaveProperty('authorization_endpoint');
+    expect(oauth.metadata.response_types_supported).toEqual([]);
+    const app = express().use('/oauth', oauth);
+    expect((await request(app).get('/oauth/authorize')).status).toBe(404);
+    expect((await request(app).get('/oauth/device/verify').query({ user_code: 'BCDF-GHJK' })).status).toBe(302);
+    await oauth.close();
+  });
+
+  test('the authorization option (login and consent) is required', () => {
+    expect(() => oauthServer({ ...base, grants: [deviceAuthorization({ verificationUri: VERIFICATION_URI })] })).toThrow(OAuthServerOptionsError);
+  });
+});

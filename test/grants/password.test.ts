@@ -1,0 +1,117 @@
+import express from 'express';
+import request from 'supertest';
+import { hashClientSecretSync } from '../../lib/clients/secrets';
+import { clientCredentials } from '../../lib/grants/client-credentials';
+import { passwordGrant, type PasswordGrantOptions } from '../../lib/grants/password';
+import { refreshToken } from '../../lib/grants/refresh-token';
+import { OAuthServerOptionsError } from '../../lib/options';
+import { oauthServer } from '../../lib/server';
+import { STORE_KINDS, useStores } from '../helpers/stores';
+
+const stores = useStores();
+const ISSUER = 'https://as.example/oauth';
+const USERS: Record<string, string> = { alice: 'alice-password', bob: 'bob-password' };
+const verifyUser = async (username: string, password: string) => (USERS[username] === password ? `user:${username}` : undefined);
+const CLIENTS = [
+  { client_id: 'legacy', client_secret: hashClientSecretSync('legacy-secret'), grant_types: ['password', 'refresh_token'], scope: 'read write' },
+  { client_id: 'plain', client_secret: hashClientSecretSync('plain-secret'), grant_types: ['password'], scope: 'read' },
+  { client_id: 'svc', client_secret: hashClientSecretSync('svc-secret'), grant_types: ['client_credentials'], scope: 'read' },
+];
+
+describe.each(STORE_KINDS)('password grant (%s store)', (kind) => {
+  function app(options: Partial<PasswordGrantOptions> = {}) {
+    const oauth = oauthServer({
+      issuer: ISSUER,
+      clients: CLIENTS,
+      grants: [clientCredentials(), passwordGrant({ verifyUser, ...options }), refreshToken()],
+      store: stores(kind),
+    });
+      const host = express();
+    host.use('/oauth', oauth);
+    host.get('/api/me', oauth.requireToken('read'), (req, res) => res.json(req.oauth));
+    return host;
+  }
+  const token = (host: express.Express, form: Record<string, string>, client: [string, string] = ['legacy', 'legacy-secret']) =>
+    request(host).post('/oauth/token').auth(client[0], client[1]).type('form').send({ grant_type: 'password', ...form });
+  const expectError = (res: request.Response, error: string) => expect({ status: res.status, error: res.body.error }).toEqual({ status: 400, error });
+
+  test('the right credentials buy an access token for the user and, for a client registered for refresh_token, a refresh token', async () => {
+    const host = app();
+    const res = await token(host, { username: 'alice', password: 'alice-password', scope: 'read' });
+    expect(res.status).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 3600, scope: 'read', refresh_token: expect.any(String) });
+    const me = await request(host).get('/api/me').auth(res.body.access_token, { type: 'bearer' });
+    expect(me.body).toMatchObject({ clientId: 'legacy', sub: 'user:alice', scope: ['read'] });
+    const refreshed = await request(host).post('/oauth/token').auth('legacy', 'legacy-secret').type('form').send({ grant_type: 'refresh_token', refresh_token: res.body.refresh_token });
+    expect(refreshed.status).toBe(200);
+  });
+
+  test('no refresh token for a client not registered for refresh_token; no scope asked gives the client scope', async () => {
+    const res = await token(app(), { username: 'bob', password: 'bob-password' }, ['plain', 'plain-secret']);
+    expect(res.status).toBe(200);
+    expect(res.body).not.toHaveProperty('refresh_token');
+    expect(res.body.scope).toBe('read');
+  });
+
+  test('a wrong password and an unknown user are the same invalid_grant (400)', async () => {
+    const host = app();
+    const wrong = await token(host, { username: 'alice', password: 'nope' });
+    const unknown = await token(host, { username: 'mallory', password: 'nope' });
+    expectError(wrong, 'invalid_grant');
+    expect(unknown.body).toEqual(wrong.body);
+  });
+
+  test('a scope beyond the client is invalid_scope; missing credentials are invalid_request', async () => {
+    const host = app();
+    expectError(await token(host, { username: 'alice', password: 'alice-password', scope: 'admin' }), 'invalid_scope');
+    expectError(await token(host, { username: 'alice' }), 'invalid_request');
+  });
+
+  test('a client not registered for password is unauthorized_client', async () => {
+    expectError(await token(app(), { username: 'alice', password: 'alice-password' }, ['svc', 'svc-secret']), 'unauthorized_client');
+  });
+
+  test('after `points` failures a username is refused even with the right password, as any failure, and others are not', async () => {
+    const host = app({ perUsername: { points: 3 } });
+    const failures = [];
+    for (let i = 0; i < 3; i++) failures.push(await token(host, { username: 'alice', password: `guess-${i}` }));
+    const blocked = await token(host, { username: 'alice', password: 'alice-password' });
+    expectError(blocked, 'invalid_grant');
+    expect(blocked.body).toEqual(failures[0].body);
+    expect(blocked.headers['retry-after']).toBeUndefined();
+    expect((await token(host, { username: 'bob', password: 'bob-password' })).status).toBe(200);
+  });
+
+  test('an unknown username is blocked exactly like a known one', async () => {
+    const host = app({ perUsername: { points: 2 } });
+    for (const username of ['alice', 'ghost']) {
+      const seen = [];
+      for (let i = 0; i < 3; i++) seen.push((await token(host, { username, password: 'wrong' })).body);
+      expect(new Set(seen.map((body) => JSON.stringify(body))).size).toBe(1);
+    }
+  });
+
+  test('with perUsername: false, failures block nothing', async () => {
+    const host = app({ perUsername: false });
+    for (let i = 0; i < 6; i++) await token(host, { username: 'alice', password: 'wrong' });
+    expect((await token(host, { username: 'alice', password: 'alice-password' })).status).toBe(200);
+  });
+});
+
+describe('password grant options', () => {
+  test.each([
+    ['no options', undefined, /passwordGrant/],
+    ['no verifyUser', {}, /`passwordGrant.verifyUser` is required/],
+    ['a bad limit', { verifyUser, perUsername: { points: 0 } }, /`passwordGrant.perUsername.points` must be a positive whole number/],
+  ])('%s is refused at start-up', (_case, options, message) => {
+    expect(() => passwordGrant(options as PasswordGrantOptions)).toThrow(OAuthServerOptionsError);
+    expect(() => passwordGrant(options as PasswordGrantOptions)).toThrow(message);
+  });
+
+  test('metadata lists password only when enabled', () => {
+    const server = oauthServer({ issuer: ISSUER, clients: [CLIENTS[1]], grants: [passwordGrant({ verifyUser })] });
+    expect(server.metadata.grant_types_supported).toEqual(['password']);
+    void server.close();
+  });
+});
