@@ -2,8 +2,8 @@ import express from 'express';
 import { clientCredentials, memoryStore, oauthServer, redisStore } from 'express-oauth2-server';
 import { CLIENT_ID, ISSUER_PATH, RESOURCE_PATH, SCOPE, TOKEN_LIFETIME, type BuiltApp, type ServerSettings } from '../common';
 
-/** This package, mounted the way its README tells a host app to. */
-export async function build(settings: ServerSettings): Promise<BuiltApp> {
+/** This package, mounted the way its README tells a host app to; `cache` turns on the opt-in token cache. */
+export async function build(settings: ServerSettings, options: { cache?: boolean } = {}): Promise<BuiltApp> {
   const oauth = oauthServer({
     issuer: `http://127.0.0.1:${settings.port}${ISSUER_PATH}`,
     clients: [
@@ -15,7 +15,7 @@ export async function build(settings: ServerSettings): Promise<BuiltApp> {
       },
     ],
     grants: [clientCredentials()],
-    store: settings.store === 'memory' ? memoryStore() : redisStore({ url: settings.redisUrl }),
+    store: settings.store === 'memory' ? memoryStore() : redisStore({ url: settings.redisUrl, ...(options.cache && { cache: {} }) }),
     accessTokenLifetime: TOKEN_LIFETIME,
   });
   const app = express();
