@@ -165,7 +165,7 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
   );
   for (const path of ['/token', '/revoke', '/introspect']) router.all(path, methodNotAllowed('POST'));
 
-  // The pages a person sees read their forms and queries with the same limits.
+  // The pages a person sees, and requireToken (tokens in a body or query), read with the same limits.
   const pageReaders = { readForm: rawFormReader(limits), readQuery: queryReader(limits) };
   // The authorization endpoint only with the authorization code grant (`authorization` may be there for the device flow alone).
   const codeFlow = enabledGrantTypes.has('authorization_code') ? authorization : undefined;
@@ -217,13 +217,7 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
   router.metadataHandler = metadataHandler(router.metadata);
   router.get('/.well-known/oauth-authorization-server', router.metadataHandler);
 
-  router.requireToken = requireTokenFactory({
-    store,
-    clock,
-    realm,
-    methods: bearerMethods,
-    onError,
-  });
+  router.requireToken = requireTokenFactory({ store, clock, realm, methods: bearerMethods, ...pageReaders, onError });
   router.health = async () => {
     try {
       await store.ping();

@@ -1,5 +1,4 @@
 import type { Request, RequestHandler, Response } from 'express';
-import bodyParser from 'body-parser';
 import {
   InsufficientScopeError,
   InvalidTokenError,
@@ -11,8 +10,8 @@ import type { Clock } from '../clock';
 import { formatScope, includesAll, parseScope } from '../scope';
 import { hashTokenValue } from '../tokens/token-value';
 import { sendJson } from '../endpoints/respond';
-import { extractBearerToken, type BearerMethods } from './bearer';
-import { bodyError } from '../endpoints/form-params';
+import { extractBearerToken, type BearerMethods, type TokenCarriers } from './bearer';
+import type { RawParams } from '../endpoints/form-params';
 
 /** What a protected route's handler learns about the token that opened it: `req.oauth`. */
 export interface TokenInfo {
@@ -39,6 +38,9 @@ export interface RequireTokenSettings {
   clock: Clock;
   realm: string;
   methods: BearerMethods;
+  /** The server's own readers, so that its limits apply to tokens in a body or query too. */
+  readForm: (req: Request, res: Response) => Promise<RawParams>;
+  readQuery: (req: Request) => RawParams;
   onError: (error: unknown) => void;
 }
 
@@ -46,10 +48,15 @@ export type RequireToken = (scope?: string | readonly string[]) => RequestHandle
 
 /** RFC 6750: protects a route with a Bearer token that grants every scope asked for. */
 export function requireTokenFactory(settings: RequireTokenSettings): RequireToken {
-  const { store, clock, realm, methods, onError } = settings;
+  const { store, clock, realm, methods, readForm, readQuery, onError } = settings;
   const challengeBase = `Bearer realm="${realm}"`;
   const invalidToken = new InvalidTokenError('The access token is invalid, expired or revoked.');
-  const parseBody = methods.body ? bodyParser.urlencoded({ extended: false, limit: '16kb', parameterLimit: 32 }) : undefined;
+  // RFC 6750 §2.2: a form-encoded body of a request that has one, never GET; §2.3: the query.
+  const readCarriers = async (req: Request, res: Response): Promise<TokenCarriers> => ({
+    authorization: req.headers.authorization,
+    ...(methods.body && req.method !== 'GET' && req.is('application/x-www-form-urlencoded') && { body: await readForm(req, res) }),
+    ...(methods.query && { query: readQuery(req) }),
+  });
 
   return (scope) => {
     const required = requiredScope(scope);
@@ -60,7 +67,7 @@ export function requireTokenFactory(settings: RequireTokenSettings): RequireToke
     const check: RequestHandler = async (req, res, next) => {
       let found;
       try {
-        found = extractBearerToken(req, methods);
+        found = extractBearerToken(methods.body || methods.query ? await readCarriers(req, res) : { authorization: req.headers.authorization });
       } catch (error) {
         return refuse(res, toOAuthError(error));
       }
@@ -97,8 +104,7 @@ export function requireTokenFactory(settings: RequireTokenSettings): RequireToke
       sendJson(res, error.status, error.toJSON());
     }
 
-    if (parseBody === undefined) return check;
-    return (req: Request, res: Response, next) => parseBody(req, res, (error?: unknown) => (error ? refuse(res, bodyError(error)) : check(req, res, next)));
+    return check;
   };
 }
 

@@ -143,6 +143,22 @@ describe('requireToken with the optional methods enabled', () => {
   });
   afterEach(() => enabled.oauth.close());
 
+  test("the server's limits apply to a token in the body: an over-long value is invalid_request", async () => {
+    const limited = buildApp({ store, clock, bearerMethods: { body: true }, limits: { maxParameterLength: 40 } });
+    const token = await issue('read', limited.app);
+    const res = await request(limited.app).post('/api/read').type('form').send({ access_token: token });
+    expect(res.status).toBe(400);
+    expectOAuthErrorBody(res.body, 'invalid_request');
+    await limited.oauth.close();
+  });
+
+  test("a query token is read from the URL, whatever query parser the host app set", async () => {
+    const plain = buildApp({ store, clock, bearerMethods: { query: true } }, (app) => app.set('query parser', false));
+    const token = await issue('read', plain.app);
+    expect((await request(plain.app).get(`/api/read?access_token=${token}`)).status).toBe(200);
+    await plain.oauth.close();
+  });
+
   test('form body (§2.2) on POST', async () => {
     const token = await issue('read', enabled.app);
     const res = await request(enabled.app).post('/api/read').type('form').send({ access_token: token });
