@@ -7,7 +7,7 @@ import { isUnguessableSecretHash, type SecretVerifier } from '../clients/secrets
 import { InvalidClientError, InvalidRequestError } from '../errors';
 import type { AttemptLimiter } from '../limits/attempt-limiter';
 import type { ClientAuthDimension } from '../limits/brute-force';
-import { parseBasicCredentials, usesBasicScheme } from './basic-credentials';
+import { parseBasicCredentials, usesBasicScheme, type PresentedCredentials } from './basic-credentials';
 
 /** Why client authentication failed; given to the host app's hook, never to the client. */
 export type ClientAuthFailureReason =
@@ -52,28 +52,23 @@ export function clientAuthenticator(
   const authenticator = new passport.Passport();
   const basicChallenge = `Basic realm="${realm}"`;
   // Why each failed request failed: passport-http's BasicStrategy passes no info on failure.
-  const failures = new WeakMap<Request, ClientAuthFailedEvent>();
-  // The checked parameters of each request, for the strategies: not req.body, where an empty
-  // value is still present (RFC 6749 §3.1: it counts as omitted).
-  const presented = new WeakMap<Request, Params>();
-  const paramsOf = (req: Request): Params => presented.get(req) ?? {};
+  // What each request presented, read once by authenticate() before any strategy runs, and
+  // what the strategies learned of it (passport-http's BasicStrategy passes no failure info).
+  const attempts = new WeakMap<Request, Attempt>();
+  const attemptOf = (req: Request): Attempt => attempts.get(req) as Attempt;
   // One client lookup per request, shared by the choice of limits and the strategy.
-  const lookups = new WeakMap<Request, { clientId: string; client: Promise<Client | undefined> }>();
-  const findClient = (req: Request, clientId: string): Promise<Client | undefined> => {
-    const earlier = lookups.get(req);
-    if (earlier !== undefined && earlier.clientId === clientId) return earlier.client;
-    const client = clients.find(clientId);
-    lookups.set(req, { clientId, client });
-    return client;
+  const findClient = (attempt: Attempt, clientId: string): Promise<Client | undefined> => {
+    if (attempt.lookup === undefined || attempt.lookup.clientId !== clientId) attempt.lookup = { clientId, client: clients.find(clientId) };
+    return attempt.lookup.client;
   };
 
-  async function verify(req: Request, clientId: string, secret: string | undefined, method: ClientAuthMethod, done: Done): Promise<void> {
+  async function verify(attempt: Attempt, clientId: string, secret: string | undefined, method: ClientAuthMethod, done: Done): Promise<void> {
     const failure = (reason: ClientAuthFailureReason) => {
-      failures.set(req, { clientId, method, reason });
+      attempt.failure = { clientId, method, reason };
       done(null, false);
     };
     try {
-      const client = await findClient(req, clientId);
+      const client = await findClient(attempt, clientId);
       if (client === undefined) return failure('unknown_client');
       // A client must use the method it registered (RFC 7591 §2, token_endpoint_auth_method).
       if (client.authMethod !== method) return failure('wrong_method');
@@ -89,21 +84,24 @@ export function clientAuthenticator(
   authenticator.use(
     'client-basic',
     new BasicStrategy({ passReqToCallback: true, realm }, (req, _userid, _password, done) => {
-      const credentials = parseBasicCredentials(req.headers.authorization);
+      const attempt = attemptOf(req);
+      const credentials = attempt.basic;
       if (credentials === undefined) return done(null, false);
       // A client_id in the body must name the same client as the header.
-      const bodyClientId = paramsOf(req).client_id;
+      const bodyClientId = attempt.params.client_id;
       if (bodyClientId !== undefined && bodyClientId !== credentials.clientId) {
         return done(new InvalidRequestError('client_id in the body differs from the one in the Authorization header.'));
       }
-      void verify(req, credentials.clientId, credentials.clientSecret, 'client_secret_basic', done as Done);
+      void verify(attempt, credentials.clientId, credentials.clientSecret, 'client_secret_basic', done as Done);
     }),
   );
-  authenticator.use('client-post', bodyStrategy('client-post', paramsOf, (req, params, done) => {
-    void verify(req, params.client_id as string, params.client_secret, 'client_secret_post', done);
+  authenticator.use('client-post', bodyStrategy('client-post', (req, done) => {
+    const attempt = attemptOf(req);
+    void verify(attempt, attempt.params.client_id as string, attempt.params.client_secret, 'client_secret_post', done);
   }));
-  authenticator.use('client-none', bodyStrategy('client-none', paramsOf, (req, params, done) => {
-    void verify(req, params.client_id as string, undefined, 'none', done);
+  authenticator.use('client-none', bodyStrategy('client-none', (req, done) => {
+    const attempt = attemptOf(req);
+    void verify(attempt, attempt.params.client_id as string, undefined, 'none', done);
   }));
 
   function run(strategy: string, req: Request, res: Response): Promise<Client | undefined> {
@@ -129,7 +127,9 @@ export function clientAuthenticator(
           : params.client_id !== undefined
             ? 'none'
             : undefined;
-      const clientId = triedBasic ? parseBasicCredentials(req.headers.authorization)?.clientId : params.client_id;
+      const presented: Attempt = { params, basic: triedBasic ? parseBasicCredentials(req.headers.authorization) : undefined };
+      attempts.set(req, presented);
+      const clientId = triedBasic ? presented.basic?.clientId : params.client_id;
       const attempt = { clientId, address: req.ip ?? 'unknown' };
 
       const fail = (event: ClientAuthFailedEvent, retryAfterMs = 0): never => {
@@ -143,7 +143,7 @@ export function clientAuthenticator(
       };
 
       const whyItFailed = (): ClientAuthFailedEvent =>
-        failures.get(req) ?? {
+        presented.failure ?? {
           method: method === 'client_secret_basic' ? method : 'unknown',
           reason: method === undefined ? 'no_credentials' : 'malformed_credentials',
         };
@@ -152,9 +152,8 @@ export function clientAuthenticator(
       // of guesses finds it, so blocks would protect nothing and would only let anyone lock the
       // client out. Its failures are still counted (for the address, and alike for every client
       // id, so that refusals reveal nothing), but its successes cost no counter round trip.
-      const known = clientId === undefined || method === undefined ? undefined : await findClient(req, clientId);
+      const known = clientId === undefined || method === undefined ? undefined : await findClient(presented, clientId);
       if (known !== undefined && known.authMethod === method && (method === 'none' || isUnguessableSecretHash(known.secretHash as string))) {
-        presented.set(req, params);
         const client = await run(STRATEGIES[method], req, res);
         if (client !== undefined) return client;
         const wait = await limiter.countFailure(attempt);
@@ -165,7 +164,6 @@ export function clientAuthenticator(
       const wait = await limiter.begin(attempt);
       if (wait > 0) fail({ clientId, method: method ?? 'unknown', reason: 'rate_limited' }, wait);
 
-      presented.set(req, params);
       let client: Client | undefined;
       try {
         client = method === undefined ? undefined : await run(STRATEGIES[method], req, res);
@@ -191,12 +189,22 @@ const STRATEGIES: Record<ClientAuthMethod, string> = {
   none: 'client-none',
 };
 
+/** What one request presented for client authentication, and why it failed when it did. */
+interface Attempt {
+  /** The checked parameters: not req.body, where an empty value is still present (RFC 6749 §3.1). */
+  params: Params;
+  /** The Basic credentials, read once (RFC 7617, RFC 6749 §2.3.1), when the request used Basic. */
+  basic?: PresentedCredentials;
+  lookup?: { clientId: string; client: Promise<Client | undefined> };
+  failure?: ClientAuthFailedEvent;
+}
+
 /** A Passport strategy reading client credentials from the already-checked form parameters. */
-function bodyStrategy(name: string, paramsOf: (req: Request) => Params, verify: (req: Request, params: Params, done: Done) => void): passport.Strategy {
+function bodyStrategy(name: string, verify: (req: Request, done: Done) => void): passport.Strategy {
   const strategy = new passport.Strategy() as passport.Strategy & PassportStrategyActions;
   strategy.name = name;
   strategy.authenticate = function (this: PassportStrategyActions, req: Request) {
-    verify(req, paramsOf(req), (error, client) => {
+    verify(req, (error, client) => {
       if (error) this.error(error);
       else if (client) this.success(client);
       else this.fail();
