@@ -40,7 +40,7 @@ export interface DeviceAuthorizationGrant extends Grant {
   readonly device: CheckedDeviceOptions;
 }
 
-export const DEFAULT_USER_CODE_LIMIT: AttemptLimit = { points: 10, durationSeconds: 600, blockSeconds: 600 };
+const DEFAULT_USER_CODE_LIMIT: AttemptLimit = { points: 10, durationSeconds: 600, blockSeconds: 600 };
 
 /** RFC 8628 §3.5: access_denied at the token endpoint is a §5.2 error response, 400. */
 class DeviceAccessDeniedError extends AccessDeniedError {

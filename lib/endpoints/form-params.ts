@@ -110,7 +110,7 @@ function singleValuedParams(body: RawParams, knownNames: ReadonlySet<string>): F
 }
 
 /** Maps body-parser failures to `invalid_request` with the status they deserve. */
-export function bodyError(error: unknown): OAuthError {
+function bodyError(error: unknown): OAuthError {
   const type = (error as { type?: unknown }).type;
   if (type === 'entity.too.large') return new PayloadTooLargeError('The request body is too large.');
   if (type === 'parameters.too.many') return new PayloadTooLargeError('The request has too many parameters.');

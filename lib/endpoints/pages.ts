@@ -68,7 +68,7 @@ export function renderErrorPage(_req: Request, res: Response, error: OAuthError)
 <p><small>${escapeHtml(error.code)}</small></p>`);
 }
 
-export function sendPage(res: Response, status: number, title: string, body: string): void {
+function sendPage(res: Response, status: number, title: string, body: string): void {
   res.setHeader('Content-Security-Policy', PAGE_POLICY);
   res.status(status).type('html').send(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${title}</title>

@@ -19,7 +19,7 @@ export interface PasswordGrantOptions {
   perUsername?: Partial<AttemptLimit> | false;
 }
 
-export const DEFAULT_PASSWORD_LIMIT: AttemptLimit = { points: 5, durationSeconds: 900, blockSeconds: 900 };
+const DEFAULT_PASSWORD_LIMIT: AttemptLimit = { points: 5, durationSeconds: 900, blockSeconds: 900 };
 
 /**
  * RFC 6749 §4.3: the client sends the user's username and password. Legacy only: RFC 9700
