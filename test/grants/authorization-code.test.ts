@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import request from 'supertest';
 import type { Clock } from '../../lib/clock';
 import { STORE_KINDS, useStores } from '../helpers/stores';
@@ -118,6 +119,16 @@ describe.each(STORE_KINDS)('authorization code grant (%s store)', (kind) => {
   ])('%s is refused', async (_name, change, status, error) => {
     const { code, verifier } = await codeAndVerifier();
     expectError(await exchange(server.app, code, verifier, change(verifier)), status, error);
+  });
+
+  test.each([
+    ['43', `-._~${'A'.repeat(39)}`],
+    ['128', `az09-._~${'Z'.repeat(120)}`],
+  ])('a verifier of %s characters using every unreserved kind is accepted (RFC 7636 §4.1)', async (_length, verifier) => {
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const { query } = spaRequest({ code_challenge: challenge });
+    const code = await authorize(server.app, query);
+    expect((await exchange(server.app, code, verifier)).status).toBe(200);
   });
 
   test('a code issued to another client is invalid_grant', async () => {
