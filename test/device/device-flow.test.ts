@@ -140,6 +140,17 @@ describe.each(STORE_KINDS)('device authorization grant, RFC 8628 (%s store)', (k
     expect((await verify(subject.app, user_code, 'alice')).status).toBe(400);
   });
 
+  test('§3.5: expiry wins over every other state: an approved or fast-polled code past its expiry is expired_token', async () => {
+    const approved = (await start(subject.app)).body;
+    await decide(subject.app, approved.user_code, 'allow');
+    const fast = (await start(subject.app)).body;
+    expectError(await poll(subject.app, fast.device_code), 'authorization_pending');
+    subject.advance(600);
+    expectError(await poll(subject.app, approved.device_code), 'expired_token');
+    expectError(await poll(subject.app, fast.device_code), 'expired_token');
+    expectError(await poll(subject.app, fast.device_code), 'expired_token');
+  });
+
   test('of two racing polls after approval, exactly one gets the tokens', async () => {
     const { device_code, user_code } = (await start(subject.app)).body;
     await decide(subject.app, user_code, 'allow');

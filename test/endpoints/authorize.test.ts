@@ -128,6 +128,10 @@ describe.each(STORE_KINDS)('authorization endpoint (%s store)', (kind) => {
       ['an unregistered redirect_uri', spaRequest({ redirect_uri: 'https://evil.example/cb' }).query],
       ['a redirect_uri that differs by a trailing slash', spaRequest({ redirect_uri: 'https://spa.example/cb/' }).query],
       ['a redirect_uri that differs in case', spaRequest({ redirect_uri: 'https://SPA.example/cb' }).query],
+      // RFC 6749 §3.1.2.3, RFC 9700 §4.1.3: exact string match, no prefix matching either way.
+      ['a redirect_uri that is a prefix of the registered one', spaRequest({ redirect_uri: 'https://spa.example/c' }).query],
+      ['a redirect_uri that extends the registered path', spaRequest({ redirect_uri: 'https://spa.example/cb/evil' }).query],
+      ['a redirect_uri that adds a query to the registered one', spaRequest({ redirect_uri: 'https://spa.example/cb?next=evil' }).query],
       ['no redirect_uri while the client registered two', spaRequest({ client_id: 'web', redirect_uri: undefined }).query],
       ['a client with no redirect URI', spaRequest({ client_id: 'nowhere', redirect_uri: undefined }).query],
     ])('%s', async (_name, query) => {

@@ -84,6 +84,16 @@ describe.each(STORE_KINDS)('introspection endpoint (RFC 7662) on the %s store', 
         return token;
       },
     ],
+    [
+      'expiring this second',
+      async () => {
+        // RFC 7662 §2.2: a token is no longer active from its exp on.
+        const token = 'expiring-token-value';
+        const now = Math.floor(Date.now() / 1000);
+        await store.saveAccessToken(hashTokenValue(token), { clientId: 'svc', scope: ['read'], issuedAt: now - 120, expiresAt: now });
+        return token;
+      },
+    ],
   ])('a %s token is only {active: false}, with no hint which', async (_case, make) => {
     const res = await introspect({ token: await make() });
     expect(res.status).toBe(200);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import request from 'supertest';
 import type { Clock } from '../../lib/clock';
 import { STORE_KINDS, useStores } from '../helpers/stores';
@@ -108,12 +109,26 @@ describe.each(STORE_KINDS)('authorization code grant (%s store)', (kind) => {
     ['a verifier that is too long', () => ({ code_verifier: 'a'.repeat(129) }), 400, 'invalid_request'],
     ['a verifier outside the alphabet', () => ({ code_verifier: `${'a'.repeat(42)}+` }), 400, 'invalid_request'],
     ['another redirect_uri', () => ({ redirect_uri: 'https://spa.example/other' }), 400, 'invalid_grant'],
+    // RFC 6749 §4.1.3: "identical": no prefix, case or trailing-slash leniency.
+    ['a prefix of the redirect_uri', () => ({ redirect_uri: 'https://spa.example/c' }), 400, 'invalid_grant'],
+    ['the redirect_uri in another case', () => ({ redirect_uri: 'https://spa.example/CB' }), 400, 'invalid_grant'],
+    ['the redirect_uri with a trailing slash', () => ({ redirect_uri: 'https://spa.example/cb/' }), 400, 'invalid_grant'],
     ['no redirect_uri while the request had one', () => ({ redirect_uri: '' }), 400, 'invalid_request'],
     ['no code', () => ({ code: '' }), 400, 'invalid_request'],
     ['an unknown code', () => ({ code: 'not-a-code' }), 400, 'invalid_grant'],
   ])('%s is refused', async (_name, change, status, error) => {
     const { code, verifier } = await codeAndVerifier();
     expectError(await exchange(server.app, code, verifier, change(verifier)), status, error);
+  });
+
+  test.each([
+    ['43', `-._~${'A'.repeat(39)}`],
+    ['128', `az09-._~${'Z'.repeat(120)}`],
+  ])('a verifier of %s characters using every unreserved kind is accepted (RFC 7636 §4.1)', async (_length, verifier) => {
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const { query } = spaRequest({ code_challenge: challenge });
+    const code = await authorize(server.app, query);
+    expect((await exchange(server.app, code, verifier)).status).toBe(200);
   });
 
   test('a code issued to another client is invalid_grant', async () => {
@@ -127,6 +142,11 @@ describe.each(STORE_KINDS)('authorization code grant (%s store)', (kind) => {
     expect((await exchange(server.app, first.code, first.verifier, { redirect_uri: '' })).status).toBe(200);
     const second = await codeAndVerifier({ redirect_uri: undefined });
     expect((await exchange(server.app, second.code, second.verifier)).status).toBe(200);
+  });
+
+  test('a code whose request had no redirect_uri is refused with a different one (RFC 6749 §4.1.3)', async () => {
+    const { code, verifier } = await codeAndVerifier({ redirect_uri: undefined });
+    expectError(await exchange(server.app, code, verifier, { redirect_uri: 'https://spa.example/other' }), 400, 'invalid_grant');
   });
 
   test('a verifier is refused when the request had no challenge (RFC 9700 §2.1.1)', async () => {
