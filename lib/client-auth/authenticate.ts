@@ -1,6 +1,6 @@
 import passport from 'passport';
 import { BasicStrategy } from 'passport-http';
-import type { Request, Response } from 'express';
+import type { Request } from 'express';
 import type { Client, ClientAuthMethod } from '../clients/client';
 import type { ClientRegistry } from '../clients/registry';
 import { isUnguessableSecretHash, type SecretVerifier } from '../clients/secrets';
@@ -8,6 +8,7 @@ import { InvalidClientError, InvalidRequestError } from '../errors';
 import type { AttemptLimiter } from '../limits/attempt-limiter';
 import type { ClientAuthDimension } from '../limits/brute-force';
 import { parseBasicCredentials, usesBasicScheme, type PresentedCredentials } from './basic-credentials';
+import { runStrategy, type StrategyActions } from './run-strategy';
 
 /** Why client authentication failed; given to the host app's hook, never to the client. */
 export type ClientAuthFailureReason =
@@ -30,12 +31,12 @@ type Done = (error: unknown, client?: Client | false) => void;
 
 export interface ClientAuthenticator {
   /** The authenticated (or, for `none`, identified) client; throws `invalid_client` or `invalid_request`. */
-  authenticate(req: Request, res: Response, params: Params): Promise<Client>;
+  authenticate(req: Request, params: Params): Promise<Client>;
 }
 
 /**
- * RFC 6749 §2.3 client authentication through Passport strategies, used with session: false
- * on a Passport instance of this server's own (instances never share strategies):
+ * RFC 6749 §2.3 client authentication through Passport strategies of this server's own
+ * (servers never share strategies), each run as Passport runs one (see `runStrategy`):
  * - `client-basic`: passport-http's BasicStrategy (client_secret_basic, §2.3.1);
  * - `client-post`: credentials in the body (client_secret_post, §2.3.1);
  * - `client-none`: a public client, identified by client_id only (§2.1, §3.2.1).
@@ -49,7 +50,6 @@ export function clientAuthenticator(
   onFailure: (event: ClientAuthFailedEvent) => void,
   limiter: AttemptLimiter<ClientAuthDimension>,
 ): ClientAuthenticator {
-  const authenticator = new passport.Passport();
   const basicChallenge = `Basic realm="${realm}"`;
   // Why each failed request failed: passport-http's BasicStrategy passes no info on failure.
   // What each request presented, read once by authenticate() before any strategy runs, and
@@ -81,9 +81,8 @@ export function clientAuthenticator(
     }
   }
 
-  authenticator.use(
-    'client-basic',
-    new BasicStrategy({ passReqToCallback: true, realm }, (req, _userid, _password, done) => {
+  const strategies: Record<ClientAuthMethod, passport.Strategy> = {
+    client_secret_basic: new BasicStrategy({ passReqToCallback: true, realm }, (req, _userid, _password, done) => {
       const attempt = attemptOf(req);
       const credentials = attempt.basic;
       if (credentials === undefined) return done(null, false);
@@ -94,27 +93,19 @@ export function clientAuthenticator(
       }
       void verify(attempt, credentials.clientId, credentials.clientSecret, 'client_secret_basic', done as Done);
     }),
-  );
-  authenticator.use('client-post', bodyStrategy('client-post', (req, done) => {
-    const attempt = attemptOf(req);
-    void verify(attempt, attempt.params.client_id as string, attempt.params.client_secret, 'client_secret_post', done);
-  }));
-  authenticator.use('client-none', bodyStrategy('client-none', (req, done) => {
-    const attempt = attemptOf(req);
-    void verify(attempt, attempt.params.client_id as string, undefined, 'none', done);
-  }));
-
-  function run(strategy: string, req: Request, res: Response): Promise<Client | undefined> {
-    return new Promise((resolve, reject) => {
-      authenticator.authenticate(strategy, { session: false }, (error: unknown, client: Client | false) => {
-        if (error) reject(error);
-        else resolve(client || undefined);
-      })(req, res, reject);
-    });
-  }
+    client_secret_post: bodyStrategy('client-post', (req, done) => {
+      const attempt = attemptOf(req);
+      void verify(attempt, attempt.params.client_id as string, attempt.params.client_secret, 'client_secret_post', done);
+    }),
+    none: bodyStrategy('client-none', (req, done) => {
+      const attempt = attemptOf(req);
+      void verify(attempt, attempt.params.client_id as string, undefined, 'none', done);
+    }),
+  };
+  const run = (method: ClientAuthMethod, req: Request) => runStrategy<Client>(strategies[method], req);
 
   return {
-    async authenticate(req, res, params) {
+    async authenticate(req, params) {
       const triedBasic = usesBasicScheme(req.headers.authorization);
       // RFC 6749 §2.3: "MUST NOT use more than one authentication method in each request".
       if (triedBasic && params.client_secret !== undefined) {
@@ -154,7 +145,7 @@ export function clientAuthenticator(
       // id, so that refusals reveal nothing), but its successes cost no counter round trip.
       const known = clientId === undefined || method === undefined ? undefined : await findClient(presented, clientId);
       if (known !== undefined && known.authMethod === method && (method === 'none' || isUnguessableSecretHash(known.secretHash as string))) {
-        const client = await run(STRATEGIES[method], req, res);
+        const client = await run(method, req);
         if (client !== undefined) return client;
         const wait = await limiter.countFailure(attempt);
         return fail(whyItFailed(), wait);
@@ -166,7 +157,7 @@ export function clientAuthenticator(
 
       let client: Client | undefined;
       try {
-        client = method === undefined ? undefined : await run(STRATEGIES[method], req, res);
+        client = method === undefined ? undefined : await run(method, req);
       } catch (error) {
         // Not a failed guess (a malformed request, a lookup that failed): not counted.
         await limiter.release(attempt);
@@ -183,12 +174,6 @@ export function clientAuthenticator(
   };
 }
 
-const STRATEGIES: Record<ClientAuthMethod, string> = {
-  client_secret_basic: 'client-basic',
-  client_secret_post: 'client-post',
-  none: 'client-none',
-};
-
 /** What one request presented for client authentication, and why it failed when it did. */
 interface Attempt {
   /** The checked parameters: not req.body, where an empty value is still present (RFC 6749 §3.1). */
@@ -201,9 +186,9 @@ interface Attempt {
 
 /** A Passport strategy reading client credentials from the already-checked form parameters. */
 function bodyStrategy(name: string, verify: (req: Request, done: Done) => void): passport.Strategy {
-  const strategy = new passport.Strategy() as passport.Strategy & PassportStrategyActions;
+  const strategy = new passport.Strategy();
   strategy.name = name;
-  strategy.authenticate = function (this: PassportStrategyActions, req: Request) {
+  strategy.authenticate = function (this: StrategyActions<Client>, req: Request) {
     verify(req, (error, client) => {
       if (error) this.error(error);
       else if (client) this.success(client);
@@ -211,11 +196,4 @@ function bodyStrategy(name: string, verify: (req: Request, done: Done) => void):
     });
   };
   return strategy;
-}
-
-/** The actions Passport adds to a strategy while it runs. */
-interface PassportStrategyActions {
-  success(user: unknown): void;
-  fail(info?: unknown): void;
-  error(error: unknown): void;
 }

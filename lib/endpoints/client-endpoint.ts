@@ -24,7 +24,7 @@ export function clientEndpoint(
     setNoStore(res);
     try {
       const params = await readParams(req, res);
-      const client = await clientAuth.authenticate(req, res, params);
+      const client = await clientAuth.authenticate(req, params);
       const result = await handle(client, params);
       if (result === undefined) res.status(200).end();
       else sendJson(res, 200, result);

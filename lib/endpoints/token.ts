@@ -43,7 +43,7 @@ export function tokenEndpoint(settings: TokenEndpointSettings): RequestHandler {
       const enabled = grants.get(grantType);
       if (enabled === undefined) throw new UnsupportedGrantTypeError('The grant type is not supported by this server.');
 
-      const client = await clientAuth.authenticate(req, res, params);
+      const client = await clientAuth.authenticate(req, params);
 
       // RFC 6749 §5.2 unauthorized_client: the client is not registered for this grant type.
       if (!client.grantTypes.includes(grantType)) {
