@@ -124,6 +124,19 @@ export function checkPositiveInteger(option: string, value: unknown, fallback: n
   return value as number;
 }
 
+const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2 };
+
+/** A size in bytes: a positive whole number, or a string such as "16kb" (units b, kb, mb). */
+export function checkByteSize(option: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  const match = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb)\s*$/i.exec(value) : null;
+  const bytes = match === null ? value : Math.floor(Number(match[1]) * (BYTE_UNITS[match[2].toLowerCase()] as number));
+  if (!Number.isSafeInteger(bytes) || (bytes as number) <= 0) {
+    throw new OAuthServerOptionsError(option, `must be a positive number of bytes or a size such as "16kb", got ${JSON.stringify(value)}`);
+  }
+  return bytes as number;
+}
+
 export function checkFunction<T>(option: string, value: T | undefined): T | undefined {
   if (value !== undefined && typeof value !== 'function') throw new OAuthServerOptionsError(option, 'must be a function');
   return value;

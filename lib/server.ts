@@ -23,6 +23,7 @@ import {
   checkAudience,
   checkBoolean,
   checkBruteForce,
+  checkByteSize,
   checkFunction,
   checkGrants,
   checkIssuer,
@@ -84,7 +85,7 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
   const tokenPrefix = checkPlainString('tokenPrefix', options.tokenPrefix, /^[A-Za-z0-9_-]{0,16}$/, '');
   const realm = checkPlainString('realm', options.realm, /^[\x20\x21\x23-\x5B\x5D-\x7E]{1,200}$/, issuer);
   const limits = {
-    maxBodySize: options.limits?.maxBodySize ?? '16kb',
+    maxBodySize: checkByteSize('limits.maxBodySize', options.limits?.maxBodySize, 16 * 1024),
     maxParameters: checkPositiveInteger('limits.maxParameters', options.limits?.maxParameters, 50),
     maxParameterLength: checkPositiveInteger('limits.maxParameterLength', options.limits?.maxParameterLength, 4096),
   };
