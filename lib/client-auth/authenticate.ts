@@ -3,7 +3,7 @@ import { BasicStrategy } from 'passport-http';
 import type { Request } from 'express';
 import type { Client, ClientAuthMethod } from '../clients/client';
 import type { ClientRegistry } from '../clients/registry';
-import { isUnguessableSecretHash, type SecretVerifier } from '../clients/secrets';
+import type { SecretVerifier } from '../clients/secrets';
 import { InvalidClientError, InvalidRequestError } from '../errors';
 import type { AttemptLimiter } from '../limits/attempt-limiter';
 import type { ClientAuthDimension } from '../limits/brute-force';
@@ -144,7 +144,7 @@ export function clientAuthenticator(
       // client out. Its failures are still counted (for the address, and alike for every client
       // id, so that refusals reveal nothing), but its successes cost no counter round trip.
       const known = clientId === undefined || method === undefined ? undefined : await findClient(presented, clientId);
-      if (known !== undefined && known.authMethod === method && (method === 'none' || isUnguessableSecretHash(known.secretHash as string))) {
+      if (known !== undefined && known.authMethod === method && (method === 'none' || secrets.isUnguessable(known.secretHash as string))) {
         const client = await run(method, req);
         if (client !== undefined) return client;
         const wait = await limiter.countFailure(attempt);

@@ -24,7 +24,7 @@ export interface GeneratedClientSecret {
 export function generateClientSecret(): GeneratedClientSecret {
   const secret = randomBytes(32).toString('base64url');
   const salt = randomBytes(SCRYPT.saltLength).toString('base64url');
-  return { secret, hash: `sha256$${salt}$${sha256(salt, secret)}` };
+  return { secret, hash: `sha256$${salt}$${sha256(salt, secret).toString('base64url')}` };
 }
 
 /** Hashes a secret of any strength with scrypt, for keeping in the host app's client records. */
@@ -48,10 +48,6 @@ export function isClientSecretHash(value: string): boolean {
   return parseHash(value) !== undefined;
 }
 
-/** A hash of a generated 256-bit secret (`generateClientSecret`): one that no number of guesses will find. */
-export function isUnguessableSecretHash(value: string): boolean {
-  return parseHash(value)?.kind === 'sha256';
-}
 
 type ParsedHash =
   | { kind: 'sha256'; salt: string; hash: Buffer }
@@ -79,17 +75,22 @@ function parseHash(value: string): ParsedHash | undefined {
  */
 export class SecretVerifier {
   private readonly verifiedScrypt = new Map<string, Buffer>();
+  /** Stored hashes already read: a client's hash is parsed once, not on every request. */
+  private readonly parsedHashes = new Map<string, ParsedHash | undefined>();
   private readonly memorySalt = randomBytes(16).toString('base64url');
 
   constructor(private readonly maxRemembered = 1000) {}
 
+  /** A hash of a generated 256-bit secret (`generateClientSecret`): one that no number of guesses will find. */
+  isUnguessable(storedHash: string): boolean {
+    return this.parse(storedHash)?.kind === 'sha256';
+  }
+
   async verify(presented: string, storedHash: string): Promise<boolean> {
-    const parsed = parseHash(storedHash);
+    const parsed = this.parse(storedHash);
     if (parsed === undefined) return false;
-    if (parsed.kind === 'sha256') {
-      return constantTimeEqual(Buffer.from(sha256(parsed.salt, presented), 'base64url'), parsed.hash);
-    }
-    const fingerprint = Buffer.from(sha256(this.memorySalt, presented), 'base64url');
+    if (parsed.kind === 'sha256') return constantTimeEqual(sha256(parsed.salt, presented), parsed.hash);
+    const fingerprint = sha256(this.memorySalt, presented);
     const remembered = this.verifiedScrypt.get(storedHash);
     if (remembered !== undefined) return constantTimeEqual(fingerprint, remembered);
 
@@ -103,17 +104,26 @@ export class SecretVerifier {
     return valid;
   }
 
+  private parse(storedHash: string): ParsedHash | undefined {
+    if (this.parsedHashes.has(storedHash)) return this.parsedHashes.get(storedHash);
+    const parsed = parseHash(storedHash);
+    rememberBounded(this.parsedHashes, this.maxRemembered, storedHash, parsed);
+    return parsed;
+  }
+
   private remember(storedHash: string, fingerprint: Buffer): void {
-    if (this.verifiedScrypt.size >= this.maxRemembered) {
-      const oldest = this.verifiedScrypt.keys().next().value as string;
-      this.verifiedScrypt.delete(oldest);
-    }
-    this.verifiedScrypt.set(storedHash, fingerprint);
+    rememberBounded(this.verifiedScrypt, this.maxRemembered, storedHash, fingerprint);
   }
 }
 
-function sha256(salt: string, secret: string): string {
-  return createHash('sha256').update(salt).update('\0').update(secret, 'utf8').digest('base64url');
+/** Sets `key` in `map`, first forgetting the oldest entry when the map holds `max` already. */
+function rememberBounded<V>(map: Map<string, V>, max: number, key: string, value: V): void {
+  if (map.size >= max) map.delete(map.keys().next().value as string);
+  map.set(key, value);
+}
+
+function sha256(salt: string, secret: string): Buffer {
+  return createHash('sha256').update(salt).update('\0').update(secret, 'utf8').digest();
 }
 
 function constantTimeEqual(a: Buffer, b: Buffer): boolean {
