@@ -121,7 +121,8 @@ export function clientAuthenticator(
       const presented: Attempt = { params, basic: triedBasic ? parseBasicCredentials(req.headers.authorization) : undefined };
       attempts.set(req, presented);
       const clientId = triedBasic ? presented.basic?.clientId : params.client_id;
-      const attempt = { clientId, address: req.ip ?? 'unknown' };
+      // What the limits count; only when they are consulted (Express's req.ip parses the proxy headers).
+      const counted = () => ({ clientId, address: req.ip ?? 'unknown' });
 
       const fail = (event: ClientAuthFailedEvent, retryAfterMs = 0): never => {
         onFailure(event);
@@ -147,11 +148,12 @@ export function clientAuthenticator(
       if (known !== undefined && known.authMethod === method && (method === 'none' || secrets.isUnguessable(known.secretHash as string))) {
         const client = await run(method, req);
         if (client !== undefined) return client;
-        const wait = await limiter.countFailure(attempt);
+        const wait = await limiter.countFailure(counted());
         return fail(whyItFailed(), wait);
       }
 
       // A guessable secret: counted before it is checked, so a blocked attempt costs no hashing and learns nothing.
+      const attempt = counted();
       const wait = await limiter.begin(attempt);
       if (wait > 0) fail({ clientId, method: method ?? 'unknown', reason: 'rate_limited' }, wait);
 
