@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
 /** RFC 7636 §4.2, §4.3: the transformations a code challenge may use. */
 export type CodeChallengeMethod = 'S256' | 'plain';
@@ -18,7 +18,7 @@ export function isCodeChallenge(value: string, method: CodeChallengeMethod): boo
 
 /** RFC 7636 §4.6: the verifier, transformed by the method, must equal the challenge. */
 export function verifierMatches(verifier: string, challenge: string, method: CodeChallengeMethod): boolean {
-  const derived = method === 'S256' ? createHash('sha256').update(verifier, 'ascii').digest('base64url') : verifier;
+  const derived = method === 'S256' ? hash('sha256', verifier, 'base64url') : verifier;
   const a = Buffer.from(derived);
   const b = Buffer.from(challenge);
   return a.length === b.length && timingSafeEqual(a, b);

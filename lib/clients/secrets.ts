@@ -1,4 +1,4 @@
-import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 
 /*
  * Client secrets are kept only as hashes, in one of two formats:
@@ -123,7 +123,7 @@ function rememberBounded<V>(map: Map<string, V>, max: number, key: string, value
 }
 
 function sha256(salt: string, secret: string): Buffer {
-  return createHash('sha256').update(salt).update('\0').update(secret, 'utf8').digest();
+  return hash('sha256', `${salt}\0${secret}`, 'buffer');
 }
 
 function constantTimeEqual(a: Buffer, b: Buffer): boolean {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { TemporarilyUnavailableError } from '../errors';
 import type { AttemptCounter, AttemptWindow } from '../stores/store';
 
@@ -91,7 +91,7 @@ export const noAttemptLimits: AttemptLimiter<never> = {
 };
 
 function hashKey(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('base64url');
+  return hash('sha256', value, 'base64url');
 }
 
 async function failClosed<T>(work: () => Promise<T>): Promise<T> {

@@ -1,6 +1,6 @@
 import type { RateLimiterRes } from 'rate-limiter-flexible';
 
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** What the server remembers about an access token; stored under the token's hash. */
 export interface AccessTokenRecord {
@@ -270,5 +270,5 @@ export function grantIdOfTokenHash(tokenHash: string): string | undefined {
 
 /** One key for a user and a client, whatever characters their ids hold. */
 export function consentKey(sub: string, clientId: string): string {
-  return createHash('sha256').update(JSON.stringify([sub, clientId])).digest('base64url');
+  return hash('sha256', JSON.stringify([sub, clientId]), 'base64url');
 }

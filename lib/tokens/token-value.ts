@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomFillSync } from 'node:crypto';
+import { hash, randomBytes, randomFillSync } from 'node:crypto';
 
 const TOKEN_BYTES = 32;
 // One CSPRNG call per 128 tokens instead of one per token: the call, not the bytes, is what
@@ -43,7 +43,7 @@ function randomTokenBytes(): string {
  * covers the whole value, so a token whose grant id part was changed is simply not found.
  */
 export function hashTokenValue(value: string): string {
-  const digest = createHash('sha256').update(value).digest('base64url');
+  const digest = hash('sha256', value, 'base64url');
   const dot = value.indexOf('.');
   const grantId = dot >= GRANT_ID_LENGTH ? value.slice(dot - GRANT_ID_LENGTH, dot) : '';
   return GRANT_ID.test(grantId) ? `${grantId}.${digest}` : digest;
