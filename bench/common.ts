@@ -8,9 +8,16 @@ import { Redis } from 'ioredis';
 export const CLIENT_ID = 'bench-client';
 export const SCOPE = 'read';
 export const TOKEN_LIFETIME = 3600;
+/** Authorization codes live a minute everywhere (ours' and oidc-provider's default). */
+export const CODE_LIFETIME = 60;
 export const ISSUER_PATH = '/oauth';
 export const TOKEN_PATH = '/oauth/token';
+export const AUTHORIZE_PATH = '/oauth/authorize';
 export const RESOURCE_PATH = '/api/resource';
+/** The client's one registered redirect URI; the runner reads codes from the Location header and never follows it. */
+export const REDIRECT_URI = 'https://client.bench.example/callback';
+/** The user every server sees as signed in at its authorization endpoint. */
+export const BENCH_USER = 'bench-user';
 
 /** The one token the Redis GET ceiling knows; any other Bearer value is refused with 401. */
 export const CEILING_TOKEN = 'ceiling-token';
@@ -52,6 +59,25 @@ export function randomToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
+/** RFC 7636 §4.2: the S256 code challenge of a verifier. */
+export function s256(verifier: string): string {
+  return createHash('sha256').update(verifier, 'ascii').digest('base64url');
+}
+
+/** A fresh PKCE verifier (43 characters) and its S256 challenge. */
+export function pkcePair(): { verifier: string; challenge: string } {
+  const verifier = randomToken();
+  return { verifier, challenge: s256(verifier) };
+}
+
+/** RFC 7636 §4.6 for the peers that leave it to the app: the verifier's S256 equals the challenge, compared in constant time. */
+export function verifierMatches(verifier: unknown, challenge: string): boolean {
+  if (typeof verifier !== 'string' || !/^[A-Za-z0-9\-._~]{43,128}$/.test(verifier)) return false;
+  const derived = Buffer.from(s256(verifier));
+  const expected = Buffer.from(challenge);
+  return derived.length === expected.length && timingSafeEqual(derived, expected);
+}
+
 /** Peers store tokens under their SHA-256, as ours does, so a store leak gives no usable token. */
 export function tokenKey(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
@@ -60,41 +86,86 @@ export function tokenKey(token: string): string {
 export interface TokenRecord {
   clientId: string;
   scope: string[];
+  /** The user, for tokens of the authorization code and refresh flows. */
+  sub?: string;
   expiresAt: number;
 }
 
-/** Token storage for the peers whose docs leave storage to the app (oauth2orize, node-oauth). */
-export interface TokenRepo {
-  save(token: string, record: TokenRecord): Promise<void>;
-  find(token: string): Promise<TokenRecord | undefined>;
+export interface CodeRecord extends TokenRecord {
+  sub: string;
+  redirectUri: string;
+  codeChallenge?: string;
+  codeChallengeMethod?: string;
+}
+
+/** One kind of record, kept under the SHA-256 of its token. */
+export interface RecordRepo<T extends { expiresAt: number }> {
+  save(token: string, record: T): Promise<void>;
+  find(token: string): Promise<T | undefined>;
+  /** Finds and deletes in one step (Redis GETDEL): for single-use values. */
+  take(token: string): Promise<T | undefined>;
+  /** Deletes; true when it was there. */
+  remove(token: string): Promise<boolean>;
+}
+
+/** Storage for the peers whose docs leave it to the app (oauth2orize, node-oauth): one Redis connection, or Maps. */
+export interface PeerStore {
+  accessTokens: RecordRepo<TokenRecord>;
+  codes: RecordRepo<CodeRecord>;
+  refreshTokens: RecordRepo<TokenRecord>;
   close(): Promise<void>;
 }
 
-export function tokenRepo(kind: StoreKind, redisUrl: string): TokenRepo {
+export function peerStore(kind: StoreKind, redisUrl: string): PeerStore {
   if (kind === 'memory') {
-    const tokens = new Map<string, TokenRecord>();
-    return {
-      async save(token, record) {
-        tokens.set(tokenKey(token), record);
-      },
-      async find(token) {
-        return tokens.get(tokenKey(token));
-      },
-      async close() {},
-    };
+    return { accessTokens: memoryRepo(), codes: memoryRepo(), refreshTokens: memoryRepo(), close: async () => {} };
   }
   const redis = new Redis(redisUrl);
   return {
+    accessTokens: redisRepo(redis, 'peer:at:'),
+    codes: redisRepo(redis, 'peer:code:'),
+    refreshTokens: redisRepo(redis, 'peer:rt:'),
+    close: async () => void redis.disconnect(),
+  };
+}
+
+function memoryRepo<T extends { expiresAt: number }>(): RecordRepo<T> {
+  const records = new Map<string, T>();
+  return {
     async save(token, record) {
-      const ttl = Math.max(1, record.expiresAt - Math.floor(Date.now() / 1000));
-      await redis.set(`peer:at:${tokenKey(token)}`, JSON.stringify(record), 'EX', ttl);
+      records.set(tokenKey(token), record);
     },
     async find(token) {
-      const value = await redis.get(`peer:at:${tokenKey(token)}`);
-      return value === null ? undefined : (JSON.parse(value) as TokenRecord);
+      return records.get(tokenKey(token));
     },
-    async close() {
-      redis.disconnect();
+    async take(token) {
+      const key = tokenKey(token);
+      const record = records.get(key);
+      records.delete(key);
+      return record;
+    },
+    async remove(token) {
+      return records.delete(tokenKey(token));
+    },
+  };
+}
+
+/** One `SET … EX` of a JSON record per save, one `GET` per find, `GETDEL` per take, `DEL` per remove. */
+function redisRepo<T extends { expiresAt: number }>(redis: Redis, prefix: string): RecordRepo<T> {
+  const parse = (value: string | null) => (value === null ? undefined : (JSON.parse(value) as T));
+  return {
+    async save(token, record) {
+      const ttl = Math.max(1, record.expiresAt - nowSeconds());
+      await redis.set(prefix + tokenKey(token), JSON.stringify(record), 'EX', ttl);
+    },
+    async find(token) {
+      return parse(await redis.get(prefix + tokenKey(token)));
+    },
+    async take(token) {
+      return parse(await redis.getdel(prefix + tokenKey(token)));
+    },
+    async remove(token) {
+      return (await redis.del(prefix + tokenKey(token))) > 0;
     },
   };
 }

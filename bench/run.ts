@@ -4,9 +4,10 @@
  * the median of the rounds is reported, with ratios, p99 and RSS, as a table, JSON and SVG.
  *
  * Environment: BENCH_QUICK=1 (or --quick) for a short smoke run; BENCH_ROUNDS, BENCH_DURATION
- * (seconds), BENCH_WARMUP (seconds), BENCH_CONNECTIONS; BENCH_ONLY=token,protected,refused
- * to run some scenarios only; BENCH_TARGETS=ours,oauth2orize,... for some servers only;
- * BENCH_STORES=redis or memory for one store only.
+ * (seconds), BENCH_WARMUP (seconds), BENCH_CONNECTIONS, BENCH_CODE_RATE (codes minted per
+ * second of a run); BENCH_ONLY=token,protected,refused,code,refresh to run some scenarios
+ * only; BENCH_TARGETS=ours,oauth2orize,... for some servers only; BENCH_STORES=redis or
+ * memory for one store only.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { generateClientSecret } from 'express-oauth2-server';
 import { freePort, startRedisServer } from '../test/helpers/redis-server';
 import { renderChart, type ChartGroup } from './chart';
 import { CEILING_TOKEN, CLIENT_ID, RESOURCE_PATH, SCOPE, TOKEN_PATH, randomToken, type ServerSettings, type StoreKind } from './common';
+import { checkCodeExchange, checkRefreshRotation, codeRequests, refreshRequests, userFlowClient } from './user-flow';
 
 const quick = process.env.BENCH_QUICK === '1' || process.argv.includes('--quick');
 const config = {
@@ -25,6 +27,8 @@ const config = {
   duration: Number(process.env.BENCH_DURATION ?? (quick ? 1 : 2)),
   warmup: Number(process.env.BENCH_WARMUP ?? (quick ? 0.5 : 1)),
   connections: Number(process.env.BENCH_CONNECTIONS ?? 32),
+  /** Codes minted per second of warm-up and run: about what the fastest server here redeems; a run that uses them all ends early. */
+  codeRate: Number(process.env.BENCH_CODE_RATE ?? 2500),
 };
 const only = process.env.BENCH_ONLY?.split(',');
 const onlyTargets = process.env.BENCH_TARGETS?.split(',');
@@ -34,7 +38,7 @@ const resultsDir = join(__dirname, '..', '..', 'bench', 'results');
 const partial = quick || only !== undefined || process.env.BENCH_TARGETS !== undefined || process.env.BENCH_STORES !== undefined;
 const outputName = partial ? 'partial' : 'latest';
 
-type ScenarioName = 'token' | 'protected' | 'refused';
+type ScenarioName = 'token' | 'protected' | 'refused' | 'code' | 'refresh';
 type Kind = 'ours' | 'peer' | 'ceiling';
 
 interface Scenario {
@@ -49,7 +53,12 @@ const scenarios: Scenario[] = [
   { name: 'token', title: 'Token endpoint (client_credentials, HTTP Basic)', method: 'POST', path: TOKEN_PATH, expectStatus: 200 },
   { name: 'protected', title: "Protected route, valid token (requireToken('read'))", method: 'GET', path: RESOURCE_PATH, expectStatus: 200 },
   { name: 'refused', title: 'Protected route, unknown token (401)', method: 'GET', path: RESOURCE_PATH, expectStatus: 401 },
+  { name: 'code', title: 'Code exchange (authorization_code + PKCE S256, HTTP Basic)', method: 'POST', path: TOKEN_PATH, expectStatus: 200 },
+  { name: 'refresh', title: 'Refresh with rotation (refresh_token, HTTP Basic)', method: 'POST', path: TOKEN_PATH, expectStatus: 200 },
 ];
+
+/** The scenarios of a user's grant: every request carries a code or refresh token minted before the run. */
+const isUserFlow = (name: ScenarioName) => name === 'code' || name === 'refresh';
 
 interface Case {
   id: string;
@@ -78,13 +87,27 @@ interface Sample {
   loadBefore: number;
 }
 
-const PEERS: { target: string; label: string; note: (store: StoreKind) => string | undefined }[] = [
-  { target: 'oauth2orize', label: 'oauth2orize + passport-http', note: () => undefined },
+interface Peer {
+  target: string;
+  label: string;
+  note: (scenario: ScenarioName, store: StoreKind) => string | undefined;
+  /** Whether the peer has a row in that table (default: all). */
+  runs?: (scenario: ScenarioName, store: StoreKind) => boolean;
+}
+
+const PEERS: Peer[] = [
+  {
+    target: 'oauth2orize',
+    label: 'oauth2orize + passport-http',
+    note: (scenario) => (scenario === 'code' ? 'no PKCE in oauth2orize: S256 checked by the bench app' : undefined),
+  },
   { target: 'node-oauth', label: '@node-oauth/express-oauth-server', note: () => undefined },
   {
     target: 'oidc-provider',
     label: 'oidc-provider',
-    note: (store) => (store === 'redis' ? 'adapter: ours, to its interface' : 'its dev in-memory LRU adapter'),
+    note: (_scenario, store) => (store === 'redis' ? 'adapter: ours, to its interface' : 'its dev in-memory LRU adapter'),
+    // Its in-memory adapter keeps 1000 entries: the thousands of codes minted before a run would be evicted.
+    runs: (scenario, store) => !(scenario === 'code' && store === 'memory'),
   },
 ];
 
@@ -102,14 +125,19 @@ function casesFor(scenario: Scenario, store: StoreKind): Case[] {
     note,
   });
   const list: Case[] = [make('ours', 'ours', 'ours')];
-  for (const peer of PEERS) list.push(make(peer.target, peer.label, 'peer', 1, peer.note(store)));
+  for (const peer of PEERS) {
+    if (peer.runs?.(scenario.name, store) ?? true) list.push(make(peer.target, peer.label, 'peer', 1, peer.note(scenario.name, store)));
+  }
   if (store === 'redis') {
     // Memory tokens are per process, so the cluster is measured with Redis only.
     // The refusal path is measured for 1 process only, to keep the run short.
     if (scenario.name !== 'refused') list.push(make('ours', 'ours, 2 processes (cluster)', 'ours', 2));
-    if (scenario.name !== 'token') list.push(make('ours-cache', 'ours, token cache on', 'ours', 1, 'redisStore({ url, cache: {} })'));
+    // The token cache serves token lookups, and the SET ceiling of the token table is shown in the user flows' tables.
+    if (scenario.name === 'protected' || scenario.name === 'refused') {
+      list.push(make('ours-cache', 'ours, token cache on', 'ours', 1, 'redisStore({ url, cache: {} })'));
+      list.push(make('express-redis-get', 'Express + 1 Redis GET', 'ceiling'));
+    }
     if (scenario.name === 'token') list.push(make('express-redis-set', 'Express + 1 Redis SET', 'ceiling'));
-    else list.push(make('express-redis-get', 'Express + 1 Redis GET', 'ceiling'));
   }
   return onlyTargets === undefined ? list : list.filter((c) => onlyTargets.includes(c.target));
 }
@@ -176,6 +204,70 @@ async function redisCounters(admin: Redis): Promise<{ commands: number; reads: n
   return { commands: field('total_commands_processed'), reads: field('total_reads_processed') };
 }
 
+/** A bound on requests: far above what this machine can do in the time given. */
+const requestBound = (seconds: number) => 200_000 * seconds;
+
+type LoadOptions = Pick<autocannon.Options, 'headers' | 'body' | 'requests' | 'maxOverallRequests' | 'sampleInt'>;
+
+/** What autocannon sends in the warm-up and in the measured run, each prepared just before it. */
+interface Load {
+  warmup(): Promise<LoadOptions>;
+  measured(): Promise<LoadOptions>;
+}
+
+async function prepareLoad(c: Case, port: number, basic: string): Promise<Load> {
+  if (c.scenario.name === 'code') return codeLoad(port, basic);
+  if (c.scenario.name === 'refresh') return refreshLoad(port, basic);
+  const load = { headers: await staticHeaders(c, port, basic), body: c.scenario.name === 'token' ? `grant_type=client_credentials&scope=${SCOPE}` : undefined };
+  return { warmup: async () => load, measured: async () => ({ ...load, maxOverallRequests: requestBound(config.duration) }) };
+}
+
+const tokenRequestHeaders = (basic: string) => ({ authorization: basic, 'content-type': 'application/x-www-form-urlencoded' });
+
+async function staticHeaders(c: Case, port: number, basic: string): Promise<Record<string, string>> {
+  if (c.scenario.name === 'token') return tokenRequestHeaders(basic);
+  if (c.target === 'express-redis-get' && c.scenario.name === 'protected') return { authorization: `Bearer ${CEILING_TOKEN}` };
+  if (c.scenario.name === 'protected' && c.target !== 'express-json') return { authorization: `Bearer ${await fetchToken(port, basic)}` };
+  return { authorization: `Bearer ${randomToken()}` };
+}
+
+/**
+ * Checks the server by hand; then, before each phase, mints config.codeRate codes per second
+ * of it (each with its own PKCE verifier). A phase stops when its codes are used up.
+ */
+async function codeLoad(port: number, basic: string): Promise<Load> {
+  const client = userFlowClient(port, basic);
+  await checkCodeExchange(client);
+  const phase = async (seconds: number): Promise<LoadOptions> => {
+    // autocannon wants at least one request per connection.
+    const bodies = await client.codeExchanges(Math.max(config.connections, Math.ceil(config.codeRate * seconds)));
+    return {
+      headers: tokenRequestHeaders(basic),
+      requests: codeRequests(bodies),
+      maxOverallRequests: bodies.length,
+      // autocannon ends a run at its next sample tick: a run that used up its codes is timed to within 0.1 s.
+      sampleInt: 100,
+    };
+  };
+  return { warmup: () => phase(config.warmup), measured: () => phase(config.duration) };
+}
+
+/**
+ * Checks the server by hand; then, before each phase, gets one refresh token per connection.
+ * Fresh ones for the run: the warm-up may end with requests in flight, whose rotated tokens no
+ * connection ever learns, and oidc-provider's memory LRU would have evicted older ones.
+ */
+async function refreshLoad(port: number, basic: string): Promise<Load> {
+  const client = userFlowClient(port, basic);
+  await checkRefreshRotation(client);
+  const phase = async (seconds: number): Promise<LoadOptions> => {
+    const perConnection = Math.ceil(requestBound(seconds) / config.connections);
+    const heads = await client.refreshTokens(config.connections);
+    return { headers: tokenRequestHeaders(basic), requests: refreshRequests(heads, perConnection), maxOverallRequests: perConnection * config.connections };
+  };
+  return { warmup: () => phase(config.warmup), measured: () => phase(config.duration) };
+}
+
 async function measureOnce(c: Case, round: number, redisUrl: string, secret: { secret: string; hash: string }, admin: Redis): Promise<Sample> {
   const loadBefore = loadavg()[0];
   const port = await freePort();
@@ -190,36 +282,18 @@ async function measureOnce(c: Case, round: number, redisUrl: string, secret: { s
   });
   try {
     const basic = `Basic ${Buffer.from(`${encodeURIComponent(CLIENT_ID)}:${encodeURIComponent(secret.secret)}`).toString('base64')}`;
-    const headers: Record<string, string> = {};
-    let body: string | undefined;
-    if (c.scenario.name === 'token') {
-      headers.authorization = basic;
-      headers['content-type'] = 'application/x-www-form-urlencoded';
-      body = `grant_type=client_credentials&scope=${SCOPE}`;
-    } else if (c.target === 'express-redis-get' && c.scenario.name === 'protected') {
-      headers.authorization = `Bearer ${CEILING_TOKEN}`;
-    } else if (c.scenario.name === 'protected' && c.target !== 'express-json') {
-      headers.authorization = `Bearer ${await fetchToken(port, basic)}`;
-    } else {
-      headers.authorization = `Bearer ${randomToken()}`;
-    }
+    const load = await prepareLoad(c, port, basic);
     const options = {
       url: `http://127.0.0.1:${port}${c.scenario.path}`,
       method: c.scenario.method,
-      headers,
-      body,
       connections: config.connections,
       timeout: 10,
     };
-    if (config.warmup > 0) await autocannon({ ...options, duration: config.warmup });
+    if (config.warmup > 0) await autocannon({ ...options, ...(await load.warmup()), duration: config.warmup });
+    const measured = await load.measured();
     const before = await statsOf(child);
     const redisBefore = await redisCounters(admin);
-    const result = await autocannon({
-      ...options,
-      duration: config.duration,
-      // A bound on requests too: far above what this machine can do in the time given.
-      maxOverallRequests: 200_000 * config.duration,
-    });
+    const result = await autocannon({ ...options, ...measured, duration: config.duration });
     const statusCounts = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {};
     const expected = statusCounts[String(c.scenario.expectStatus)]?.count ?? 0;
     const total = Object.values(statusCounts).reduce((sum, s) => sum + s.count, 0);
@@ -261,6 +335,9 @@ async function main(): Promise<void> {
   }
   const withJson = onlyTargets === undefined || onlyTargets.includes(jsonCeiling.target);
   const allCases = [...(withJson ? [jsonCeiling] : []), ...groups.flatMap((g) => g.cases)];
+  // The token table's SET ceiling, when measured, is shown in the user flows' Redis tables too.
+  const setCeiling = allCases.find((c) => c.id === 'token/redis/express-redis-set');
+  const borrowedRows = (g: { scenario: Scenario; store: StoreKind }) => (setCeiling !== undefined && isUserFlow(g.scenario.name) && g.store === 'redis' ? [setCeiling] : []);
   const samples = new Map<string, Sample[]>(allCases.map((c) => [c.id, []]));
   const total = allCases.length * config.rounds;
   console.log(
@@ -316,7 +393,8 @@ async function main(): Promise<void> {
     seconds: Math.round((Date.now() - started) / 1000),
     groups: groups.map((g) => {
       const oursCase = g.cases.find((c) => c.target === 'ours' && c.workers === 1);
-      const cases = [...g.cases, ...(withJson ? [jsonCeiling] : [])];
+      const borrowed = borrowedRows(g);
+      const cases = [...g.cases, ...borrowed, ...(withJson ? [jsonCeiling] : [])];
       return {
         scenario: g.scenario.name,
         title: g.scenario.title,
@@ -326,7 +404,7 @@ async function main(): Promise<void> {
           label: c.label,
           kind: c.kind,
           workers: c.workers,
-          note: c.note,
+          note: borrowed.includes(c) ? 'measured in the token table' : c.note,
           ...summary(c),
           oursRatio: pairedRatio(oursCase, c),
           rounds: samples.get(c.id),
@@ -361,7 +439,7 @@ async function main(): Promise<void> {
   const loads = [...samples.values()].flat().map((s) => s.loadBefore);
   lines.push('');
   lines.push(`1-minute load average before the runs: median ${median(loads).toFixed(2)}, max ${Math.max(...loads).toFixed(2)} (the bench itself keeps it near 2).`);
-  lines.push(...targetsCheck(report.groups));
+  lines.push(...targetsCheck(report.groups), ...userFlowRatios(report.groups));
   const table = lines.join('\n');
   console.log(`\n${table}\n`);
 
@@ -383,13 +461,24 @@ async function main(): Promise<void> {
   console.log(`wrote bench/results/${outputName}.json, .txt and .svg (${report.seconds}s)`);
 }
 
+interface ReportGroup {
+  scenario: ScenarioName;
+  store: string;
+  rows: { target: string; kind: string; oursRatio: number }[];
+}
+
+/** Paired ours ÷ peer against the peer that did best against ours. */
+function oursVsFastestPeer(g: ReportGroup): number {
+  const peers = g.rows.filter((r) => r.kind === 'peer').map((r) => r.oursRatio);
+  return peers.length > 0 ? Math.min(...peers) : NaN;
+}
+
 /** The issue's targets, as ratios measured in this run (information, not assertions). */
-function targetsCheck(groups: { scenario: string; store: string; rows: { target: string; kind: string; oursRatio: number }[] }[]): string[] {
+function targetsCheck(groups: ReportGroup[]): string[] {
   const out: string[] = ['Targets of issue 7 (Redis store, paired ratios):'];
   for (const g of groups) {
-    if (g.store !== 'redis' || g.scenario === 'refused') continue;
-    const peers = g.rows.filter((r) => r.kind === 'peer').map((r) => r.oursRatio);
-    const vsFastestPeer = peers.length > 0 ? Math.min(...peers) : NaN;
+    if (g.store !== 'redis' || (g.scenario !== 'token' && g.scenario !== 'protected')) continue;
+    const vsFastestPeer = oursVsFastestPeer(g);
     const ceilingTarget = g.scenario === 'token' ? 'express-redis-set' : 'express-redis-get';
     const vsCeiling = g.rows.find((r) => r.target === ceilingTarget)?.oursRatio ?? NaN;
     const [peerGoal, ceilingGoal] = g.scenario === 'token' ? [1.4, 0.85] : [1.0, 0.95];
@@ -406,7 +495,18 @@ function targetsCheck(groups: { scenario: string; store: string; rows: { target:
         `ours ÷ ${ceilingTarget} = ${vsCeiling.toFixed(2)} (goal ≥ ${ceilingGoal}: ${mark(vsCeiling >= ceilingGoal)})`,
     );
   }
-  return out;
+  return out.length > 1 ? out : [];
+}
+
+/** The code and refresh scenarios have no target: their ratios only. */
+function userFlowRatios(groups: ReportGroup[]): string[] {
+  const out: string[] = [];
+  for (const g of groups) {
+    if (!isUserFlow(g.scenario)) continue;
+    const vsSet = g.rows.find((r) => r.target === 'express-redis-set')?.oursRatio;
+    out.push(`  ${g.scenario}/${g.store}: ours ÷ fastest peer = ${oursVsFastestPeer(g).toFixed(2)}` + (vsSet === undefined ? '' : `; ours ÷ express-redis-set = ${vsSet.toFixed(2)}`));
+  }
+  return out.length === 0 ? [] : ['Code and refresh scenarios (no target; paired ratios):', ...out];
 }
 
 main().catch((error: unknown) => {

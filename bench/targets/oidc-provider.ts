@@ -3,14 +3,21 @@ import express from 'express';
 import { Redis } from 'ioredis';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import {
+  BENCH_USER,
   CLIENT_ID,
+  CODE_LIFETIME,
   ISSUER_PATH,
+  REDIRECT_URI,
   RESOURCE_PATH,
   SCOPE,
   TOKEN_LIFETIME,
+  randomToken,
   type BuiltApp,
   type ServerSettings,
 } from '../common';
+
+/** How long the Redis adapter keeps a grant's list of token keys: the refresh token's default lifetime (14 days). */
+const GRANT_INDEX_SECONDS = 14 * 24 * 3600;
 
 /**
  * oidc-provider (Koa inside) mounted in Express through `provider.callback()`, as its docs
@@ -20,6 +27,13 @@ import {
  * memory store, its built-in in-memory adapter (an LRU of 1000 entries, meant for
  * development). oidc-provider has no resource-server middleware: the protected route looks
  * the token up with `provider.ClientCredentials.find()`, the documented model API.
+ *
+ * For the authorization code flow, its interaction route (`/interaction/:uid`) signs the bench
+ * user in and grants the scope at once, as its docs' interaction example does once the user
+ * has logged in and consented; later requests of the same browser session skip it. Refresh
+ * tokens are issued for the refresh_token grant type alone (`issueRefreshToken`), not tied to
+ * the login session (`expiresWithSession`), as with `offline_access`, and rotated on every use
+ * (`rotateRefreshToken`).
  */
 export async function build(settings: ServerSettings): Promise<BuiltApp> {
   const { default: Provider } = await import('oidc-provider');
@@ -32,21 +46,37 @@ export async function build(settings: ServerSettings): Promise<BuiltApp> {
       {
         client_id: CLIENT_ID,
         client_secret: settings.clientSecret,
-        grant_types: ['client_credentials'],
-        response_types: [],
-        redirect_uris: [],
+        grant_types: ['client_credentials', 'authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        redirect_uris: [REDIRECT_URI],
         scope: SCOPE,
         token_endpoint_auth_method: 'client_secret_basic',
       },
     ],
     scopes: [SCOPE],
     features: { clientCredentials: { enabled: true }, devInteractions: { enabled: false } },
-    ttl: { ClientCredentials: TOKEN_LIFETIME },
+    routes: { authorization: '/authorize' },
+    ttl: { ClientCredentials: TOKEN_LIFETIME, AccessToken: TOKEN_LIFETIME, AuthorizationCode: CODE_LIFETIME },
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    expiresWithSession: async () => false,
+    rotateRefreshToken: true,
+    cookies: { keys: [randomToken()] },
     jwks: { keys: [{ ...jwk, use: 'sig', alg: 'RS256' } as never] },
     ...(redis !== undefined && { adapter: redisAdapter(redis) }),
   });
 
   const app = express();
+  app.get('/interaction/:uid', async (req, res, next) => {
+    try {
+      const { params } = await provider.interactionDetails(req, res);
+      const grant = new provider.Grant({ accountId: BENCH_USER, clientId: params.client_id as string });
+      grant.addOIDCScope(SCOPE);
+      const grantId = await grant.save();
+      await provider.interactionFinished(req, res, { login: { accountId: BENCH_USER }, consent: { grantId } }, { mergeWithLastSubmission: false });
+    } catch (error) {
+      next(error);
+    }
+  });
   app.use(ISSUER_PATH, provider.callback());
   app.get(RESOURCE_PATH, async (req, res, next) => {
     try {
@@ -65,27 +95,43 @@ export async function build(settings: ServerSettings): Promise<BuiltApp> {
   return { handler: app, close: async () => void redis?.disconnect() };
 }
 
-/** oidc-provider's adapter interface over one ioredis connection: a key per model and id. */
+/**
+ * oidc-provider's adapter interface over one ioredis connection: a key per model and id. A
+ * token of a grant is also listed under its grant (for revokeByGrantId), and a session under
+ * its uid (for findByUid), in the same MULTI; anything else is one SET.
+ */
 function redisAdapter(redis: Redis) {
+  const grantKey = (grantId: string) => `oidc:grant:${grantId}`;
+  const uidKey = (uid: string) => `oidc:uid:${uid}`;
   return class RedisAdapter implements Adapter {
     constructor(private readonly name: string) {}
     private key(id: string) {
       return `oidc:${this.name}:${id}`;
     }
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number) {
+      const key = this.key(id);
       const value = JSON.stringify(payload);
-      if (expiresIn) await redis.set(this.key(id), value, 'EX', expiresIn);
-      else await redis.set(this.key(id), value);
+      const { grantId, uid } = payload;
+      if (grantId === undefined && uid === undefined) {
+        await (expiresIn ? redis.set(key, value, 'EX', expiresIn) : redis.set(key, value));
+        return;
+      }
+      const multi = expiresIn ? redis.multi().set(key, value, 'EX', expiresIn) : redis.multi().set(key, value);
+      if (grantId !== undefined) multi.rpush(grantKey(grantId), key).expire(grantKey(grantId), GRANT_INDEX_SECONDS);
+      if (uid !== undefined) multi.set(uidKey(uid), id, 'EX', expiresIn ?? GRANT_INDEX_SECONDS);
+      await multi.exec();
     }
     async find(id: string) {
       const value = await redis.get(this.key(id));
       return value === null ? undefined : (JSON.parse(value) as AdapterPayload);
     }
     async findByUserCode() {
+      // The device flow is not enabled.
       return undefined;
     }
-    async findByUid() {
-      return undefined;
+    async findByUid(uid: string) {
+      const id = await redis.get(uidKey(uid));
+      return id === null ? undefined : this.find(id);
     }
     async consume(id: string) {
       const payload = await this.find(id);
@@ -94,8 +140,9 @@ function redisAdapter(redis: Redis) {
     async destroy(id: string) {
       await redis.del(this.key(id));
     }
-    async revokeByGrantId() {
-      // Client credentials tokens belong to no grant.
+    async revokeByGrantId(grantId: string) {
+      const keys = await redis.lrange(grantKey(grantId), 0, -1);
+      await redis.del(grantKey(grantId), ...keys);
     }
   };
 }

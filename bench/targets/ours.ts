@@ -1,8 +1,12 @@
 import express from 'express';
-import { clientCredentials, memoryStore, oauthServer, redisStore } from 'express-oauth2-server';
-import { CLIENT_ID, ISSUER_PATH, RESOURCE_PATH, SCOPE, TOKEN_LIFETIME, type BuiltApp, type ServerSettings } from '../common';
+import { authorizationCode, clientCredentials, memoryStore, oauthServer, redisStore, refreshToken } from 'express-oauth2-server';
+import { BENCH_USER, CLIENT_ID, CODE_LIFETIME, ISSUER_PATH, REDIRECT_URI, RESOURCE_PATH, SCOPE, TOKEN_LIFETIME, type BuiltApp, type ServerSettings } from '../common';
 
-/** This package, mounted the way its README tells a host app to; `cache` turns on the opt-in token cache. */
+/**
+ * This package, mounted the way its README tells a host app to; `cache` turns on the opt-in token cache.
+ * The bench user is always signed in, and its first Allow is remembered, so later authorization
+ * requests of the bench client redirect with a code at once.
+ */
 export async function build(settings: ServerSettings, options: { cache?: boolean } = {}): Promise<BuiltApp> {
   const oauth = oauthServer({
     issuer: `http://127.0.0.1:${settings.port}${ISSUER_PATH}`,
@@ -10,11 +14,18 @@ export async function build(settings: ServerSettings, options: { cache?: boolean
       {
         client_id: CLIENT_ID,
         client_secret: settings.clientSecretHash,
-        grant_types: ['client_credentials'],
+        grant_types: ['client_credentials', 'authorization_code', 'refresh_token'],
+        redirect_uris: [REDIRECT_URI],
         scope: SCOPE,
       },
     ],
-    grants: [clientCredentials()],
+    grants: [clientCredentials(), authorizationCode(), refreshToken()],
+    authorization: {
+      getUser: () => BENCH_USER,
+      login: (_req, res) => void res.status(403).send('the bench user is always signed in'),
+      codeLifetime: CODE_LIFETIME,
+      rememberConsent: TOKEN_LIFETIME,
+    },
     store: settings.store === 'memory' ? memoryStore() : redisStore({ url: settings.redisUrl, ...(options.cache && { cache: {} }) }),
     accessTokenLifetime: TOKEN_LIFETIME,
   });
