@@ -22,6 +22,15 @@ export const BENCH_USER = 'bench-user';
 /** The one token the Redis GET ceiling knows; any other Bearer value is refused with 401. */
 export const CEILING_TOKEN = 'ceiling-token';
 
+/**
+ * Node flags of every server process. Node walks the stack of each of the first 10,000 calls of
+ * the deprecated `Buffer()` (DEP0005) to see whether node_modules made it; passport-http makes
+ * one per Basic request (ours and oauth2orize's), so a run of a few seconds would mostly measure
+ * that start-up check. With these flags it is settled at the first call and nothing is printed:
+ * the state every server is in after its first 10,000 Basic requests.
+ */
+export const SERVER_NODE_FLAGS = ['--pending-deprecation', '--no-deprecation'];
+
 export type StoreKind = 'redis' | 'memory';
 
 /** Settings a server child process receives from the runner (as JSON in BENCH_SERVER). */

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { generateClientSecret } from 'express-oauth2-server';
 import { freePort, startRedisServer } from '../test/helpers/redis-server';
-import { CLIENT_ID, RESOURCE_PATH, SCOPE, TOKEN_PATH, randomToken, type ServerSettings, type StoreKind } from './common';
+import { CLIENT_ID, RESOURCE_PATH, SCOPE, TOKEN_PATH, randomToken, SERVER_NODE_FLAGS, type ServerSettings, type StoreKind } from './common';
 
 interface ProfileNode {
   id: number;
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   const settings: ServerSettings = { target, store, redisUrl: redis.url, port, workers: 1, clientSecret: secret.secret, clientSecretHash: secret.hash };
   const child = fork(join(__dirname, 'server.js'), [], {
     env: { ...process.env, BENCH_SERVER: JSON.stringify(settings), NODE_ENV: 'production' },
-    execArgv: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+    execArgv: [...SERVER_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${profileDir}`],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   await new Promise((resolve) => child.once('message', resolve));

@@ -18,7 +18,7 @@ import { Redis } from 'ioredis';
 import { generateClientSecret } from 'express-oauth2-server';
 import { freePort, startRedisServer } from '../test/helpers/redis-server';
 import { renderChart, type ChartGroup } from './chart';
-import { CEILING_TOKEN, CLIENT_ID, RESOURCE_PATH, SCOPE, TOKEN_PATH, randomToken, type ServerSettings, type StoreKind } from './common';
+import { CEILING_TOKEN, CLIENT_ID, RESOURCE_PATH, SCOPE, TOKEN_PATH, randomToken, SERVER_NODE_FLAGS, type ServerSettings, type StoreKind } from './common';
 import { checkCodeExchange, checkRefreshRotation, codeRequests, refreshRequests, userFlowClient } from './user-flow';
 
 const quick = process.env.BENCH_QUICK === '1' || process.argv.includes('--quick');
@@ -156,6 +156,7 @@ const jsonCeiling: Case = {
 function startServer(settings: ServerSettings): Promise<ChildProcess> {
   const child = fork(join(__dirname, 'server.js'), [], {
     env: { ...process.env, BENCH_SERVER: JSON.stringify(settings), NODE_ENV: 'production' },
+    execArgv: SERVER_NODE_FLAGS,
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {

@@ -41,5 +41,8 @@ export function clientRegistry(source: readonly ClientMetadata[] | ClientLookup,
     clients.set(client.id, client);
   }
   const knownScopes = [...new Set([...clients.values()].flatMap((client) => client.scope))].sort();
-  return { find: async (clientId) => clients.get(clientId), knownScopes };
+  // One settled promise per client, made once: a lookup of a static client allocates nothing.
+  const found = new Map([...clients].map(([id, client]) => [id, Promise.resolve<Client | undefined>(client)]));
+  const notFound = Promise.resolve(undefined);
+  return { find: (clientId) => found.get(clientId) ?? notFound, knownScopes };
 }

@@ -57,12 +57,11 @@ function checkLengths(params: RawParams, maxLength: number): RawParams {
  */
 export function rawFormReader(limits: FormLimits): (req: Request, res: Response) => Promise<RawParams> {
   const readWithBodyParser = bodyParserReader(limits);
-  return async (req, res) => {
-    const params = isPlainFormBody(req) ? await readPlainForm(req, limits) : await readWithBodyParser(req, res);
-    return checkLengths(params, limits.maxParameterLength);
-  };
+  const checked = (params: RawParams) => checkLengths(params, limits.maxParameterLength);
+  return (req, res) => (isPlainFormBody(req) ? readPlainForm(req, limits) : readWithBodyParser(req, res)).then(checked);
 }
 
+const FORM_TYPE = 'application/x-www-form-urlencoded';
 const PLAIN_FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;\s*charset="?utf-8"?\s*)?$/i;
 
 /**
@@ -71,9 +70,10 @@ const PLAIN_FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;\s*charset="?
  */
 function isPlainFormBody(req: Request): boolean {
   const { headers } = req;
+  const type = headers['content-type'];
   return (
-    headers['content-type'] !== undefined &&
-    PLAIN_FORM_TYPE.test(headers['content-type']) &&
+    type !== undefined &&
+    (type === FORM_TYPE || PLAIN_FORM_TYPE.test(type)) &&
     headers['content-encoding'] === undefined &&
     // A request with a body says so (RFC 9112 §6.3); without one, the type check below refuses it.
     (headers['content-length'] !== undefined || headers['transfer-encoding'] !== undefined) &&
@@ -110,7 +110,8 @@ function readPlainForm(req: Request, limits: FormLimits): Promise<RawParams> {
     });
     req.on('end', () =>
       settle(() => {
-        const params = parseFormBody(Buffer.concat(chunks, size).toString('utf8'), limits.maxParameters);
+        const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+        const params = parseFormBody(body.toString('utf8'), limits.maxParameters);
         req.body = params;
         return params;
       }),
@@ -143,7 +144,7 @@ function bodyParserReader(limits: FormLimits): (req: Request, res: Response) => 
   });
   return (req, res) =>
     new Promise<RawParams>((resolve, reject) => {
-      if (!req.is('application/x-www-form-urlencoded')) {
+      if (!req.is(FORM_TYPE)) {
         return reject(new InvalidRequestError('The request body must be application/x-www-form-urlencoded.'));
       }
       parse(req, res, (error?: unknown) => {
@@ -160,7 +161,7 @@ function bodyParserReader(limits: FormLimits): (req: Request, res: Response) => 
 /** Reads a form body whose parameters must each come once (RFC 6749 §3.1, §3.2). */
 export function formParamsReader(limits: FormLimits, knownNames: ReadonlySet<string>): (req: Request, res: Response) => Promise<FormParams> {
   const read = rawFormReader(limits);
-  return async (req, res) => singleValuedParams(await read(req, res), knownNames);
+  return (req, res) => read(req, res).then((params) => singleValuedParams(params, knownNames));
 }
 
 /** Reads the query parameters of a request from the URL itself, whatever query parser the app uses. */

@@ -66,17 +66,23 @@ export function failClosedRunner(
   const firstConnection = untilReady(client, timeoutMs);
   firstConnection.catch(() => {});
 
-  return async (command) => {
-    try {
-      if (clientTimesOut && client.status === 'ready') return await command();
-      return await withinLimit(timeoutMs, async () => {
-        if (client.status !== 'ready') await firstConnection;
-        if (client.status !== 'ready') throw new Error('Redis is not connected');
-        return command();
-      });
-    } catch {
-      throw new TemporarilyUnavailableError('The token store is unreachable.');
+  const unavailable = (): never => {
+    throw new TemporarilyUnavailableError('The token store is unreachable.');
+  };
+  return (command) => {
+    // The usual case, without a timer or an async frame of ours: the client bounds the command.
+    if (clientTimesOut && client.status === 'ready') {
+      try {
+        return command().catch(unavailable);
+      } catch {
+        return Promise.resolve().then(unavailable);
+      }
     }
+    return withinLimit(timeoutMs, async () => {
+      if (client.status !== 'ready') await firstConnection;
+      if (client.status !== 'ready') throw new Error('Redis is not connected');
+      return command();
+    }).catch(unavailable);
   };
 }
 
