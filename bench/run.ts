@@ -23,7 +23,7 @@ import { checkCodeExchange, checkRefreshRotation, codeRequests, refreshRequests,
 
 const quick = process.env.BENCH_QUICK === '1' || process.argv.includes('--quick');
 const config = {
-  rounds: Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 3)),
+  rounds: Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 5)),
   duration: Number(process.env.BENCH_DURATION ?? (quick ? 1 : 2)),
   warmup: Number(process.env.BENCH_WARMUP ?? (quick ? 0.5 : 1)),
   connections: Number(process.env.BENCH_CONNECTIONS ?? 32),
