@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { generateClientSecret } from 'express-oauth2-server';
 import { freePort, startRedisServer } from '../test/helpers/redis-server';
-import { CLIENT_ID, RESOURCE_PATH, SCOPE, TOKEN_PATH, randomToken, SERVER_NODE_FLAGS, type ServerSettings, type StoreKind } from './common';
+import { CEILING_TOKEN, CLIENT_ID, RESOURCE_PATH, SCOPE, TOKEN_PATH, randomToken, SERVER_NODE_FLAGS, type ServerSettings, type StoreKind } from './common';
 
 interface ProfileNode {
   id: number;
@@ -51,6 +51,8 @@ async function main(): Promise<void> {
   let headers: Record<string, string>;
   if (scenario === 'token') {
     headers = { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' };
+  } else if (scenario === 'protected' && target === 'express-redis-get') {
+    headers = { authorization: `Bearer ${CEILING_TOKEN}` };
   } else if (scenario === 'protected') {
     const response = await fetch(`http://127.0.0.1:${port}${TOKEN_PATH}`, {
       method: 'POST',

@@ -116,13 +116,13 @@ function readPlainForm(req: Request, limits: FormLimits): Promise<RawParams> {
         return params;
       }),
     );
-    // An aborted request: nothing more will come, and nobody is left to answer.
-    const broken = () =>
+    // A request closed before its end was aborted: nothing more will come, and nobody is left to
+    // answer. (Node emits 'error' on an aborted request only to a listener of its own.)
+    req.on('close', () =>
       settle(() => {
         throw new InvalidRequestError('The request body could not be read.');
-      });
-    req.on('error', broken);
-    req.on('close', broken);
+      }),
+    );
   });
 }
 
