@@ -75,7 +75,7 @@ function isPlainFormBody(req: Request): boolean {
     type !== undefined &&
     (type === FORM_TYPE || PLAIN_FORM_TYPE.test(type)) &&
     headers['content-encoding'] === undefined &&
-    // A request with a body says so (RFC 9112 §6.3); without one, the type check below refuses it.
+    // A request with a body says so (RFC 9112 §6.3); one without goes to body-parser's path, which refuses it.
     (headers['content-length'] !== undefined || headers['transfer-encoding'] !== undefined) &&
     req.body === undefined &&
     !req.readableEnded
