@@ -49,7 +49,7 @@ function checkLengths(params: RawParams, maxLength: number): RawParams {
 
 /**
  * Reads an application/x-www-form-urlencoded body (the only type RFC 6749 §3.2, §4.1.3 and
- * RFC 7009/7662 define for these endpoints) and sets it as `req.body`. The common case, an
+ * RFC 7009/7662 define for these endpoints) as an object with no prototype. The common case, an
  * unread and uncompressed UTF-8 form (RFC 6749 Appendix B), is read here directly. Anything
  * else goes through body-parser: another charset, a Content-Encoding, or a body the host app
  * already parsed (body-parser skips a body that was read, and the parsed value is then checked
@@ -111,9 +111,7 @@ function readPlainForm(req: Request, limits: FormLimits): Promise<RawParams> {
     req.on('end', () =>
       settle(() => {
         const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
-        const params = parseFormBody(body.toString('utf8'), limits.maxParameters);
-        req.body = params;
-        return params;
+        return parseFormBody(body.toString('utf8'), limits.maxParameters);
       }),
     );
     // A request closed before its end was aborted: nothing more will come, and nobody is left to

@@ -54,9 +54,15 @@ export function requireTokenFactory(settings: RequireTokenSettings): RequireToke
   // RFC 6750 §2.2: a form-encoded body of a request that has one, never GET; §2.3: the query.
   const readCarriers = async (req: Request, res: Response): Promise<TokenCarriers> => ({
     authorization: req.headers.authorization,
-    ...(methods.body && req.method !== 'GET' && req.is('application/x-www-form-urlencoded') && { body: await readForm(req, res) }),
+    ...(methods.body && req.method !== 'GET' && req.is('application/x-www-form-urlencoded') && { body: await readBody(req, res) }),
     ...(methods.query && { query: readQuery(req) }),
   });
+  // The route's own handler comes next and may want the rest of the form, as body-parser gives it.
+  const readBody = async (req: Request, res: Response): Promise<RawParams> => {
+    const body = await readForm(req, res);
+    req.body ??= Object.fromEntries(Object.entries(body));
+    return body;
+  };
 
   return (scope) => {
     const required = requiredScope(scope);

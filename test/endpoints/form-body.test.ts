@@ -141,17 +141,18 @@ describe('form bodies: requests that end badly', () => {
 });
 
 describe('form bodies: the host app', () => {
-  test('a route behind requireToken still finds the form body in req.body', async () => {
+  test('a route behind requireToken still finds the form body in req.body, as a plain object', async () => {
     const { app, oauth } = buildApp({ bearerMethods: { body: true } });
     const seen: unknown[] = [];
     app.post('/api/form', oauth.requireToken('read'), (req: express.Request, res: express.Response) => {
-      seen.push({ ...req.body });
+      seen.push({ ...req.body }, Object.getPrototypeOf(req.body));
       res.end();
     });
     const issued = await request(app).post('/oauth/token').type('form').set('Authorization', basic('svc', 'svc-secret')).send('grant_type=client_credentials&scope=read');
-    const res = await request(app).post('/api/form').type('form').send(`access_token=${issued.body.access_token}&note=hello`);
+    const res = await request(app).post('/api/form').type('form').send(`access_token=${issued.body.access_token}&note=hello&__proto__=x`);
     expect(res.status).toBe(200);
-    expect(seen).toEqual([{ access_token: issued.body.access_token, note: 'hello' }]);
+    // A plain object, as express.urlencoded() gives; "__proto__" is just a field of it.
+    expect(seen).toEqual([{ access_token: issued.body.access_token, note: 'hello', ['__proto__']: 'x' }, Object.prototype]);
     await oauth.close();
   });
 });
