@@ -51,7 +51,6 @@ export function clientAuthenticator(
   limiter: AttemptLimiter<ClientAuthDimension>,
 ): ClientAuthenticator {
   const basicChallenge = `Basic realm="${realm}"`;
-  // Why each failed request failed: passport-http's BasicStrategy passes no info on failure.
   // What each request presented, read once by authenticate() before any strategy runs, and
   // what the strategies learned of it (passport-http's BasicStrategy passes no failure info).
   const attempts = new WeakMap<Request, Attempt>();
