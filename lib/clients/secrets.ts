@@ -1,4 +1,5 @@
 import { hash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+import { setBounded } from '../bounded-map';
 
 /*
  * Client secrets are kept only as hashes, in one of two formats:
@@ -100,26 +101,17 @@ export class SecretVerifier {
       ),
     );
     const valid = constantTimeEqual(derived, parsed.hash);
-    if (valid) this.remember(storedHash, fingerprint);
+    if (valid) setBounded(this.verifiedScrypt, this.maxRemembered, storedHash, fingerprint);
     return valid;
   }
 
   private parse(storedHash: string): ParsedHash | undefined {
     if (this.parsedHashes.has(storedHash)) return this.parsedHashes.get(storedHash);
     const parsed = parseHash(storedHash);
-    rememberBounded(this.parsedHashes, this.maxRemembered, storedHash, parsed);
+    setBounded(this.parsedHashes, this.maxRemembered, storedHash, parsed);
     return parsed;
   }
 
-  private remember(storedHash: string, fingerprint: Buffer): void {
-    rememberBounded(this.verifiedScrypt, this.maxRemembered, storedHash, fingerprint);
-  }
-}
-
-/** Sets `key` in `map`, first forgetting the oldest entry when the map holds `max` already. */
-function rememberBounded<V>(map: Map<string, V>, max: number, key: string, value: V): void {
-  if (map.size >= max) map.delete(map.keys().next().value as string);
-  map.set(key, value);
 }
 
 function sha256(salt: string, secret: string): Buffer {

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../clock';
 import { connectToUrl, failClosedRunner } from './redis-connection';
+import { setBounded } from '../bounded-map';
 import type { AccessTokenRecord } from './store';
 
 export interface TokenCacheOptions {
@@ -131,8 +132,7 @@ export function trackedTokenCache(url: string, timeoutMs: number, clock: Clock, 
     const record = parseRecord(value);
     // Only found records: an unknown token costs a read each time, but cannot evict valid ones.
     if (record !== undefined && tracking && generation === started && !read.invalidated) {
-      if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
-      entries.set(key, record);
+      setBounded(entries, maxEntries, key, record);
     }
     return record;
   }
