@@ -74,6 +74,23 @@ describe('form bodies: what is read', () => {
   });
 });
 
+describe('form bodies: RFC 6749 parameter rules, whichever way the body is read', () => {
+  const PATHS = ['application/x-www-form-urlencoded', 'application/x-www-form-urlencoded; charset=iso-8859-1'];
+
+  test.each(PATHS)('§3.2: a repeated parameter is invalid_request (%s)', async (type) => {
+    const res = await post(type, `${CLIENT_CREDENTIALS}&scope=read&scope=write`);
+    expect(res.status).toBe(400);
+    expect(res.body.error_description).toBe('The parameter scope is repeated or is not a single value.');
+  });
+
+  test.each(PATHS)('§3.1: a parameter sent without a value is treated as omitted (%s)', async (type) => {
+    const res = await post(type, `${CLIENT_CREDENTIALS}&scope=`);
+    expect(res.status).toBe(200);
+    // No scope asked for: the client's whole registered scope.
+    expect(res.body.scope).toBe('read write');
+  });
+});
+
 describe('form bodies: limits (options.limits)', () => {
   test('maxBodySize "1kb" is 1024 bytes: a body of 1024 is read, one of 1025 is 413', async () => {
     const padded = (size: number) => `${CLIENT_CREDENTIALS}&pad=${'a'.repeat(size - CLIENT_CREDENTIALS.length - 5)}`;
