@@ -1,5 +1,6 @@
 export { oauthServer, type OAuthServer } from './server';
-export { OAuthServerOptionsError, type OAuthServerOptions } from './options';
+export { OAuthServerOptionsError } from './options/checks';
+export type { OAuthServerOptions } from './options/server';
 export { clientCredentials, type ClientCredentialsOptions } from './grants/client-credentials';
 export { authorizationCode } from './grants/authorization-code';
 export { refreshToken } from './grants/refresh-token';

@@ -1,41 +1,21 @@
 import { Router, type RequestHandler } from 'express';
 import { clientAuthenticator } from './client-auth/authenticate';
-import { ClientMetadataError } from './clients/client';
-import { clientRegistry } from './clients/registry';
 import { SecretVerifier } from './clients/secrets';
-import { systemClock } from './clock';
-import { checkAuthorizationOptions } from './endpoints/authorization-options';
-import { authorizeEndpoint, decisionEndpoint } from './endpoints/authorize';
-import { formParamsReader, queryReader, rawFormReader } from './endpoints/form-params';
-import { methodNotAllowed } from './endpoints/method-not-allowed';
-import { tokenEndpoint, type EnabledGrant } from './endpoints/token';
-import { clientEndpoint } from './endpoints/client-endpoint';
-import { revokeToken } from './endpoints/revocation';
-import { introspectToken } from './endpoints/introspection';
-import { buildMetadata, metadataHandler, metadataPath, type ServerMetadata } from './endpoints/metadata';
-import { clientCredentials } from './grants/client-credentials';
-import { isDeviceAuthorization } from './device/device-authorization';
 import { deviceUserStep, type DeviceUserStep } from './device/user-step';
+import { authorizeEndpoint, decisionEndpoint } from './endpoints/authorize';
+import { clientEndpoint, type ClientEndpointSettings } from './endpoints/client-endpoint';
 import { deviceAuthorizationRequest } from './endpoints/device-authorization';
 import { deviceDecisionEndpoint, deviceVerifyEndpoint } from './endpoints/device-verification';
+import { formParamsReader, queryReader, rawFormReader } from './endpoints/form-params';
+import { introspectToken } from './endpoints/introspection';
+import { buildMetadata, metadataHandler, metadataPath, type ServerMetadata } from './endpoints/metadata';
+import { methodNotAllowed } from './endpoints/method-not-allowed';
+import { revokeToken } from './endpoints/revocation';
+import { tokenEndpoint, type EnabledGrant } from './endpoints/token';
 import { clientAuthLimiter } from './limits/brute-force';
-import {
-  checkAudience,
-  checkBoolean,
-  checkBruteForce,
-  checkByteSize,
-  checkFunction,
-  checkGrants,
-  checkIssuer,
-  checkPlainString,
-  checkPositiveInteger,
-  checkStore,
-  OAuthServerOptionsError,
-  type OAuthServerOptions,
-} from './options';
+import { attemptCounters, type AttemptCounters } from './limits/counters';
+import { resolveServerOptions, type OAuthServerOptions, type ServerSettings } from './options/server';
 import { requireTokenFactory, type RequireToken } from './resource/require-token';
-import { memoryStore } from './stores/memory';
-import { attemptCounters } from './limits/counters';
 import { tokenIssuer } from './tokens/issuer';
 
 /** The Express router to mount, with the middleware that protects the host app's routes. */
@@ -56,12 +36,6 @@ export interface OAuthServer extends Router {
   close(): Promise<void>;
 }
 
-const KNOWN_OPTIONS = new Set<string>([
-  'issuer', 'clients', 'grants', 'store', 'accessTokenLifetime', 'tokenPrefix', 'realm',
-  'refreshTokenLifetime', 'refreshTokenIdleLifetime', 'authorization', 'bruteForce',
-  'bearerMethods', 'limits', 'introspection', 'audience', 'onTokenIssued', 'onClientAuthFailed', 'onError', 'clock',
-] satisfies (keyof OAuthServerOptions)[]);
-
 /**
  * Creates an OAuth 2.0 authorization server to mount in an Express app.
  *
@@ -72,126 +46,108 @@ const KNOWN_OPTIONS = new Set<string>([
  * ```
  */
 export function oauthServer(options: OAuthServerOptions): OAuthServer {
-  if (typeof options !== 'object' || options === null) throw new OAuthServerOptionsError('options', 'must be an object');
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) throw new OAuthServerOptionsError(key, 'is not an option of oauthServer()');
-  }
+  const settings = resolveServerOptions(options);
+  const parts = sharedParts(settings);
+  const router = Router() as OAuthServer;
+  mountClientEndpoints(router, settings, parts);
+  mountCodeFlow(router, settings, parts);
+  mountDeviceFlow(router, settings, parts);
+  mountMetadata(router, settings);
 
-  const issuer = checkIssuer(options.issuer);
-  const grants = checkGrants(options.grants ?? [clientCredentials()]);
-  const store = options.store === undefined ? memoryStore() : checkStore(options.store);
-  const clock = checkFunction('clock', options.clock) ?? systemClock;
-  const accessTokenLifetime = checkPositiveInteger('accessTokenLifetime', options.accessTokenLifetime, 3600);
-  const tokenPrefix = checkPlainString('tokenPrefix', options.tokenPrefix, /^[A-Za-z0-9_-]{0,16}$/, '');
-  const realm = checkPlainString('realm', options.realm, /^[\x20\x21\x23-\x5B\x5D-\x7E]{1,200}$/, issuer);
-  const limits = {
-    maxBodySize: checkByteSize('limits.maxBodySize', options.limits?.maxBodySize, 16 * 1024),
-    maxParameters: checkPositiveInteger('limits.maxParameters', options.limits?.maxParameters, 50),
-    maxParameterLength: checkPositiveInteger('limits.maxParameterLength', options.limits?.maxParameterLength, 4096),
+  const { store, clock, realm, bearerMethods, onError } = settings;
+  router.requireToken = requireTokenFactory({ store, clock, realm, methods: bearerMethods, ...parts.pageReaders, onError });
+  router.health = async () => {
+    try {
+      await store.ping();
+      return { ok: true };
+    } catch {
+      return { ok: false };
+    }
   };
-  const audience = checkAudience(options.audience);
-  const introspectOwnTokens = checkBoolean('introspection.ownTokens', options.introspection?.ownTokens, true);
-  const bearerMethods = {
-    body: checkBoolean('bearerMethods.body', options.bearerMethods?.body, false),
-    query: checkBoolean('bearerMethods.query', options.bearerMethods?.query, false),
+  router.close = () => store.close();
+  return router;
+}
+
+/** What several parts of the router use alike. */
+interface SharedParts {
+  counters: AttemptCounters;
+  /** The pages a person sees, and requireToken (tokens in a body or query), read with the same limits. */
+  pageReaders: { readForm: ReturnType<typeof rawFormReader>; readQuery: ReturnType<typeof queryReader> };
+  /** What every endpoint that authenticates clients needs: they share one authenticator, and so its limits. */
+  clientEndpoints: ClientEndpointSettings;
+}
+
+function sharedParts(settings: ServerSettings): SharedParts {
+  const { store, clients, realm, bruteForce, grants, deviceGrant, limits, onError } = settings;
+  const counters = attemptCounters(store);
+  const clientAuth = clientAuthenticator(clients, new SecretVerifier(), realm, safely(settings.onClientAuthFailed, onError), clientAuthLimiter(bruteForce, counters));
+  const knownParameters = new Set([
+    'grant_type', 'client_id', 'client_secret', 'token', 'token_type_hint',
+    ...grants.flatMap((grant) => grant.parameters),
+    ...(deviceGrant !== undefined ? ['scope'] : []),
+  ]);
+  return {
+    counters,
+    pageReaders: { readForm: rawFormReader(limits), readQuery: queryReader(limits) },
+    clientEndpoints: { clientAuth, readParams: formParamsReader(limits, knownParameters), onError },
   };
-  const bruteForce = checkBruteForce(options.bruteForce);
-  const onTokenIssued = checkFunction('onTokenIssued', options.onTokenIssued);
-  const onClientAuthFailed = checkFunction('onClientAuthFailed', options.onClientAuthFailed);
-  const onError = checkFunction('onError', options.onError) ?? (() => {});
+}
 
-  const enabledGrantTypes = new Set(grants.map((grant) => grant.type));
-  const refreshTokens = enabledGrantTypes.has('refresh_token')
-    ? {
-        absoluteLifetime: checkPositiveInteger('refreshTokenLifetime', options.refreshTokenLifetime, 30 * 24 * 3600),
-        idleLifetime: checkPositiveInteger('refreshTokenIdleLifetime', options.refreshTokenIdleLifetime, 14 * 24 * 3600),
-      }
-    : undefined;
-  const deviceGrant = grants.find(isDeviceAuthorization);
-  // The users who sign in and consent: those of the authorization code flow and of the device flow.
-  const hasUsers = enabledGrantTypes.has('authorization_code') || deviceGrant !== undefined;
-  if (!hasUsers && options.authorization !== undefined) {
-    throw new OAuthServerOptionsError('authorization', 'is only used with the authorizationCode() grant and with deviceAuthorization(): add one to `grants`');
-  }
-  const authorization = hasUsers ? checkAuthorizationOptions(options.authorization) : undefined;
-  let clients;
-  try {
-    clients = clientRegistry(options.clients, enabledGrantTypes);
-  } catch (error) {
-    if (error instanceof ClientMetadataError) throw new OAuthServerOptionsError('clients', `is invalid: ${error.message}`);
-    throw error;
-  }
-
-  // Hooks run for the host app's audit; a failing hook must not change the response.
-  const safely = <E>(hook: ((event: E) => void) | undefined) => (event: E) => {
+/** Hooks run for the host app's audit; a failing hook must not change the response. */
+function safely<E>(hook: ((event: E) => void) | undefined, onError: (error: unknown) => void): (event: E) => void {
+  return (event) => {
     try {
       hook?.(event);
     } catch (error) {
       onError(error);
     }
   };
+}
 
-  const counters = attemptCounters(store);
+/** The endpoints clients call: token (RFC 6749 §3.2), revocation (RFC 7009), introspection (RFC 7662). */
+function mountClientEndpoints(router: OAuthServer, settings: ServerSettings, { counters, clientEndpoints }: SharedParts): void {
+  const { store, clock, grants, issuer, audience, introspectOwnTokens } = settings;
+  const onTokenIssued = safely(settings.onTokenIssued, settings.onError);
+  const { accessTokenLifetime, tokenPrefix, refreshTokens } = settings;
   const enabledGrants = new Map<string, EnabledGrant>(
-    grants.map((grant) => [
-      grant.type,
-      { grant, tokens: tokenIssuer({ store, clock, accessTokenLifetime, tokenPrefix, refreshTokens }, grant.type, safely(onTokenIssued)) },
-    ]),
+    grants.map((grant) => [grant.type, { grant, tokens: tokenIssuer({ store, clock, accessTokenLifetime, tokenPrefix, refreshTokens }, grant.type, onTokenIssued) }]),
   );
-  const knownParameters = new Set([
-    'grant_type', 'client_id', 'client_secret', 'token', 'token_type_hint',
-    ...grants.flatMap((grant) => grant.parameters),
-    ...(deviceGrant !== undefined ? ['scope'] : []),
-  ]);
-  // Every endpoint that authenticates clients shares this authenticator, and so its limits.
-  const clientAuth = clientAuthenticator(
-    clients,
-    new SecretVerifier(),
-    realm,
-    safely(onClientAuthFailed),
-    clientAuthLimiter(bruteForce, counters),
-  );
-  const readParams = formParamsReader(limits, knownParameters);
-  const endpointSettings = { clientAuth, readParams, onError };
-
-  const router = Router() as OAuthServer;
-  router.post('/token', tokenEndpoint({ ...endpointSettings, grants: enabledGrants, store, clock, counters }));
-  router.post('/revoke', clientEndpoint(endpointSettings, revokeToken(store)));
-  router.post(
-    '/introspect',
-    clientEndpoint(
-      endpointSettings,
-      introspectToken({ store, clock, issuer, audience, ownTokens: introspectOwnTokens }),
-    ),
-  );
+  router.post('/token', tokenEndpoint({ ...clientEndpoints, grants: enabledGrants, store, clock, counters }));
+  router.post('/revoke', clientEndpoint(clientEndpoints, revokeToken(store)));
+  router.post('/introspect', clientEndpoint(clientEndpoints, introspectToken({ store, clock, issuer, audience, ownTokens: introspectOwnTokens })));
   for (const path of ['/token', '/revoke', '/introspect']) router.all(path, methodNotAllowed('POST'));
+}
 
-  // The pages a person sees, and requireToken (tokens in a body or query), read with the same limits.
-  const pageReaders = { readForm: rawFormReader(limits), readQuery: queryReader(limits) };
-  // The authorization endpoint only with the authorization code grant (`authorization` may be there for the device flow alone).
-  const codeFlow = enabledGrantTypes.has('authorization_code') ? authorization : undefined;
-  if (codeFlow !== undefined) {
-    const settings = { issuer, clients, store, clock, options: codeFlow, ...pageReaders, onError };
-    const authorize = authorizeEndpoint(settings);
-    router.get('/authorize', authorize);
-    router.post('/authorize', authorize);
-    router.all('/authorize', methodNotAllowed('GET', 'POST'));
-    router.post('/authorize/decision', decisionEndpoint(settings));
-    router.all('/authorize/decision', methodNotAllowed('POST'));
-  }
+/** The authorization endpoint (RFC 6749 §3.1) and its consent decision, with the authorization code grant. */
+function mountCodeFlow(router: OAuthServer, settings: ServerSettings, { pageReaders }: SharedParts): void {
+  const { codeFlow, issuer, clients, store, clock, onError } = settings;
+  if (codeFlow === undefined) return;
+  const endpointSettings = { issuer, clients, store, clock, options: codeFlow, ...pageReaders, onError };
+  const authorize = authorizeEndpoint(endpointSettings);
+  router.get('/authorize', authorize);
+  router.post('/authorize', authorize);
+  router.all('/authorize', methodNotAllowed('GET', 'POST'));
+  router.post('/authorize/decision', decisionEndpoint(endpointSettings));
+  router.all('/authorize/decision', methodNotAllowed('POST'));
+}
 
-  if (deviceGrant !== undefined && authorization !== undefined) {
-    const { device } = deviceGrant;
-    router.post('/device_authorization', clientEndpoint(endpointSettings, deviceAuthorizationRequest({ store, clock, device })));
-    router.all('/device_authorization', methodNotAllowed('POST'));
-    router.device = deviceUserStep({ store, clock, counters, device });
-    const settings = { clients, store, clock, authorization, device, userStep: router.device, ...pageReaders, onError };
-    router.get('/device/verify', deviceVerifyEndpoint(settings));
-    router.all('/device/verify', methodNotAllowed('GET'));
-    router.post('/device/decision', deviceDecisionEndpoint(settings));
-    router.all('/device/decision', methodNotAllowed('POST'));
-  }
+/** RFC 8628: the device's endpoint, and the user's steps (verify the code, decide), with deviceAuthorization(). */
+function mountDeviceFlow(router: OAuthServer, settings: ServerSettings, { counters, pageReaders, clientEndpoints }: SharedParts): void {
+  const { deviceGrant, authorization, clients, store, clock, onError } = settings;
+  if (deviceGrant === undefined || authorization === undefined) return;
+  const { device } = deviceGrant;
+  router.post('/device_authorization', clientEndpoint(clientEndpoints, deviceAuthorizationRequest({ store, clock, device })));
+  router.all('/device_authorization', methodNotAllowed('POST'));
+  router.device = deviceUserStep({ store, clock, counters, device });
+  const endpointSettings = { clients, store, clock, authorization, device, userStep: router.device, ...pageReaders, onError };
+  router.get('/device/verify', deviceVerifyEndpoint(endpointSettings));
+  router.all('/device/verify', methodNotAllowed('GET'));
+  router.post('/device/decision', deviceDecisionEndpoint(endpointSettings));
+  router.all('/device/decision', methodNotAllowed('POST'));
+}
 
+/** RFC 8414: the metadata, served under the router and offered for the host app's path-insertion URL. */
+function mountMetadata(router: OAuthServer, { issuer, codeFlow, deviceGrant, grants, clients }: ServerSettings): void {
   router.metadata = buildMetadata({
     issuer,
     endpoints: {
@@ -217,16 +173,4 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
   router.metadataPath = metadataPath(issuer);
   router.metadataHandler = metadataHandler(router.metadata);
   router.get('/.well-known/oauth-authorization-server', router.metadataHandler);
-
-  router.requireToken = requireTokenFactory({ store, clock, realm, methods: bearerMethods, ...pageReaders, onError });
-  router.health = async () => {
-    try {
-      await store.ping();
-      return { ok: true };
-    } catch {
-      return { ok: false };
-    }
-  };
-  router.close = () => store.close();
-  return router;
 }

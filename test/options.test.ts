@@ -1,6 +1,10 @@
 import request from 'supertest';
 import { oauthServer } from '../lib/server';
-import { memoryStore } from '../lib/stores/memory';
+import { memoryStore, type MemoryStoreOptions } from '../lib/stores/memory';
+import { redisStore, type RedisStoreOptions } from '../lib/stores/redis';
+import { authorizationCode } from '../lib/grants/authorization-code';
+import { deviceAuthorization, type DeviceAuthorizationOptions } from '../lib/device/device-authorization';
+import { passwordGrant, type PasswordGrantOptions } from '../lib/grants/password';
 import { OAuthServerOptionsError, type OAuthServerOptions } from '../lib/options';
 import { clientCredentials } from '../lib/grants/client-credentials';
 import type { TokenIssuedEvent } from '../lib/tokens/issuer';
@@ -104,5 +108,40 @@ describe('instances and hooks', () => {
     const { oauth } = buildApp();
     await expect(oauth.health()).resolves.toEqual({ ok: true });
     await oauth.close();
+  });
+});
+
+describe('every level of the options rejects unknown keys, naming the full path', () => {
+  const users = { getUser: () => undefined, login: () => undefined };
+  const withCodeFlow = { ...base, grants: [authorizationCode()] };
+  test.each([
+    ['authorization', { ...withCodeFlow, authorization: { ...users, codeLifetim: 60 } }, /oauthServer: option `authorization.codeLifetim` is not an option: use getUser, /],
+    ['authorization.pkce', { ...withCodeFlow, authorization: { ...users, pkce: { allowPlan: true } } }, /`authorization.pkce.allowPlan` is not an option/],
+    ['limits', { ...base, limits: { maxBody: 10 } }, /`limits.maxBody` is not an option: use maxBodySize, maxParameters, maxParameterLength/],
+    ['introspection', { ...base, introspection: { own: true } }, /`introspection.own` is not an option/],
+    ['bearerMethods', { ...base, bearerMethods: { header: true } }, /`bearerMethods.header` is not an option/],
+    ['a brute-force limit', { ...base, bruteForce: { perClient: { point: 3 } } }, /`bruteForce.perClient.point` is not an option/],
+    ['limits given as a number', { ...base, limits: 10 }, /`limits` must be \{ maxBodySize/],
+  ])('%s', (_level, options, message) => {
+    expect(startupError(options)).toMatch(message);
+  });
+
+  test.each([
+    ['deviceAuthorization', () => deviceAuthorization({ verificationUri: 'https://as.example/device', intervall: 5 } as DeviceAuthorizationOptions), /`deviceAuthorization.intervall` is not an option/],
+    ['a device limit', () => deviceAuthorization({ verificationUri: 'https://as.example/device', perAddress: { blocked: 1 } } as DeviceAuthorizationOptions), /`deviceAuthorization.perAddress.blocked` is not an option/],
+    ['passwordGrant', () => passwordGrant({ verifyUser: async () => undefined, perUser: false } as PasswordGrantOptions), /`passwordGrant.perUser` is not an option/],
+    ['memoryStore', () => memoryStore({ sweepInterval: 5 } as MemoryStoreOptions), /memoryStore: option `sweepInterval` is not an option of memoryStore\(\)/],
+    ['redisStore', () => redisStore({ url: 'redis://127.0.0.1:1', keyprefix: 'x:' } as RedisStoreOptions), /redisStore: option `keyprefix` is not an option/],
+    ['redisStore cache', () => redisStore({ url: 'redis://127.0.0.1:1', cache: { maxEntry: 5 } } as RedisStoreOptions), /redisStore: option `cache.maxEntry` is not an option/],
+  ])('%s', (_factory, make, message) => {
+    expect(make).toThrow(OAuthServerOptionsError);
+    expect(make).toThrow(message);
+  });
+});
+
+describe('memoryStore options', () => {
+  // A sweep interval of 0 or NaN made a timer that fired every millisecond.
+  test.each([0, -1, Number.NaN, 0.5, '60'])('sweepIntervalSeconds %p is refused at start-up', (sweepIntervalSeconds) => {
+    expect(() => memoryStore({ sweepIntervalSeconds } as MemoryStoreOptions)).toThrow(/memoryStore: option `sweepIntervalSeconds` must be a positive whole number/);
   });
 });

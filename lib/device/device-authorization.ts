@@ -2,8 +2,7 @@ import type { Request, Response } from 'express';
 import type { Grant } from '../grants/grant';
 import { AccessDeniedError, AuthorizationPendingError, ExpiredTokenError, InvalidGrantError, InvalidRequestError, SlowDownError } from '../errors';
 import type { AttemptLimit } from '../limits/attempt-limiter';
-import { checkAttemptLimit, checkFunction, checkPositiveInteger, isHttpsOrLoopback, OAuthServerOptionsError } from '../options';
-import { renderDeviceResultPage } from '../endpoints/pages';
+import { checkDeviceOptions, type CheckedDeviceOptions } from '../options/grants';
 import { hashTokenValue } from '../tokens/token-value';
 
 /** RFC 8628 §7.2: the grant type of the token requests that poll for a device's tokens. */
@@ -33,14 +32,10 @@ export interface DeviceAuthorizationOptions {
   renderResult?(req: Request, res: Response, result: DeviceResult): void | Promise<void>;
 }
 
-export type CheckedDeviceOptions = Required<Omit<DeviceAuthorizationOptions, 'perAddress'>> & { perAddress: AttemptLimit | false };
-
 /** The device grant: a token grant that also brings the endpoints of RFC 8628 (see `oauthServer`). */
 export interface DeviceAuthorizationGrant extends Grant {
   readonly device: CheckedDeviceOptions;
 }
-
-const DEFAULT_USER_CODE_LIMIT: AttemptLimit = { points: 10, durationSeconds: 600, blockSeconds: 600 };
 
 /** RFC 8628 §3.5: access_denied at the token endpoint is a §5.2 error response, 400. */
 class DeviceAccessDeniedError extends AccessDeniedError {
@@ -55,14 +50,8 @@ class DeviceAccessDeniedError extends AccessDeniedError {
  * option, as in the authorization code flow.
  */
 export function deviceAuthorization(options: DeviceAuthorizationOptions): DeviceAuthorizationGrant {
-  if (typeof options !== 'object' || options === null) throw new OAuthServerOptionsError('deviceAuthorization', 'needs { verificationUri }');
-  const device: CheckedDeviceOptions = {
-    verificationUri: checkVerificationUri(options.verificationUri),
-    codeLifetime: checkPositiveInteger('deviceAuthorization.codeLifetime', options.codeLifetime, 600),
-    interval: checkPositiveInteger('deviceAuthorization.interval', options.interval, 5),
-    perAddress: checkAttemptLimit('deviceAuthorization.perAddress', options.perAddress, DEFAULT_USER_CODE_LIMIT),
-    renderResult: checkFunction('deviceAuthorization.renderResult', options.renderResult) ?? renderDeviceResultPage,
-  };
+  const device = checkDeviceOptions(options);
+
 
   return {
     type: DEVICE_CODE_GRANT_TYPE,
@@ -94,19 +83,6 @@ export function deviceAuthorization(options: DeviceAuthorizationOptions): Device
       }
     },
   };
-}
-
-function checkVerificationUri(value: unknown): string {
-  let url: URL | undefined;
-  try {
-    url = typeof value === 'string' ? new URL(value) : undefined;
-  } catch {
-    url = undefined;
-  }
-  if (url === undefined || url.hash !== '' || !isHttpsOrLoopback(url)) {
-    throw new OAuthServerOptionsError('deviceAuthorization.verificationUri', 'must be the absolute https URL of your code entry page, e.g. "https://example.com/device"');
-  }
-  return value as string;
 }
 
 export function isDeviceAuthorization(grant: Grant): grant is DeviceAuthorizationGrant {

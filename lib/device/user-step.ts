@@ -5,7 +5,7 @@ import { limiterOf } from '../limits/counters';
 import { resolveScope } from '../scope';
 import type { Store } from '../stores/store';
 import { generateGrantId, hashTokenValue } from '../tokens/token-value';
-import type { CheckedDeviceOptions } from './device-authorization';
+import type { CheckedDeviceOptions } from '../options/grants';
 import { normalizeUserCode } from './user-code';
 
 /** A device authorization request waiting for a user, as a user code named it. */

@@ -1,8 +1,5 @@
 import type { Request, Response } from 'express';
 import type { OAuthError } from '../errors';
-import type { PkcePolicy } from '../authorization/request';
-import { checkBoolean, checkFunction, checkPositiveInteger, OAuthServerOptionsError } from '../options';
-import { renderConsentPage, renderErrorPage } from './pages';
 
 /** What the consent page shows and what its form posts back. */
 export interface ConsentPrompt {
@@ -58,31 +55,5 @@ export interface AuthorizationOptions {
     requireForConfidentialClients?: boolean;
     /** Accept the `plain` method besides S256 (default false). */
     allowPlain?: boolean;
-  };
-}
-
-export type CheckedAuthorizationOptions = Required<Omit<AuthorizationOptions, 'pkce'>> & { pkce: PkcePolicy };
-
-export function checkAuthorizationOptions(options: AuthorizationOptions | undefined): CheckedAuthorizationOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new OAuthServerOptionsError('authorization', 'is required with authorizationCode() and deviceAuthorization(): give at least { getUser(req), login(req, res, returnTo) }');
-  }
-  const required = <T>(name: string, value: T | undefined): T => {
-    const checked = checkFunction(`authorization.${name}`, value);
-    if (checked === undefined) throw new OAuthServerOptionsError(`authorization.${name}`, 'is required: a function');
-    return checked;
-  };
-  return {
-    getUser: required('getUser', options.getUser),
-    login: required('login', options.login),
-    renderConsent: checkFunction('authorization.renderConsent', options.renderConsent) ?? renderConsentPage,
-    renderError: checkFunction('authorization.renderError', options.renderError) ?? renderErrorPage,
-    codeLifetime: checkPositiveInteger('authorization.codeLifetime', options.codeLifetime, 60),
-    consentLifetime: checkPositiveInteger('authorization.consentLifetime', options.consentLifetime, 600),
-    rememberConsent: options.rememberConsent === 0 ? 0 : checkPositiveInteger('authorization.rememberConsent', options.rememberConsent, 0),
-    pkce: {
-      requireForConfidentialClients: checkBoolean('authorization.pkce.requireForConfidentialClients', options.pkce?.requireForConfidentialClients, true),
-      allowPlain: checkBoolean('authorization.pkce.allowPlain', options.pkce?.allowPlain, false),
-    },
   };
 }

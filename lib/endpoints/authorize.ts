@@ -6,7 +6,7 @@ import type { ClientRegistry } from '../clients/registry';
 import type { Clock } from '../clock';
 import { AccessDeniedError, InvalidRequestError, toOAuthError } from '../errors';
 import type { Store } from '../stores/store';
-import type { CheckedAuthorizationOptions } from './authorization-options';
+import type { CheckedAuthorizationOptions } from '../options/authorization';
 import { ParameterTooLongError, type RawParams } from './form-params';
 import { setNoStore } from './respond';
 import { protectPage, showErrorPage } from './pages';

@@ -1,6 +1,7 @@
 import type { Client } from '../clients/client';
 import type { Clock } from '../clock';
-import { DEVICE_CODE_GRANT_TYPE, type CheckedDeviceOptions } from '../device/device-authorization';
+import { DEVICE_CODE_GRANT_TYPE } from '../device/device-authorization';
+import type { CheckedDeviceOptions } from '../options/grants';
 import { formatUserCode, generateUserCode } from '../device/user-code';
 import { ServerError, UnauthorizedClientError } from '../errors';
 import { resolveScope } from '../scope';

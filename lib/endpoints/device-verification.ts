@@ -1,9 +1,9 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { startConsent, takeDeviceConsent } from '../authorization/consent';
-import type { CheckedDeviceOptions } from '../device/device-authorization';
+import type { CheckedDeviceOptions } from '../options/grants';
 import type { DeviceUserStep } from '../device/user-step';
 import { InvalidRequestError, toOAuthError } from '../errors';
-import type { CheckedAuthorizationOptions } from './authorization-options';
+import type { CheckedAuthorizationOptions } from '../options/authorization';
 import { currentUser, grantedScope, readConsentAnswer, type UserPageSettings } from './authorize';
 import { protectPage, showErrorPage } from './pages';
 

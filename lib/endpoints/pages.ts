@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { OAuthError } from '../errors';
-import type { CheckedAuthorizationOptions, ConsentPrompt } from './authorization-options';
+import type { ConsentPrompt } from './authorization-options';
+import type { CheckedAuthorizationOptions } from '../options/authorization';
 import { setNoStore } from './respond';
 import type { DeviceResult } from '../device/device-authorization';
 

@@ -2,7 +2,7 @@ import type { Grant } from './grant';
 import { InvalidGrantError, InvalidRequestError } from '../errors';
 import type { AttemptLimit } from '../limits/attempt-limiter';
 import { limiterOf } from '../limits/counters';
-import { checkAttemptLimit, checkFunction, OAuthServerOptionsError } from '../options';
+import { checkPasswordOptions } from '../options/grants';
 import { resolveScope } from '../scope';
 import { generateGrantId } from '../tokens/token-value';
 
@@ -19,8 +19,6 @@ export interface PasswordGrantOptions {
   perUsername?: Partial<AttemptLimit> | false;
 }
 
-const DEFAULT_PASSWORD_LIMIT: AttemptLimit = { points: 5, durationSeconds: 900, blockSeconds: 900 };
-
 /**
  * RFC 6749 §4.3: the client sends the user's username and password. Legacy only: RFC 9700
  * §2.4 says it MUST NOT be used, since the client sees the password. Off unless added to
@@ -28,10 +26,7 @@ const DEFAULT_PASSWORD_LIMIT: AttemptLimit = { points: 5, durationSeconds: 900, 
  * the refresh_token grant.
  */
 export function passwordGrant(options: PasswordGrantOptions): Grant {
-  if (typeof options !== 'object' || options === null) throw new OAuthServerOptionsError('passwordGrant', 'needs { verifyUser(username, password) }');
-  const verifyUser = checkFunction('passwordGrant.verifyUser', options.verifyUser);
-  if (verifyUser === undefined) throw new OAuthServerOptionsError('passwordGrant.verifyUser', 'is required: async (username, password) => user id or undefined');
-  const limit = checkAttemptLimit('passwordGrant.perUsername', options.perUsername, DEFAULT_PASSWORD_LIMIT);
+  const { verifyUser, perUsername: limit } = checkPasswordOptions(options);
   // One answer for a wrong password, an unknown user and a blocked username: no password oracle.
   const refused = () => new InvalidGrantError('The username or password is wrong, or too many attempts were made.');
 

@@ -1,5 +1,6 @@
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { systemClock, type Clock } from '../clock';
+import { checkMemoryStoreOptions } from '../options/stores';
 import {
   grantIdOfTokenHash,
   consentKey,
@@ -32,7 +33,7 @@ export interface MemoryStoreOptions {
  * Every operation runs without yielding to the event loop, so each one is atomic.
  */
 export function memoryStore(options: MemoryStoreOptions = {}): Store {
-  const clock = options.clock ?? systemClock;
+  const { sweepIntervalSeconds, clock = systemClock } = checkMemoryStoreOptions(options);
   const accessTokens = new ExpiringMap<AccessTokenRecord>(clock);
   const refreshTokens = new ExpiringMap<{ record: RefreshTokenRecord; rotated: boolean }>(clock);
   const codes = new ExpiringMap<{ record: AuthorizationCodeRecord; used: boolean }>(clock);
@@ -48,7 +49,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
 
   const sweep = setInterval(() => {
     for (const map of maps) map.sweep();
-  }, (options.sweepIntervalSeconds ?? 60) * 1000);
+  }, sweepIntervalSeconds * 1000);
   sweep.unref();
 
   function track(grantId: string, tokenHash: string, record: { expiresAt: number }): void {

@@ -15,14 +15,6 @@ export interface TokenCacheOptions {
   maxStalenessMs?: number;
 }
 
-/** The options checked, with their defaults; before any connection is made. */
-export function cacheSettings(options: TokenCacheOptions): Required<TokenCacheOptions> {
-  return {
-    maxEntries: positiveInteger('maxEntries', options.maxEntries, 10_000),
-    maxStalenessMs: positiveInteger('maxStalenessMs', options.maxStalenessMs, 1000),
-  };
-}
-
 export interface TokenCache {
   /** The access token record under `key`: from memory, or read from Redis (`untracked` while tracking is down). */
   find(key: string, untracked: () => Promise<string | null>): Promise<AccessTokenRecord | undefined>;
@@ -165,12 +157,4 @@ export function parseRecord(value: string | null): AccessTokenRecord | undefined
   const record = JSON.parse(value) as AccessTokenRecord;
   Object.freeze(record.scope);
   return Object.freeze(record);
-}
-
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new TypeError(`redisStore: \`cache.${name}\` must be a positive whole number, got ${JSON.stringify(value)}.`);
-  }
-  return value;
 }

@@ -4,7 +4,8 @@ import { connectToUrl, failClosedRunner, type RedisClient } from './redis-connec
 import { secondsToLive, type Store } from './store';
 import { redisOAuthOperations, tokenKey } from './redis-oauth';
 import { redisDeviceOperations } from './redis-device';
-import { cacheSettings, parseRecord, trackedTokenCache, type TokenCacheOptions } from './redis-token-cache';
+import { parseRecord, trackedTokenCache, type TokenCacheOptions } from './redis-token-cache';
+import { checkRedisStoreOptions, type RedisConnection } from '../options/stores';
 
 export interface RedisStoreOptions {
   /** `redis://` or `rediss://` (TLS) URL; the store then owns, and closes, the connection. */
@@ -53,13 +54,10 @@ export interface RedisStoreOptions {
  * Every key expires (EX) with what it holds; the token set lives as long as its longest token.
  */
 export function redisStore(options: RedisStoreOptions): Store {
-  const timeoutMs = checkTimeout(options.commandTimeoutMs);
-  const keyPrefix = checkKeyPrefix(options.keyPrefix);
-  const cached = options.cache === undefined ? undefined : cacheSettings(options.cache);
-  const { client, ownsClient } = connect(options, timeoutMs);
+  const { connection, keyPrefix, commandTimeoutMs: timeoutMs, cache: cached, clock = systemClock } = checkRedisStoreOptions(options);
+  const { client, ownsClient } = connect(connection, timeoutMs);
   const unavailableOnFailure = failClosedRunner(client, timeoutMs, ownsClient);
-  const clock = options.clock ?? systemClock;
-  const cache = cached === undefined ? undefined : trackedTokenCache(options.url as string, timeoutMs, clock, cached);
+  const cache = cached === undefined || !('url' in connection) ? undefined : trackedTokenCache(connection.url, timeoutMs, clock, cached);
 
   const accessTokenKey = (tokenHash: string) => tokenKey(keyPrefix, 'at', tokenHash);
   const readAccessToken = (key: string) => unavailableOnFailure(() => client.get(key));
@@ -105,33 +103,7 @@ export function redisStore(options: RedisStoreOptions): Store {
   };
 }
 
-function connect(options: RedisStoreOptions, timeoutMs: number): { client: RedisClient; ownsClient: boolean } {
-  if (options.client !== undefined) {
-    if (options.cache !== undefined) throw new TypeError('redisStore: `cache` needs `url` (it makes its own connections), not `client`.');
-    return { client: options.client, ownsClient: false };
-  }
-  if (typeof options.url !== 'string') {
-    throw new TypeError('redisStore: give either `url` (redis:// or rediss://) or `client` (an ioredis Redis or Cluster).');
-  }
-  if (!/^rediss?:\/\//.test(options.url)) {
-    throw new TypeError('redisStore: `url` must start with redis:// or rediss://.');
-  }
-  return { client: connectToUrl(options.url, timeoutMs), ownsClient: true };
-}
-
-function checkTimeout(value: number | undefined): number {
-  if (value === undefined) return 2000;
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new TypeError(`redisStore: \`commandTimeoutMs\` must be a positive whole number of milliseconds, got ${JSON.stringify(value)}.`);
-  }
-  return value;
-}
-
-/** Redis Cluster hashes only the first `{…}` of a key: braces in the prefix would override the store's hash tags. */
-function checkKeyPrefix(value: string | undefined): string {
-  if (value === undefined) return 'oauth:';
-  if (typeof value !== 'string' || /[{}]/.test(value)) {
-    throw new TypeError(`redisStore: \`keyPrefix\` must be a string without { or }, got ${JSON.stringify(value)}.`);
-  }
-  return value;
+function connect(connection: RedisConnection, timeoutMs: number): { client: RedisClient; ownsClient: boolean } {
+  if ('client' in connection) return { client: connection.client, ownsClient: false };
+  return { client: connectToUrl(connection.url, timeoutMs), ownsClient: true };
 }

@@ -1,0 +1,111 @@
+/*
+ * The checks every option goes through, whichever factory takes it (oauthServer, the grants,
+ * the stores). Each names the option by its path (`authorization.codeLifetime`), so a wrong
+ * option is found at start-up with one message saying what to write instead.
+ */
+
+/** A wrong option, found at start-up. The message names the factory, the option's path and what to do. */
+export class OAuthServerOptionsError extends TypeError {
+  override name = 'OAuthServerOptionsError';
+  /** The path of the wrong option, e.g. `authorization.codeLifetime`. */
+  readonly option: string;
+  constructor(option: string, problem: string, factory = 'oauthServer') {
+    super(`${factory}: option \`${option}\` ${problem}`);
+    this.option = option;
+  }
+}
+
+/**
+ * Where an option sits: the factory that takes it and the path within its options. Checks take
+ * one so that nested objects name their keys in full (`bruteForce.perClient.points`).
+ */
+export class OptionPath {
+  constructor(
+    readonly factory: string,
+    readonly path = '',
+  ) {}
+
+  /** The path of a key within this option. */
+  at(key: string): OptionPath {
+    return new OptionPath(this.factory, this.path === '' ? key : `${this.path}.${key}`);
+  }
+
+  error(problem: string): OAuthServerOptionsError {
+    return new OAuthServerOptionsError(this.path === '' ? 'options' : this.path, problem, this.factory);
+  }
+}
+
+/** Every key an options object may have: a `Record` over `keyof`, so adding an option and forgetting it here fails to compile. */
+export type KnownKeys<T> = Record<keyof T, true>;
+
+/**
+ * An options object (`undefined` gives `{}`), with every key one of `known`: a misspelt option
+ * is an error, not a silently ignored setting. `shape` tells, in the message, what is expected.
+ */
+export function checkOptionsObject<T extends object>(at: OptionPath, value: unknown, known: KnownKeys<T>, shape: string): Partial<T> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw at.error(`must be ${shape}`);
+  for (const key of Object.keys(value)) {
+    if (!Object.hasOwn(known, key)) {
+      throw at.at(key).error(`is not an option${at.path === '' ? ` of ${at.factory}()` : ''}: use ${Object.keys(known).join(', ')}`);
+    }
+  }
+  return value as Partial<T>;
+}
+
+export function checkPositiveInteger(at: OptionPath, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || (value as number) <= 0) throw at.error(`must be a positive whole number, got ${JSON.stringify(value)}`);
+  return value as number;
+}
+
+/** A whole number of seconds where 0 turns the feature off. */
+export function checkNonNegativeInteger(at: OptionPath, value: unknown, fallback: number): number {
+  if (value === 0) return 0;
+  return checkPositiveInteger(at, value, fallback);
+}
+
+const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2 };
+
+/** A size in bytes: a positive whole number, or a string such as "16kb" (units b, kb, mb). */
+export function checkByteSize(at: OptionPath, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  const match = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb)\s*$/i.exec(value) : null;
+  const bytes = match === null ? value : Math.floor(Number(match[1]) * (BYTE_UNITS[match[2].toLowerCase()] as number));
+  if (!Number.isSafeInteger(bytes) || (bytes as number) <= 0) {
+    throw at.error(`must be a positive number of bytes or a size such as "16kb", got ${JSON.stringify(value)}`);
+  }
+  return bytes as number;
+}
+
+export function checkFunction<T>(at: OptionPath, value: T | undefined): T | undefined {
+  if (value !== undefined && typeof value !== 'function') throw at.error('must be a function');
+  return value;
+}
+
+/** A function the factory cannot work without; `usage` shows how to write it. */
+export function requireFunction<T>(at: OptionPath, value: T | undefined, usage: string): T {
+  const checked = checkFunction(at, value);
+  if (checked === undefined) throw at.error(`is required: ${usage}`);
+  return checked;
+}
+
+/** Strings that end up in headers, tokens or keys: kept to `pattern`. */
+export function checkPlainString(at: OptionPath, value: unknown, pattern: RegExp, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !pattern.test(value)) throw at.error(`must match ${pattern}, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+export function checkBoolean(at: OptionPath, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw at.error('must be true or false');
+  return value;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** https, or http on a loopback host only (development). */
+export function isHttpsOrLoopback(url: URL): boolean {
+  return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
+}

@@ -1,0 +1,2 @@
+export { OAuthServerOptionsError } from './checks';
+export type { OAuthServerOptions } from './server';

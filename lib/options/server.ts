@@ -1,0 +1,230 @@
+import type { ClientAuthFailedEvent } from '../client-auth/authenticate';
+import { ClientMetadataError, type ClientMetadata } from '../clients/client';
+import { clientRegistry, type ClientLookup, type ClientRegistry } from '../clients/registry';
+import { systemClock, type Clock } from '../clock';
+import { isDeviceAuthorization, type DeviceAuthorizationGrant } from '../device/device-authorization';
+import type { AuthorizationOptions } from '../endpoints/authorization-options';
+import type { FormLimits } from '../endpoints/form-params';
+import { clientCredentials } from '../grants/client-credentials';
+import { isValidGrantType, type Grant } from '../grants/grant';
+import type { BruteForceOptions, ClientAuthLimits } from '../limits/brute-force';
+import { memoryStore } from '../stores/memory';
+import { missingStoreMethods, type Store } from '../stores/store';
+import type { TokenIssuedEvent } from '../tokens/issuer';
+import { checkAuthorizationOptions, type CheckedAuthorizationOptions } from './authorization';
+import {
+  checkBoolean,
+  checkByteSize,
+  checkFunction,
+  checkOptionsObject,
+  checkPlainString,
+  checkPositiveInteger,
+  isHttpsOrLoopback,
+  OptionPath,
+  type KnownKeys,
+} from './checks';
+import { checkBruteForce } from './limits';
+
+export interface OAuthServerOptions {
+  /** The issuer identifier (RFC 8414 §2): an https URL (http only on loopback), no query or fragment. */
+  issuer: string;
+  /** RFC 7591 client metadata, or an async lookup for clients kept in the host app's database. */
+  clients: readonly ClientMetadata[] | ClientLookup;
+  /** The grant types the token endpoint handles (default: client credentials only). */
+  grants?: readonly Grant[];
+  /** Where tokens are kept (default: `memoryStore()`, with this server's `clock`). */
+  store?: Store;
+  /** Access token lifetime in seconds (default 3600); a client's `access_token_lifetime` overrides it. */
+  accessTokenLifetime?: number;
+  /** Refresh token absolute lifetime in seconds, from the user's authorization on (default 2592000, 30 days). */
+  refreshTokenLifetime?: number;
+  /** A refresh token not used for this many seconds expires (default 1209600, 14 days). */
+  refreshTokenIdleLifetime?: number;
+  /** The authorization endpoint's users, login and consent; required with `authorizationCode()`. */
+  authorization?: AuthorizationOptions;
+  /** Prepended to every access and refresh token, so that secret scanners can find leaked ones (e.g. `"eos_at_"`). */
+  tokenPrefix?: string;
+  /** The realm of `WWW-Authenticate` challenges (default: the issuer). */
+  realm?: string;
+  /** RFC 6750 token methods beyond the Authorization header (both off by default). */
+  bearerMethods?: { body?: boolean; query?: boolean };
+  /**
+   * Largest request body (default "16kb"), most parameters in one body (default 50), and
+   * longest parameter value in a body or a query, in characters (default 4096).
+   */
+  limits?: { maxBodySize?: number | string; maxParameters?: number; maxParameterLength?: number };
+  /** RFC 7662: whether a confidential client may introspect its own tokens (default true); `introspect_any` clients may introspect all. */
+  introspection?: { ownTokens?: boolean };
+  /** The `aud` of introspection responses: the resource servers the tokens are for. */
+  audience?: string | string[];
+  /**
+   * Limits on failed client authentication, per client id and per source address (`req.ip`:
+   * set Express's `trust proxy` behind a proxy), counted in the store. On by default; `false`
+   * turns them off.
+   */
+  bruteForce?: BruteForceOptions | false;
+  /** Called when a token is issued (no token value is passed). */
+  onTokenIssued?: (event: TokenIssuedEvent) => void;
+  /** Called when client authentication fails (no secret is passed). */
+  onClientAuthFailed?: (event: ClientAuthFailedEvent) => void;
+  /** Called with unexpected errors (answered as `server_error`), for the host app's logs. */
+  onError?: (error: unknown) => void;
+  /** Seconds since the epoch; for tests. */
+  clock?: Clock;
+}
+
+/** Everything `oauthServer()` runs with: the options checked, with their defaults filled in. */
+export interface ServerSettings {
+  issuer: string;
+  grants: readonly Grant[];
+  enabledGrantTypes: ReadonlySet<string>;
+  clock: Clock;
+  store: Store;
+  clients: ClientRegistry;
+  accessTokenLifetime: number;
+  /** With the refresh_token grant only. */
+  refreshTokens?: { absoluteLifetime: number; idleLifetime: number };
+  tokenPrefix: string;
+  realm: string;
+  limits: FormLimits;
+  audience?: string | string[];
+  introspectOwnTokens: boolean;
+  bearerMethods: { body: boolean; query: boolean };
+  bruteForce: ClientAuthLimits | false;
+  /** The users who sign in and consent, for the authorization code flow and the device flow. */
+  authorization?: CheckedAuthorizationOptions;
+  /** The authorization endpoint's options, with the authorization code grant only. */
+  codeFlow?: CheckedAuthorizationOptions;
+  deviceGrant?: DeviceAuthorizationGrant;
+  onTokenIssued?: (event: TokenIssuedEvent) => void;
+  onClientAuthFailed?: (event: ClientAuthFailedEvent) => void;
+  onError: (error: unknown) => void;
+}
+
+const SERVER = new OptionPath('oauthServer');
+
+const SERVER_KEYS: KnownKeys<OAuthServerOptions> = {
+  issuer: true, clients: true, grants: true, store: true, accessTokenLifetime: true, refreshTokenLifetime: true,
+  refreshTokenIdleLifetime: true, authorization: true, tokenPrefix: true, realm: true, bearerMethods: true, limits: true,
+  introspection: true, audience: true, bruteForce: true, onTokenIssued: true, onClientAuthFailed: true, onError: true, clock: true,
+};
+const LIMITS_KEYS: KnownKeys<NonNullable<OAuthServerOptions['limits']>> = { maxBodySize: true, maxParameters: true, maxParameterLength: true };
+const INTROSPECTION_KEYS: KnownKeys<NonNullable<OAuthServerOptions['introspection']>> = { ownTokens: true };
+const BEARER_METHODS_KEYS: KnownKeys<NonNullable<OAuthServerOptions['bearerMethods']>> = { body: true, query: true };
+
+/** Checks `oauthServer()`'s options once, at start-up, and fills in the defaults. */
+export function resolveServerOptions(value: unknown): ServerSettings {
+  if (typeof value !== 'object' || value === null) throw SERVER.error('must be an object');
+  const options = checkOptionsObject(SERVER, value, SERVER_KEYS, 'an object');
+  const issuer = checkIssuer(SERVER.at('issuer'), options.issuer);
+  const grants = checkGrants(SERVER.at('grants'), options.grants ?? [clientCredentials()]);
+  const enabledGrantTypes = new Set(grants.map((grant) => grant.type));
+  // The default store keeps time with the server's clock.
+  const clock = checkFunction(SERVER.at('clock'), options.clock) ?? systemClock;
+  const store = options.store === undefined ? memoryStore({ clock }) : checkStore(SERVER.at('store'), options.store);
+  const limits = checkOptionsObject(SERVER.at('limits'), options.limits, LIMITS_KEYS, '{ maxBodySize, maxParameters, maxParameterLength }');
+  const introspection = checkOptionsObject(SERVER.at('introspection'), options.introspection, INTROSPECTION_KEYS, '{ ownTokens }');
+  const bearerMethods = checkOptionsObject(SERVER.at('bearerMethods'), options.bearerMethods, BEARER_METHODS_KEYS, '{ body, query }');
+
+  const deviceGrant = grants.find(isDeviceAuthorization);
+  // The users who sign in and consent: those of the authorization code flow and of the device flow.
+  const hasUsers = enabledGrantTypes.has('authorization_code') || deviceGrant !== undefined;
+  if (!hasUsers && options.authorization !== undefined) {
+    throw SERVER.at('authorization').error('is only used with the authorizationCode() grant and with deviceAuthorization(): add one to `grants`');
+  }
+  const authorization = hasUsers ? checkAuthorizationOptions(SERVER.at('authorization'), options.authorization) : undefined;
+
+  return {
+    issuer,
+    grants,
+    enabledGrantTypes,
+    clock,
+    store,
+    clients: checkClients(SERVER.at('clients'), options.clients, enabledGrantTypes),
+    accessTokenLifetime: checkPositiveInteger(SERVER.at('accessTokenLifetime'), options.accessTokenLifetime, 3600),
+    ...(enabledGrantTypes.has('refresh_token') && {
+      refreshTokens: {
+        absoluteLifetime: checkPositiveInteger(SERVER.at('refreshTokenLifetime'), options.refreshTokenLifetime, 30 * 24 * 3600),
+        idleLifetime: checkPositiveInteger(SERVER.at('refreshTokenIdleLifetime'), options.refreshTokenIdleLifetime, 14 * 24 * 3600),
+      },
+    }),
+    tokenPrefix: checkPlainString(SERVER.at('tokenPrefix'), options.tokenPrefix, /^[A-Za-z0-9_-]{0,16}$/, ''),
+    realm: checkPlainString(SERVER.at('realm'), options.realm, /^[\x20\x21\x23-\x5B\x5D-\x7E]{1,200}$/, issuer),
+    limits: {
+      maxBodySize: checkByteSize(SERVER.at('limits').at('maxBodySize'), limits.maxBodySize, 16 * 1024),
+      maxParameters: checkPositiveInteger(SERVER.at('limits').at('maxParameters'), limits.maxParameters, 50),
+      maxParameterLength: checkPositiveInteger(SERVER.at('limits').at('maxParameterLength'), limits.maxParameterLength, 4096),
+    },
+    audience: checkAudience(SERVER.at('audience'), options.audience),
+    introspectOwnTokens: checkBoolean(SERVER.at('introspection').at('ownTokens'), introspection.ownTokens, true),
+    bearerMethods: {
+      body: checkBoolean(SERVER.at('bearerMethods').at('body'), bearerMethods.body, false),
+      query: checkBoolean(SERVER.at('bearerMethods').at('query'), bearerMethods.query, false),
+    },
+    bruteForce: checkBruteForce(SERVER.at('bruteForce'), options.bruteForce),
+    authorization,
+    // The authorization endpoint only with the authorization code grant (`authorization` may be there for the device flow alone).
+    codeFlow: enabledGrantTypes.has('authorization_code') ? authorization : undefined,
+    deviceGrant,
+    onTokenIssued: checkFunction(SERVER.at('onTokenIssued'), options.onTokenIssued),
+    onClientAuthFailed: checkFunction(SERVER.at('onClientAuthFailed'), options.onClientAuthFailed),
+    onError: checkFunction(SERVER.at('onError'), options.onError) ?? (() => {}),
+  };
+}
+
+/** RFC 8414 §2: "a URL that uses the https scheme and has no query or fragment components". */
+function checkIssuer(at: OptionPath, issuer: unknown): string {
+  if (typeof issuer !== 'string') throw at.error('is required: the https URL of this server, e.g. "https://api.example.com/oauth"');
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    throw at.error(`must be an absolute URL, got ${JSON.stringify(issuer)}`);
+  }
+  if (url.search !== '' || url.hash !== '' || issuer.includes('?') || issuer.includes('#')) {
+    throw at.error('must have no query or fragment (RFC 8414 §2)');
+  }
+  if (!isHttpsOrLoopback(url)) throw at.error('must use https (http is accepted only for localhost)');
+  return issuer;
+}
+
+function checkGrants(at: OptionPath, grants: unknown): readonly Grant[] {
+  if (!Array.isArray(grants) || grants.length === 0) throw at.error('must be a non-empty array of grants, e.g. [clientCredentials()]');
+  const seen = new Set<string>();
+  for (const grant of grants as Grant[]) {
+    if (typeof grant !== 'object' || grant === null || typeof grant.handle !== 'function' || !Array.isArray(grant.parameters)) {
+      throw at.error('has an entry that is not a grant ({ type, parameters, handle })');
+    }
+    if (!isValidGrantType(grant.type)) {
+      throw at.error(`has grant type ${JSON.stringify(grant.type)}: a name or an absolute URI is needed (RFC 6749 §4.5)`);
+    }
+    if (seen.has(grant.type)) throw at.error(`lists ${JSON.stringify(grant.type)} twice`);
+    seen.add(grant.type);
+  }
+  return grants as Grant[];
+}
+
+function checkStore(at: OptionPath, store: unknown): Store {
+  const missing = missingStoreMethods(store);
+  if (missing.length > 0) {
+    throw at.error(`is not a store: use memoryStore(), redisStore({ url }) or an object with the Store methods (missing: ${missing.join(', ')})`);
+  }
+  return store as Store;
+}
+
+function checkClients(at: OptionPath, clients: unknown, enabledGrantTypes: ReadonlySet<string>): ClientRegistry {
+  try {
+    return clientRegistry(clients as readonly ClientMetadata[] | ClientLookup, enabledGrantTypes);
+  } catch (error) {
+    if (error instanceof ClientMetadataError) throw at.error(`is invalid: ${error.message}`);
+    throw error;
+  }
+}
+
+function checkAudience(at: OptionPath, value: unknown): string | string[] | undefined {
+  const valid = (item: unknown) => typeof item === 'string' && item.length > 0;
+  if (value === undefined || valid(value) || (Array.isArray(value) && value.length > 0 && value.every(valid))) {
+    return value as string | string[] | undefined;
+  }
+  throw at.error('must be a non-empty string or array of strings');
+}
