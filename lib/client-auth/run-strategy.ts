@@ -17,8 +17,7 @@ export interface StrategyActions<User> {
  *
  * Called directly rather than through a middleware made by `passport.authenticate()`: that
  * middleware also sets six `req.login`-style properties on every request and builds its
- * closures anew each time, which the token endpoint paid for on every call (bench/ profile),
- * and a client never logs in to a session. `pass` and `redirect` have no meaning for client
+ * closures anew each time (bench/README.md, "Hot paths"), and a client never logs in to a session. `pass` and `redirect` have no meaning for client
  * authentication and count as failures.
  */
 export function runStrategy<User>(strategy: passport.Strategy, req: Request): Promise<User | undefined> {

@@ -66,7 +66,7 @@ const PLAIN_FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;\s*charset="?
 
 /**
  * A form body that needs none of body-parser's general machinery (content negotiation,
- * decompression, charsets), which was a tenth of the token endpoint's CPU time (bench/).
+ * decompression, charsets): read directly (bench/README.md, "Hot paths").
  */
 function isPlainFormBody(req: Request): boolean {
   const { headers } = req;

@@ -2,8 +2,8 @@ import { hash, randomBytes, randomFillSync } from 'node:crypto';
 
 const TOKEN_BYTES = 32;
 // One CSPRNG call per 128 tokens instead of one per token: the call, not the bytes, is what
-// costs (about 6 µs against 0.3 µs per token, measured in bench/). Each slice is used once
-// and zeroed as soon as it is encoded. The pool is per process, filled on first use.
+// costs (bench/README.md, "Hot paths"). Each slice is used once and zeroed as soon as it is
+// encoded. The pool is per process, filled on first use.
 const pool = Buffer.alloc(TOKEN_BYTES * 128);
 let offset = pool.length;
 
