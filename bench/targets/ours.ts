@@ -3,17 +3,19 @@ import { authorizationCode, clientCredentials, memoryStore, oauthServer, redisSt
 import { BENCH_USER, CLIENT_ID, CODE_LIFETIME, ISSUER_PATH, REDIRECT_URI, RESOURCE_PATH, SCOPE, TOKEN_LIFETIME, type BuiltApp, type ServerSettings } from '../common';
 
 /**
- * This package, mounted the way its README tells a host app to; `cache` turns on the opt-in token cache.
+ * This package, mounted the way its README tells a host app to; `cache` turns on the opt-in token cache,
+ * `chosenSecret` configures the client's secret in plaintext, as the example-app's clients.json does:
+ * the package then hashes it with scrypt and treats it as guessable, so its brute-force limits run.
  * The bench user is always signed in, and its first Allow is remembered, so later authorization
  * requests of the bench client redirect with a code at once.
  */
-export async function build(settings: ServerSettings, options: { cache?: boolean } = {}): Promise<BuiltApp> {
+export async function build(settings: ServerSettings, options: { cache?: boolean; chosenSecret?: boolean } = {}): Promise<BuiltApp> {
   const oauth = oauthServer({
     issuer: `http://127.0.0.1:${settings.port}${ISSUER_PATH}`,
     clients: [
       {
         client_id: CLIENT_ID,
-        client_secret: settings.clientSecretHash,
+        client_secret: options.chosenSecret ? settings.clientSecret : settings.clientSecretHash,
         grant_types: ['client_credentials', 'authorization_code', 'refresh_token'],
         redirect_uris: [REDIRECT_URI],
         scope: SCOPE,
