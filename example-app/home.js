@@ -83,14 +83,16 @@ function renderHomePage(clients, urls) {
 <body><main>
 <h1>express-oauth2-server example-app</h1>
 <p>This is the example-app of express-oauth2-server: the OAuth 2.0 authorization server mounted
-in an Express app as you would mount it in yours. It serves the token, authorization, revocation,
-introspection and device authorization endpoints under <code>/oauth</code> (issuer
-<code>${escapeHtml(urls.issuer)}</code>, metadata at <a href="${escapeHtml(urls.metadata)}">${escapeHtml(urls.metadata)}</a>),
-a demo login page for the users of <code>USERS_FILE</code>, the device flow's code page at
-<a href="/device">/device</a>, and a protected API: <code>GET /api/hello</code> needs scope
-<code>read</code>, <code>GET /api/admin</code> scope <code>admin</code>.</p>
+in an Express app as you would mount it in yours, with a demo login for the users of
+<code>USERS_FILE</code>, the clients of <code>CLIENTS_FILE</code> and a protected API.</p>
+<ul>
+<li>Issuer <code>${escapeHtml(urls.issuer)}</code>; its endpoints are under <code>/oauth</code>, listed in the
+<a href="${escapeHtml(urls.metadata)}">authorization server metadata</a>.</li>
+<li>The protected API: <code>GET /api/hello</code> needs scope <code>read</code>, <code>GET /api/admin</code> scope <code>admin</code>.</li>
+<li>The device flow's code page: <a href="/device">/device</a>.</li>
+</ul>
 
-<h2>Its clients</h2>
+<h2>Demo clients</h2>
 <p>The clients of <code>CLIENTS_FILE</code> and this page's demo client. Their secrets are not shown: they are in the file.</p>
 <div class="scroll"><table>
 <thead><tr><th>client_id</th><th>Name</th><th>Type</th><th>grant_types</th><th>scope</th></tr></thead>
@@ -117,7 +119,7 @@ curl -s -H "Authorization: Bearer &lt;access_token&gt;" ${escapeHtml(urls.origin
 function renderClientRow(client) {
   const method = authMethod(client);
   const type = method === 'none' ? 'public' : `confidential (${method})`;
-  const cells = [client.client_id, client.client_name ?? '', type, grantTypes(client).join(' '), client.scope ?? ''];
+  const cells = [client.client_id, client.client_name ?? '', type, grantTypes(client).join(', '), client.scope ?? ''];
   return `<tr>${cells.map((cell) => `<td>${escapeHtml(String(cell))}</td>`).join('')}</tr>`;
 }
 
