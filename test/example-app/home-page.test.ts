@@ -72,6 +72,7 @@ describe('GET / with the shipped clients', () => {
       expect(res.headers['content-type']).toMatch(type);
       expect(res.headers['x-content-type-options']).toBe('nosniff');
     }
+    expect((await request(app).get('/demo/assets/tsconfig.json')).status).toBe(404);
   });
 
   test('the authorization endpoint accepts the demo client and its callback: it asks the user to sign in', async () => {
