@@ -13,6 +13,7 @@ const {
 const { signedCookieSession } = require('./session');
 const { loginRoutes, findUser } = require('./login');
 const { deviceRoutes } = require('./device');
+const { homeRoutes } = require('./home');
 
 /**
  * The example-app: the package mounted in an Express app as a user would mount it.
@@ -47,6 +48,7 @@ function createApp(config) {
   app.get(oauth.metadataPath, oauth.metadataHandler);
   app.use(loginRoutes({ users: config.users, session }));
   app.use(deviceRoutes());
+  app.use(homeRoutes({ clients: config.clients, oauth }));
 
   /**
    * What the protected API answers: who the token speaks for.

@@ -1,6 +1,7 @@
 'use strict';
 const { readFileSync } = require('node:fs');
 const path = require('node:path');
+const { withDemoClient } = require('./demo-client');
 
 /**
  * The example-app's configuration, from the environment (see shared/example-app-contract.md).
@@ -20,7 +21,8 @@ function readConfig(env) {
     issuer,
     redisUrl: env.REDIS_URL || undefined,
     clientsFile,
-    clients: readJsonArray(clientsFile, 'CLIENTS_FILE'),
+    // The home page's PKCE demo client is added to those of the file.
+    clients: withDemoClient(readJsonArray(clientsFile, 'CLIENTS_FILE'), issuer),
     users: readUsers(usersFile),
     // Seconds a device must wait between polls (RFC 8628 §3.2); default 5.
     devicePollInterval: readPositiveInteger(env.DEVICE_POLL_INTERVAL, 'DEVICE_POLL_INTERVAL'),

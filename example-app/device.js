@@ -1,5 +1,6 @@
 'use strict';
 const express = require('express');
+const { escapeHtml } = require('./html');
 
 /**
  * RFC 8628 §3.3: the page of `verification_uri`, where a person enters the code their device
@@ -25,11 +26,6 @@ function deviceRoutes() {
 </body></html>`);
   });
   return router;
-}
-
-/** @param {string} value */
-function escapeHtml(value) {
-  return value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
 module.exports = { deviceRoutes };
