@@ -79,8 +79,9 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
 
   const issuer = checkIssuer(options.issuer);
   const grants = checkGrants(options.grants ?? [clientCredentials()]);
-  const store = options.store === undefined ? memoryStore() : checkStore(options.store);
   const clock = checkFunction('clock', options.clock) ?? systemClock;
+  // The default store expires records on the server's clock, as every check of expiry does.
+  const store = options.store === undefined ? memoryStore({ clock }) : checkStore(options.store);
   const accessTokenLifetime = checkPositiveInteger('accessTokenLifetime', options.accessTokenLifetime, 3600);
   const tokenPrefix = checkPlainString('tokenPrefix', options.tokenPrefix, /^[A-Za-z0-9_-]{0,16}$/, '');
   const realm = checkPlainString('realm', options.realm, /^[\x20\x21\x23-\x5B\x5D-\x7E]{1,200}$/, issuer);

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { basic, buildApp, expectOAuthErrorBody, type TestApp } from '../helpers/app';
+import { basic, buildApp, expectOAuthErrorBody, SERVICE, type TestApp } from '../helpers/app';
 import type { Store } from '../../lib/stores/store';
 import { memoryStore } from '../../lib/stores/memory';
 import { TemporarilyUnavailableError } from '../../lib/errors';
@@ -224,5 +224,26 @@ describe('requireToken fails closed when the store cannot answer', () => {
     expectOAuthErrorBody(res.body, 'server_error');
     expect(errors).toHaveLength(1);
     await oauth.close();
+  });
+});
+
+describe('the default store keeps the server’s time', () => {
+  test('a token the server’s clock says is live still opens the route when the system time has moved on', async () => {
+    const serverNow = Math.floor(Date.now() / 1000);
+    const oauth = oauthServer({ issuer: 'https://a.example/oauth', clients: [SERVICE], clock: () => serverNow });
+    const app = (await import('express')).default();
+    app.use('/oauth', oauth);
+    app.get('/x', oauth.requireToken('read'), (_req, res) => res.end('ok'));
+    const token = await issue('read', app);
+    // Two hours of system time pass; the server's clock (and so its 1-hour tokens) stands still.
+    const systemNow = Date.now;
+    jest.spyOn(Date, 'now').mockImplementation(() => systemNow() + 2 * 3600 * 1000);
+    try {
+      const res = await request(app).get('/x').set('Authorization', `Bearer ${token}`);
+      expect(res.status).toBe(200);
+    } finally {
+      jest.restoreAllMocks();
+      await oauth.close();
+    }
   });
 });
