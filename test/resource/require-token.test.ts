@@ -227,6 +227,39 @@ describe('requireToken fails closed when the store cannot answer', () => {
   });
 });
 
+describe('requireToken answers an unexpected failure to read a token as it answers a store failure', () => {
+  test.each([
+    ['body', 'body'],
+    ['query', 'originalUrl'],
+  ] as const)('reading the %s fails: 500 server_error, no RFC 6750 challenge, reported to onError', async (method, broken) => {
+    const errors: unknown[] = [];
+    const oauth = oauthServer({ issuer: 'https://a.example/oauth', clients: [], bearerMethods: { [method]: true }, onError: (e) => errors.push(e) });
+    const app = (await import('express')).default();
+    const reached: string[] = [];
+    const failure = new Error('the request cannot be read');
+    app.post(
+      '/x',
+      (req, _res, next) => {
+        Object.defineProperty(req, broken, { get: () => { throw failure; } });
+        next();
+      },
+      oauth.requireToken(),
+      (_req, res) => {
+        reached.push('handler');
+        res.end();
+      },
+    );
+    const res = await request(app).post('/x?access_token=abc').type('form').send('access_token=abc');
+    expect(res.status).toBe(500);
+    expectOAuthErrorBody(res.body, 'server_error');
+    // RFC 6750 §3.1 has no server_error code for the challenge.
+    expect(res.headers['www-authenticate']).toBeUndefined();
+    expect(errors).toEqual([failure]);
+    expect(reached).toEqual([]);
+    await oauth.close();
+  });
+});
+
 describe('the default store keeps the server’s time', () => {
   test('a token the server’s clock says is live still opens the route when the system time has moved on', async () => {
     const serverNow = Math.floor(Date.now() / 1000);
