@@ -48,7 +48,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
 
   const sweep = setInterval(() => {
     for (const map of maps) map.sweep();
-  }, (options.sweepIntervalSeconds ?? 60) * 1000);
+  }, checkSweepInterval(options.sweepIntervalSeconds) * 1000);
   sweep.unref();
 
   function track(grantId: string, tokenHash: string, record: { expiresAt: number }): void {
@@ -180,6 +180,17 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       for (const map of maps) map.clear();
     },
   };
+}
+
+/** The longest delay a Node timer keeps; a longer one, like 0 or NaN, fires every millisecond. */
+const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+function checkSweepInterval(value: number | undefined): number {
+  if (value === undefined) return 60;
+  if (typeof value !== 'number' || !(value > 0 && value <= MAX_TIMER_SECONDS)) {
+    throw new TypeError(`memoryStore: \`sweepIntervalSeconds\` must be a positive number of seconds up to ${MAX_TIMER_SECONDS}, got ${typeof value === 'number' ? value : JSON.stringify(value)}.`);
+  }
+  return value;
 }
 
 type ApprovedDevice = Extract<DeviceDecision, { approved: true }>;
