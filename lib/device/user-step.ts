@@ -1,4 +1,4 @@
-import { InvalidRequestError } from '../errors';
+import { TooManyAttemptsError } from '../errors';
 import type { Clock } from '../clock';
 import type { AttemptCounters } from '../limits/counters';
 import { limiterOf } from '../limits/counters';
@@ -37,10 +37,6 @@ export interface DeviceUserStep {
   deny(pending: Pick<PendingDevice, 'deviceCodeHash'>): Promise<boolean>;
 }
 
-class TooManyGuessesError extends InvalidRequestError {
-  override readonly status: number = 429;
-}
-
 export function deviceUserStep(settings: { store: Store; clock: Clock; counters: AttemptCounters; device: CheckedDeviceOptions }): DeviceUserStep {
   const { store, clock, device } = settings;
   const limiter = limiterOf(settings.counters, 'address', 'uc:address', device.perAddress);
@@ -49,7 +45,7 @@ export function deviceUserStep(settings: { store: Store; clock: Clock; counters:
     async find(userCode, address) {
       const attempt = { address };
       // RFC 8628 §5.1: user codes are short, so guessing them is limited.
-      if ((await limiter.begin(attempt)) > 0) throw new TooManyGuessesError('Too many wrong codes were entered. Please wait a while and try again.');
+      if ((await limiter.begin(attempt)) > 0) throw new TooManyAttemptsError('Too many wrong codes were entered. Please wait a while and try again.');
       const normalized = normalizeUserCode(userCode);
       const found = normalized === undefined ? undefined : await store.findDeviceCodeByUserCode(hashTokenValue(normalized));
       if (normalized === undefined || found === undefined || found.record.expiresAt <= clock()) {

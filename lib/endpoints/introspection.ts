@@ -1,7 +1,7 @@
 import type { AccessTokenRecord, RefreshTokenRecord, Store } from '../stores/store';
 import type { Clock } from '../clock';
 import type { Client } from '../clients/client';
-import { InvalidRequestError, UnauthorizedClientError } from '../errors';
+import { ForbiddenClientError, InvalidRequestError } from '../errors';
 import { formatScope } from '../scope';
 import { hashTokenValue } from '../tokens/token-value';
 import type { FormParams } from './form-params';
@@ -87,9 +87,4 @@ async function findActiveToken(
   // A refresh token also ends when it is rotated, and with its grant's absolute lifetime.
   if (refresh === undefined || refresh.rotated || refresh.record.expiresAt <= now || refresh.record.grantExpiresAt <= now) return undefined;
   return { record: refresh.record, tokenType: 'refresh_token' };
-}
-
-/** An authenticated client that is not allowed here: 403 (RFC 7662 §2.3 leaves the code open). */
-class ForbiddenClientError extends UnauthorizedClientError {
-  override readonly status = 403;
 }
