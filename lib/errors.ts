@@ -26,8 +26,12 @@ export abstract class OAuthError extends Error {
   /** Extra response headers, e.g. `WWW-Authenticate` for `invalid_client` (RFC 6749 §5.2). */
   headers: Record<string, string> = {};
 
-  constructor(readonly description: string) {
-    super(description);
+  /** `cause`: the error this one stands for, when it wraps one (never shown to the client). */
+  constructor(
+    readonly description: string,
+    options?: { cause?: unknown },
+  ) {
+    super(description, options);
   }
 
   override get name(): string {
@@ -45,6 +49,16 @@ export class InvalidRequestError extends OAuthError {
   readonly status: number = 400;
 }
 
+/** A body or parameter count over the limits: RFC 9110 §15.5.14 Content Too Large. */
+export class PayloadTooLargeError extends InvalidRequestError {
+  override readonly status = 413;
+}
+
+/** Too many wrong attempts from one place (RFC 8628 §5.1 for user codes): 429 Too Many Requests. */
+export class TooManyAttemptsError extends InvalidRequestError {
+  override readonly status = 429;
+}
+
 export class InvalidClientError extends OAuthError {
   readonly code = 'invalid_client';
   readonly status: number = 401;
@@ -60,6 +74,11 @@ export class UnauthorizedClientError extends OAuthError {
   readonly status: number = 400;
 }
 
+/** An authenticated client that is not allowed at an endpoint: 403 (RFC 7662 §2.3 leaves the code open). */
+export class ForbiddenClientError extends UnauthorizedClientError {
+  override readonly status = 403;
+}
+
 export class UnsupportedGrantTypeError extends OAuthError {
   readonly code = 'unsupported_grant_type';
   readonly status: number = 400;
@@ -73,6 +92,11 @@ export class InvalidScopeError extends OAuthError {
 export class AccessDeniedError extends OAuthError {
   readonly code = 'access_denied';
   readonly status: number = 403;
+}
+
+/** RFC 8628 §3.5: access_denied at the token endpoint is a §5.2 error response, 400. */
+export class DeviceAccessDeniedError extends AccessDeniedError {
+  override readonly status: number = 400;
 }
 
 export class UnsupportedResponseTypeError extends OAuthError {

@@ -138,10 +138,3 @@ describe('every level of the options rejects unknown keys, naming the full path'
     expect(make).toThrow(message);
   });
 });
-
-describe('memoryStore options', () => {
-  // A sweep interval of 0 or NaN made a timer that fired every millisecond.
-  test.each([0, -1, Number.NaN, 0.5, '60'])('sweepIntervalSeconds %p is refused at start-up', (sweepIntervalSeconds) => {
-    expect(() => memoryStore({ sweepIntervalSeconds } as MemoryStoreOptions)).toThrow(/memoryStore: option `sweepIntervalSeconds` must be a positive whole number/);
-  });
-});

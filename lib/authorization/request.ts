@@ -3,6 +3,7 @@ import type { ClientRegistry } from '../clients/registry';
 import { InvalidRequestError, UnauthorizedClientError, UnsupportedResponseTypeError } from '../errors';
 import { isCodeChallenge, type CodeChallengeMethod } from '../pkce';
 import { resolveScope } from '../scope';
+import { isRegisteredRedirectUri } from './redirect-uri';
 
 /** Parameters as they arrived, in the query or a form body: a repeated one has an array of values. */
 export type AuthorizationParams = Readonly<Record<string, unknown>>;
@@ -60,8 +61,8 @@ export async function findRedirectTarget(params: AuthorizationParams, clients: C
     }
     redirectUri = client.redirectUris[0];
   } else {
-    // RFC 6749 §3.1.2.3, RFC 9700 §4.1.3: exact string comparison.
-    if (!client.redirectUris.includes(given)) throw new InvalidRequestError('The redirect_uri is not registered for this client.');
+    // RFC 6749 §3.1.2.3, RFC 9700 §4.1.3: exact string comparison; any port on loopback (RFC 8252 §7.3).
+    if (!isRegisteredRedirectUri(client.redirectUris, given)) throw new InvalidRequestError('The redirect_uri is not registered for this client.');
     redirectUri = given;
   }
 

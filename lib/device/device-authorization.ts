@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import type { Grant } from '../grants/grant';
-import { AccessDeniedError, AuthorizationPendingError, ExpiredTokenError, InvalidGrantError, InvalidRequestError, SlowDownError } from '../errors';
+import { AuthorizationPendingError, DeviceAccessDeniedError, ExpiredTokenError, InvalidGrantError, InvalidRequestError, SlowDownError } from '../errors';
 import type { AttemptLimit } from '../limits/attempt-limiter';
 import { checkDeviceOptions, type CheckedDeviceOptions } from '../options/grants';
 import { hashTokenValue } from '../tokens/token-value';
@@ -37,10 +37,6 @@ export interface DeviceAuthorizationGrant extends Grant {
   readonly device: CheckedDeviceOptions;
 }
 
-/** RFC 8628 §3.5: access_denied at the token endpoint is a §5.2 error response, 400. */
-class DeviceAccessDeniedError extends AccessDeniedError {
-  override readonly status: number = 400;
-}
 
 /**
  * RFC 8628: a device with no browser (a TV, a CLI) shows the user a short code to enter on

@@ -1,4 +1,4 @@
-import { InvalidRequestError } from '../errors';
+import { TooManyAttemptsError } from '../errors';
 import type { Clock } from '../clock';
 import type { AttemptCounters } from '../limits/counters';
 import { limiterOf } from '../limits/counters';
@@ -6,7 +6,7 @@ import { resolveScope } from '../scope';
 import type { Store } from '../stores/store';
 import { generateGrantId, hashTokenValue } from '../tokens/token-value';
 import type { CheckedDeviceOptions } from '../options/grants';
-import { normalizeUserCode } from './user-code';
+import { formatUserCode, normalizeUserCode } from './user-code';
 
 /** A device authorization request waiting for a user, as a user code named it. */
 export interface PendingDevice {
@@ -16,6 +16,8 @@ export interface PendingDevice {
   /** The scope the device asked for. */
   scope: string[];
   expiresAt: number;
+  /** The user code, as the device shows it (`XXXX-XXXX`). */
+  userCode: string;
 }
 
 /**
@@ -35,10 +37,6 @@ export interface DeviceUserStep {
   deny(pending: Pick<PendingDevice, 'deviceCodeHash'>): Promise<boolean>;
 }
 
-class TooManyGuessesError extends InvalidRequestError {
-  override readonly status: number = 429;
-}
-
 export function deviceUserStep(settings: { store: Store; clock: Clock; counters: AttemptCounters; device: CheckedDeviceOptions }): DeviceUserStep {
   const { store, clock, device } = settings;
   const limiter = limiterOf(settings.counters, 'address', 'uc:address', device.perAddress);
@@ -47,16 +45,16 @@ export function deviceUserStep(settings: { store: Store; clock: Clock; counters:
     async find(userCode, address) {
       const attempt = { address };
       // RFC 8628 §5.1: user codes are short, so guessing them is limited.
-      if ((await limiter.begin(attempt)) > 0) throw new TooManyGuessesError('Too many wrong codes were entered. Please wait a while and try again.');
+      if ((await limiter.begin(attempt)) > 0) throw new TooManyAttemptsError('Too many wrong codes were entered. Please wait a while and try again.');
       const normalized = normalizeUserCode(userCode);
       const found = normalized === undefined ? undefined : await store.findDeviceCodeByUserCode(hashTokenValue(normalized));
-      if (found === undefined || found.record.expiresAt <= clock()) {
+      if (normalized === undefined || found === undefined || found.record.expiresAt <= clock()) {
         await limiter.fail(attempt);
         return undefined;
       }
       await limiter.release(attempt);
       const { clientId, scope, expiresAt } = found.record;
-      return { deviceCodeHash: found.deviceCodeHash, clientId, scope, expiresAt };
+      return { deviceCodeHash: found.deviceCodeHash, clientId, scope, expiresAt, userCode: formatUserCode(normalized) };
     },
     approve(pending, sub, scope) {
       // RFC 6749 §3.3: the user may grant less than was asked, never more.

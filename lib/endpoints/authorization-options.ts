@@ -12,6 +12,11 @@ export interface ConsentPrompt {
   action: string;
   /** Hidden inputs the form must carry, unchanged. */
   fields: { transaction_id: string; csrf_token: string };
+  /**
+   * Only when a device asks (RFC 8628): its user code as the device shows it (`XXXX-XXXX`).
+   * Show it, so that the person can check it is their own device's (§5.4, remote phishing).
+   */
+  device?: { userCode: string };
 }
 
 /**

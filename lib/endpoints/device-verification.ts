@@ -42,6 +42,7 @@ export function deviceVerifyEndpoint(settings: DeviceVerificationSettings): Requ
         sub,
         action: `${req.baseUrl}/device/decision`,
         fields: { transaction_id: consent.transactionId, csrf_token: consent.csrfToken },
+        device: { userCode: pending.userCode },
       });
     } catch (error) {
       await showError(settings, req, res, error);

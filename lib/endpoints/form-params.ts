@@ -1,7 +1,7 @@
 import bodyParser from 'body-parser';
 import { parse as parseUrlEncoded } from 'node:querystring';
 import type { Request, RequestHandler, Response } from 'express';
-import { InvalidRequestError, OAuthError } from '../errors';
+import { InvalidRequestError, OAuthError, PayloadTooLargeError } from '../errors';
 
 export type FormParams = Readonly<Record<string, string | undefined>>;
 
@@ -12,10 +12,6 @@ export interface FormLimits {
   maxParameters: number;
   /** Longest accepted parameter value, in characters, in a body or a query. */
   maxParameterLength: number;
-}
-
-class PayloadTooLargeError extends InvalidRequestError {
-  override readonly status = 413;
 }
 
 /** Form parameters as they arrived: a repeated parameter has an array of values. */
@@ -190,8 +186,9 @@ function singleValuedParams(body: RawParams, knownNames: ReadonlySet<string>): F
 /** Maps body-parser failures to `invalid_request` with the status they deserve. */
 function bodyError(error: unknown): OAuthError {
   const type = (error as { type?: unknown }).type;
-  if (type === 'entity.too.large') return new PayloadTooLargeError('The request body is too large.');
-  if (type === 'parameters.too.many') return new PayloadTooLargeError('The request has too many parameters.');
-  if (type === 'charset.unsupported') return new InvalidRequestError('The request body charset is not supported.');
-  return new InvalidRequestError('The request body could not be read.');
+  const cause = { cause: error };
+  if (type === 'entity.too.large') return new PayloadTooLargeError('The request body is too large.', cause);
+  if (type === 'parameters.too.many') return new PayloadTooLargeError('The request has too many parameters.', cause);
+  if (type === 'charset.unsupported') return new InvalidRequestError('The request body charset is not supported.', cause);
+  return new InvalidRequestError('The request body could not be read.', cause);
 }

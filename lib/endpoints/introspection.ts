@@ -1,10 +1,16 @@
-import type { RefreshTokenRecord, Store } from '../stores/store';
+import type { AccessTokenRecord, RefreshTokenRecord, Store } from '../stores/store';
 import type { Clock } from '../clock';
 import type { Client } from '../clients/client';
-import { InvalidRequestError, UnauthorizedClientError } from '../errors';
+import { ForbiddenClientError, InvalidRequestError } from '../errors';
 import { formatScope } from '../scope';
 import { hashTokenValue } from '../tokens/token-value';
 import type { FormParams } from './form-params';
+
+/**
+ * `Bearer` for an access token (RFC 6749 §7.1); `refresh_token`, the RFC 7009 §2.1 hint value,
+ * for a refresh token, as oidc-provider answers, so that it is never taken for an access token.
+ */
+export type IntrospectedTokenType = 'Bearer' | 'refresh_token';
 
 /** The RFC 7662 §2.2 introspection response. */
 export type IntrospectionResponse =
@@ -13,8 +19,7 @@ export type IntrospectionResponse =
       active: true;
       scope: string;
       client_id: string;
-      /** Access tokens only: a refresh token has no token type (RFC 6749 §7.1). */
-      token_type?: 'Bearer';
+      token_type: IntrospectedTokenType;
       exp: number;
       iat: number;
       sub?: string;
@@ -34,9 +39,9 @@ export interface IntrospectionSettings {
 const INACTIVE: IntrospectionResponse = Object.freeze({ active: false });
 
 /**
- * RFC 7662 §2: tells an authenticated client whether a token is active. Clients with
- * `introspect_any` (resource servers) may ask about every token; others, when allowed, only
- * about their own. Anything not active, or not theirs, is only `{"active": false}` (§2.2).
+ * RFC 7662 §2: tells an authenticated client whether a token is active. A client, when
+ * allowed, may ask about its own tokens; one with `introspect_any` (a resource server) also
+ * about every access token. Anything else, or not active, is only `{"active": false}` (§2.2).
  * A refresh token is active until it expires, is rotated or its grant is revoked.
  */
 export function introspectToken(settings: IntrospectionSettings) {
@@ -48,16 +53,19 @@ export function introspectToken(settings: IntrospectionSettings) {
     }
     if (params.token === undefined) throw new InvalidRequestError('The token parameter is missing.');
 
-    const tokenHash = hashTokenValue(params.token);
-    const accessToken = await store.findAccessToken(tokenHash);
-    const record = accessToken ?? (await activeRefreshToken(store, tokenHash, clock()));
-    if (record === undefined || record.expiresAt <= clock()) return INACTIVE;
-    if (!client.introspectAny && record.clientId !== client.id) return INACTIVE;
+    const now = clock();
+    const found = await findActiveToken(store, hashTokenValue(params.token), now);
+    if (found === undefined) return INACTIVE;
+    const { record, tokenType } = found;
+    const isOwner = record.clientId === client.id;
+    // RFC 7662 §2.2 lets the server answer inactive. A resource server (`introspect_any`) has no
+    // business with refresh tokens, and one taken for active might be taken for an access token.
+    if (!isOwner && !(client.introspectAny && tokenType === 'Bearer')) return INACTIVE;
     return {
       active: true,
       scope: formatScope(record.scope),
       client_id: record.clientId,
-      ...(accessToken !== undefined && { token_type: 'Bearer' as const }),
+      token_type: tokenType,
       exp: record.expiresAt,
       iat: record.issuedAt,
       ...(record.sub !== undefined && { sub: record.sub }),
@@ -67,13 +75,16 @@ export function introspectToken(settings: IntrospectionSettings) {
   };
 }
 
-async function activeRefreshToken(store: Store, tokenHash: string, now: number): Promise<RefreshTokenRecord | undefined> {
-  const found = await store.findRefreshToken(tokenHash);
-  if (found === undefined || found.rotated || found.record.grantExpiresAt <= now) return undefined;
-  return found.record;
-}
-
-/** An authenticated client that is not allowed here: 403 (RFC 7662 §2.3 leaves the code open). */
-class ForbiddenClientError extends UnauthorizedClientError {
-  override readonly status = 403;
+/** The access or refresh token a hash names, while it is active (RFC 7662 §2.2). */
+async function findActiveToken(
+  store: Store,
+  tokenHash: string,
+  now: number,
+): Promise<{ record: AccessTokenRecord | RefreshTokenRecord; tokenType: IntrospectedTokenType } | undefined> {
+  const accessToken = await store.findAccessToken(tokenHash);
+  if (accessToken !== undefined) return accessToken.expiresAt > now ? { record: accessToken, tokenType: 'Bearer' } : undefined;
+  const refresh = await store.findRefreshToken(tokenHash);
+  // A refresh token also ends when it is rotated, and with its grant's absolute lifetime.
+  if (refresh === undefined || refresh.rotated || refresh.record.expiresAt <= now || refresh.record.grantExpiresAt <= now) return undefined;
+  return { record: refresh.record, tokenType: 'refresh_token' };
 }

@@ -36,16 +36,23 @@ export async function showErrorPage(
   }
 }
 
-/** The default consent page: the client, the scopes, Allow and Deny. */
+/** The default consent page: the client (and a device's user code), the scopes, Allow and Deny. */
 export function renderConsentPage(_req: Request, res: Response, prompt: ConsentPrompt): void {
   const clientName = escapeHtml(prompt.client.name ?? prompt.client.id);
+  const account = escapeHtml(prompt.sub);
   const scopes = prompt.scope.map((scope) => `<li>${escapeHtml(scope)}</li>`).join('');
   const hidden = Object.entries(prompt.fields)
     .map(([name, value]) => `<input type="hidden" name="${name}" value="${escapeHtml(value)}">`)
     .join('');
-  sendPage(res, 200, 'Authorize access', `
-<h1>Authorize ${clientName}</h1>
-<p>${clientName} asks for access to your account (${escapeHtml(prompt.sub)})${scopes ? ' with these scopes:' : '.'}</p>
+  // RFC 8628 §5.4: the person checks that the code is the one their own device shows.
+  const intro = prompt.device === undefined
+    ? `<h1>Authorize ${clientName}</h1>
+<p>${clientName} asks for access to your account (${account})${scopes ? ' with these scopes:' : '.'}</p>`
+    : `<h1>Connect ${clientName} to your account</h1>
+<p>A device is asking for access to your account (${account}) as ${clientName}. Allow only if you started this on a device in front of you, and it shows this code: <strong>${escapeHtml(prompt.device.userCode)}</strong></p>
+${scopes ? '<p>It asks for these scopes:</p>' : ''}`;
+  sendPage(res, 200, prompt.device === undefined ? 'Authorize access' : 'Connect a device', `
+${intro}
 ${scopes ? `<ul>${scopes}</ul>` : ''}
 <form method="post" action="${escapeHtml(prompt.action)}">${hidden}
 <button type="submit" name="decision" value="allow">Allow</button>

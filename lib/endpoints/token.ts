@@ -53,10 +53,21 @@ export function tokenEndpoint(settings: TokenEndpointSettings): RequestHandler {
         throw new UnauthorizedClientError('This grant type is only for confidential clients.');
       }
 
-      const response = await enabled.grant.handle({ client, params, store, now: clock(), tokens: enabled.tokens, counters });
+      const grantParams = declaredParams(params, enabled.grant.parameters);
+      const response = await enabled.grant.handle({ client, params: grantParams, store, now: clock(), tokens: enabled.tokens, counters });
       sendJson(res, 200, response);
     } catch (error) {
       sendError(res, error, onError);
     }
   };
+}
+
+/** A grant sees the parameters it declares (`Grant.parameters`), never the client's credentials. */
+function declaredParams(params: FormParams, names: readonly string[]): FormParams {
+  const declared: Record<string, string> = Object.create(null);
+  for (const name of names) {
+    const value = params[name];
+    if (value !== undefined) declared[name] = value;
+  }
+  return declared;
 }

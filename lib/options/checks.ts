@@ -59,6 +59,13 @@ export function checkPositiveInteger(at: OptionPath, value: unknown, fallback: n
   return value as number;
 }
 
+/** A positive number (fractions allowed) of at most `max`. */
+export function checkPositiveNumber(at: OptionPath, value: unknown, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0 && value <= max)) throw at.error(`must be a positive number up to ${max}, got ${JSON.stringify(value)}`);
+  return value;
+}
+
 /** A whole number of seconds where 0 turns the feature off. */
 export function checkNonNegativeInteger(at: OptionPath, value: unknown, fallback: number): number {
   if (value === 0) return 0;

@@ -2,11 +2,12 @@ import type { Clock } from '../clock';
 import type { MemoryStoreOptions } from '../stores/memory';
 import type { RedisStoreOptions } from '../stores/redis';
 import type { TokenCacheOptions } from '../stores/redis-token-cache';
-import { checkFunction, checkOptionsObject, checkPositiveInteger, checkPlainString, OptionPath, type KnownKeys } from './checks';
+import { checkFunction, checkOptionsObject, checkPositiveInteger, checkPositiveNumber, checkPlainString, OptionPath, type KnownKeys } from './checks';
 
 const MEMORY = new OptionPath('memoryStore');
 const REDIS = new OptionPath('redisStore');
 
+const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 const MEMORY_KEYS: KnownKeys<MemoryStoreOptions> = { sweepIntervalSeconds: true, clock: true };
 
 export interface CheckedMemoryStoreOptions {
@@ -17,7 +18,8 @@ export interface CheckedMemoryStoreOptions {
 export function checkMemoryStoreOptions(value: unknown): CheckedMemoryStoreOptions {
   const options = checkOptionsObject(MEMORY, value, MEMORY_KEYS, '{ sweepIntervalSeconds?, clock? }');
   return {
-    sweepIntervalSeconds: checkPositiveInteger(MEMORY.at('sweepIntervalSeconds'), options.sweepIntervalSeconds, 60),
+    // Node runs a timer of 0, NaN or over 2^31-1 ms every millisecond.
+    sweepIntervalSeconds: checkPositiveNumber(MEMORY.at('sweepIntervalSeconds'), options.sweepIntervalSeconds, 60, MAX_TIMER_SECONDS),
     clock: checkFunction(MEMORY.at('clock'), options.clock),
   };
 }

@@ -1,6 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import {
   InsufficientScopeError,
+  InvalidRequestError,
   InvalidTokenError,
   toOAuthError,
   type OAuthError,
@@ -64,6 +65,14 @@ export function requireTokenFactory(settings: RequireTokenSettings): RequireToke
     return body;
   };
 
+  // A token that could not be read or checked is not accepted. RFC 6750 §3.1 has no code for
+  // the server's failures, so the answer is the JSON error alone, with no challenge.
+  const failClosed = (res: Response, error: unknown): void => {
+    const oauthError = toOAuthError(error);
+    if (oauthError !== error) onError(error);
+    sendJson(res, oauthError.status, oauthError.toJSON());
+  };
+
   return (scope) => {
     const required = requiredScope(scope);
     const insufficient = new InsufficientScopeError('The access token does not grant the scope this resource requires.');
@@ -75,7 +84,8 @@ export function requireTokenFactory(settings: RequireTokenSettings): RequireToke
       try {
         found = extractBearerToken(methods.body || methods.query ? await readCarriers(req, res) : { authorization: req.headers.authorization });
       } catch (error) {
-        return refuse(res, toOAuthError(error));
+        // RFC 6750 §3.1: a malformed request is invalid_request; anything else is no client's fault.
+        return error instanceof InvalidRequestError ? refuse(res, error) : failClosed(res, error);
       }
       // RFC 6750 §3.1: a request with no authentication information gets no error code.
       if (found === undefined) {
@@ -87,10 +97,7 @@ export function requireTokenFactory(settings: RequireTokenSettings): RequireToke
       try {
         record = await store.findAccessToken(hashTokenValue(found.token));
       } catch (error) {
-        // Fail closed: a token that could not be checked is not accepted.
-        const oauthError = toOAuthError(error);
-        if (oauthError !== error) onError(error);
-        return sendJson(res, oauthError.status, oauthError.toJSON());
+        return failClosed(res, error);
       }
       if (record === undefined || record.expiresAt <= clock()) return refuse(res, invalidToken);
       if (!includesAll(record.scope, required)) return refuse(res, insufficient);

@@ -13,7 +13,7 @@ const stores = useStores();
 const ISSUER = 'https://as.example/oauth';
 const VERIFICATION_URI = 'https://as.example/device';
 const CLIENTS = [
-  { client_id: 'tv', client_name: 'Living-room TV', grant_types: [DEVICE_CODE_GRANT_TYPE, 'refresh_token'], scope: 'read write', token_endpoint_auth_method: 'none' as const },
+  { client_id: 'tv', client_name: 'Living-room TV & co', grant_types: [DEVICE_CODE_GRANT_TYPE, 'refresh_token'], scope: 'read write', token_endpoint_auth_method: 'none' as const },
   { client_id: 'box', client_secret: hashClientSecretSync('box-secret'), grant_types: [DEVICE_CODE_GRANT_TYPE], scope: 'read' },
   { client_id: 'svc', client_secret: hashClientSecretSync('svc-secret'), grant_types: ['client_credentials'], scope: 'read' },
   { client_id: 'spa', grant_types: ['authorization_code'], redirect_uris: ['https://spa.example/cb'], scope: 'read', token_endpoint_auth_method: 'none' as const },
@@ -124,6 +124,15 @@ describe.each(STORE_KINDS)('device authorization grant, RFC 8628 (%s store)', (k
     expectError(await poll(subject.app, device_code), 'invalid_grant');
     // Decided: the code names nothing any more.
     expect((await verify(subject.app, user_code, 'alice')).status).toBe(400);
+  });
+
+  test('§5.4: the consent page says a device is asking and shows its user code, to compare with the device', async () => {
+    const { user_code } = (await start(subject.app, { client_id: 'tv' })).body;
+    const consent = await verify(subject.app, user_code.replace('-', '').toLowerCase(), 'alice');
+    expect(consent.status).toBe(200);
+    expect(consent.text).toMatch(/a device is asking/i);
+    expect(consent.text).toContain(`<strong>${user_code}</strong>`);
+    expect(consent.text).toContain('<h1>Connect Living-room TV &#38; co');
   });
 
   test('§3.5: a denied request is access_denied (400)', async () => {

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import type { Clock } from '../../lib/clock';
 import { STORE_KINDS, useStores } from '../helpers/stores';
-import { decide, expectConsentPage, ISSUER, openConsent, responseParams, spaRequest, testServer, type TestServer } from '../helpers/oauth-app';
+import { authorize, CLIENTS, decide, expectConsentPage, ISSUER, openConsent, responseParams, spaRequest, testServer, tokenRequest, type TestServer } from '../helpers/oauth-app';
 
 const stores = useStores();
 
@@ -362,6 +362,69 @@ describe.each(STORE_KINDS)('authorization endpoint (%s store)', (kind) => {
 
     test('the decision endpoint accepts POST only', async () => {
       expect((await request(server.app).get('/oauth/authorize/decision')).status).toBe(405);
+    });
+  });
+
+  describe('loopback redirect URIs of native apps: any port (RFC 8252 §7.3)', () => {
+    const NATIVE = {
+      client_id: 'native',
+      grant_types: ['authorization_code'],
+      redirect_uris: ['http://127.0.0.1/cb', 'http://[::1]:8080/cb', 'http://localhost:3000/cb?app=1'],
+      scope: 'read',
+      token_endpoint_auth_method: 'none' as const,
+    };
+    let native: TestServer;
+    beforeEach(() => {
+      native = testServer(makeStore, { clients: [...CLIENTS, NATIVE] });
+    });
+    const nativeRequest = (redirectUri: string) => spaRequest({ client_id: 'native', redirect_uri: redirectUri, scope: 'read' });
+
+    test.each([
+      ['127.0.0.1 registered without a port', 'http://127.0.0.1:51234/cb'],
+      ['[::1] registered with another port', 'http://[::1]:9/cb'],
+      ['localhost, without a port', 'http://localhost/cb?app=1'],
+      ['localhost, with the highest port', 'http://localhost:65535/cb?app=1'],
+    ])('%s: accepted, and the response goes to the port asked for', async (_name, redirectUri) => {
+      const res = await decide(native.app, await openConsent(native.app, nativeRequest(redirectUri).query), 'allow');
+      expect(res.status).toBe(303);
+      expect(res.headers.location.startsWith(`${redirectUri}${redirectUri.includes('?') ? '&' : '?'}code=`)).toBe(true);
+    });
+
+    test('the token request must repeat the redirect URI with the port used (RFC 6749 §4.1.3)', async () => {
+      const redirectUri = 'http://127.0.0.1:51234/cb';
+      const { query, verifier } = nativeRequest(redirectUri);
+      const form = { grant_type: 'authorization_code', client_id: 'native', code_verifier: verifier };
+      const registeredUri = await tokenRequest(native.app, { ...form, code: await authorize(native.app, query), redirect_uri: 'http://127.0.0.1/cb' });
+      expect(registeredUri.body.error).toBe('invalid_grant');
+      const sameUri = await tokenRequest(native.app, { ...form, code: await authorize(native.app, query), redirect_uri: redirectUri });
+      expect(sameUri.status).toBe(200);
+    });
+
+    test.each([
+      ['another path', 'http://127.0.0.1:5000/other'],
+      ['a longer path', 'http://127.0.0.1:5000/cb/'],
+      ['another loopback host than registered', 'http://localhost:5000/cb'],
+      ['userinfo that hides another host', 'http://127.0.0.1:80@evil.example/cb'],
+      ['userinfo before the loopback host', 'http://evil.example@127.0.0.1:5000/cb'],
+      ['a host name that starts like the loopback address', 'http://127.0.0.1.evil.example/cb'],
+      ['a backslash after the port', 'http://127.0.0.1:5000\\@evil.example/cb'],
+      ['https instead of the registered http', 'https://127.0.0.1:5000/cb'],
+      ['another query', 'http://localhost:3000/cb?app=2'],
+      ['a fragment', 'http://127.0.0.1:5000/cb#x'],
+      ['an empty port', 'http://127.0.0.1:/cb'],
+      ['a port past 65535', 'http://127.0.0.1:65536/cb'],
+      ['a port with a leading zero', 'http://127.0.0.1:05000/cb'],
+      ['an upper-case scheme', 'HTTP://127.0.0.1:5000/cb'],
+    ])('%s: refused on a page, never redirected', async (_name, redirectUri) => {
+      const res = await request(native.app).get('/oauth/authorize').query(nativeRequest(redirectUri).query).set('x-user', 'alice');
+      expect(res.status).toBe(400);
+      expect(res.headers.location).toBeUndefined();
+    });
+
+    test('only loopback: another http or https host keeps its exact port', async () => {
+      const res = await request(server.app).get('/oauth/authorize').query(spaRequest({ redirect_uri: 'https://spa.example:8443/cb' }).query).set('x-user', 'alice');
+      expect(res.status).toBe(400);
+      expect(res.headers.location).toBeUndefined();
     });
   });
 });

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { basic, buildApp, expectOAuthErrorBody, POSTER, SERVICE, ISSUER, type TestApp } from '../helpers/app';
 import { STORE_KINDS, useStores } from '../helpers/stores';
 import type { Store } from '../../lib/stores/store';
-import { hashTokenValue } from '../../lib/tokens/token-value';
+import { generateGrantId, generateTokenValue, hashTokenValue } from '../../lib/tokens/token-value';
 
 const makeStore = useStores();
 const GATEWAY = { client_id: 'gateway', client_secret: 'gateway-secret', grant_types: [], introspect_any: true };
@@ -98,6 +98,44 @@ describe.each(STORE_KINDS)('introspection endpoint (RFC 7662) on the %s store', 
     const res = await introspect({ token: await make() });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ active: false });
+  });
+
+  /** A refresh token of `svc`, saved as the refresh_token grant saves one; `grantExpiresAt` is its grant's absolute end. */
+  async function saveRefreshToken(times: { expiresAt: number; grantExpiresAt: number }): Promise<string> {
+    const grantId = generateGrantId();
+    const refreshToken = generateTokenValue('', grantId);
+    const now = Math.floor(Date.now() / 1000);
+    const record = { clientId: 'svc', scope: ['read'], sub: 'alice', grantId, issuedAt: now - 60 };
+    await store.saveGrantTokens({
+      grantId,
+      accessToken: { hash: hashTokenValue(generateTokenValue('', grantId)), record: { ...record, expiresAt: now + 60 } },
+      refreshToken: { hash: hashTokenValue(refreshToken), record: { ...record, ...times } },
+    });
+    return refreshToken;
+  }
+
+  test('its own client sees a refresh token as token_type refresh_token, never as an access token', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const token = await saveRefreshToken({ expiresAt: now + 600, grantExpiresAt: now + 900 });
+    const res = await introspect({ token });
+    expect(res.body).toEqual({
+      active: true, scope: 'read', client_id: 'svc', token_type: 'refresh_token', sub: 'alice',
+      exp: now + 600, iat: now - 60, aud: 'https://api.example.test', iss: ISSUER,
+    });
+  });
+
+  test('a resource server (introspect_any) learns nothing of a refresh token: {active: false}', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const token = await saveRefreshToken({ expiresAt: now + 600, grantExpiresAt: now + 900 });
+    const res = await introspect({ token }, basic('gateway', 'gateway-secret'));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ active: false });
+  });
+
+  test('a refresh token past its grant’s absolute lifetime is inactive, even before its own expiry', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const token = await saveRefreshToken({ expiresAt: now + 600, grantExpiresAt: now });
+    expect((await introspect({ token })).body).toEqual({ active: false });
   });
 
   test('a missing token parameter is invalid_request', async () => {

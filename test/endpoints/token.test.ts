@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { basic, buildApp, expectOAuthErrorBody, SERVICE, type TestApp } from '../helpers/app';
+import { basic, buildApp, expectOAuthErrorBody, POSTER, SERVICE, type TestApp } from '../helpers/app';
 import { InvalidGrantError } from '../../lib/errors';
 import type { Grant } from '../../lib/grants/grant';
 import { clientCredentials } from '../../lib/grants/client-credentials';
@@ -227,6 +227,25 @@ describe('extension grants (RFC 6749 §4.5) registered from outside the package'
     const res = await presentAssertion('forged');
     expect(res.status).toBe(400);
     expectOAuthErrorBody(res.body, 'invalid_grant');
+  });
+
+  test('the handler gets only the parameters it declares: never the client secret', async () => {
+    const seen: Record<string, string | undefined>[] = [];
+    const recording: Grant = {
+      type: 'urn:example:recording',
+      parameters: ['assertion', 'scope'],
+      async handle({ client, params, tokens }) {
+        seen.push({ ...params });
+        return tokens.issue({ client, scope: [] });
+      },
+    };
+    const { app, oauth } = buildApp({ grants: [recording], clients: [{ ...POSTER, grant_types: [recording.type] }] });
+    const res = await request(app).post('/oauth/token').type('form').send({
+      grant_type: recording.type, client_id: 'poster', client_secret: 'poster-secret', assertion: 'a', scope: 'read', other: 'x',
+    });
+    expect(res.status).toBe(200);
+    expect(seen).toEqual([{ assertion: 'a', scope: 'read' }]);
+    await oauth.close();
   });
 
   test('an unexpected failure is server_error with no internals, reported to onError', async () => {

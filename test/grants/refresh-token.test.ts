@@ -134,7 +134,7 @@ describe.each(STORE_KINDS)('refresh token grant (%s store)', (kind) => {
     const granted = (await tokenRequest(server.app, form, ['web', 'web-secret'])).body;
     const introspect = async () =>
       (await request(server.app).post('/oauth/introspect').auth('web', 'web-secret').type('form').send({ token: granted.refresh_token })).body;
-    expect(await introspect()).toEqual({ active: true, scope: 'read', client_id: 'web', sub: 'alice', exp: expect.any(Number), iat: expect.any(Number), iss: ISSUER });
+    expect(await introspect()).toEqual({ active: true, scope: 'read', client_id: 'web', token_type: 'refresh_token', sub: 'alice', exp: expect.any(Number), iat: expect.any(Number), iss: ISSUER });
     await tokenRequest(server.app, { grant_type: 'refresh_token', refresh_token: granted.refresh_token }, ['web', 'web-secret']);
     expect(await introspect()).toEqual({ active: false });
   });

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { basic, buildApp, expectOAuthErrorBody, type TestApp } from '../helpers/app';
+import { basic, buildApp, expectOAuthErrorBody, SERVICE, type TestApp } from '../helpers/app';
 import type { Store } from '../../lib/stores/store';
 import { memoryStore } from '../../lib/stores/memory';
 import { TemporarilyUnavailableError } from '../../lib/errors';
@@ -224,5 +224,59 @@ describe('requireToken fails closed when the store cannot answer', () => {
     expectOAuthErrorBody(res.body, 'server_error');
     expect(errors).toHaveLength(1);
     await oauth.close();
+  });
+});
+
+describe('requireToken answers an unexpected failure to read a token as it answers a store failure', () => {
+  test.each([
+    ['body', 'body'],
+    ['query', 'originalUrl'],
+  ] as const)('reading the %s fails: 500 server_error, no RFC 6750 challenge, reported to onError', async (method, broken) => {
+    const errors: unknown[] = [];
+    const oauth = oauthServer({ issuer: 'https://a.example/oauth', clients: [], bearerMethods: { [method]: true }, onError: (e) => errors.push(e) });
+    const app = (await import('express')).default();
+    const reached: string[] = [];
+    const failure = new Error('the request cannot be read');
+    app.post(
+      '/x',
+      (req, _res, next) => {
+        Object.defineProperty(req, broken, { get: () => { throw failure; } });
+        next();
+      },
+      oauth.requireToken(),
+      (_req, res) => {
+        reached.push('handler');
+        res.end();
+      },
+    );
+    const res = await request(app).post('/x?access_token=abc').type('form').send('access_token=abc');
+    expect(res.status).toBe(500);
+    expectOAuthErrorBody(res.body, 'server_error');
+    // RFC 6750 §3.1 has no server_error code for the challenge.
+    expect(res.headers['www-authenticate']).toBeUndefined();
+    expect(errors).toEqual([failure]);
+    expect(reached).toEqual([]);
+    await oauth.close();
+  });
+});
+
+describe('the default store keeps the server’s time', () => {
+  test('a token the server’s clock says is live still opens the route when the system time has moved on', async () => {
+    const serverNow = Math.floor(Date.now() / 1000);
+    const oauth = oauthServer({ issuer: 'https://a.example/oauth', clients: [SERVICE], clock: () => serverNow });
+    const app = (await import('express')).default();
+    app.use('/oauth', oauth);
+    app.get('/x', oauth.requireToken('read'), (_req, res) => res.end('ok'));
+    const token = await issue('read', app);
+    // Two hours of system time pass; the server's clock (and so its 1-hour tokens) stands still.
+    const systemNow = Date.now;
+    jest.spyOn(Date, 'now').mockImplementation(() => systemNow() + 2 * 3600 * 1000);
+    try {
+      const res = await request(app).get('/x').set('Authorization', `Bearer ${token}`);
+      expect(res.status).toBe(200);
+    } finally {
+      jest.restoreAllMocks();
+      await oauth.close();
+    }
   });
 });

@@ -16,3 +16,14 @@ storeContract(
   },
   async ({ store }) => store.close(),
 );
+
+describe('memoryStore options', () => {
+  // Node runs a timer of 0, a negative, NaN or over 2^31-1 ms every millisecond.
+  test.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY, 3_000_000, '60'])('sweepIntervalSeconds %p is refused, naming the option', (value) => {
+    expect(() => memoryStore({ sweepIntervalSeconds: value as number })).toThrow(/memoryStore: option `sweepIntervalSeconds` must be/);
+  });
+
+  test.each([0.5, 60, 86_400])('sweepIntervalSeconds %p is accepted', async (value) => {
+    await memoryStore({ sweepIntervalSeconds: value }).close();
+  });
+});
