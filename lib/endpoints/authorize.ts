@@ -4,11 +4,11 @@ import { checkAuthorizationRequest, findRedirectTarget, type AuthorizationParams
 import { authorizationResponseUri } from '../authorization/response';
 import type { ClientRegistry } from '../clients/registry';
 import type { Clock } from '../clock';
-import { AccessDeniedError, InvalidRequestError, toOAuthError } from '../errors';
+import { AccessDeniedError, InvalidRequestError } from '../errors';
 import type { Store } from '../stores/store';
 import type { CheckedAuthorizationOptions } from '../options/authorization';
 import { ParameterTooLongError, type RawParams } from './form-params';
-import { setNoStore } from './respond';
+import { reportedOAuthError, setNoStore } from './respond';
 import { protectPage, showErrorPage } from './pages';
 
 /** What the endpoints of the pages a person sees (authorization, device verification) are given. */
@@ -148,8 +148,7 @@ function responder({ issuer, options, onError }: AuthorizeEndpointSettings) {
 
     /** RFC 6749 §4.1.2.1: sent to the redirect URI when it is known and valid, shown to the user otherwise. */
     async error(req: Request, res: Response, error: unknown, target: ResponseTarget): Promise<void> {
-      const oauthError = toOAuthError(error);
-      if (oauthError !== error) onError(error);
+      const oauthError = reportedOAuthError(error, onError);
       if (res.headersSent) return;
       if (target !== undefined) {
         return this.redirect(req, res, target, { error: oauthError.code, error_description: oauthError.description, state: target.state });

@@ -2,7 +2,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { startConsent, takeDeviceConsent } from '../authorization/consent';
 import type { CheckedDeviceOptions } from '../options/grants';
 import type { DeviceUserStep } from '../device/user-step';
-import { InvalidRequestError, toOAuthError } from '../errors';
+import { InvalidRequestError } from '../errors';
 import type { CheckedAuthorizationOptions } from '../options/authorization';
 import { currentUser, grantedScope, readConsentAnswer, type UserPageSettings } from './authorize';
 import { protectPage, showErrorPage } from './pages';
@@ -71,7 +71,5 @@ export function deviceDecisionEndpoint(settings: DeviceVerificationSettings): Re
 }
 
 async function showError({ authorization, onError }: DeviceVerificationSettings, req: Request, res: Response, error: unknown): Promise<void> {
-  const oauthError = toOAuthError(error);
-  if (oauthError !== error) onError(error);
-  if (!res.headersSent) await showErrorPage(authorization, req, res, oauthError, onError);
+  await showErrorPage(authorization, req, res, error, onError);
 }

@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import type { OAuthError } from '../errors';
 import type { ConsentPrompt } from './authorization-options';
 import type { CheckedAuthorizationOptions } from '../options/authorization';
-import { setNoStore } from './respond';
+import { reportedOAuthError, setNoStore } from './respond';
 import type { DeviceResult } from '../device/device-authorization';
 
 /** The default pages are self-contained: no script, no outside resource. */
@@ -24,9 +24,11 @@ export async function showErrorPage(
   options: Pick<CheckedAuthorizationOptions, 'renderError'>,
   req: Request,
   res: Response,
-  error: OAuthError,
+  failure: unknown,
   onError: (error: unknown) => void,
 ): Promise<void> {
+  const error = reportedOAuthError(failure, onError);
+  if (res.headersSent) return;
   protectPage(res);
   try {
     await options.renderError(req, res, error);

@@ -3,14 +3,13 @@ import {
   InsufficientScopeError,
   InvalidRequestError,
   InvalidTokenError,
-  toOAuthError,
   type OAuthError,
 } from '../errors';
 import type { Store } from '../stores/store';
 import type { Clock } from '../clock';
 import { formatScope, includesAll, parseScope } from '../scope';
 import { hashTokenValue } from '../tokens/token-value';
-import { sendJson } from '../endpoints/respond';
+import { sendError, sendJson } from '../endpoints/respond';
 import { extractBearerToken, type BearerMethods, type TokenCarriers } from './bearer';
 import type { RawParams } from '../endpoints/form-params';
 
@@ -67,11 +66,7 @@ export function requireTokenFactory(settings: RequireTokenSettings): RequireToke
 
   // A token that could not be read or checked is not accepted. RFC 6750 §3.1 has no code for
   // the server's failures, so the answer is the JSON error alone, with no challenge.
-  const failClosed = (res: Response, error: unknown): void => {
-    const oauthError = toOAuthError(error);
-    if (oauthError !== error) onError(error);
-    sendJson(res, oauthError.status, oauthError.toJSON());
-  };
+  const failClosed = (res: Response, error: unknown): void => sendError(res, error, onError);
 
   return (scope) => {
     const required = requiredScope(scope);
