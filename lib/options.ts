@@ -116,6 +116,13 @@ export function checkStore(store: unknown): Store {
   return store as Store;
 }
 
+/** An options object holds only the keys its function knows; another is a typo or a misplaced option. */
+export function checkKnownKeys(option: string, value: object, known: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) throw new OAuthServerOptionsError(`${option}.${key}`, `is not an option: use one of ${known.join(', ')}`);
+  }
+}
+
 export function checkPositiveInteger(option: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || (value as number) <= 0) {

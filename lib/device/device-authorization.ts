@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import type { Grant } from '../grants/grant';
 import { AccessDeniedError, AuthorizationPendingError, ExpiredTokenError, InvalidGrantError, InvalidRequestError, SlowDownError } from '../errors';
 import type { AttemptLimit } from '../limits/attempt-limiter';
-import { checkAttemptLimit, checkFunction, checkPositiveInteger, isHttpsOrLoopback, OAuthServerOptionsError } from '../options';
+import { checkAttemptLimit, checkFunction, checkKnownKeys, checkPositiveInteger, isHttpsOrLoopback, OAuthServerOptionsError } from '../options';
 import { renderDeviceResultPage } from '../endpoints/pages';
 import { hashTokenValue } from '../tokens/token-value';
 
@@ -29,6 +29,14 @@ export interface DeviceAuthorizationOptions {
   interval?: number;
   /** Wrong user codes entered, per address (default 10 per 10 minutes, then blocked 10 minutes); `false` turns it off. */
   perAddress?: Partial<AttemptLimit> | false;
+  /**
+   * Most device authorization requests one client keeps at once (default 1000). A request is
+   * kept `codeLifetime` and 600 s more (to answer `expired_token`); past this, the endpoint
+   * answers 429 `temporarily_unavailable` with Retry-After.
+   */
+  maxPendingPerClient?: number;
+  /** Most device authorization requests kept at once for one source address, `req.ip` (default 100). */
+  maxPendingPerAddress?: number;
   /** Renders the page after the user's decision (default: a minimal page saying the device is connected, or not). */
   renderResult?(req: Request, res: Response, result: DeviceResult): void | Promise<void>;
 }
@@ -39,6 +47,10 @@ export type CheckedDeviceOptions = Required<Omit<DeviceAuthorizationOptions, 'pe
 export interface DeviceAuthorizationGrant extends Grant {
   readonly device: CheckedDeviceOptions;
 }
+
+const KNOWN_OPTIONS: readonly (keyof DeviceAuthorizationOptions)[] = [
+  'verificationUri', 'codeLifetime', 'interval', 'perAddress', 'maxPendingPerClient', 'maxPendingPerAddress', 'renderResult',
+];
 
 const DEFAULT_USER_CODE_LIMIT: AttemptLimit = { points: 10, durationSeconds: 600, blockSeconds: 600 };
 
@@ -56,11 +68,14 @@ class DeviceAccessDeniedError extends AccessDeniedError {
  */
 export function deviceAuthorization(options: DeviceAuthorizationOptions): DeviceAuthorizationGrant {
   if (typeof options !== 'object' || options === null) throw new OAuthServerOptionsError('deviceAuthorization', 'needs { verificationUri }');
+  checkKnownKeys('deviceAuthorization', options, KNOWN_OPTIONS);
   const device: CheckedDeviceOptions = {
     verificationUri: checkVerificationUri(options.verificationUri),
     codeLifetime: checkPositiveInteger('deviceAuthorization.codeLifetime', options.codeLifetime, 600),
     interval: checkPositiveInteger('deviceAuthorization.interval', options.interval, 5),
     perAddress: checkAttemptLimit('deviceAuthorization.perAddress', options.perAddress, DEFAULT_USER_CODE_LIMIT),
+    maxPendingPerClient: checkPositiveInteger('deviceAuthorization.maxPendingPerClient', options.maxPendingPerClient, 1000),
+    maxPendingPerAddress: checkPositiveInteger('deviceAuthorization.maxPendingPerAddress', options.maxPendingPerAddress, 100),
     renderResult: checkFunction('deviceAuthorization.renderResult', options.renderResult) ?? renderDeviceResultPage,
   };
 

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { OAuthError } from '../errors';
 import type { PkcePolicy } from '../authorization/request';
-import { checkBoolean, checkFunction, checkPositiveInteger, OAuthServerOptionsError } from '../options';
+import { checkBoolean, checkFunction, checkKnownKeys, checkPositiveInteger, OAuthServerOptionsError } from '../options';
 import { renderConsentPage, renderErrorPage } from './pages';
 
 /** What the consent page shows and what its form posts back. */
@@ -48,6 +48,17 @@ export interface AuthorizationOptions {
   /** How long the consent page may stay open, in seconds (default 600). */
   consentLifetime?: number;
   /**
+   * Most consent pages one user (`sub`) may have waiting at once (default 20): each keeps its
+   * request in the store until it is answered or `consentLifetime` ends. Past this, the request
+   * is answered `temporarily_unavailable` (at the redirect URI, or on the device's error page).
+   */
+  maxPendingConsents?: number;
+  /**
+   * Longest `state` accepted, in characters (default 1024; RFC 6749 §4.1.1 sets none). It is kept
+   * with the pending request; a longer one is `invalid_request` at the redirect URI, without it.
+   */
+  maxStateLength?: number;
+  /**
    * Seconds for which a user's Allow is remembered (default 0: ask every time). While it is,
    * a request of the same client for no more than the scope allowed skips the consent page.
    */
@@ -61,12 +72,18 @@ export interface AuthorizationOptions {
   };
 }
 
+const KNOWN_OPTIONS: readonly (keyof AuthorizationOptions)[] = [
+  'getUser', 'login', 'renderConsent', 'renderError', 'codeLifetime', 'consentLifetime',
+  'maxPendingConsents', 'maxStateLength', 'rememberConsent', 'pkce',
+];
+
 export type CheckedAuthorizationOptions = Required<Omit<AuthorizationOptions, 'pkce'>> & { pkce: PkcePolicy };
 
 export function checkAuthorizationOptions(options: AuthorizationOptions | undefined): CheckedAuthorizationOptions {
   if (typeof options !== 'object' || options === null) {
     throw new OAuthServerOptionsError('authorization', 'is required with authorizationCode() and deviceAuthorization(): give at least { getUser(req), login(req, res, returnTo) }');
   }
+  checkKnownKeys('authorization', options, KNOWN_OPTIONS);
   const required = <T>(name: string, value: T | undefined): T => {
     const checked = checkFunction(`authorization.${name}`, value);
     if (checked === undefined) throw new OAuthServerOptionsError(`authorization.${name}`, 'is required: a function');
@@ -79,6 +96,8 @@ export function checkAuthorizationOptions(options: AuthorizationOptions | undefi
     renderError: checkFunction('authorization.renderError', options.renderError) ?? renderErrorPage,
     codeLifetime: checkPositiveInteger('authorization.codeLifetime', options.codeLifetime, 60),
     consentLifetime: checkPositiveInteger('authorization.consentLifetime', options.consentLifetime, 600),
+    maxPendingConsents: checkPositiveInteger('authorization.maxPendingConsents', options.maxPendingConsents, 20),
+    maxStateLength: checkPositiveInteger('authorization.maxStateLength', options.maxStateLength, 1024),
     rememberConsent: options.rememberConsent === 0 ? 0 : checkPositiveInteger('authorization.rememberConsent', options.rememberConsent, 0),
     pkce: {
       requireForConfidentialClients: checkBoolean('authorization.pkce.requireForConfidentialClients', options.pkce?.requireForConfidentialClients, true),

@@ -1,5 +1,7 @@
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { systemClock, type Clock } from '../clock';
+import { TemporarilyUnavailableError } from '../errors';
+import { MemoryQuotas } from './memory-quotas';
 import {
   grantIdOfTokenHash,
   consentKey,
@@ -23,15 +25,27 @@ import {
 export interface MemoryStoreOptions {
   /** How often expired records are swept out, in seconds (default 60). */
   sweepIntervalSeconds?: number;
+  /**
+   * Most records kept at once (default 100,000, about 100 MB at the sizes README lists). When
+   * full, operations that would add records are refused (503 temporarily_unavailable); live
+   * records are never evicted, and revocation always works.
+   */
+  maxRecords?: number;
   clock?: Clock;
 }
 
+const KNOWN_OPTIONS = new Set<string>(['sweepIntervalSeconds', 'maxRecords', 'clock'] satisfies (keyof MemoryStoreOptions)[]);
+
 /**
  * The embedded store: one process, no server. Records leave memory when they expire (read
- * time and a periodic sweep), so memory stays bounded by the tokens that are still live.
+ * time and a periodic sweep), and at most `maxRecords` are kept, so memory stays bounded.
  * Every operation runs without yielding to the event loop, so each one is atomic.
  */
 export function memoryStore(options: MemoryStoreOptions = {}): Store {
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) throw new TypeError(`memoryStore: \`${key}\` is not an option (${[...KNOWN_OPTIONS].join(', ')}).`);
+  }
+  const maxRecords = checkMaxRecords(options.maxRecords);
   const clock = options.clock ?? systemClock;
   const accessTokens = new ExpiringMap<AccessTokenRecord>(clock);
   const refreshTokens = new ExpiringMap<{ record: RefreshTokenRecord; rotated: boolean }>(clock);
@@ -45,11 +59,27 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
   /** User code hash → device code hash, while the request lives. */
   const userCodes = new ExpiringMap<string>(clock);
   const maps = [accessTokens, refreshTokens, codes, transactions, grantTokenHashes, revokedGrants, consents, devices, userCodes];
+  const quotas = new MemoryQuotas(clock);
 
-  const sweep = setInterval(() => {
+  function sweepAll(): void {
     for (const map of maps) map.sweep();
-  }, (options.sweepIntervalSeconds ?? 60) * 1000);
+    quotas.sweep();
+  }
+  const sweep = setInterval(sweepAll, (options.sweepIntervalSeconds ?? 60) * 1000);
   sweep.unref();
+
+  let sweptWhenFullAt: number | undefined;
+  /** Called before anything that adds records: refuses when `maxRecords` are kept (after sweeping, at most once a second). */
+  function needRoom(): void {
+    const held = () => maps.reduce((sum, map) => sum + map.size, 0);
+    if (held() < maxRecords) return;
+    if (sweptWhenFullAt !== clock()) {
+      sweptWhenFullAt = clock();
+      sweepAll();
+      if (held() < maxRecords) return;
+    }
+    throw new TemporarilyUnavailableError('The server holds as many records as it may: try again later.');
+  }
 
   function track(grantId: string, tokenHash: string, record: { expiresAt: number }): void {
     const hashes = grantTokenHashes.get(grantId) ?? new Set<string>();
@@ -77,6 +107,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
 
   return {
     async saveAccessToken(tokenHash, record) {
+      needRoom();
       accessTokens.set(tokenHash, frozenCopy(record), record.expiresAt);
     },
     async findAccessToken(tokenHash) {
@@ -87,6 +118,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     },
 
     async saveAuthorizationCode(codeHash, record) {
+      needRoom();
       codes.set(codeHash, { record: frozenCopy(record), used: false }, record.expiresAt);
     },
     async useAuthorizationCode(codeHash) {
@@ -99,6 +131,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
 
     async saveGrantTokens(tokens) {
       if (revokedGrants.get(tokens.grantId) !== undefined) return false;
+      needRoom();
       saveTokens(tokens);
       return true;
     },
@@ -114,6 +147,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
         revokeGrant(entry.record.grantId);
         return 'reused';
       }
+      needRoom();
       entry.rotated = true;
       saveTokens(tokens);
       return 'rotated';
@@ -122,25 +156,31 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       revokeGrant(grantId);
     },
 
-    async saveAuthorizationTransaction(idHash, record) {
+    async saveAuthorizationTransaction(idHash, record, quotaList = []) {
+      needRoom();
+      quotas.admit(quotaList, idHash, record.expiresAt);
       transactions.set(idHash, frozenCopy(record), record.expiresAt);
     },
     async takeAuthorizationTransaction(idHash) {
       const record = transactions.get(idHash);
       transactions.delete(idHash);
+      quotas.release(idHash);
       return record;
     },
 
     async saveConsent(sub, clientId, record) {
+      needRoom();
       consents.set(consentKey(sub, clientId), frozenCopy(record), record.expiresAt);
     },
     async findConsent(sub, clientId) {
       return consents.get(consentKey(sub, clientId));
     },
 
-    async saveDeviceCode(deviceCodeHash, record) {
+    async saveDeviceCode(deviceCodeHash, record, quotaList = []) {
       if (userCodes.get(record.userCodeHash) !== undefined) return false;
+      needRoom();
       const forgetAt = record.expiresAt + EXPIRED_DEVICE_CODE_MEMORY_SECONDS;
+      quotas.admit(quotaList, deviceCodeHash, forgetAt);
       userCodes.set(record.userCodeHash, deviceCodeHash, forgetAt);
       devices.set(deviceCodeHash, { record: frozenCopy(record), status: 'pending', interval: record.interval }, forgetAt);
       return true;
@@ -178,6 +218,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     async close() {
       clearInterval(sweep);
       for (const map of maps) map.clear();
+      quotas.clear();
     },
   };
 }
@@ -199,6 +240,11 @@ class ExpiringMap<V> {
   private readonly entries = new Map<string, { value: V; forgetAt: number }>();
 
   constructor(private readonly clock: Clock) {}
+
+  /** Entries held, expired ones not yet swept included. */
+  get size(): number {
+    return this.entries.size;
+  }
 
   /** Keeps `value` until `expiresAt`, and at least one second (as `secondsToLive`). */
   set(key: string, value: V, expiresAt: number): void {
@@ -234,6 +280,14 @@ class ExpiringMap<V> {
   clear(): void {
     this.entries.clear();
   }
+}
+
+function checkMaxRecords(value: unknown): number {
+  if (value === undefined) return 100_000;
+  if (!Number.isSafeInteger(value) || (value as number) <= 0) {
+    throw new TypeError(`memoryStore: \`maxRecords\` must be a positive whole number, got ${JSON.stringify(value)}.`);
+  }
+  return value as number;
 }
 
 /** Records are handed out as they are kept, so they are kept frozen: no caller can change them. */
