@@ -37,6 +37,7 @@ export type {
   ConsentRecord,
   GrantTokens,
   RotationResult,
+  Quota,
 } from './stores/store';
 export type { AttemptCounter, AttemptWindow } from './stores/store';
 export type { BruteForceOptions } from './limits/brute-force';
@@ -56,6 +57,7 @@ export {
   UnsupportedResponseTypeError,
   ServerError,
   TemporarilyUnavailableError,
+  QuotaExceededError,
   InvalidTokenError,
   InsufficientScopeError,
   AuthorizationPendingError,
