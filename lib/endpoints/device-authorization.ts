@@ -1,3 +1,4 @@
+import { addressNetwork } from '../address-network';
 import type { Client } from '../clients/client';
 import type { Clock } from '../clock';
 import { DEVICE_CODE_GRANT_TYPE, type CheckedDeviceOptions } from '../device/device-authorization';
@@ -35,7 +36,7 @@ export function deviceAuthorizationRequest({ store, clock, device }: { store: St
     // What one client, and one address, can make the server keep (README, "State the server keeps").
     const quotas: Quota[] = [
       { key: quotaKey('device:client', client.id), max: device.maxPendingPerClient },
-      { key: quotaKey('device:address', req.ip ?? 'unknown'), max: device.maxPendingPerAddress },
+      { key: quotaKey('device:address', addressNetwork(req.ip ?? 'unknown')), max: device.maxPendingPerAddress },
     ];
     // RFC 8628 §3.1, RFC 6749 §3.3: within the client's scope.
     const scope = resolveScope(params.scope, client.scope);

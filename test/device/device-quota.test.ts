@@ -53,6 +53,19 @@ describe.each(STORE_KINDS)('device authorization quotas (%s store)', (kind) => {
     expect((await start('198.51.100.7')).status).toBe(200);
   });
 
+  test('an IPv6 host counts as its /64: cycling through the addresses of its network does not dodge the quota', async () => {
+    const { start } = deviceApp(kind, { maxPendingPerAddress: 3 });
+    for (const address of ['2001:db8:1:2::1', '2001:db8:1:2:aaaa::7', '2001:0db8:0001:0002:ffff:ffff:ffff:ffff']) {
+      expect((await start(address)).status).toBe(200);
+    }
+    expectOverQuota(await start('2001:db8:1:2:1234:5678:9abc:def0'));
+    expect((await start('2001:db8:1:3::1')).status).toBe(200);
+    // An IPv4 address, also when it comes mapped into IPv6, is its own.
+    for (let i = 0; i < 3; i++) expect((await start('192.0.2.9')).status).toBe(200);
+    expectOverQuota(await start('::ffff:192.0.2.9'));
+    expect((await start('192.0.2.10')).status).toBe(200);
+  });
+
   test('maxPendingPerClient bounds one client whatever the addresses; other clients are not affected', async () => {
     const { start } = deviceApp(kind, { maxPendingPerClient: 5 });
     for (let i = 0; i < 5; i++) expect((await start(`203.0.113.${i}`)).status).toBe(200);
