@@ -1,5 +1,5 @@
 /**
- * What one pending device authorization and one pending consent cost the server to keep: the
+ * What one access token, one pending device authorization and one pending consent cost the server to keep: the
  * memory store's heap growth over N of them, and Redis's MEMORY USAGE of the keys they add.
  * `npm run build && tsc -p bench/tsconfig.json && node --expose-gc .bench-build/bench/state-size.js`
  * (STATE_SIZE_N sets N; the quotas are raised so that one address can make all of them).
@@ -7,10 +7,11 @@
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Redis } from 'ioredis';
-import { authorizationCode, deviceAuthorization, memoryStore, oauthServer, redisStore, type Store } from 'express-oauth2-server';
+import { authorizationCode, clientCredentials, deviceAuthorization, generateClientSecret, memoryStore, oauthServer, redisStore, type Store } from 'express-oauth2-server';
 import { startRedisServer } from '../test/helpers/redis-server';
 
 const N = Number(process.env.STATE_SIZE_N ?? 5000);
+const SERVICE = generateClientSecret();
 const PKCE_CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
 
 async function withServer(store: Store, work: (origin: string) => Promise<void>): Promise<void> {
@@ -18,9 +19,10 @@ async function withServer(store: Store, work: (origin: string) => Promise<void>)
     issuer: 'http://localhost/oauth',
     clients: [
       { client_id: 'tv', grant_types: ['urn:ietf:params:oauth:grant-type:device_code'], scope: 'read write', token_endpoint_auth_method: 'none' },
+      { client_id: 'svc', client_secret: SERVICE.hash, grant_types: ['client_credentials'], scope: 'read write' },
       { client_id: 'spa', grant_types: ['authorization_code'], redirect_uris: ['https://spa.example/callback'], scope: 'read write', token_endpoint_auth_method: 'none' },
     ],
-    grants: [authorizationCode(), deviceAuthorization({ verificationUri: 'http://localhost/device', maxPendingPerClient: 10 * N, maxPendingPerAddress: 10 * N })],
+    grants: [clientCredentials(), authorizationCode(), deviceAuthorization({ verificationUri: 'http://localhost/device', maxPendingPerClient: 10 * N, maxPendingPerAddress: 10 * N })],
     authorization: { getUser: () => 'user-1234', login: (_req, res) => void res.status(401).end(), maxPendingConsents: 10 * N },
     store,
   });
@@ -37,12 +39,19 @@ async function withServer(store: Store, work: (origin: string) => Promise<void>)
 }
 
 const kinds = {
+  token: (origin: string) =>
+    fetch(`${origin}/oauth/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`svc:${SERVICE.secret}`).toString('base64')}` },
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'read write' }),
+    }),
   device: (origin: string) => fetch(`${origin}/oauth/device_authorization`, { method: 'POST', body: new URLSearchParams({ client_id: 'tv', scope: 'read write' }) }),
   consent: (origin: string, state: string) =>
     fetch(`${origin}/oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: 'spa', scope: 'read write', state, code_challenge: PKCE_CHALLENGE, code_challenge_method: 'S256' })}`),
 };
 type Case = { name: string; make: (origin: string) => Promise<Response> };
 const cases: Case[] = [
+  { name: 'access token (client credentials)', make: (origin) => kinds.token(origin) },
   { name: 'device authorization', make: (origin) => kinds.device(origin) },
   { name: 'pending consent, state of 16 characters', make: (origin) => kinds.consent(origin, 's'.repeat(16)) },
   { name: 'pending consent, state of 1024 characters (the limit)', make: (origin) => kinds.consent(origin, 's'.repeat(1024)) },

@@ -26,7 +26,8 @@ export interface MemoryStoreOptions {
   /** How often expired records are swept out, in seconds (default 60). */
   sweepIntervalSeconds?: number;
   /**
-   * Most records kept at once (default 100,000, about 100 MB at the sizes README lists). When
+   * Most records kept at once (default 100,000: about 50 MB of access tokens, 200 MB at most;
+   * README, "State the server keeps"). When
    * full, operations that would add records are refused (503 temporarily_unavailable); live
    * records are never evicted, and revocation always works.
    */
