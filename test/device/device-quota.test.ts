@@ -11,7 +11,7 @@ const CLIENTS = [
   { client_id: 'box', client_secret: hashClientSecretSync('box-secret'), grant_types: [DEVICE_CODE_GRANT_TYPE], scope: 'read' },
 ];
 
-function deviceApp(kind: StoreKind, options: Partial<DeviceAuthorizationOptions> = {}) {
+function deviceApp(kind: StoreKind, options: Partial<DeviceAuthorizationOptions> = {}, maxPendingConsents?: number) {
   let now = 1_800_000_000;
   const clock = () => now;
   const oauth = oauthServer({
@@ -20,7 +20,7 @@ function deviceApp(kind: StoreKind, options: Partial<DeviceAuthorizationOptions>
     grants: [deviceAuthorization({ verificationUri: 'https://as.example/device', ...options })],
     store: stores(kind, clock),
     clock,
-    authorization: { getUser: () => undefined, login: (_req, res) => void res.status(401).end() },
+    authorization: { getUser: (req) => req.header('x-user'), login: (_req, res) => void res.status(401).end(), ...(maxPendingConsents !== undefined && { maxPendingConsents }) },
   });
   const app = express();
   app.set('trust proxy', 'loopback');
@@ -29,7 +29,8 @@ function deviceApp(kind: StoreKind, options: Partial<DeviceAuthorizationOptions>
     const req = request(app).post('/oauth/device_authorization').set('X-Forwarded-For', from).type('form');
     return clientId === 'box' ? req.auth('box', 'box-secret').send({}) : req.send({ client_id: clientId });
   };
-  return { start, advance: (seconds: number) => void (now += seconds) };
+  const verify = (userCode: string, user: string) => request(app).get('/oauth/device/verify').query({ user_code: userCode }).set('x-user', user);
+  return { start, verify, advance: (seconds: number) => void (now += seconds) };
 }
 
 const expectOverQuota = (res: request.Response) => {
@@ -71,6 +72,17 @@ describe.each(STORE_KINDS)('device authorization quotas (%s store)', (kind) => {
     for (let i = 0; i < 5; i++) expect((await start(`203.0.113.${i}`)).status).toBe(200);
     expectOverQuota(await start('203.0.113.99'));
     expect((await start('203.0.113.99', 'box')).status).toBe(200);
+  });
+
+  test('device consent pages count among the user\'s pending consents (authorization.maxPendingConsents)', async () => {
+    const { start, verify } = deviceApp(kind, {}, 1);
+    const [first, second] = [(await start('192.0.2.1')).body.user_code, (await start('192.0.2.1')).body.user_code];
+    expect((await verify(first, 'alice')).status).toBe(200);
+    const refused = await verify(second, 'alice');
+    expect(refused.status).toBe(429);
+    expect(refused.type).toBe('text/html');
+    expect(refused.text).not.toContain('name="decision"');
+    expect((await verify(second, 'bob')).status).toBe(200);
   });
 
   test('requests sent in parallel cannot exceed maxPendingPerAddress', async () => {
