@@ -1,3 +1,4 @@
+import type { Request } from 'express';
 import { addressNetwork } from '../address-network';
 import type { Client } from '../clients/client';
 import type { Clock } from '../clock';
@@ -5,7 +6,6 @@ import { DEVICE_CODE_GRANT_TYPE, type CheckedDeviceOptions } from '../device/dev
 import { formatUserCode, generateUserCode } from '../device/user-code';
 import { ServerError, UnauthorizedClientError } from '../errors';
 import { resolveScope } from '../scope';
-import type { Request } from 'express';
 import { quotaKey, type Quota, type Store } from '../stores/store';
 import { generateTokenValue, hashTokenValue } from '../tokens/token-value';
 import type { FormParams } from './form-params';

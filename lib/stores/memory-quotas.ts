@@ -21,8 +21,11 @@ export class MemoryQuotas {
   admit(quotas: readonly Quota[], id: string, forgetAt: number): void {
     const now = this.clock();
     for (const { key, max } of quotas) {
-      const ids = this.live(key, now);
-      if (ids !== undefined && !ids.has(id) && ids.size >= max) throw new QuotaExceededError(Math.min(...ids.values()) - now);
+      const ids = this.counted.get(key);
+      if (ids === undefined || (ids.get(id) ?? 0) > now) continue;
+      // The oldest first (ids keep their insertion order); every one when the quota looks full.
+      dropForgotten(ids, now, ids.size >= max);
+      if (ids.size >= max) throw new QuotaExceededError(earliest(ids) - now);
     }
     for (const { key } of quotas) {
       const ids = this.counted.get(key) ?? new Map<string, number>();
@@ -44,7 +47,10 @@ export class MemoryQuotas {
 
   sweep(): void {
     const now = this.clock();
-    for (const key of this.counted.keys()) this.live(key, now);
+    for (const [key, ids] of this.counted) {
+      dropForgotten(ids, now, true);
+      if (ids.size === 0) this.counted.delete(key);
+    }
     for (const [id, { forgetAt }] of this.keysOf) if (forgetAt <= now) this.keysOf.delete(id);
   }
 
@@ -52,14 +58,18 @@ export class MemoryQuotas {
     this.counted.clear();
     this.keysOf.clear();
   }
+}
 
-  /** The ids still counted under `key`, the forgotten ones dropped. */
-  private live(key: string, now: number): Map<string, number> | undefined {
-    const ids = this.counted.get(key);
-    if (ids === undefined) return undefined;
-    for (const [id, forgetAt] of ids) if (forgetAt <= now) ids.delete(id);
-    if (ids.size > 0) return ids;
-    this.counted.delete(key);
-    return undefined;
+/** Drops the ids forgotten by `now`: all of them, or (`all` false) those before the first live one. */
+function dropForgotten(ids: Map<string, number>, now: number, all: boolean): void {
+  for (const [id, forgetAt] of ids) {
+    if (forgetAt <= now) ids.delete(id);
+    else if (!all) return;
   }
+}
+
+function earliest(ids: Map<string, number>): number {
+  let first = Number.POSITIVE_INFINITY;
+  for (const forgetAt of ids.values()) first = Math.min(first, forgetAt);
+  return first;
 }
