@@ -90,7 +90,7 @@ describe('redis store specifics', () => {
         // Kept as long as the request is: its lifetime and the 600 s of expired_token answers.
         expect(ttl).toBeGreaterThan(1190);
         expect(ttl).toBeLessThanOrEqual(1200);
-        expect(key + JSON.stringify(await inspector.zrange(key, 0, -1))).not.toContain(address);
+        expect(key + JSON.stringify(await inspector.zrange(key, '0', '-1'))).not.toContain(address);
       }
     } finally {
       inspector.disconnect();
