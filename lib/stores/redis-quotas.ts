@@ -47,7 +47,9 @@ export interface RedisQuotas {
  * Keys: `<prefix>{quota}:<quota key>` (a sorted set) and `<prefix>{quota}:of:<id>` (a set of
  * quota keys). Quota keys are digests (`quotaKey`); every key expires with the last id it
  * counts. The `{quota}` hash tag puts them all in one Redis Cluster slot, so that one script
- * checks and counts every quota of a request atomically.
+ * checks and counts every quota of a request atomically. That script runs just before the save,
+ * not inside it: on a Cluster the record's keys are in other slots. A save that then fails
+ * leaves its id counted until `forgetAt`, which errs on the side of the bound.
  */
 export function redisQuotas({ client, keyPrefix, clock, run }: RedisOAuthSettings): RedisQuotas {
   const quotaPrefix = `${keyPrefix}{quota}:`;
