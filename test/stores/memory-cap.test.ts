@@ -78,6 +78,14 @@ describe('memory store size cap (memoryStore({ maxRecords }))', () => {
     await expect(store.findRefreshToken(presented)).resolves.toBeUndefined();
   });
 
+  test('by default at most 100,000 records are kept', async () => {
+    store = memoryStore({ clock: () => now });
+    const record = { clientId: 'svc', scope: ['read'], issuedAt: now, expiresAt: now + 3600 };
+    for (let i = 0; i < 100_000; i++) await store.saveAccessToken(hashTokenValue(`token-${i}`), record);
+    await expect(store.saveAccessToken(hashTokenValue('one more'), record)).rejects.toBeInstanceOf(TemporarilyUnavailableError);
+    await expect(store.findAccessToken(hashTokenValue('token-0'))).resolves.toEqual(record);
+  });
+
   test.each([0, -1, 1.5, '100', Number.POSITIVE_INFINITY])('maxRecords %p is refused, naming the option', (maxRecords) => {
     expect(() => memoryStore({ maxRecords: maxRecords as number })).toThrow(/memoryStore: `maxRecords` must be a positive whole number/);
   });
