@@ -120,6 +120,20 @@ export class TemporarilyUnavailableError extends OAuthError {
   }
 }
 
+/**
+ * One client, address or user holds as many pending records (device authorizations, consent
+ * pages) as its quota allows. RFC 6585 §4: 429 with Retry-After, because it is this party that
+ * must wait, not the server that is down (503). The code stays `temporarily_unavailable`
+ * (RFC 6749 §4.1.2.1): retrying later helps, where `invalid_request` would say the request is wrong.
+ */
+export class QuotaExceededError extends TemporarilyUnavailableError {
+  override readonly status: number = 429;
+  constructor(retryAfterSeconds: number) {
+    super('Too many requests are pending: try again later.');
+    this.headers['Retry-After'] = String(Math.max(1, Math.ceil(retryAfterSeconds)));
+  }
+}
+
 /** RFC 6750 §3.1 */
 export class InvalidTokenError extends OAuthError {
   readonly code = 'invalid_token';

@@ -38,6 +38,7 @@ export type {
   ConsentRecord,
   GrantTokens,
   RotationResult,
+  Quota,
 } from './stores/store';
 export type { AttemptCounter, AttemptWindow } from './stores/store';
 export type { BruteForceOptions } from './limits/brute-force';
@@ -57,6 +58,7 @@ export {
   UnsupportedResponseTypeError,
   ServerError,
   TemporarilyUnavailableError,
+  QuotaExceededError,
   InvalidTokenError,
   InsufficientScopeError,
   AuthorizationPendingError,

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { InvalidRequestError } from '../errors';
 import { includesAll, resolveScope } from '../scope';
-import type { AuthorizationTransactionRecord, DeviceTransactionRecord, Store, TransactionRecord } from '../stores/store';
+import { quotaKey, type AuthorizationTransactionRecord, type DeviceTransactionRecord, type Store, type TransactionRecord } from '../stores/store';
 import { generateGrantId, generateTokenValue, hashTokenValue } from '../tokens/token-value';
 import type { AuthorizationRequest } from './request';
 
@@ -30,11 +30,15 @@ export function codeBinding(request: AuthorizationRequest, sub: string): CodeBin
   };
 }
 
-/** Keeps a checked request server-side, bound to the user who is asked, until they decide. */
-export async function startConsent(store: Store, binding: CodeBinding | DeviceBinding, expiresAt: number): Promise<PendingConsent> {
+/**
+ * Keeps a checked request server-side, bound to the user who is asked, until they decide; a
+ * user has at most `maxPending` waiting (both kinds together).
+ */
+export async function startConsent(store: Store, binding: CodeBinding | DeviceBinding, expiresAt: number, maxPending: number): Promise<PendingConsent> {
   const transactionId = generateTokenValue();
   const csrfToken = generateTokenValue();
-  await store.saveAuthorizationTransaction(hashTokenValue(transactionId), { ...binding, csrfTokenHash: hashTokenValue(csrfToken), expiresAt });
+  const perUser = { key: quotaKey('consent:sub', binding.sub), max: maxPending };
+  await store.saveAuthorizationTransaction(hashTokenValue(transactionId), { ...binding, csrfTokenHash: hashTokenValue(csrfToken), expiresAt }, [perUser]);
   return { transactionId, csrfToken };
 }
 

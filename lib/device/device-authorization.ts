@@ -28,6 +28,14 @@ export interface DeviceAuthorizationOptions {
   interval?: number;
   /** Wrong user codes entered, per address (default 10 per 10 minutes, then blocked 10 minutes); `false` turns it off. */
   perAddress?: Partial<AttemptLimit> | false;
+  /**
+   * Most device authorization requests one client keeps at once (default 1000). A request is
+   * kept `codeLifetime` and 600 s more (to answer `expired_token`); past this, the endpoint
+   * answers 429 `temporarily_unavailable` with Retry-After.
+   */
+  maxPendingPerClient?: number;
+  /** Most device authorization requests kept at once for one source address, `req.ip` (default 100). */
+  maxPendingPerAddress?: number;
   /** Renders the page after the user's decision (default: a minimal page saying the device is connected, or not). */
   renderResult?(req: Request, res: Response, result: DeviceResult): void | Promise<void>;
 }

@@ -50,6 +50,17 @@ export interface AuthorizationOptions {
   /** How long the consent page may stay open, in seconds (default 600). */
   consentLifetime?: number;
   /**
+   * Most consent pages one user (`sub`) may have waiting at once (default 20): each keeps its
+   * request in the store until it is answered or `consentLifetime` ends. Past this, the request
+   * is answered `temporarily_unavailable` (at the redirect URI, or on the device's error page).
+   */
+  maxPendingConsents?: number;
+  /**
+   * Longest `state` accepted, in characters (default 1024; RFC 6749 §4.1.1 sets none). It is kept
+   * with the pending request; a longer one is `invalid_request` at the redirect URI, without it.
+   */
+  maxStateLength?: number;
+  /**
    * Seconds for which a user's Allow is remembered (default 0: ask every time). While it is,
    * a request of the same client for no more than the scope allowed skips the consent page.
    */

@@ -40,7 +40,7 @@ export function authorizeEndpoint(settings: AuthorizeEndpointSettings): RequestH
   return async (req, res) => {
     let target: ResponseTarget;
     try {
-      const params = req.method === 'GET' ? readQuery(req) : await readForm(req, res);
+      const params = checkStateLength(req.method === 'GET' ? readQuery(req) : await readForm(req, res), options.maxStateLength);
       const found = await findRedirectTarget(params, clients);
       target = found;
       const request = checkAuthorizationRequest(params, found, options.pkce);
@@ -53,7 +53,7 @@ export function authorizeEndpoint(settings: AuthorizeEndpointSettings): RequestH
         const { code } = await issueCode(store, binding, undefined, clock(), options.codeLifetime);
         return respond.redirect(req, res, binding, { code, state: binding.state });
       }
-      const pending = await startConsent(store, binding, clock() + options.consentLifetime);
+      const pending = await startConsent(store, binding, clock() + options.consentLifetime, options.maxPendingConsents);
       protectPage(res);
       await options.renderConsent(req, res, {
         client: { id: request.client.id, ...(request.client.name !== undefined && { name: request.client.name }) },
@@ -77,6 +77,16 @@ export function authorizeEndpoint(settings: AuthorizeEndpointSettings): RequestH
 async function targetOfTooLong(error: unknown, clients: ClientRegistry): Promise<ResponseTarget> {
   if (!(error instanceof ParameterTooLongError) || error.tooLong.includes('redirect_uri')) return undefined;
   return findRedirectTarget(error.withinLimit, clients).catch(() => undefined);
+}
+
+/**
+ * `state` is kept with the pending request until the user decides, so its length is bounded
+ * (`authorization.maxStateLength`; RFC 6749 §4.1.1 sets none). Refused as any over-long value.
+ */
+function checkStateLength(params: RawParams, maxLength: number): RawParams {
+  const { state, ...withinLimit } = params;
+  if (typeof state !== 'string' || state.length <= maxLength) return params;
+  throw new ParameterTooLongError(maxLength, ['state'], withinLimit, `The state parameter is longer than ${maxLength} characters.`);
 }
 
 /** `POST /authorize/decision`: the consent form's answer, allowed or denied, made once. */

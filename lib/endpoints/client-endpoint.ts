@@ -17,7 +17,7 @@ export interface ClientEndpointSettings {
  */
 export function clientEndpoint(
   settings: ClientEndpointSettings,
-  handle: (client: Client, params: FormParams) => Promise<object | undefined>,
+  handle: (client: Client, params: FormParams, req: Request) => Promise<object | undefined>,
 ): RequestHandler {
   const { clientAuth, readParams, onError } = settings;
   return async (req, res) => {
@@ -25,7 +25,7 @@ export function clientEndpoint(
     try {
       const params = await readParams(req, res);
       const client = await clientAuth.authenticate(req, params);
-      const result = await handle(client, params);
+      const result = await handle(client, params, req);
       if (result === undefined) res.status(200).end();
       else sendJson(res, 200, result);
     } catch (error) {

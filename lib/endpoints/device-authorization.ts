@@ -1,3 +1,5 @@
+import type { Request } from 'express';
+import { addressNetwork } from '../address-network';
 import type { Client } from '../clients/client';
 import type { Clock } from '../clock';
 import { DEVICE_CODE_GRANT_TYPE } from '../device/device-authorization';
@@ -5,7 +7,7 @@ import type { CheckedDeviceOptions } from '../options/grants';
 import { formatUserCode, generateUserCode } from '../device/user-code';
 import { ServerError, UnauthorizedClientError } from '../errors';
 import { resolveScope } from '../scope';
-import type { Store } from '../stores/store';
+import { quotaKey, type Quota, type Store } from '../stores/store';
 import { generateTokenValue, hashTokenValue } from '../tokens/token-value';
 import type { FormParams } from './form-params';
 
@@ -28,10 +30,15 @@ const USER_CODE_TRIES = 5;
  * for polling) and a user code (for the person), with where to enter it.
  */
 export function deviceAuthorizationRequest({ store, clock, device }: { store: Store; clock: Clock; device: CheckedDeviceOptions }) {
-  return async (client: Client, params: FormParams): Promise<DeviceAuthorizationResponse> => {
+  return async (client: Client, params: FormParams, req: Request): Promise<DeviceAuthorizationResponse> => {
     if (!client.grantTypes.includes(DEVICE_CODE_GRANT_TYPE)) {
       throw new UnauthorizedClientError('The client is not authorized to use the device authorization grant.');
     }
+    // What one client, and one address, can make the server keep (README, "State the server keeps").
+    const quotas: Quota[] = [
+      { key: quotaKey('device:client', client.id), max: device.maxPendingPerClient },
+      { key: quotaKey('device:address', addressNetwork(req.ip ?? 'unknown')), max: device.maxPendingPerAddress },
+    ];
     // RFC 8628 §3.1, RFC 6749 §3.3: within the client's scope.
     const scope = resolveScope(params.scope, client.scope);
     const deviceCode = generateTokenValue();
@@ -39,7 +46,7 @@ export function deviceAuthorizationRequest({ store, clock, device }: { store: St
     for (let i = 0; i < USER_CODE_TRIES; i++) {
       const userCode = generateUserCode();
       const record = { clientId: client.id, scope, userCodeHash: hashTokenValue(userCode), issuedAt, expiresAt: issuedAt + device.codeLifetime, interval: device.interval };
-      if (await store.saveDeviceCode(hashTokenValue(deviceCode), record)) {
+      if (await store.saveDeviceCode(hashTokenValue(deviceCode), record, quotas)) {
         const shown = formatUserCode(userCode);
         return {
           device_code: deviceCode,

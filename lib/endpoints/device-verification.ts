@@ -34,7 +34,8 @@ export function deviceVerifyEndpoint(settings: DeviceVerificationSettings): Requ
       const client = pending === undefined ? undefined : await clients.find(pending.clientId);
       if (pending === undefined || client === undefined) throw unknownCode();
       const { deviceCodeHash, scope } = pending;
-      const consent = await startConsent(store, { deviceCodeHash, clientId: client.id, sub, scope }, Math.min(clock() + authorization.consentLifetime, pending.expiresAt));
+      const expiresAt = Math.min(clock() + authorization.consentLifetime, pending.expiresAt);
+      const consent = await startConsent(store, { deviceCodeHash, clientId: client.id, sub, scope }, expiresAt, authorization.maxPendingConsents);
       protectPage(res);
       await authorization.renderConsent(req, res, {
         client: { id: client.id, ...(client.name !== undefined && { name: client.name }) },

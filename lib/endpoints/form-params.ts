@@ -27,8 +27,9 @@ export class ParameterTooLongError extends InvalidRequestError {
     maxLength: number,
     readonly tooLong: readonly string[],
     readonly withinLimit: RawParams,
+    description = `A parameter value is longer than ${maxLength} characters.`,
   ) {
-    super(`A parameter value is longer than ${maxLength} characters.`);
+    super(description);
   }
 }
 

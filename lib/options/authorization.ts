@@ -7,7 +7,7 @@ export type CheckedAuthorizationOptions = Required<Omit<AuthorizationOptions, 'p
 
 const AUTHORIZATION_KEYS: KnownKeys<AuthorizationOptions> = {
   getUser: true, login: true, renderConsent: true, renderError: true,
-  codeLifetime: true, consentLifetime: true, rememberConsent: true, pkce: true,
+  codeLifetime: true, consentLifetime: true, maxPendingConsents: true, maxStateLength: true, rememberConsent: true, pkce: true,
 };
 const PKCE_KEYS: KnownKeys<NonNullable<AuthorizationOptions['pkce']>> = { requireForConfidentialClients: true, allowPlain: true };
 
@@ -24,6 +24,8 @@ export function checkAuthorizationOptions(at: OptionPath, value: unknown): Check
     renderError: checkFunction(at.at('renderError'), options.renderError) ?? renderErrorPage,
     codeLifetime: checkPositiveInteger(at.at('codeLifetime'), options.codeLifetime, 60),
     consentLifetime: checkPositiveInteger(at.at('consentLifetime'), options.consentLifetime, 600),
+    maxPendingConsents: checkPositiveInteger(at.at('maxPendingConsents'), options.maxPendingConsents, 20),
+    maxStateLength: checkPositiveInteger(at.at('maxStateLength'), options.maxStateLength, 1024),
     rememberConsent: checkNonNegativeInteger(at.at('rememberConsent'), options.rememberConsent, 0),
     pkce: {
       requireForConfidentialClients: checkBoolean(at.at('pkce').at('requireForConfidentialClients'), pkce.requireForConfidentialClients, true),

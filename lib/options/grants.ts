@@ -11,7 +11,9 @@ const PASSWORD = new OptionPath('oauthServer', 'passwordGrant');
 
 export type CheckedDeviceOptions = Required<Omit<DeviceAuthorizationOptions, 'perAddress'>> & { perAddress: AttemptLimit | false };
 
-const DEVICE_KEYS: KnownKeys<DeviceAuthorizationOptions> = { verificationUri: true, codeLifetime: true, interval: true, perAddress: true, renderResult: true };
+const DEVICE_KEYS: KnownKeys<DeviceAuthorizationOptions> = {
+  verificationUri: true, codeLifetime: true, interval: true, perAddress: true, maxPendingPerClient: true, maxPendingPerAddress: true, renderResult: true,
+};
 const DEFAULT_USER_CODE_LIMIT: AttemptLimit = { points: 10, durationSeconds: 600, blockSeconds: 600 };
 
 export function checkDeviceOptions(value: unknown): CheckedDeviceOptions {
@@ -22,6 +24,8 @@ export function checkDeviceOptions(value: unknown): CheckedDeviceOptions {
     codeLifetime: checkPositiveInteger(DEVICE.at('codeLifetime'), options.codeLifetime, 600),
     interval: checkPositiveInteger(DEVICE.at('interval'), options.interval, 5),
     perAddress: checkAttemptLimit(DEVICE.at('perAddress'), options.perAddress, DEFAULT_USER_CODE_LIMIT),
+    maxPendingPerClient: checkPositiveInteger(DEVICE.at('maxPendingPerClient'), options.maxPendingPerClient, 1000),
+    maxPendingPerAddress: checkPositiveInteger(DEVICE.at('maxPendingPerAddress'), options.maxPendingPerAddress, 100),
     renderResult: checkFunction(DEVICE.at('renderResult'), options.renderResult) ?? renderDeviceResultPage,
   };
 }

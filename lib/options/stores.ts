@@ -8,18 +8,20 @@ const MEMORY = new OptionPath('memoryStore');
 const REDIS = new OptionPath('redisStore');
 
 const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
-const MEMORY_KEYS: KnownKeys<MemoryStoreOptions> = { sweepIntervalSeconds: true, clock: true };
+const MEMORY_KEYS: KnownKeys<MemoryStoreOptions> = { sweepIntervalSeconds: true, maxRecords: true, clock: true };
 
 export interface CheckedMemoryStoreOptions {
   sweepIntervalSeconds: number;
+  maxRecords: number;
   clock?: Clock;
 }
 
 export function checkMemoryStoreOptions(value: unknown): CheckedMemoryStoreOptions {
-  const options = checkOptionsObject(MEMORY, value, MEMORY_KEYS, '{ sweepIntervalSeconds?, clock? }');
+  const options = checkOptionsObject(MEMORY, value, MEMORY_KEYS, '{ sweepIntervalSeconds?, maxRecords?, clock? }');
   return {
     // Node runs a timer of 0, NaN or over 2^31-1 ms every millisecond.
     sweepIntervalSeconds: checkPositiveNumber(MEMORY.at('sweepIntervalSeconds'), options.sweepIntervalSeconds, 60, MAX_TIMER_SECONDS),
+    maxRecords: checkPositiveInteger(MEMORY.at('maxRecords'), options.maxRecords, 100_000),
     clock: checkFunction(MEMORY.at('clock'), options.clock),
   };
 }

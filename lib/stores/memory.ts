@@ -1,6 +1,8 @@
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { systemClock, type Clock } from '../clock';
 import { checkMemoryStoreOptions } from '../options/stores';
+import { TemporarilyUnavailableError } from '../errors';
+import { MemoryQuotas } from './memory-quotas';
 import {
   grantIdOfTokenHash,
   consentKey,
@@ -24,16 +26,24 @@ import {
 export interface MemoryStoreOptions {
   /** How often expired records are swept out, in seconds (default 60). */
   sweepIntervalSeconds?: number;
+  /**
+   * Most records kept at once (default 100,000: about 50 MB of access tokens, 200 MB at most;
+   * README, "State the server keeps"). When
+   * full, operations that would add records are refused (503 temporarily_unavailable); live
+   * records are never evicted, and revocation always works.
+   */
+  maxRecords?: number;
   clock?: Clock;
 }
 
+
 /**
  * The embedded store: one process, no server. Records leave memory when they expire (read
- * time and a periodic sweep), so memory stays bounded by the tokens that are still live.
+ * time and a periodic sweep), and at most `maxRecords` are kept, so memory stays bounded.
  * Every operation runs without yielding to the event loop, so each one is atomic.
  */
 export function memoryStore(options: MemoryStoreOptions = {}): Store {
-  const { sweepIntervalSeconds, clock = systemClock } = checkMemoryStoreOptions(options);
+  const { sweepIntervalSeconds, maxRecords, clock = systemClock } = checkMemoryStoreOptions(options);
   const accessTokens = new ExpiringMap<AccessTokenRecord>(clock);
   const refreshTokens = new ExpiringMap<{ record: RefreshTokenRecord; rotated: boolean }>(clock);
   const codes = new ExpiringMap<{ record: AuthorizationCodeRecord; used: boolean }>(clock);
@@ -46,11 +56,27 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
   /** User code hash → device code hash, while the request lives. */
   const userCodes = new ExpiringMap<string>(clock);
   const maps = [accessTokens, refreshTokens, codes, transactions, grantTokenHashes, revokedGrants, consents, devices, userCodes];
+  const quotas = new MemoryQuotas(clock);
 
-  const sweep = setInterval(() => {
+  function sweepAll(): void {
     for (const map of maps) map.sweep();
-  }, sweepIntervalSeconds * 1000);
+    quotas.sweep();
+  }
+  const sweep = setInterval(sweepAll, sweepIntervalSeconds * 1000);
   sweep.unref();
+
+  let sweptWhenFullAt: number | undefined;
+  /** Called before anything that adds records: refuses when `maxRecords` are kept (after sweeping, at most once a second). */
+  function needRoom(): void {
+    const held = () => maps.reduce((sum, map) => sum + map.size, 0);
+    if (held() < maxRecords) return;
+    if (sweptWhenFullAt !== clock()) {
+      sweptWhenFullAt = clock();
+      sweepAll();
+      if (held() < maxRecords) return;
+    }
+    throw new TemporarilyUnavailableError('The server holds as many records as it may: try again later.');
+  }
 
   function track(grantId: string, tokenHash: string, record: { expiresAt: number }): void {
     const hashes = grantTokenHashes.get(grantId) ?? new Set<string>();
@@ -78,6 +104,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
 
   return {
     async saveAccessToken(tokenHash, record) {
+      needRoom();
       accessTokens.set(tokenHash, frozenCopy(record), record.expiresAt);
     },
     async findAccessToken(tokenHash) {
@@ -88,6 +115,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     },
 
     async saveAuthorizationCode(codeHash, record) {
+      needRoom();
       codes.set(codeHash, { record: frozenCopy(record), used: false }, record.expiresAt);
     },
     async useAuthorizationCode(codeHash) {
@@ -100,6 +128,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
 
     async saveGrantTokens(tokens) {
       if (revokedGrants.get(tokens.grantId) !== undefined) return false;
+      needRoom();
       saveTokens(tokens);
       return true;
     },
@@ -115,6 +144,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
         revokeGrant(entry.record.grantId);
         return 'reused';
       }
+      needRoom();
       entry.rotated = true;
       saveTokens(tokens);
       return 'rotated';
@@ -123,25 +153,31 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       revokeGrant(grantId);
     },
 
-    async saveAuthorizationTransaction(idHash, record) {
+    async saveAuthorizationTransaction(idHash, record, quotaList = []) {
+      needRoom();
+      quotas.admit(quotaList, idHash, record.expiresAt);
       transactions.set(idHash, frozenCopy(record), record.expiresAt);
     },
     async takeAuthorizationTransaction(idHash) {
       const record = transactions.get(idHash);
       transactions.delete(idHash);
+      quotas.release(idHash);
       return record;
     },
 
     async saveConsent(sub, clientId, record) {
+      needRoom();
       consents.set(consentKey(sub, clientId), frozenCopy(record), record.expiresAt);
     },
     async findConsent(sub, clientId) {
       return consents.get(consentKey(sub, clientId));
     },
 
-    async saveDeviceCode(deviceCodeHash, record) {
+    async saveDeviceCode(deviceCodeHash, record, quotaList = []) {
       if (userCodes.get(record.userCodeHash) !== undefined) return false;
+      needRoom();
       const forgetAt = record.expiresAt + EXPIRED_DEVICE_CODE_MEMORY_SECONDS;
+      quotas.admit(quotaList, deviceCodeHash, forgetAt);
       userCodes.set(record.userCodeHash, deviceCodeHash, forgetAt);
       devices.set(deviceCodeHash, { record: frozenCopy(record), status: 'pending', interval: record.interval }, forgetAt);
       return true;
@@ -179,6 +215,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     async close() {
       clearInterval(sweep);
       for (const map of maps) map.clear();
+      quotas.clear();
     },
   };
 }
@@ -200,6 +237,11 @@ class ExpiringMap<V> {
   private readonly entries = new Map<string, { value: V; forgetAt: number }>();
 
   constructor(private readonly clock: Clock) {}
+
+  /** Entries held, expired ones not yet swept included. */
+  get size(): number {
+    return this.entries.size;
+  }
 
   /** Keeps `value` until `expiresAt`, and at least one second (as `secondsToLive`). */
   set(key: string, value: V, expiresAt: number): void {

@@ -6,6 +6,7 @@ import {
   type Store,
 } from './store';
 import type { RedisOAuthSettings } from './redis-oauth';
+import { redisQuotas } from './redis-quotas';
 
 /** The Store operations of the device authorization grant (RFC 8628), over Redis. */
 export type RedisDeviceOperations = Pick<Store, 'saveDeviceCode' | 'findDeviceCodeByUserCode' | 'decideDeviceCode' | 'pollDeviceCode'>;
@@ -49,13 +50,18 @@ return { f[1], status, interval, f[5] or '' }
  * `<prefix>uc:<digest of the user code>` → the device code digest. Each operation touches one
  * key at a time, so they work on a Redis Cluster without hash tags.
  */
-export function redisDeviceOperations({ client, keyPrefix, clock, run }: RedisOAuthSettings): RedisDeviceOperations {
+export function redisDeviceOperations(settings: RedisOAuthSettings): RedisDeviceOperations {
+  const { client, keyPrefix, clock, run } = settings;
+  const quotas = redisQuotas(settings);
   const deviceKey = (deviceCodeHash: string) => `${keyPrefix}device:${deviceCodeHash}`;
   const userCodeKey = (userCodeHash: string) => `${keyPrefix}uc:${userCodeHash}`;
   const ttl = (record: DeviceCodeRecord) => Math.max(1, record.expiresAt + EXPIRED_DEVICE_CODE_MEMORY_SECONDS - clock());
 
   return {
-    async saveDeviceCode(deviceCodeHash, record) {
+    async saveDeviceCode(deviceCodeHash, record, quotaList = []) {
+      // Counted first: a refused request claims no user code. A retry after a user code
+      // collision has the same device code, which the quotas count once.
+      await quotas.admit(quotaList, deviceCodeHash, record.expiresAt + EXPIRED_DEVICE_CODE_MEMORY_SECONDS, false);
       // NX: a user code names one request at a time.
       const claimed = await run(() => client.set(userCodeKey(record.userCodeHash), deviceCodeHash, 'EX', ttl(record), 'NX'));
       if (claimed === null) return false;

@@ -14,6 +14,7 @@ import {
   type Store,
 } from './store';
 import type { RedisDeviceOperations } from './redis-device';
+import { redisQuotas } from './redis-quotas';
 
 /** The Store operations of the authorization code and refresh token grants, over Redis. */
 export type RedisOAuthOperations = Omit<
@@ -99,7 +100,9 @@ redis.call('HSET', KEYS[1], 'record', ARGV[1], 'used', '0')
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 `;
 
-export function redisOAuthOperations({ client, keyPrefix, clock, run }: RedisOAuthSettings): RedisOAuthOperations {
+export function redisOAuthOperations(settings: RedisOAuthSettings): RedisOAuthOperations {
+  const { client, keyPrefix, clock, run } = settings;
+  const quotas = redisQuotas(settings);
   const revokedKey = (grantId: string) => `${grantPrefix(keyPrefix, grantId)}revoked`;
   const tokenSetKey = (grantId: string) => `${grantPrefix(keyPrefix, grantId)}tokens`;
   const codeKey = (codeHash: string) => `${keyPrefix}code:${codeHash}`;
@@ -171,12 +174,15 @@ export function redisOAuthOperations({ client, keyPrefix, clock, run }: RedisOAu
       await forgetGrantTokens(grantId);
     },
 
-    async saveAuthorizationTransaction(idHash, record) {
+    async saveAuthorizationTransaction(idHash, record, quotaList = []) {
+      await quotas.admit(quotaList, idHash, record.expiresAt, true);
       await run(() => client.set(transactionKey(idHash), JSON.stringify(record), 'EX', secondsToLive(record, clock())));
     },
     async takeAuthorizationTransaction(idHash) {
       const value = await run(() => client.getdel(transactionKey(idHash)));
-      return value === null ? undefined : (JSON.parse(value) as TransactionRecord);
+      if (value === null) return undefined;
+      await quotas.release(idHash);
+      return JSON.parse(value) as TransactionRecord;
     },
 
     async saveConsent(sub, clientId, record) {

@@ -48,6 +48,8 @@ export interface RedisStoreOptions {
  *   <prefix>device:<digest>                device authorization request → hash (see redis-device.ts)
  *   <prefix>uc:<digest of the user code>   → the device code digest, while the request lives
  *   <prefix><counter name>:<hashed key>    failure counters of the brute-force limits (rate-limiter-flexible)
+ *   <prefix>{quota}:<digest>               ids a quota counts → sorted set scored by when each is forgotten (see redis-quotas.ts)
+ *   <prefix>{quota}:of:<digest>            the quota keys a pending consent counts under, to free its place when answered
  * A grant-bound token carries its grant id (see `hashTokenValue`), so its key is computed from
  * the token alone. The `{<grantId>}` hash tag keeps every key of one grant in one Redis Cluster
  * slot: each multi-key script names only keys of one grant. Other operations touch one key.

@@ -164,8 +164,12 @@ export interface Store {
    */
   revokeGrant(grantId: string): Promise<void>;
 
-  /** Keeps an authorization request, waiting for the user's decision, until `record.expiresAt`. */
-  saveAuthorizationTransaction(idHash: string, record: TransactionRecord): Promise<void>;
+  /**
+   * Keeps an authorization request, waiting for the user's decision, until `record.expiresAt`.
+   * It counts under each of `quotas` until then, or until it is taken; rejects with
+   * `QuotaExceededError`, saving nothing, when one of them is full.
+   */
+  saveAuthorizationTransaction(idHash: string, record: TransactionRecord, quotas?: readonly Quota[]): Promise<void>;
   /** Returns and forgets a pending request, atomically, so that it can be decided only once. */
   takeAuthorizationTransaction(idHash: string): Promise<TransactionRecord | undefined>;
 
@@ -176,9 +180,12 @@ export interface Store {
 
   /**
    * Saves a new device authorization request, pending, with its user code. Resolves `false`,
-   * saving nothing, when the user code already names a live request (pick another).
+   * saving nothing, when the user code already names a live request (pick another: a retry
+   * with the same `deviceCodeHash` is not counted twice). The request counts under each of
+   * `quotas` as long as it is kept; rejects with `QuotaExceededError`, saving nothing, when
+   * one of them is full.
    */
-  saveDeviceCode(deviceCodeHash: string, record: DeviceCodeRecord): Promise<boolean>;
+  saveDeviceCode(deviceCodeHash: string, record: DeviceCodeRecord, quotas?: readonly Quota[]): Promise<boolean>;
   /** The pending request a user code names (not one already decided), or `undefined`. */
   findDeviceCodeByUserCode(userCodeHash: string): Promise<{ deviceCodeHash: string; record: DeviceCodeRecord } | undefined>;
   /** Records the user's decision, atomically, only if the request is still pending; resolves whether it was. */
@@ -203,6 +210,22 @@ export interface Store {
   ping(): Promise<void>;
   /** Releases what the store holds open (connections, timers). */
   close(): Promise<void>;
+}
+
+/**
+ * A bound on the records one party (a client, an address, a user) can make the store keep:
+ * at most `max` live records counted under `key` at once. Checked and counted atomically with
+ * the save, so that parallel requests cannot exceed it.
+ */
+export interface Quota {
+  /** Opaque and fixed-length (see `quotaKey`): never a raw address or id. */
+  key: string;
+  max: number;
+}
+
+/** The key of a quota: a digest of what it counts (`kind`, e.g. "device:address") and whose (`value`). */
+export function quotaKey(kind: string, value: string): string {
+  return hash('sha256', JSON.stringify([kind, value]), 'base64url');
 }
 
 /** Failures are counted for `durationSeconds` from the first; `points` is the limit reported back. */

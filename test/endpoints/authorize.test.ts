@@ -227,7 +227,7 @@ describe.each(STORE_KINDS)('authorization endpoint (%s store)', (kind) => {
     const long = 'a'.repeat(4097);
 
     test('a value at the limit is read', async () => {
-      await openConsent(server.app, spaRequest({ state: 'a'.repeat(4096) }).query);
+      await openConsent(server.app, spaRequest({ login_hint: 'a'.repeat(4096) }).query);
     });
 
     test('an over-long state: invalid_request at the redirect URI, without the state', async () => {

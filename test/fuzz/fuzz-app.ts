@@ -53,10 +53,17 @@ export async function startFuzzApp(options: Partial<OAuthServerOptions> = {}): P
         token_endpoint_auth_method: 'none',
       },
     ],
-    grants: [clientCredentials(), authorizationCode(), deviceAuthorization({ verificationUri: 'https://as.example/device' })],
+    // Quotas so high they never refuse (the one fuzz user and address make every request); they
+    // are tested in test/device/device-quota.test.ts and test/endpoints/authorize-bounds.test.ts.
+    grants: [
+      clientCredentials(),
+      authorizationCode(),
+      deviceAuthorization({ verificationUri: 'https://as.example/device', maxPendingPerClient: 1e9, maxPendingPerAddress: 1e9 }),
+    ],
     authorization: {
       getUser: (req) => req.header('x-user'),
       login: (_req, res, returnTo) => res.redirect(`${LOGIN_PATH}?returnTo=${encodeURIComponent(returnTo)}`),
+      maxPendingConsents: 1e9,
     },
     bearerMethods: { body: true, query: true },
     // Limits so high they never block (the valid clients must keep working), so that every

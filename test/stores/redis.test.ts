@@ -4,6 +4,7 @@ import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { redisStoreContract, systemNow } from './redis-contract';
 import { generateGrantId, generateTokenValue, hashTokenValue } from '../../lib/tokens/token-value';
 import { TemporarilyUnavailableError } from '../../lib/errors';
+import { quotaKey } from '../../lib/stores/store';
 
 let redis: RedisServer;
 beforeAll(async () => {
@@ -62,6 +63,34 @@ describe('redis store specifics', () => {
       for (const key of keys) {
         const dump = JSON.stringify(await inspector.dump(key));
         for (const secret of secrets) expect(key + dump).not.toContain(secret);
+      }
+    } finally {
+      inspector.disconnect();
+      await store.close();
+    }
+  });
+
+  test('keeps quotas under hashed, expiring keys of one hash slot: no raw address or client id', async () => {
+    const store = redisStore({ url: redis.url, keyPrefix: 'quota-layout:' });
+    const now = systemNow();
+    const address = '198.51.100.7';
+    const quotas = [
+      { key: quotaKey('device:address', address), max: 5 },
+      { key: quotaKey('device:client', 'living-room-tv'), max: 5 },
+    ];
+    const record = { clientId: 'living-room-tv', scope: ['read'], userCodeHash: hashTokenValue(generateTokenValue()), issuedAt: now, expiresAt: now + 600, interval: 5 };
+    await store.saveDeviceCode(hashTokenValue(generateTokenValue()), record, quotas);
+    const inspector = new Redis(redis.url);
+    try {
+      const keys = (await inspector.keys('quota-layout:{quota}:*')).sort();
+      expect(keys).toEqual(quotas.map(({ key }) => `quota-layout:{quota}:${key}`).sort());
+      for (const key of keys) {
+        expect(key).toMatch(/^quota-layout:\{quota\}:[A-Za-z0-9_-]{43}$/);
+        const ttl = await inspector.ttl(key);
+        // Kept as long as the request is: its lifetime and the 600 s of expired_token answers.
+        expect(ttl).toBeGreaterThan(1190);
+        expect(ttl).toBeLessThanOrEqual(1200);
+        expect(key + JSON.stringify(await inspector.zrange(key, '0', '-1'))).not.toContain(address);
       }
     } finally {
       inspector.disconnect();

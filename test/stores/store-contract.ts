@@ -2,6 +2,7 @@ import type { AccessTokenRecord, Store } from '../../lib/stores/store';
 import { hashTokenValue, generateTokenValue } from '../../lib/tokens/token-value';
 import { authorizationContract } from './authorization-contract';
 import { deviceContract } from './device-contract';
+import { quotaContract } from './quota-contract';
 
 export interface StoreUnderTest {
   store: Store;
@@ -102,5 +103,6 @@ export function storeContract(name: string, setup: () => Promise<StoreUnderTest>
 
     authorizationContract(() => subject);
     deviceContract(() => subject);
+    quotaContract(() => subject);
   });
 }
