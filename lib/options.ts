@@ -7,7 +7,7 @@ import type { TokenIssuedEvent } from './tokens/issuer';
 import type { Clock } from './clock';
 import type { AuthorizationOptions } from './endpoints/authorization-options';
 import type { AttemptLimit } from './limits/attempt-limiter';
-import { DEFAULT_BRUTE_FORCE, type BruteForceOptions, type ClientAuthLimits } from './limits/brute-force';
+import { BRUTE_FORCE_OPTIONS, type BruteForceOptions, type ClientAuthLimits } from './limits/brute-force';
 
 export interface OAuthServerOptions {
   /** The issuer identifier (RFC 8414 §2): an https URL (http only on loopback), no query or fragment. */
@@ -42,9 +42,9 @@ export interface OAuthServerOptions {
   /** The `aud` of introspection responses: the resource servers the tokens are for. */
   audience?: string | string[];
   /**
-   * Limits on failed client authentication, per client id and per source address (`req.ip`:
-   * set Express's `trust proxy` behind a proxy), counted in the store. On by default; `false`
-   * turns them off.
+   * Limits on wrong secrets of clients whose secret can be guessed: per client id and source
+   * address (`req.ip`: set Express's `trust proxy` behind a proxy), per client id, per address;
+   * kept in the store. On by default; `false` turns them off. README, "Brute-force limits".
    */
   bruteForce?: BruteForceOptions | false;
   /** Called when a token is issued (no token value is passed). */
@@ -169,15 +169,16 @@ export function checkBoolean(option: string, value: unknown, fallback: boolean):
 export function checkBruteForce(value: unknown): ClientAuthLimits | false {
   if (value === false) return false;
   if (value !== undefined && (typeof value !== 'object' || value === null)) {
-    throw new OAuthServerOptionsError('bruteForce', 'must be false or { perClient, perAddress }');
+    throw new OAuthServerOptionsError('bruteForce', 'must be false or { perPair, perClient, perAddress }');
   }
   const given = (value ?? {}) as Record<string, unknown>;
+  const known = BRUTE_FORCE_OPTIONS.map(([option]) => option as string);
   for (const key of Object.keys(given)) {
-    if (key !== 'perClient' && key !== 'perAddress') throw new OAuthServerOptionsError(`bruteForce.${key}`, 'is not an option: use perClient or perAddress');
+    if (!known.includes(key)) throw new OAuthServerOptionsError(`bruteForce.${key}`, `is not an option: use ${known.join(', ')}`);
   }
   const limits: ClientAuthLimits = {};
-  for (const [option, dimension] of [['perClient', 'clientId'], ['perAddress', 'address']] as const) {
-    const limit = checkAttemptLimit(`bruteForce.${option}`, given[option], DEFAULT_BRUTE_FORCE[dimension]);
+  for (const [option, dimension, defaults] of BRUTE_FORCE_OPTIONS) {
+    const limit = checkAttemptLimit(`bruteForce.${option}`, given[option], defaults);
     if (limit !== false) limits[dimension] = limit;
   }
   return limits;

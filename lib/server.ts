@@ -18,7 +18,6 @@ import { isDeviceAuthorization } from './device/device-authorization';
 import { deviceUserStep, type DeviceUserStep } from './device/user-step';
 import { deviceAuthorizationRequest } from './endpoints/device-authorization';
 import { deviceDecisionEndpoint, deviceVerifyEndpoint } from './endpoints/device-verification';
-import { clientAuthLimiter } from './limits/brute-force';
 import {
   checkAudience,
   checkBoolean,
@@ -35,7 +34,10 @@ import {
 } from './options';
 import { requireTokenFactory, type RequireToken } from './resource/require-token';
 import { memoryStore } from './stores/memory';
-import { attemptCounters } from './limits/counters';
+import { attemptLimiter } from './limits/attempt-limiter';
+import { attemptLimits, DEFAULT_PASSWORD_LIMIT, type AttemptLimits } from './limits/password-limits';
+import { isPasswordGrant } from './grants/password';
+import { memoryAttemptStore } from './stores/memory-attempts';
 import { tokenIssuer } from './tokens/issuer';
 
 /** The Express router to mount, with the middleware that protects the host app's routes. */
@@ -50,6 +52,8 @@ export interface OAuthServer extends Router {
   metadataHandler: RequestHandler;
   /** The user's side of the device flow (RFC 8628 §3.3), when `deviceAuthorization()` is in `grants`. */
   device?: DeviceUserStep;
+  /** The brute-force limits, for the host app's own sign-in (`limits.checkPassword`). */
+  limits: AttemptLimits;
   /** Whether the store can be reached now. */
   health(): Promise<{ ok: boolean }>;
   /** Releases the store's connections and timers. */
@@ -131,7 +135,10 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
     }
   };
 
-  const counters = attemptCounters(store);
+  // The limits' state lives in the store, or in this process for a store that keeps none.
+  const ownAttemptStore = store.attempts === undefined ? memoryAttemptStore(clock) : undefined;
+  const limiter = attemptLimiter(store.attempts ?? (ownAttemptStore as NonNullable<typeof ownAttemptStore>));
+  const sharedLimits = attemptLimits(limiter, grants.find(isPasswordGrant)?.perUsername ?? DEFAULT_PASSWORD_LIMIT);
   const enabledGrants = new Map<string, EnabledGrant>(
     grants.map((grant) => [
       grant.type,
@@ -149,13 +156,13 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
     new SecretVerifier(),
     realm,
     safely(onClientAuthFailed),
-    clientAuthLimiter(bruteForce, counters),
+    { limiter, clientAuth: bruteForce },
   );
   const readParams = formParamsReader(limits, knownParameters);
   const endpointSettings = { clientAuth, readParams, onError };
 
   const router = Router() as OAuthServer;
-  router.post('/token', tokenEndpoint({ ...endpointSettings, grants: enabledGrants, store, clock, counters }));
+  router.post('/token', tokenEndpoint({ ...endpointSettings, grants: enabledGrants, store, clock, limits: sharedLimits }));
   router.post('/revoke', clientEndpoint(endpointSettings, revokeToken(store)));
   router.post(
     '/introspect',
@@ -184,7 +191,7 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
     const { device } = deviceGrant;
     router.post('/device_authorization', clientEndpoint(endpointSettings, deviceAuthorizationRequest({ store, clock, device })));
     router.all('/device_authorization', methodNotAllowed('POST'));
-    router.device = deviceUserStep({ store, clock, counters, device });
+    router.device = deviceUserStep({ store, clock, limiter, device });
     const settings = { clients, store, clock, authorization, device, userStep: router.device, ...pageReaders, onError };
     router.get('/device/verify', deviceVerifyEndpoint(settings));
     router.all('/device/verify', methodNotAllowed('GET'));
@@ -227,6 +234,10 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
       return { ok: false };
     }
   };
-  router.close = () => store.close();
+  router.limits = sharedLimits;
+  router.close = () => {
+    ownAttemptStore?.close();
+    return store.close();
+  };
   return router;
 }

@@ -1,7 +1,7 @@
 import type { Grant } from './grant';
 import { InvalidGrantError, InvalidRequestError } from '../errors';
 import type { AttemptLimit } from '../limits/attempt-limiter';
-import { limiterOf } from '../limits/counters';
+import { DEFAULT_PASSWORD_LIMIT } from '../limits/password-limits';
 import { checkAttemptLimit, checkFunction, OAuthServerOptionsError } from '../options';
 import { resolveScope } from '../scope';
 import { generateGrantId } from '../tokens/token-value';
@@ -19,7 +19,15 @@ export interface PasswordGrantOptions {
   perUsername?: Partial<AttemptLimit> | false;
 }
 
-const DEFAULT_PASSWORD_LIMIT: AttemptLimit = { points: 5, durationSeconds: 900, blockSeconds: 900 };
+/** The password grant, with the per-username limit the server also gives the host app (`oauth.limits`). */
+export interface PasswordGrant extends Grant {
+  readonly type: 'password';
+  readonly perUsername: AttemptLimit | false;
+}
+
+export function isPasswordGrant(grant: Grant): grant is PasswordGrant {
+  return grant.type === 'password' && 'perUsername' in grant;
+}
 
 /**
  * RFC 6749 §4.3: the client sends the user's username and password. Legacy only: RFC 9700
@@ -27,7 +35,7 @@ const DEFAULT_PASSWORD_LIMIT: AttemptLimit = { points: 5, durationSeconds: 900, 
  * `grants`. A refresh token comes with the access token when the client is registered for
  * the refresh_token grant.
  */
-export function passwordGrant(options: PasswordGrantOptions): Grant {
+export function passwordGrant(options: PasswordGrantOptions): PasswordGrant {
   if (typeof options !== 'object' || options === null) throw new OAuthServerOptionsError('passwordGrant', 'needs { verifyUser(username, password) }');
   const verifyUser = checkFunction('passwordGrant.verifyUser', options.verifyUser);
   if (verifyUser === undefined) throw new OAuthServerOptionsError('passwordGrant.verifyUser', 'is required: async (username, password) => user id or undefined');
@@ -37,30 +45,19 @@ export function passwordGrant(options: PasswordGrantOptions): Grant {
 
   return {
     type: 'password',
+    perUsername: limit,
     parameters: ['username', 'password', 'scope'],
-    async handle({ client, params, tokens, counters }) {
+    async handle({ client, params, tokens, limits }) {
       const { username, password } = params;
       if (username === undefined || password === undefined) throw new InvalidRequestError('The username and password parameters are required.');
       // RFC 6749 §4.3.2, §3.3: within the client's scope.
       const scope = resolveScope(params.scope, client.scope);
 
       // RFC 6749 §4.3.2: "MUST protect the endpoint against brute force attacks".
-      const limiter = limiterOf(counters, 'username', 'pw:username', limit);
-      const attempt = { username };
-      if ((await limiter.begin(attempt)) > 0) throw refused();
-      let sub: string | undefined;
-      try {
-        sub = await verifyUser(username, password);
-      } catch (error) {
-        await limiter.release(attempt);
-        throw error;
-      }
-      if (sub === undefined || sub === null) {
-        await limiter.fail(attempt);
-        throw refused();
-      }
+      const check = await limits.checkPassword(username, () => verifyUser(username, password));
+      if (check.outcome !== 'ok') throw refused();
+      const sub = check.user;
       if (typeof sub !== 'string' || sub === '') throw new TypeError('passwordGrant.verifyUser must resolve to a non-empty string or undefined');
-      await limiter.release(attempt);
       return tokens.issue({ client, scope, sub, grant: { id: generateGrantId(), scope } });
     },
   };
