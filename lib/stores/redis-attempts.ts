@@ -41,20 +41,19 @@ export function redisAttemptStore({ client, keyPrefix, run }: Pick<RedisOAuthSet
 
   return {
     async read(blocks, marks) {
+      const blockedMs = blocks.map(() => 0);
+      const marked = marks.map(() => false);
       const groups = new Set([...blocks, ...marks].map(({ group }) => group));
-      const answers = new Map<AttemptKey, number>();
       await Promise.all(
         [...groups].map(async (group) => {
-          const ofGroup = <K extends AttemptKey>(keys: readonly K[]) => keys.filter((key) => key.group === group);
-          const [groupBlocks, groupMarks] = [ofGroup(blocks), ofGroup(marks)];
-          const values = await readGroup(groupBlocks, groupMarks);
-          [...groupBlocks, ...groupMarks].forEach((key, i) => answers.set(key, values[i]));
+          const indexes = (keys: readonly AttemptKey[]) => keys.flatMap((key, i) => (key.group === group ? [i] : []));
+          const [ofBlocks, ofMarks] = [indexes(blocks), indexes(marks)];
+          const values = await readGroup(ofBlocks.map((i) => blocks[i]), ofMarks.map((i) => marks[i]));
+          ofBlocks.forEach((i, n) => (blockedMs[i] = Math.max(0, values[n])));
+          ofMarks.forEach((i, n) => (marked[i] = values[ofBlocks.length + n] === 1));
         }),
       );
-      return {
-        blockedMs: blocks.map((block) => Math.max(0, answers.get(block) as number)),
-        marked: marks.map((mark) => answers.get(mark) === 1),
-      };
+      return { blockedMs, marked };
     },
     async countFailure(counters) {
       await Promise.all(

@@ -19,7 +19,7 @@ const asSvc = ({ app }: TestApp, secret: string) =>
 describe('brute-force limits in Redis', () => {
   test('two instances sharing a Redis share the counters: failures on one block the client on the other', async () => {
     const keyPrefix = `shared${Date.now()}:`;
-    const bruteForce = { perClient: { points: 3 }, perAddress: false as const };
+    const bruteForce = { perPair: { points: 3 } };
     const one = buildApp({ clients, bruteForce, store: redisStore({ url: redis.url, keyPrefix }) });
     const two = buildApp({ clients, bruteForce, store: redisStore({ url: redis.url, keyPrefix }) });
     try {
