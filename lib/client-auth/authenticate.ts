@@ -56,11 +56,6 @@ export function clientAuthenticator(
   // what the strategies learned of it (passport-http's BasicStrategy passes no failure info).
   const attempts = new WeakMap<Request, Attempt>();
   const attemptOf = (req: Request): Attempt => attempts.get(req) as Attempt;
-  // One client lookup per request, shared by the choice of limits and the strategy.
-  const findClient = (attempt: Attempt, clientId: string): Promise<Client | undefined> => {
-    if (attempt.lookup === undefined || attempt.lookup.clientId !== clientId) attempt.lookup = { clientId, client: clients.find(clientId) };
-    return attempt.lookup.client;
-  };
 
   async function verify(attempt: Attempt, clientId: string, secret: string | undefined, method: ClientAuthMethod, done: Done): Promise<void> {
     const failure = (reason: ClientAuthFailureReason) => {
@@ -68,7 +63,7 @@ export function clientAuthenticator(
       done(null, false);
     };
     try {
-      const client = await findClient(attempt, clientId);
+      const client = await clients.find(clientId);
       if (client === undefined) return failure('unknown_client');
       // A client must use the method it registered (RFC 7591 §2, token_endpoint_auth_method).
       if (client.authMethod !== method) return failure('wrong_method');
@@ -132,7 +127,6 @@ export function clientAuthenticator(
       const presented: Attempt = {
         params,
         basic: triedBasic ? parseBasicCredentials(req.headers.authorization) : undefined,
-        // Read only when a secret is checked (Express's req.ip parses the proxy headers).
         address: () => req.ip ?? 'unknown',
       };
       attempts.set(req, presented);
@@ -165,8 +159,8 @@ interface Attempt {
   params: Params;
   /** The Basic credentials, read once (RFC 7617, RFC 6749 §2.3.1), when the request used Basic. */
   basic?: PresentedCredentials;
+  /** The source address, read only when a secret is checked (Express's req.ip parses the proxy headers). */
   address: () => string;
-  lookup?: { clientId: string; client: Promise<Client | undefined> };
   failure?: ClientAuthFailedEvent;
   /** Set when the attempt was refused because its limits are blocked. */
   retryAfterMs?: number;
