@@ -129,6 +129,23 @@ describe('limit state in Redis', () => {
   });
   afterAll(() => redis.stop());
 
+  test('requests that test no secret write no key at all', async () => {
+    const subject = buildApp({ clients: CLIENTS, store: redisStore({ url: redis.url, keyPrefix: 'nothing:' }) });
+    apps.push(subject);
+    const post = () => request(subject.app).post('/oauth/token').type('form');
+    for (let i = 0; i < 20; i++) {
+      await post().set('Authorization', basic(`ghost-${i}`, 'wrong')).send('grant_type=client_credentials');
+      await post().send(`grant_type=client_credentials&client_id=svc-admin-${i}`);
+      await post().send('grant_type=client_credentials&client_secret=wrong');
+    }
+    const inspector = new Redis(redis.url);
+    try {
+      expect(await inspector.keys('nothing:*')).toEqual([]);
+    } finally {
+      inspector.disconnect();
+    }
+  });
+
   test('counters are never negative, every key expires, no raw id or address appears in a key', async () => {
     const subject = buildApp({ clients: CLIENTS, store: redisStore({ url: redis.url }) }, (app) => app.set('trust proxy', 'loopback'));
     apps.push(subject);

@@ -1,6 +1,8 @@
 import request from 'supertest';
+import type { Express } from 'express';
 import { basic, buildApp, expectOAuthErrorBody, type TestApp } from '../helpers/app';
 import { chosenSecret } from '../helpers/secrets';
+import type { ClientAuthFailedEvent } from '../../lib/client-auth/authenticate';
 import { redisStore } from '../../lib/stores/redis';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 
@@ -29,6 +31,43 @@ describe('brute-force limits in Redis', () => {
       const blocked = await asSvc(two, svc.secret);
       expect(blocked.status).toBe(401);
       expectOAuthErrorBody(blocked.body, 'invalid_client');
+    } finally {
+      await Promise.all([one.oauth.close(), two.oauth.close()]);
+    }
+  });
+
+  test('two instances, 50 parallel wrong guesses from one address: at most points − 1 + 4 × 2 secrets checked', async () => {
+    const keyPrefix = `parallel${Date.now()}:`;
+    let checks = 0;
+    const onClientAuthFailed = (event: ClientAuthFailedEvent) => void (event.reason === 'wrong_secret' && checks++);
+    const one = buildApp({ clients, onClientAuthFailed, store: redisStore({ url: redis.url, keyPrefix }) });
+    const two = buildApp({ clients, onClientAuthFailed, store: redisStore({ url: redis.url, keyPrefix }) });
+    try {
+      const guesses = await Promise.all(Array.from({ length: 50 }, (_, i) => asSvc(i % 2 === 0 ? one : two, 'wrong')));
+      expect(guesses.every((res) => res.status === 401)).toBe(true);
+      expect(checks).toBeLessThanOrEqual(10 - 1 + 4 * 2);
+      expect((await asSvc(one, svc.secret)).status).toBe(401);
+    } finally {
+      await Promise.all([one.oauth.close(), two.oauth.close()]);
+    }
+  });
+
+  test('wrong guesses racing a burst of right secrets on two instances stay within the bound, and the right ones all pass', async () => {
+    const keyPrefix = `race${Date.now()}:`;
+    let checks = 0;
+    const onClientAuthFailed = (event: ClientAuthFailedEvent) => void (event.reason === 'wrong_secret' && checks++);
+    const trusting = (app: Express) => app.set('trust proxy', 'loopback');
+    const one = buildApp({ clients, onClientAuthFailed, store: redisStore({ url: redis.url, keyPrefix }) }, trusting);
+    const two = buildApp({ clients, onClientAuthFailed, store: redisStore({ url: redis.url, keyPrefix }) }, trusting);
+    const from = (subject: TestApp, secret: string, address: string) => asSvc(subject, secret).set('X-Forwarded-For', address);
+    try {
+      const sent = Array.from({ length: 150 }, (_, i) => {
+        const subject = i % 2 === 0 ? one : two;
+        return i % 3 === 0 ? from(subject, 'wrong', '198.51.100.66') : from(subject, svc.secret, '192.0.2.1');
+      });
+      const statuses = (await Promise.all(sent)).map((res) => res.status);
+      expect(statuses.filter((_, i) => i % 3 !== 0).every((status) => status === 200)).toBe(true);
+      expect(checks).toBeLessThanOrEqual(10 - 1 + 4 * 2);
     } finally {
       await Promise.all([one.oauth.close(), two.oauth.close()]);
     }
