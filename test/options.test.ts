@@ -50,6 +50,7 @@ describe('options are checked at start-up, one clear error naming the option', (
     ['bruteForce with an unknown key', { ...base, bruteForce: { perUser: {} } }, /`bruteForce.perUser` is not an option/],
     ['bruteForce limit of zero points', { ...base, bruteForce: { perClient: { points: 0 } } }, /`bruteForce.perClient.points` must be a positive whole number/],
     ['bruteForce limit that is not an object', { ...base, bruteForce: { perAddress: 5 } }, /`bruteForce.perAddress` must be false or/],
+    ['bruteForce per-pair limit of zero blockSeconds', { ...base, bruteForce: { perPair: { blockSeconds: 0 } } }, /`bruteForce.perPair.blockSeconds` must be a positive whole number/],
     ['a client scope that is not scope tokens', { ...base, clients: [{ ...SERVICE, scope: 'read  write' }] }, /`scope` must be scope tokens/],
   ])('%s', (_case, options, message) => {
     expect(startupError(options)).toMatch(message);
