@@ -23,7 +23,7 @@ export interface LimitedAttempt {
 }
 
 /** How long a source stays known-good after a success: 30 days. */
-export const KNOWN_GOOD_SECONDS = 30 * 24 * 3600;
+const KNOWN_GOOD_SECONDS = 30 * 24 * 3600;
 
 /** The attempt was refused unchecked: a key it is counted under is blocked. */
 export class AttemptBlockedError extends Error {

@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '../clock';
+import type { Clock } from '../clock';
 import type { AttemptKey, AttemptStore } from './store';
 
 export interface MemoryAttemptStore extends AttemptStore {
@@ -11,8 +11,9 @@ export interface MemoryAttemptStore extends AttemptStore {
  * store without `attempts`). Each operation runs without yielding, so each is atomic. Memory
  * is bounded by what is live: every entry expires and is swept.
  */
-export function memoryAttemptStore(clock: Clock = systemClock, sweepIntervalSeconds = 60): MemoryAttemptStore {
+export function memoryAttemptStore(clock: Clock, sweepIntervalSeconds = 60): MemoryAttemptStore {
   const counters = new Map<string, { count: number; forgetAt: number }>();
+  /** When each block (`b\0…`) and known-good mark (`m\0…`) ends. */
   const until = new Map<string, number>();
   const id = ({ group, key }: AttemptKey) => `${group}\0${key}`;
   const sweep = setInterval(() => {
