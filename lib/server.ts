@@ -35,6 +35,7 @@ import {
 import { requireTokenFactory, type RequireToken } from './resource/require-token';
 import { memoryStore } from './stores/memory';
 import { attemptLimiter } from './limits/attempt-limiter';
+import { concurrencySlots, DEFAULT_SLOTS } from './limits/slots';
 import { attemptLimits, DEFAULT_PASSWORD_LIMIT, type AttemptLimits } from './limits/password-limits';
 import { isPasswordGrant } from './grants/password';
 import { memoryAttemptStore } from './stores/memory-attempts';
@@ -137,7 +138,8 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
 
   // The limits' state lives in the store, or in this process for a store that keeps none.
   const ownAttemptStore = store.attempts === undefined ? memoryAttemptStore(clock) : undefined;
-  const limiter = attemptLimiter(store.attempts ?? (ownAttemptStore as NonNullable<typeof ownAttemptStore>));
+  const attemptState = store.attempts ?? (ownAttemptStore as NonNullable<typeof ownAttemptStore>);
+  const limiter = attemptLimiter(attemptState, concurrencySlots({ ...DEFAULT_SLOTS, maxWaitMs: attemptState.timeoutMs ?? DEFAULT_SLOTS.maxWaitMs }));
   const sharedLimits = attemptLimits(limiter, grants.find(isPasswordGrant)?.perUsername ?? DEFAULT_PASSWORD_LIMIT);
   const enabledGrants = new Map<string, EnabledGrant>(
     grants.map((grant) => [

@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import { TemporarilyUnavailableError } from '../errors';
 import type { AttemptKey, AttemptLimit, AttemptStore } from '../stores/store';
-import { concurrencySlots, type ConcurrencySlots } from './slots';
+import type { ConcurrencySlots } from './slots';
 
 export type { AttemptLimit } from '../stores/store';
 
@@ -49,7 +49,7 @@ export interface AttemptLimiter {
  * so the checks of wrong secrets under one slot key are at most points − 1 + `perKey` per
  * window in each process.
  */
-export function attemptLimiter(store: AttemptStore, slots: ConcurrencySlots = concurrencySlots()): AttemptLimiter {
+export function attemptLimiter(store: AttemptStore, slots: ConcurrencySlots): AttemptLimiter {
   return {
     async attempt(attempt, check) {
       const limited = [...attempt.hard, ...attempt.soft];

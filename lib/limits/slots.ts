@@ -5,7 +5,7 @@ export interface SlotSettings {
   perKey: number;
   /** Attempts that may wait for a slot of one key; more are refused as unavailable. */
   maxWaiting: number;
-  /** Longest wait for a slot, in milliseconds; then the attempt is refused as unavailable. */
+  /** Longest wait for a slot, in milliseconds (the store's command timeout); then the attempt is refused as unavailable. */
   maxWaitMs: number;
 }
 
@@ -17,7 +17,7 @@ export const DEFAULT_SLOTS: SlotSettings = { perKey: 4, maxWaiting: 1000, maxWai
  * wait would be too long or the queue too deep: then 503 temporarily_unavailable, never 401.
  * Only keys in use are kept.
  */
-export function concurrencySlots(settings: SlotSettings = DEFAULT_SLOTS) {
+export function concurrencySlots(settings: SlotSettings) {
   const keys = new Map<string, { running: number; waiting: (() => void)[] }>();
 
   function release(key: string): void {

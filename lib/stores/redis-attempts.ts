@@ -31,7 +31,7 @@ return count
  * mark); group and key are digests. The `{<group>}` hash tag keeps one group's keys in one
  * Redis Cluster slot, so that one script reads them; a failure is counted by one script per key.
  */
-export function redisAttemptStore({ client, keyPrefix, run }: Pick<RedisOAuthSettings, 'client' | 'keyPrefix' | 'run'>): AttemptStore {
+export function redisAttemptStore({ client, keyPrefix, run }: Pick<RedisOAuthSettings, 'client' | 'keyPrefix' | 'run'>, timeoutMs: number): AttemptStore {
   const base = ({ group, key }: AttemptKey) => `${keyPrefix}lim:{${group}}:${key}`;
 
   async function readGroup(blocks: AttemptKey[], marks: AttemptKey[]): Promise<number[]> {
@@ -40,6 +40,7 @@ export function redisAttemptStore({ client, keyPrefix, run }: Pick<RedisOAuthSet
   }
 
   return {
+    timeoutMs,
     async read(blocks, marks) {
       const blockedMs = blocks.map(() => 0);
       const marked = marks.map(() => false);

@@ -81,7 +81,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     async revokeAccessToken(tokenHash) {
       return (await unavailableOnFailure(() => client.del(accessTokenKey(tokenHash)))) > 0;
     },
-    attempts: redisAttemptStore(settings),
+    attempts: redisAttemptStore(settings, timeoutMs),
     async ping() {
       await unavailableOnFailure(() => client.ping());
     },

@@ -223,6 +223,8 @@ export interface AttemptKey {
  * none is ever negative. A store that cannot answer rejects: callers fail closed.
  */
 export interface AttemptStore {
+  /** The longest an operation takes before it rejects; a wait for a check slot is bounded by it too (default 2000). */
+  readonly timeoutMs?: number;
   /** For each of `blocks`, the milliseconds its block still lasts (0: not blocked); for each of `marks`, whether it is set. */
   read(blocks: readonly AttemptKey[], marks: readonly AttemptKey[]): Promise<{ blockedMs: number[]; marked: boolean[] }>;
   /**

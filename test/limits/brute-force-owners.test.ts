@@ -120,6 +120,14 @@ describe.each(STORE_KINDS)('brute-force limits cannot be turned against their ow
       expectOAuthErrorBody(res.body, 'temporarily_unavailable');
     }
   });
+
+  test('a stalled limit state: every request waiting on it or on a slot gets 503 within the timeout, none 401', async () => {
+    const stall = () => new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer')), 100));
+    const broken = { ...stores(kind), attempts: { timeoutMs: 100, read: stall, countFailure: stall, markKnown: stall } } as Store;
+    const subject = limitedApp({ store: broken });
+    const responses = await Promise.all(Array.from({ length: 12 }, (_, i) => subject.send('svc', i % 2 === 0 ? 'correct horse' : 'wrong')));
+    expect(responses.map((res) => res.status)).toEqual(Array(12).fill(503));
+  });
 });
 
 describe('limit state in Redis', () => {
