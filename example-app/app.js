@@ -46,7 +46,7 @@ function createApp(config) {
   app.use('/oauth', oauth);
   // RFC 8414 §3.1: the metadata of issuer …/oauth is at /.well-known/oauth-authorization-server/oauth.
   app.get(oauth.metadataPath, oauth.metadataHandler);
-  app.use(loginRoutes({ users: config.users, session }));
+  app.use(loginRoutes({ users: config.users, session, limits: oauth.limits }));
   app.use(deviceRoutes());
   app.use(homeRoutes({ clients: config.clients, oauth }));
 

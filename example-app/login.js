@@ -5,24 +5,36 @@ const express = require('express');
 /**
  * The example-app's login: how a host app plugs its own users into the authorization endpoint.
  * GET /login shows the form; POST /login checks USERS_FILE and sends the user back to
- * `returnTo` (a path on this server, given by the authorization endpoint).
- * @param {{ users: { username: string, password: string }[], session: ReturnType<typeof import('./session').signedCookieSession> }} options
+ * `returnTo` (a path on this server, given by the authorization endpoint). Passwords are
+ * checked under the server's per-username limit (`oauth.limits`), the same counters as the
+ * password grant's: a username blocked at one is blocked at the other.
+ * @param {{ users: { username: string, password: string }[], session: ReturnType<typeof import('./session').signedCookieSession>, limits: import('..').AttemptLimits }} options
  */
-function loginRoutes({ users, session }) {
+function loginRoutes({ users, session, limits }) {
   const router = express.Router();
 
   router.get('/login', (req, res) => sendLoginPage(res, 200, localPath(req.query.returnTo), ''));
 
-  router.post('/login', express.urlencoded({ extended: false, limit: '4kb' }), (req, res) => {
+  router.post('/login', express.urlencoded({ extended: false, limit: '4kb' }), async (req, res) => {
     const { username, password, returnTo } = req.body ?? {};
     const target = localPath(decodeField(returnTo));
     // Login CSRF: another site must not sign the browser in (as the attacker's account).
     if (req.get('sec-fetch-site') === 'cross-site') return sendLoginPage(res, 403, target, '<p role="alert">Please sign in from this page.</p>');
-    const user = findUser(users, username, password);
-    if (user === undefined) {
-      return sendLoginPage(res, 401, target, '<p role="alert">Wrong username or password.</p>');
+    const wrong = () => sendLoginPage(res, 401, target, '<p role="alert">Wrong username or password.</p>');
+    // A username that is not one string names nobody: nothing to check, nothing to count.
+    if (typeof username !== 'string') return wrong();
+    let check;
+    try {
+      check = await limits.checkPassword(username, async () => findUser(users, username, password));
+    } catch {
+      return sendLoginPage(res, 503, target, '<p role="alert">Signing in is not possible right now. Please try again shortly.</p>');
     }
-    session.signIn(res, user.username);
+    if (check.outcome === 'blocked') {
+      res.setHeader('Retry-After', String(check.retryAfterSeconds));
+      return sendLoginPage(res, 429, target, '<p role="alert">Too many failed attempts for this username. Please wait a while and try again.</p>');
+    }
+    if (check.outcome === 'wrong') return wrong();
+    session.signIn(res, check.user.username);
     res.redirect(303, target);
   });
 

@@ -40,10 +40,9 @@ export type {
   RotationResult,
   Quota,
 } from './stores/store';
-export type { AttemptCounter, AttemptWindow } from './stores/store';
+export type { AttemptKey, AttemptLimit, AttemptStore } from './stores/store';
 export type { BruteForceOptions } from './limits/brute-force';
-export type { AttemptLimit } from './limits/attempt-limiter';
-export type { AttemptCounters } from './limits/counters';
+export type { AttemptLimits, PasswordCheck } from './limits/password-limits';
 export type { TokenInfo, RequireToken } from './resource/require-token';
 export type { Clock } from './clock';
 export {

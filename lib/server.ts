@@ -12,8 +12,11 @@ import { buildMetadata, metadataHandler, metadataPath, type ServerMetadata } fro
 import { methodNotAllowed } from './endpoints/method-not-allowed';
 import { revokeToken } from './endpoints/revocation';
 import { tokenEndpoint, type EnabledGrant } from './endpoints/token';
-import { clientAuthLimiter } from './limits/brute-force';
-import { attemptCounters, type AttemptCounters } from './limits/counters';
+import { isPasswordGrant } from './grants/password';
+import { attemptLimiter, type AttemptLimiter } from './limits/attempt-limiter';
+import { attemptLimits, DEFAULT_PASSWORD_LIMIT, type AttemptLimits } from './limits/password-limits';
+import { concurrencySlots, DEFAULT_SLOTS } from './limits/slots';
+import { memoryAttemptStore } from './stores/memory-attempts';
 import { resolveServerOptions, type OAuthServerOptions, type ServerSettings } from './options/server';
 import { requireTokenFactory, type RequireToken } from './resource/require-token';
 import { tokenIssuer } from './tokens/issuer';
@@ -30,6 +33,8 @@ export interface OAuthServer extends Router {
   metadataHandler: RequestHandler;
   /** The user's side of the device flow (RFC 8628 §3.3), when `deviceAuthorization()` is in `grants`. */
   device?: DeviceUserStep;
+  /** The brute-force limits, for the host app's own sign-in (`limits.checkPassword`). */
+  limits: AttemptLimits;
   /** Whether the store can be reached now. */
   health(): Promise<{ ok: boolean }>;
   /** Releases the store's connections and timers. */
@@ -64,13 +69,21 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
       return { ok: false };
     }
   };
-  router.close = () => store.close();
+  router.limits = parts.limits;
+  router.close = () => {
+    parts.closeLimits();
+    return store.close();
+  };
   return router;
 }
 
 /** What several parts of the router use alike. */
 interface SharedParts {
-  counters: AttemptCounters;
+  limiter: AttemptLimiter;
+  /** The password limits of the password grant, shared with the host app's sign-in. */
+  limits: AttemptLimits;
+  /** Stops the limits' own memory, when the store keeps none. */
+  closeLimits(): void;
   /** The pages a person sees, and requireToken (tokens in a body or query), read with the same limits. */
   pageReaders: { readForm: ReturnType<typeof rawFormReader>; readQuery: ReturnType<typeof queryReader> };
   /** What every endpoint that authenticates clients needs: they share one authenticator, and so its limits. */
@@ -78,18 +91,24 @@ interface SharedParts {
 }
 
 function sharedParts(settings: ServerSettings): SharedParts {
-  const { store, clients, realm, bruteForce, grants, deviceGrant, limits, onError } = settings;
-  const counters = attemptCounters(store);
-  const clientAuth = clientAuthenticator(clients, new SecretVerifier(), realm, safely(settings.onClientAuthFailed, onError), clientAuthLimiter(bruteForce, counters));
+  const { store, clients, realm, bruteForce, grants, deviceGrant, onError } = settings;
+  // The limits' state lives in the store, or in this process for a store that keeps none.
+  const ownAttemptStore = store.attempts === undefined ? memoryAttemptStore(settings.clock) : undefined;
+  const attemptState = store.attempts ?? (ownAttemptStore as NonNullable<typeof ownAttemptStore>);
+  const limiter = attemptLimiter(attemptState, concurrencySlots({ ...DEFAULT_SLOTS, maxWaitMs: attemptState.timeoutMs ?? DEFAULT_SLOTS.maxWaitMs }));
+  const limits = attemptLimits(limiter, grants.find(isPasswordGrant)?.perUsername ?? DEFAULT_PASSWORD_LIMIT);
+  const clientAuth = clientAuthenticator(clients, new SecretVerifier(), realm, safely(settings.onClientAuthFailed, onError), { limiter, clientAuth: bruteForce });
   const knownParameters = new Set([
     'grant_type', 'client_id', 'client_secret', 'token', 'token_type_hint',
     ...grants.flatMap((grant) => grant.parameters),
     ...(deviceGrant !== undefined ? ['scope'] : []),
   ]);
   return {
-    counters,
-    pageReaders: { readForm: rawFormReader(limits), readQuery: queryReader(limits) },
-    clientEndpoints: { clientAuth, readParams: formParamsReader(limits, knownParameters), onError },
+    limiter,
+    limits,
+    closeLimits: () => ownAttemptStore?.close(),
+    pageReaders: { readForm: rawFormReader(settings.limits), readQuery: queryReader(settings.limits) },
+    clientEndpoints: { clientAuth, readParams: formParamsReader(settings.limits, knownParameters), onError },
   };
 }
 
@@ -105,14 +124,14 @@ function safely<E>(hook: ((event: E) => void) | undefined, onError: (error: unkn
 }
 
 /** The endpoints clients call: token (RFC 6749 §3.2), revocation (RFC 7009), introspection (RFC 7662). */
-function mountClientEndpoints(router: OAuthServer, settings: ServerSettings, { counters, clientEndpoints }: SharedParts): void {
+function mountClientEndpoints(router: OAuthServer, settings: ServerSettings, { limits, clientEndpoints }: SharedParts): void {
   const { store, clock, grants, issuer, audience, introspectOwnTokens } = settings;
   const onTokenIssued = safely(settings.onTokenIssued, settings.onError);
   const { accessTokenLifetime, tokenPrefix, refreshTokens } = settings;
   const enabledGrants = new Map<string, EnabledGrant>(
     grants.map((grant) => [grant.type, { grant, tokens: tokenIssuer({ store, clock, accessTokenLifetime, tokenPrefix, refreshTokens }, grant.type, onTokenIssued) }]),
   );
-  router.post('/token', tokenEndpoint({ ...clientEndpoints, grants: enabledGrants, store, clock, counters }));
+  router.post('/token', tokenEndpoint({ ...clientEndpoints, grants: enabledGrants, store, clock, limits }));
   router.post('/revoke', clientEndpoint(clientEndpoints, revokeToken(store)));
   router.post('/introspect', clientEndpoint(clientEndpoints, introspectToken({ store, clock, issuer, audience, ownTokens: introspectOwnTokens })));
   for (const path of ['/token', '/revoke', '/introspect']) router.all(path, methodNotAllowed('POST'));
@@ -132,13 +151,13 @@ function mountCodeFlow(router: OAuthServer, settings: ServerSettings, { pageRead
 }
 
 /** RFC 8628: the device's endpoint, and the user's steps (verify the code, decide), with deviceAuthorization(). */
-function mountDeviceFlow(router: OAuthServer, settings: ServerSettings, { counters, pageReaders, clientEndpoints }: SharedParts): void {
+function mountDeviceFlow(router: OAuthServer, settings: ServerSettings, { limiter, pageReaders, clientEndpoints }: SharedParts): void {
   const { deviceGrant, authorization, clients, store, clock, onError } = settings;
   if (deviceGrant === undefined || authorization === undefined) return;
   const { device } = deviceGrant;
   router.post('/device_authorization', clientEndpoint(clientEndpoints, deviceAuthorizationRequest({ store, clock, device })));
   router.all('/device_authorization', methodNotAllowed('POST'));
-  router.device = deviceUserStep({ store, clock, counters, device });
+  router.device = deviceUserStep({ store, clock, limiter, device });
   const endpointSettings = { clients, store, clock, authorization, device, userStep: router.device, ...pageReaders, onError };
   router.get('/device/verify', deviceVerifyEndpoint(endpointSettings));
   router.all('/device/verify', methodNotAllowed('GET'));

@@ -50,10 +50,11 @@ describe('options are checked at start-up, one clear error naming the option', (
     ['an unknown auth method', { ...base, clients: [{ ...SERVICE, token_endpoint_auth_method: 'private_key_jwt' }] }, /token_endpoint_auth_method/],
     ['a public client with a secret', { ...base, clients: [{ ...SERVICE, token_endpoint_auth_method: 'none' }] }, /"none" has no `client_secret`/],
     ['a confidential method without a secret', { ...base, clients: [{ client_id: 'c', grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post' }] }, /needs a `client_secret`/],
-    ['bruteForce not an object', { ...base, bruteForce: 'on' }, /`bruteForce` must be false or \{ perClient, perAddress \}/],
+    ['bruteForce not an object', { ...base, bruteForce: 'on' }, /`bruteForce` must be false or \{ perPair, perClient, perAddress \}/],
     ['bruteForce with an unknown key', { ...base, bruteForce: { perUser: {} } }, /`bruteForce.perUser` is not an option/],
     ['bruteForce limit of zero points', { ...base, bruteForce: { perClient: { points: 0 } } }, /`bruteForce.perClient.points` must be a positive whole number/],
     ['bruteForce limit that is not an object', { ...base, bruteForce: { perAddress: 5 } }, /`bruteForce.perAddress` must be false or/],
+    ['bruteForce per-pair limit of zero blockSeconds', { ...base, bruteForce: { perPair: { blockSeconds: 0 } } }, /`bruteForce.perPair.blockSeconds` must be a positive whole number/],
     ['a client scope that is not scope tokens', { ...base, clients: [{ ...SERVICE, scope: 'read  write' }] }, /`scope` must be scope tokens/],
   ])('%s', (_case, options, message) => {
     expect(startupError(options)).toMatch(message);

@@ -5,8 +5,8 @@ import type { Client, ClientAuthMethod } from '../clients/client';
 import type { ClientRegistry } from '../clients/registry';
 import type { SecretVerifier } from '../clients/secrets';
 import { InvalidClientError, InvalidRequestError } from '../errors';
-import type { AttemptLimiter } from '../limits/attempt-limiter';
-import type { ClientAuthDimension } from '../limits/brute-force';
+import { AttemptBlockedError, type AttemptLimiter } from '../limits/attempt-limiter';
+import { clientAuthAttempt, type ClientAuthLimits } from '../limits/brute-force';
 import { parseBasicCredentials, usesBasicScheme, type PresentedCredentials } from './basic-credentials';
 import { runStrategy, type StrategyActions } from './run-strategy';
 
@@ -40,26 +40,22 @@ export interface ClientAuthenticator {
  * - `client-basic`: passport-http's BasicStrategy (client_secret_basic, §2.3.1);
  * - `client-post`: credentials in the body (client_secret_post, §2.3.1);
  * - `client-none`: a public client, identified by client_id only (§2.1, §3.2.1).
- * Attempts are counted by `limiter` (per presented client id and per `req.ip`); while either
- * is blocked, every attempt fails as any other failure does, even with the right secret.
+ * Only a real check of a guessable secret goes through `limiter` (see `clientAuthAttempt`):
+ * requests that test no secret (unknown id, wrong method, no or malformed credentials) are
+ * refused and count nothing. While blocked, the attempt fails as any other failure does.
  */
 export function clientAuthenticator(
   clients: ClientRegistry,
   secrets: SecretVerifier,
   realm: string,
   onFailure: (event: ClientAuthFailedEvent) => void,
-  limiter: AttemptLimiter<ClientAuthDimension>,
+  limits: { limiter: AttemptLimiter; clientAuth: ClientAuthLimits | false },
 ): ClientAuthenticator {
   const basicChallenge = `Basic realm="${realm}"`;
   // What each request presented, read once by authenticate() before any strategy runs, and
   // what the strategies learned of it (passport-http's BasicStrategy passes no failure info).
   const attempts = new WeakMap<Request, Attempt>();
   const attemptOf = (req: Request): Attempt => attempts.get(req) as Attempt;
-  // One client lookup per request, shared by the choice of limits and the strategy.
-  const findClient = (attempt: Attempt, clientId: string): Promise<Client | undefined> => {
-    if (attempt.lookup === undefined || attempt.lookup.clientId !== clientId) attempt.lookup = { clientId, client: clients.find(clientId) };
-    return attempt.lookup.client;
-  };
 
   async function verify(attempt: Attempt, clientId: string, secret: string | undefined, method: ClientAuthMethod, done: Done): Promise<void> {
     const failure = (reason: ClientAuthFailureReason) => {
@@ -67,16 +63,21 @@ export function clientAuthenticator(
       done(null, false);
     };
     try {
-      const client = await findClient(attempt, clientId);
+      const client = await clients.find(clientId);
       if (client === undefined) return failure('unknown_client');
       // A client must use the method it registered (RFC 7591 §2, token_endpoint_auth_method).
       if (client.authMethod !== method) return failure('wrong_method');
-      if (method !== 'none' && !(await secrets.verify(secret as string, client.secretHash as string))) {
-        return failure('wrong_secret');
-      }
-      done(null, client);
+      if (method === 'none') return done(null, client);
+      const secretHash = client.secretHash as string;
+      const check = async () => ((await secrets.verify(secret as string, secretHash)) ? client : undefined);
+      // A generated 256-bit secret (RFC 6749 §10.10): no number of guesses finds it, so it is not limited.
+      const checked = secrets.isUnguessable(secretHash) ? await check() : await limits.limiter.attempt(clientAuthAttempt(limits.clientAuth, clientId, attempt.address()), check);
+      if (checked === undefined) return failure('wrong_secret');
+      done(null, checked);
     } catch (error) {
-      done(error);
+      if (!(error instanceof AttemptBlockedError)) return done(error);
+      attempt.retryAfterMs = error.retryAfterMs;
+      failure('rate_limited');
     }
   }
 
@@ -101,7 +102,13 @@ export function clientAuthenticator(
       void verify(attempt, attempt.params.client_id as string, undefined, 'none', done);
     }),
   };
-  const run = (method: ClientAuthMethod, req: Request) => runStrategy<Client>(strategies[method], req);
+  const run = (method: ClientAuthMethod, req: Request, attempt: Attempt) => {
+    if (method !== 'client_secret_basic') return runStrategy<Client>(strategies[method], req);
+    // passport-http splits the header at every space; RFC 7235 §2.1 allows 1*SP after the scheme.
+    const view = withOneSpaceAfterScheme(req);
+    attempts.set(view, attempt);
+    return runStrategy<Client>(strategies[method], view);
+  };
 
   return {
     async authenticate(req, params) {
@@ -117,60 +124,31 @@ export function clientAuthenticator(
           : params.client_id !== undefined
             ? 'none'
             : undefined;
-      const presented: Attempt = { params, basic: triedBasic ? parseBasicCredentials(req.headers.authorization) : undefined };
+      const presented: Attempt = {
+        params,
+        basic: triedBasic ? parseBasicCredentials(req.headers.authorization) : undefined,
+        address: () => req.ip ?? 'unknown',
+      };
       attempts.set(req, presented);
       const clientId = triedBasic ? presented.basic?.clientId : params.client_id;
-      // What the limits count; only when they are consulted (Express's req.ip parses the proxy headers).
-      const counted = () => ({ clientId, address: req.ip ?? 'unknown' });
 
-      const fail = (event: ClientAuthFailedEvent, retryAfterMs = 0): never => {
+      const fail = (event: ClientAuthFailedEvent): never => {
         onFailure(event);
         const error = new InvalidClientError('Client authentication failed.');
         // RFC 6749 §5.2: 401 with a WWW-Authenticate matching the scheme the client used.
         if (triedBasic) error.headers['WWW-Authenticate'] = basicChallenge;
         // RFC 9110 §10.2.3: when a blocked client may try again.
-        if (retryAfterMs > 0) error.headers['Retry-After'] = String(Math.ceil(retryAfterMs / 1000));
+        if (presented.retryAfterMs !== undefined) error.headers['Retry-After'] = String(Math.ceil(presented.retryAfterMs / 1000));
         throw error;
       };
 
-      const whyItFailed = (): ClientAuthFailedEvent =>
-        presented.failure ?? {
-          method: method === 'client_secret_basic' ? method : 'unknown',
-          reason: method === undefined ? 'no_credentials' : 'malformed_credentials',
-        };
-
-      // A client with a generated 256-bit secret (RFC 6749 §10.10), or with no secret: no number
-      // of guesses finds it, so blocks would protect nothing and would only let anyone lock the
-      // client out. Its failures are still counted (for the address, and alike for every client
-      // id, so that refusals reveal nothing), but its successes cost no counter round trip.
-      const known = clientId === undefined || method === undefined ? undefined : await findClient(presented, clientId);
-      if (known !== undefined && known.authMethod === method && (method === 'none' || secrets.isUnguessable(known.secretHash as string))) {
-        const client = await run(method, req);
-        if (client !== undefined) return client;
-        const wait = await limiter.countFailure(counted());
-        return fail(whyItFailed(), wait);
+      // A secret without a client_id (RFC 6749 §2.3.1) names no client to look up.
+      if (method === undefined || (method === 'client_secret_post' && clientId === undefined)) {
+        return fail({ method: 'unknown', reason: method === undefined ? 'no_credentials' : 'malformed_credentials' });
       }
-
-      // A guessable secret: counted before it is checked, so a blocked attempt costs no hashing and learns nothing.
-      const attempt = counted();
-      const wait = await limiter.begin(attempt);
-      if (wait > 0) fail({ clientId, method: method ?? 'unknown', reason: 'rate_limited' }, wait);
-
-      let client: Client | undefined;
-      try {
-        client = method === undefined ? undefined : await run(method, req);
-      } catch (error) {
-        // Not a failed guess (a malformed request, a lookup that failed): not counted.
-        await limiter.release(attempt);
-        throw error;
-      }
-      if (client !== undefined) {
-        await limiter.release(attempt);
-        return client;
-      }
-
-      await limiter.fail(attempt);
-      return fail(whyItFailed());
+      const client = await run(method, req, presented);
+      if (client !== undefined) return client;
+      return fail(presented.failure ?? { method: method === 'client_secret_basic' ? method : 'unknown', reason: 'malformed_credentials' });
     },
   };
 }
@@ -181,8 +159,19 @@ interface Attempt {
   params: Params;
   /** The Basic credentials, read once (RFC 7617, RFC 6749 §2.3.1), when the request used Basic. */
   basic?: PresentedCredentials;
-  lookup?: { clientId: string; client: Promise<Client | undefined> };
+  /** The source address, read only when a secret is checked (Express's req.ip parses the proxy headers). */
+  address: () => string;
   failure?: ClientAuthFailedEvent;
+  /** Set when the attempt was refused because its limits are blocked. */
+  retryAfterMs?: number;
+}
+
+/** The request as passport-http should see it: one space between the scheme and the credentials. */
+function withOneSpaceAfterScheme(req: Request): Request {
+  const authorization = req.headers.authorization as string;
+  const normalized = authorization.replace(/^(\S+) +/, '$1 ');
+  if (normalized === authorization) return req;
+  return Object.create(req, { headers: { value: { ...req.headers, authorization: normalized } } }) as Request;
 }
 
 /** A Passport strategy reading client credentials from the already-checked form parameters. */

@@ -1,7 +1,6 @@
 import { TooManyAttemptsError } from '../errors';
 import type { Clock } from '../clock';
-import type { AttemptCounters } from '../limits/counters';
-import { limiterOf } from '../limits/counters';
+import { AttemptBlockedError, singleKeyAttempt, type AttemptLimiter } from '../limits/attempt-limiter';
 import { resolveScope } from '../scope';
 import type { Store } from '../stores/store';
 import { generateGrantId, hashTokenValue } from '../tokens/token-value';
@@ -37,22 +36,27 @@ export interface DeviceUserStep {
   deny(pending: Pick<PendingDevice, 'deviceCodeHash'>): Promise<boolean>;
 }
 
-export function deviceUserStep(settings: { store: Store; clock: Clock; counters: AttemptCounters; device: CheckedDeviceOptions }): DeviceUserStep {
-  const { store, clock, device } = settings;
-  const limiter = limiterOf(settings.counters, 'address', 'uc:address', device.perAddress);
+export function deviceUserStep(settings: { store: Store; clock: Clock; limiter: AttemptLimiter; device: CheckedDeviceOptions }): DeviceUserStep {
+  const { store, clock, limiter, device } = settings;
 
   return {
     async find(userCode, address) {
-      const attempt = { address };
-      // RFC 8628 §5.1: user codes are short, so guessing them is limited.
-      if ((await limiter.begin(attempt)) > 0) throw new TooManyAttemptsError('Too many wrong codes were entered. Please wait a while and try again.');
+      // A malformed code names no request: it tests nothing and counts nothing.
       const normalized = normalizeUserCode(userCode);
-      const found = normalized === undefined ? undefined : await store.findDeviceCodeByUserCode(hashTokenValue(normalized));
-      if (normalized === undefined || found === undefined || found.record.expiresAt <= clock()) {
-        await limiter.fail(attempt);
-        return undefined;
+      if (normalized === undefined) return undefined;
+      const lookUp = async () => {
+        const found = await store.findDeviceCodeByUserCode(hashTokenValue(normalized));
+        return found === undefined || found.record.expiresAt <= clock() ? undefined : found;
+      };
+      let found;
+      try {
+        // RFC 8628 §5.1: user codes are short, so guessing them is limited.
+        found = await limiter.attempt(singleKeyAttempt('uc:address', address, device.perAddress), lookUp);
+      } catch (error) {
+        if (error instanceof AttemptBlockedError) throw new TooManyAttemptsError('Too many wrong codes were entered. Please wait a while and try again.');
+        throw error;
       }
-      await limiter.release(attempt);
+      if (found === undefined) return undefined;
       const { clientId, scope, expiresAt } = found.record;
       return { deviceCodeHash: found.deviceCodeHash, clientId, scope, expiresAt, userCode: formatUserCode(normalized) };
     },

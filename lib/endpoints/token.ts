@@ -6,7 +6,7 @@ import type { Grant } from '../grants/grant';
 import type { Store } from '../stores/store';
 import type { TokenIssuer } from '../tokens/issuer';
 import type { Clock } from '../clock';
-import type { AttemptCounters } from '../limits/counters';
+import type { AttemptLimits } from '../limits/password-limits';
 import type { FormParams } from './form-params';
 import type { Request, Response } from 'express';
 import { sendError, sendJson, setNoStore } from './respond';
@@ -22,7 +22,7 @@ export interface TokenEndpointSettings {
   readParams: (req: Request, res: Response) => Promise<FormParams>;
   store: Store;
   clock: Clock;
-  counters: AttemptCounters;
+  limits: AttemptLimits;
   onError: (error: unknown) => void;
 }
 
@@ -31,7 +31,7 @@ export interface TokenEndpointSettings {
  * ends the request with the §5.2 error response.
  */
 export function tokenEndpoint(settings: TokenEndpointSettings): RequestHandler {
-  const { grants, clientAuth, readParams, store, clock, counters, onError } = settings;
+  const { grants, clientAuth, readParams, store, clock, limits, onError } = settings;
 
   return async (req, res) => {
     setNoStore(res);
@@ -54,7 +54,7 @@ export function tokenEndpoint(settings: TokenEndpointSettings): RequestHandler {
       }
 
       const grantParams = declaredParams(params, enabled.grant.parameters);
-      const response = await enabled.grant.handle({ client, params: grantParams, store, now: clock(), tokens: enabled.tokens, counters });
+      const response = await enabled.grant.handle({ client, params: grantParams, store, now: clock(), tokens: enabled.tokens, limits });
       sendJson(res, 200, response);
     } catch (error) {
       sendError(res, error, onError);

@@ -1,7 +1,7 @@
 import type { Client } from '../clients/client';
 import type { Store } from '../stores/store';
 import type { TokenIssuer } from '../tokens/issuer';
-import type { AttemptCounters } from '../limits/counters';
+import type { AttemptLimits } from '../limits/password-limits';
 
 /** The successful token response of RFC 6749 §5.1. */
 export interface TokenResponse {
@@ -24,8 +24,8 @@ export interface TokenRequestContext {
   readonly now: number;
   /** Issues and stores an access token, and builds the token response. */
   readonly tokens: TokenIssuer;
-  /** Failure counters kept in the store (or in memory), for a grant's own attempt limits. */
-  readonly counters: AttemptCounters;
+  /** The server's attempt limits (the per-username limit of password checks). */
+  readonly limits: AttemptLimits;
 }
 
 /**

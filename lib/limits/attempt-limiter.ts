@@ -1,97 +1,95 @@
 import { hash } from 'node:crypto';
 import { TemporarilyUnavailableError } from '../errors';
-import type { AttemptCounter, AttemptWindow } from '../stores/store';
+import type { AttemptKey, AttemptLimit, AttemptStore } from '../stores/store';
+import type { ConcurrencySlots } from './slots';
 
-/** `points` failures within `durationSeconds` block the key for `blockSeconds`. */
-export interface AttemptLimit extends AttemptWindow {
-  blockSeconds: number;
+export type { AttemptLimit } from '../stores/store';
+
+/** A key whose failures are counted, with its limit. */
+export interface LimitedKey extends AttemptKey {
+  limit: AttemptLimit;
 }
 
-/**
- * Counters of one kind of attempt along several dimensions (client id, source address, …).
- * An attempt is counted before it is checked, atomically, so that attempts sent in parallel
- * cannot all pass a check made before any of them failed.
- */
-export interface AttemptLimiter<Dimension extends string> {
-  /** Counts an attempt; resolves to the milliseconds to wait when a key is over its limit (the attempt is then refused and not counted), else 0. */
-  begin(keys: Partial<Record<Dimension, string>>): Promise<number>;
-  /** The attempt succeeded, or ended before any secret was checked: its count is taken back. */
-  release(keys: Partial<Record<Dimension, string>>): Promise<void>;
-  /** The attempt failed: its count stays, and a key that reached its limit is blocked. */
-  fail(keys: Partial<Record<Dimension, string>>): Promise<void>;
+/** What one attempt is counted under. */
+export interface LimitedAttempt {
+  /** Keys whose block refuses every attempt. */
+  hard: LimitedKey[];
+  /** Keys whose block refuses attempts, except those from a source `known` to have succeeded. */
+  soft: LimitedKey[];
+  /** The mark of this attempt's source, set on its first success (needed when `soft` is not empty). */
+  known?: AttemptKey;
+  /** Attempts under one slot run a few at a time in this process (see `concurrencySlots`). */
+  slot: string;
+}
+
+/** How long a source stays known-good after a success: 30 days. */
+const KNOWN_GOOD_SECONDS = 30 * 24 * 3600;
+
+/** The attempt was refused unchecked: a key it is counted under is blocked. */
+export class AttemptBlockedError extends Error {
+  constructor(readonly retryAfterMs: number) {
+    super('Too many failed attempts.');
+  }
+}
+
+export interface AttemptLimiter {
   /**
-   * Counts a failure of an attempt that was not counted by `begin` (one that could not have
-   * been a successful guess); a key that reaches its limit is blocked. Resolves to the
-   * milliseconds to wait when a key was already over its limit, else 0.
+   * Runs `check` unless the attempt is blocked (then rejects with `AttemptBlockedError`).
+   * `check` resolves to a value on success, or to undefined on a failure, which is counted;
+   * a `check` that rejects counts nothing. Store trouble rejects with
+   * `TemporarilyUnavailableError` and counts nothing that did not happen.
    */
-  countFailure(keys: Partial<Record<Dimension, string>>): Promise<number>;
+  attempt<T>(attempt: LimitedAttempt, check: () => Promise<T | undefined>): Promise<T | undefined>;
 }
-
-export type LimitedDimensions<Dimension extends string> = Partial<Record<Dimension, { counter: AttemptCounter; limit: AttemptLimit }>>;
 
 /**
- * RFC 6819 §4.3.5, §5.1.4.2.3 and RFC 6749 §10.10 (online guessing): failures are counted and,
- * past a limit, refused for a while. A blocked key stays blocked even for a correct attempt,
- * and a success takes back only its own count, so nobody can clear someone else's failures.
- * Keys are hashed before they reach the store: bounded size, and no raw identifiers in it. A
- * counter that cannot answer fails closed (503 temporarily_unavailable).
+ * RFC 6819 §4.3.5, §5.1.4.2.3 and RFC 6749 §10.10 (online guessing): failures are counted
+ * after a real check failed, and a key with `points` failures is blocked for a while. The
+ * state is read inside a slot of `slots` and a failure is recorded before the slot is freed,
+ * so the checks of wrong secrets under one slot key are at most points − 1 + `perKey` per
+ * window in each process.
  */
-export function attemptLimiter<Dimension extends string>(dimensions: LimitedDimensions<Dimension>): AttemptLimiter<Dimension> {
-  const limited = Object.entries(dimensions) as [Dimension, { counter: AttemptCounter; limit: AttemptLimit }][];
-  const present = (keys: Partial<Record<Dimension, string>>) =>
-    limited.flatMap(([dimension, { counter, limit }]) => {
-      const key = keys[dimension];
-      return key === undefined ? [] : [{ counter, limit, key: hashKey(key) }];
-    });
-  const release = async (keys: Partial<Record<Dimension, string>>) => {
-    await Promise.all(present(keys).map(({ counter, key }) => counter.reward(key)));
-  };
-
+export function attemptLimiter(store: AttemptStore, slots: ConcurrencySlots): AttemptLimiter {
   return {
-    begin: (keys) =>
-      failClosed(async () => {
-        const entries = present(keys);
-        const counts = await Promise.all(entries.map(({ counter, key }) => counter.penalty(key)));
-        const wait = Math.max(0, ...counts.map((count, i) => (count.consumedPoints > entries[i].limit.points ? count.msBeforeNext : 0)));
-        if (wait > 0) await release(keys);
-        return wait;
-      }),
-    release: (keys) => failClosed(() => release(keys)),
-    fail: (keys) =>
-      failClosed(async () => {
-        await Promise.all(
-          present(keys).map(async ({ counter, limit, key }) => {
-            const count = await counter.get(key);
-            // `block` sets the count past the limit for blockSeconds, which `begin` refuses.
-            if (count !== null && count.consumedPoints >= limit.points) await counter.block(key, limit.blockSeconds);
-          }),
-        );
-      }),
-    countFailure: (keys) =>
-      failClosed(async () => {
-        const waits = await Promise.all(
-          present(keys).map(async ({ counter, limit, key }) => {
-            const count = await counter.penalty(key);
-            if (count.consumedPoints > limit.points) return count.msBeforeNext;
-            if (count.consumedPoints === limit.points) await counter.block(key, limit.blockSeconds);
-            return 0;
-          }),
-        );
-        return Math.max(0, ...waits);
-      }),
+    async attempt(attempt, check) {
+      const limited = [...attempt.hard, ...attempt.soft];
+      if (limited.length === 0) return check();
+      return slots.run(attempt.slot, async () => {
+        const marks = attempt.known === undefined ? [] : [attempt.known];
+        const { blockedMs, marked } = await failClosed(() => store.read(limited, marks));
+        const known = marked[0] === true;
+        const wait = Math.max(0, ...blockedMs.slice(0, attempt.hard.length), ...(known ? [] : blockedMs.slice(attempt.hard.length)));
+        if (wait > 0) throw new AttemptBlockedError(wait);
+        const result = await check();
+        if (result === undefined) {
+          await failClosed(() => store.countFailure(limited));
+        } else if (attempt.known !== undefined && !known) {
+          const mark = attempt.known;
+          await failClosed(() => store.markKnown(mark, KNOWN_GOOD_SECONDS));
+        }
+        return result;
+      });
+    },
   };
 }
 
-/** Used when limits are turned off: nothing is counted, nothing is blocked. */
-export const noAttemptLimits: AttemptLimiter<never> = {
-  begin: async () => 0,
-  release: async () => {},
-  fail: async () => {},
-  countFailure: async () => 0,
-};
+/**
+ * A key named `name` for the values `parts`, kept in the group of `group` (e.g. one client id).
+ * Hashed: bounded size, and no raw identifier reaches the store.
+ */
+export function limitKey(name: string, group: readonly string[], parts: readonly string[]): AttemptKey {
+  return { group: digest(group), key: digest([name, ...parts]) };
+}
 
-function hashKey(value: string): string {
-  return hash('sha256', value, 'base64url');
+/** The attempt of a single hard key (e.g. a username), or none when `limit` is false. */
+export function singleKeyAttempt(name: string, value: string, limit: AttemptLimit | false): LimitedAttempt {
+  if (limit === false) return { hard: [], soft: [], slot: '' };
+  const key = limitKey(name, [name, value], [value]);
+  return { hard: [{ ...key, limit }], soft: [], slot: key.key };
+}
+
+function digest(values: readonly string[]): string {
+  return hash('sha256', JSON.stringify(values), 'base64url');
 }
 
 async function failClosed<T>(work: () => Promise<T>): Promise<T> {

@@ -1,28 +1,45 @@
-import type { AttemptCounters } from './counters';
-import { attemptLimiter, noAttemptLimits, type AttemptLimit, type AttemptLimiter } from './attempt-limiter';
+import type { AttemptLimit } from '../stores/store';
+import { limitKey, type LimitedAttempt, type LimitedKey } from './attempt-limiter';
 
-/** The `bruteForce` option: limits on failed client authentication, per client id and per source address. */
+/** The `bruteForce` option: limits on failed client authentication (wrong secrets of guessable clients). */
 export interface BruteForceOptions {
-  /** Failures counted against the presented client_id, known or not (default 10 per 10 minutes, then blocked 10 minutes). */
+  /** Failures per client id and source address (default 10 per 10 minutes, then that address is blocked for that client 10 minutes). */
+  perPair?: Partial<AttemptLimit> | false;
+  /** Failures per client id across addresses (default 100 per 10 minutes, then blocked 10 minutes except from addresses it succeeded from). */
   perClient?: Partial<AttemptLimit> | false;
-  /** Failures counted against `req.ip` (default 50 per 10 minutes, then blocked 10 minutes). */
+  /** Failures per source address across client ids (default 50 per 10 minutes, then blocked 10 minutes except for clients that succeeded from it). */
   perAddress?: Partial<AttemptLimit> | false;
 }
 
-export const DEFAULT_BRUTE_FORCE: Readonly<Record<ClientAuthDimension, AttemptLimit>> = {
-  clientId: { points: 10, durationSeconds: 600, blockSeconds: 600 },
-  address: { points: 50, durationSeconds: 600, blockSeconds: 600 },
-};
-
-export type ClientAuthDimension = 'clientId' | 'address';
+export type ClientAuthDimension = 'pair' | 'client' | 'address';
 export type ClientAuthLimits = Partial<Record<ClientAuthDimension, AttemptLimit>>;
 
-/** The limiter of failed client authentication, its counters made by the store (or in memory). */
-export function clientAuthLimiter(limits: ClientAuthLimits | false, counters: AttemptCounters): AttemptLimiter<ClientAuthDimension> {
-  if (limits === false) return noAttemptLimits;
-  return attemptLimiter(
-    Object.fromEntries(
-      Object.entries(limits).map(([dimension, limit]) => [dimension, { limit, counter: counters(`bf:${dimension}`, limit) }]),
-    ),
-  );
+/** Each option of `bruteForce`, the dimension it limits, and its default. */
+export const BRUTE_FORCE_OPTIONS = [
+  ['perPair', 'pair', { points: 10, durationSeconds: 600, blockSeconds: 600 }],
+  ['perClient', 'client', { points: 100, durationSeconds: 600, blockSeconds: 600 }],
+  ['perAddress', 'address', { points: 50, durationSeconds: 600, blockSeconds: 600 }],
+] as const satisfies readonly (readonly [keyof BruteForceOptions, ClientAuthDimension, AttemptLimit])[];
+
+/**
+ * What a check of a client's secret from `address` is counted under. A blocked (client id,
+ * address) pair refuses everything; a blocked client id or address still admits the addresses
+ * the client succeeded from (its known-good mark): failures from elsewhere never lock a
+ * client out of its own address. The pair, client and mark keys share the client's group.
+ */
+export function clientAuthAttempt(limits: ClientAuthLimits | false, clientId: string, address: string): LimitedAttempt {
+  if (limits === false) return { hard: [], soft: [], slot: '' };
+  const ofClient = ['client', clientId];
+  const pair = limitKey('bf:pair', ofClient, [clientId, address]);
+  const limited = (key: ReturnType<typeof limitKey>, limit: AttemptLimit | undefined): LimitedKey[] => (limit === undefined ? [] : [{ ...key, limit }]);
+  const soft = [
+    ...limited(limitKey('bf:client', ofClient, [clientId]), limits.client),
+    ...limited(limitKey('bf:address', ['address', address], [address]), limits.address),
+  ];
+  return {
+    hard: limited(pair, limits.pair),
+    soft,
+    ...(soft.length > 0 && { known: limitKey('bf:known', ofClient, [clientId, address]) }),
+    slot: pair.key,
+  };
 }

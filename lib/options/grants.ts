@@ -4,6 +4,7 @@ import type { PasswordGrantOptions } from '../grants/password';
 import type { AttemptLimit } from '../limits/attempt-limiter';
 import { checkFunction, checkOptionsObject, checkPositiveInteger, isHttpsOrLoopback, requireFunction, OptionPath, type KnownKeys } from './checks';
 import { checkAttemptLimit } from './limits';
+import { DEFAULT_PASSWORD_LIMIT } from '../limits/password-limits';
 
 /** The options of the grant factories, named as oauthServer's errors name them (`deviceAuthorization.interval`). */
 const DEVICE = new OptionPath('oauthServer', 'deviceAuthorization');
@@ -46,7 +47,6 @@ function checkVerificationUri(at: OptionPath, value: unknown): string {
 export type CheckedPasswordOptions = Pick<PasswordGrantOptions, 'verifyUser'> & { perUsername: AttemptLimit | false };
 
 const PASSWORD_KEYS: KnownKeys<PasswordGrantOptions> = { verifyUser: true, perUsername: true };
-const DEFAULT_PASSWORD_LIMIT: AttemptLimit = { points: 5, durationSeconds: 900, blockSeconds: 900 };
 
 export function checkPasswordOptions(value: unknown): CheckedPasswordOptions {
   if (value === undefined) throw PASSWORD.error('needs { verifyUser(username, password) }');

@@ -1,17 +1,17 @@
-import type { AttemptLimit } from '../limits/attempt-limiter';
-import { DEFAULT_BRUTE_FORCE, type BruteForceOptions, type ClientAuthLimits } from '../limits/brute-force';
+import { BRUTE_FORCE_OPTIONS, type BruteForceOptions, type ClientAuthLimits } from '../limits/brute-force';
+import type { AttemptLimit } from '../stores/store';
 import { checkOptionsObject, checkPositiveInteger, OptionPath, type KnownKeys } from './checks';
 
-const BRUTE_FORCE_KEYS: KnownKeys<BruteForceOptions> = { perClient: true, perAddress: true };
+const BRUTE_FORCE_KEYS: KnownKeys<BruteForceOptions> = { perPair: true, perClient: true, perAddress: true };
 const ATTEMPT_LIMIT_KEYS: KnownKeys<AttemptLimit> = { points: true, durationSeconds: true, blockSeconds: true };
 
 /** `bruteForce`: each dimension is a limit (missing fields from the defaults) or `false`. */
 export function checkBruteForce(at: OptionPath, value: unknown): ClientAuthLimits | false {
   if (value === false) return false;
-  const given = checkOptionsObject(at, value, BRUTE_FORCE_KEYS, 'false or { perClient, perAddress }');
+  const given = checkOptionsObject(at, value, BRUTE_FORCE_KEYS, 'false or { perPair, perClient, perAddress }');
   const limits: ClientAuthLimits = {};
-  for (const [option, dimension] of [['perClient', 'clientId'], ['perAddress', 'address']] as const) {
-    const limit = checkAttemptLimit(at.at(option), given[option], DEFAULT_BRUTE_FORCE[dimension]);
+  for (const [option, dimension, defaults] of BRUTE_FORCE_OPTIONS) {
+    const limit = checkAttemptLimit(at.at(option), given[option], defaults);
     if (limit !== false) limits[dimension] = limit;
   }
   return limits;

@@ -1,8 +1,8 @@
-import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { systemClock, type Clock } from '../clock';
 import { checkMemoryStoreOptions } from '../options/stores';
 import { TemporarilyUnavailableError } from '../errors';
 import { MemoryQuotas } from './memory-quotas';
+import { memoryAttemptStore } from './memory-attempts';
 import {
   grantIdOfTokenHash,
   consentKey,
@@ -11,8 +11,6 @@ import {
   REVOKED_GRANT_MEMORY_SECONDS,
   secondsToLive,
   type AccessTokenRecord,
-  type AttemptCounter,
-  type AttemptWindow,
   type AuthorizationCodeRecord,
   type TransactionRecord,
   type ConsentRecord,
@@ -57,6 +55,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
   const userCodes = new ExpiringMap<string>(clock);
   const maps = [accessTokens, refreshTokens, codes, transactions, grantTokenHashes, revokedGrants, consents, devices, userCodes];
   const quotas = new MemoryQuotas(clock);
+
+  const attempts = memoryAttemptStore(clock, sweepIntervalSeconds);
 
   function sweepAll(): void {
     for (const map of maps) map.sweep();
@@ -210,10 +210,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       return { record: { ...state.record, interval: state.interval }, status };
     },
 
-    attemptCounter: memoryAttemptCounter,
+    attempts,
     async ping() {},
     async close() {
       clearInterval(sweep);
+      attempts.close();
       for (const map of maps) map.clear();
       quotas.clear();
     },
@@ -282,9 +283,4 @@ class ExpiringMap<V> {
 /** Records are handed out as they are kept, so they are kept frozen: no caller can change them. */
 function frozenCopy<R extends { scope: string[] }>(record: R): R {
   return Object.freeze({ ...record, scope: Object.freeze([...record.scope]) as string[] });
-}
-
-/** Failure counters in this process only; also what the server uses with a store that has none. */
-export function memoryAttemptCounter(name: string, window: AttemptWindow): AttemptCounter {
-  return new RateLimiterMemory({ keyPrefix: name, points: window.points, duration: window.durationSeconds });
 }

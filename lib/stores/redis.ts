@@ -1,4 +1,3 @@
-import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { systemClock, type Clock } from '../clock';
 import { connectToUrl, failClosedRunner, type RedisClient } from './redis-connection';
 import { secondsToLive, type Store } from './store';
@@ -6,6 +5,7 @@ import { redisOAuthOperations, tokenKey } from './redis-oauth';
 import { redisDeviceOperations } from './redis-device';
 import { parseRecord, trackedTokenCache, type TokenCacheOptions } from './redis-token-cache';
 import { checkRedisStoreOptions, type RedisConnection } from '../options/stores';
+import { redisAttemptStore } from './redis-attempts';
 
 export interface RedisStoreOptions {
   /** `redis://` or `rediss://` (TLS) URL; the store then owns, and closes, the connection. */
@@ -47,12 +47,13 @@ export interface RedisStoreOptions {
  *   <prefix>consent:<digest of user, client>  remembered consent → JSON
  *   <prefix>device:<digest>                device authorization request → hash (see redis-device.ts)
  *   <prefix>uc:<digest of the user code>   → the device code digest, while the request lives
- *   <prefix><counter name>:<hashed key>    failure counters of the brute-force limits (rate-limiter-flexible)
+ *   <prefix>lim:{<digest>}:<digest>:n|b|k  brute-force limits: failure counter, block, known-good mark (redis-attempts.ts)
  *   <prefix>{quota}:<digest>               ids a quota counts → sorted set scored by when each is forgotten (see redis-quotas.ts)
  *   <prefix>{quota}:of:<digest>            the quota keys a pending consent counts under, to free its place when answered
  * A grant-bound token carries its grant id (see `hashTokenValue`), so its key is computed from
  * the token alone. The `{<grantId>}` hash tag keeps every key of one grant in one Redis Cluster
- * slot: each multi-key script names only keys of one grant. Other operations touch one key.
+ * slot, and `{<digest>}` the limit keys of one group: each multi-key script names keys of one
+ * slot. Other operations touch one key.
  * Every key expires (EX) with what it holds; the token set lives as long as its longest token.
  */
 export function redisStore(options: RedisStoreOptions): Store {
@@ -80,21 +81,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     async revokeAccessToken(tokenHash) {
       return (await unavailableOnFailure(() => client.del(accessTokenKey(tokenHash)))) > 0;
     },
-    attemptCounter(name, window) {
-      const limiter = new RateLimiterRedis({
-        storeClient: client,
-        keyPrefix: keyPrefix + name,
-        points: window.points,
-        duration: window.durationSeconds,
-      });
-      // Through unavailableOnFailure: the first connection is awaited and failures fail closed.
-      return {
-        get: (key) => unavailableOnFailure(() => limiter.get(key)),
-        penalty: (key) => unavailableOnFailure(() => limiter.penalty(key)),
-        reward: (key) => unavailableOnFailure(() => limiter.reward(key)),
-        block: (key, seconds) => unavailableOnFailure(() => limiter.block(key, seconds)),
-      };
-    },
+    attempts: redisAttemptStore(settings, timeoutMs),
     async ping() {
       await unavailableOnFailure(() => client.ping());
     },

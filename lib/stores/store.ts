@@ -1,4 +1,3 @@
-import type { RateLimiterRes } from 'rate-limiter-flexible';
 
 import { hash } from 'node:crypto';
 
@@ -200,11 +199,11 @@ export interface Store {
   pollDeviceCode(deviceCodeHash: string, clientId: string, now: number): Promise<DevicePoll | undefined>;
 
   /**
-   * Counters of failed attempts for brute-force limits, kept where the tokens are so that every
-   * instance sharing the store sees the same counts. Optional: without it the server counts in
-   * its own memory. Keys are opaque (hashed by the caller).
+   * The state of the brute-force limits, kept where the tokens are so that every instance
+   * sharing the store sees the same counts. Optional: without it the server keeps it in its
+   * own memory.
    */
-  attemptCounter?(name: string, window: AttemptWindow): AttemptCounter;
+  attempts?: AttemptStore;
 
   /** Resolves when the store can be used; rejects when it cannot be reached. */
   ping(): Promise<void>;
@@ -227,26 +226,37 @@ export interface Quota {
 export function quotaKey(kind: string, value: string): string {
   return hash('sha256', JSON.stringify([kind, value]), 'base64url');
 }
-
-/** Failures are counted for `durationSeconds` from the first; `points` is the limit reported back. */
-export interface AttemptWindow {
+/** `points` failures within `durationSeconds` of the first block the key for `blockSeconds`. */
+export interface AttemptLimit {
   points: number;
   durationSeconds: number;
+  blockSeconds: number;
+}
+
+/** A key of the limits: opaque (hashed by the caller); keys of one `group` may be kept together (one Redis Cluster slot). */
+export interface AttemptKey {
+  group: string;
+  key: string;
 }
 
 /**
- * The part of rate-limiter-flexible's limiter API the brute-force limits use; its limiters
- * fit it as they are. A counter that cannot answer rejects: callers fail closed.
+ * Failure counters, blocks and known-good marks. A block is its own record, never a counter
+ * pushed past its limit, and counters only grow (until they expire or become a block), so
+ * none is ever negative. A store that cannot answer rejects: callers fail closed.
  */
-export interface AttemptCounter {
-  /** The attempts counted under `key` and the time until they are forgotten, or null. */
-  get(key: string): Promise<RateLimiterRes | null>;
-  /** Counts one attempt under `key`, atomically, and returns the new count. */
-  penalty(key: string): Promise<RateLimiterRes>;
-  /** Takes one count back. */
-  reward(key: string): Promise<RateLimiterRes>;
-  /** Marks `key` as over its limit for `seconds`. */
-  block(key: string, seconds: number): Promise<RateLimiterRes>;
+export interface AttemptStore {
+  /** The longest an operation takes before it rejects; a wait for a check slot is bounded by it too (default 2000). */
+  readonly timeoutMs?: number;
+  /** For each of `blocks`, the milliseconds its block still lasts (0: not blocked); for each of `marks`, whether it is set. */
+  read(blocks: readonly AttemptKey[], marks: readonly AttemptKey[]): Promise<{ blockedMs: number[]; marked: boolean[] }>;
+  /**
+   * Counts one failure under each key, each atomically: the first failure starts the key's
+   * window; the one that reaches `points` replaces the counter by a block of `blockSeconds`.
+   * A key already blocked is left as it is.
+   */
+  countFailure(counters: readonly (AttemptKey & { limit: AttemptLimit })[]): Promise<void>;
+  /** Sets `mark` for `seconds`. */
+  markKnown(mark: AttemptKey, seconds: number): Promise<void>;
 }
 
 const STORE_METHODS = [

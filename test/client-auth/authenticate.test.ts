@@ -66,6 +66,13 @@ describe('client_secret_basic (RFC 6749 §2.3.1) through passport-http', () => {
     expect(res.status).toBe(200);
   });
 
+  test('RFC 7235 §2.1: one or more spaces between the scheme and the credentials', async () => {
+    const header = basic('svc', 'svc-secret').replace('Basic ', 'Basic  ');
+    const res = await token().set('Authorization', header).send('grant_type=client_credentials');
+    expect(res.status).toBe(200);
+    expect(failures).toEqual([]);
+  });
+
   test('a wrong secret is 401 invalid_client with a Basic challenge, and the hook hears why', async () => {
     const res = await token().set('Authorization', basic('svc', 'Wr0ngS3cret')).send('grant_type=client_credentials');
     expect(res.status).toBe(401);
@@ -145,6 +152,23 @@ describe('client_secret_post (RFC 6749 §2.3.1)', () => {
     const res = await token().send({ grant_type: 'client_credentials', client_secret: 'svc-secret' });
     expect(res.status).toBe(401);
     expectOAuthErrorBody(res.body, 'invalid_client');
+  });
+});
+
+describe('a secret without a client_id', () => {
+  test('is refused without asking the host app for a client named undefined', async () => {
+    const looked: unknown[] = [];
+    const lookup = buildApp({
+      clients: async (clientId: string) => {
+        looked.push(clientId);
+        return undefined;
+      },
+    });
+    const res = await token(lookup.app).send('grant_type=client_credentials&client_secret=svc-secret');
+    expect([400, 401]).toContain(res.status);
+    expect(['invalid_client', 'invalid_request']).toContain(res.body.error);
+    expect(looked).toHaveLength(0);
+    await lookup.oauth.close();
   });
 });
 

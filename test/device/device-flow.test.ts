@@ -23,11 +23,12 @@ const CLIENTS = [
 function deviceApp(kind: StoreKind, options: Partial<DeviceAuthorizationOptions> = {}) {
   let now = 1_800_000_000;
   const clock = () => now;
+  const store = stores(kind, clock);
   const oauth = oauthServer({
     issuer: ISSUER,
     clients: CLIENTS,
     grants: [clientCredentials(), authorizationCode(), refreshToken(), deviceAuthorization({ verificationUri: VERIFICATION_URI, ...options })],
-    store: stores(kind, clock),
+    store,
     clock,
     authorization: {
       getUser: (req) => req.header('x-user'),
@@ -38,7 +39,7 @@ function deviceApp(kind: StoreKind, options: Partial<DeviceAuthorizationOptions>
   app.set('trust proxy', 'loopback');
   app.use('/oauth', oauth);
   app.get('/api/me', oauth.requireToken('read'), (req, res) => res.json(req.oauth));
-  return { app, oauth, advance: (seconds: number) => void (now += seconds) };
+  return { app, oauth, store, advance: (seconds: number) => void (now += seconds) };
 }
 type DeviceApp = ReturnType<typeof deviceApp>;
 
@@ -179,9 +180,26 @@ describe.each(STORE_KINDS)('device authorization grant, RFC 8628 (%s store)', (k
   test('§5.1: wrong user codes are limited per address; a blocked address is refused even the right code', async () => {
     const limited = deviceApp(kind, { perAddress: { points: 2 } });
     const { user_code } = (await start(limited.app)).body;
-    for (const wrong of ['BBBB-BBBB', 'not a code']) expect((await verify(limited.app, wrong, 'alice')).status).toBe(400);
+    for (const wrong of ['BBBB-BBBB', 'CCCC-CCCC']) expect((await verify(limited.app, wrong, 'alice')).status).toBe(400);
     expect((await verify(limited.app, user_code, 'alice')).status).toBe(429);
     expect((await verify(limited.app, user_code, 'alice', '192.0.2.99')).status).toBe(200);
+  });
+
+  test('§5.1: a store failure while a code is looked up counts no wrong code', async () => {
+    const limited = deviceApp(kind, { perAddress: { points: 1 } });
+    const { user_code } = (await start(limited.app)).body;
+    const lookUp = limited.store.findDeviceCodeByUserCode;
+    limited.store.findDeviceCodeByUserCode = () => Promise.reject(new Error('store down'));
+    expect((await verify(limited.app, user_code, 'alice')).status).toBeGreaterThanOrEqual(500);
+    limited.store.findDeviceCodeByUserCode = lookUp;
+    expect((await verify(limited.app, user_code, 'alice')).status).toBe(200);
+  });
+
+  test('§5.1: a malformed code tests no code and counts nothing', async () => {
+    const limited = deviceApp(kind, { perAddress: { points: 1 } });
+    const { user_code } = (await start(limited.app)).body;
+    expect((await verify(limited.app, 'not a code', 'alice')).status).toBe(400);
+    expect((await verify(limited.app, user_code, 'alice')).status).toBe(200);
   });
 
   test('a device consent cannot be answered at the authorization endpoint, nor a stale form twice', async () => {

@@ -81,3 +81,33 @@ describe('example-app login and consent', () => {
     expect(() => readConfig({ USERS_FILE: path.join(__dirname, '../../example-app/clients.json') })).toThrow(/USERS_FILE .*entry 0 needs a non-empty string username and password/);
   });
 });
+
+describe('example-app login shares the per-username limit of the password grant', () => {
+  const config = readConfig({ PORT: '3000' });
+  const apps: ReturnType<typeof createApp>[] = [];
+  afterAll(() => Promise.all(apps.map(({ oauth }) => oauth.close())));
+  function fresh() {
+    const made = createApp(config);
+    apps.push(made);
+    const login = (password: string) => request(made.app).post('/login').type('form').send({ username: 'demo', password, returnTo: '/' });
+    const grant = (password: string) =>
+      request(made.app).post('/oauth/token').auth('legacy-app', 'legacy-secret-change-me').type('form').send({ grant_type: 'password', username: 'demo', password });
+    return { login, grant };
+  }
+
+  test('5 wrong passwords at the login block the username there and at the password grant', async () => {
+    const { login, grant } = fresh();
+    for (let i = 0; i < 5; i++) expect((await login(`wrong-${i}`)).status).toBe(401);
+    const blocked = await login('demo-password-change-me');
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+    expect(blocked.headers['set-cookie']).toBeUndefined();
+    expect((await grant('demo-password-change-me')).body.error).toBe('invalid_grant');
+  });
+
+  test('5 wrong passwords at the password grant block the username at the login', async () => {
+    const { login, grant } = fresh();
+    for (let i = 0; i < 5; i++) expect((await grant(`wrong-${i}`)).body.error).toBe('invalid_grant');
+    expect((await login('demo-password-change-me')).status).toBe(429);
+  });
+});

@@ -5,7 +5,7 @@ import { generateClientSecret } from '../../lib/clients/secrets';
 import type { OAuthServerOptions } from '../../lib/options';
 import { TemporarilyUnavailableError } from '../../lib/errors';
 import { memoryStore } from '../../lib/stores/memory';
-import type { AttemptCounter, AttemptWindow, Store } from '../../lib/stores/store';
+import type { AttemptStore, Store } from '../../lib/stores/store';
 import { ISSUER } from '../helpers/app';
 import { deviceAuthorization, DEVICE_CODE_GRANT_TYPE } from '../../lib/device/device-authorization';
 import { send } from './http';
@@ -67,8 +67,8 @@ export async function startFuzzApp(options: Partial<OAuthServerOptions> = {}): P
     },
     bearerMethods: { body: true, query: true },
     // Limits so high they never block (the valid clients must keep working), so that every
-    // request still goes through the counters with whatever client id it presents.
-    bruteForce: { perClient: { points: 1e9 }, perAddress: { points: 1e9 } },
+    // secret check still goes through the counters.
+    bruteForce: { perPair: { points: 1e9 }, perClient: { points: 1e9 }, perAddress: { points: 1e9 } },
     onError: (error) => unexpectedErrors.push(error),
     ...options,
   });
@@ -116,20 +116,13 @@ export function breakableStore(): { store: Store; takeDown(): void } {
   let down = false;
   const guard = <A extends unknown[], R>(operation: (...args: A) => Promise<R>) => (...args: A): Promise<R> =>
     down ? Promise.reject(new TemporarilyUnavailableError('The token store is unreachable.')) : operation(...args);
-  const counter = (name: string, window: AttemptWindow): AttemptCounter => {
-    const inner = healthy.attemptCounter?.(name, window) as AttemptCounter;
-    return {
-      get: guard((key) => inner.get(key)),
-      penalty: guard((key) => inner.penalty(key)),
-      reward: guard((key) => inner.reward(key)),
-      block: guard((key, seconds) => inner.block(key, seconds)),
-    };
-  };
+  const inner = healthy.attempts as AttemptStore;
+  const attempts: AttemptStore = { read: guard(inner.read), countFailure: guard(inner.countFailure), markKnown: guard(inner.markKnown) };
   // Every operation is guarded, those of the grants that land later included.
   const store = Object.fromEntries(
     Object.entries(healthy).map(([name, operation]) => [
       name,
-      name === 'close' ? operation : name === 'attemptCounter' ? counter : guard(operation as (...args: unknown[]) => Promise<unknown>),
+      name === 'close' ? operation : name === 'attempts' ? attempts : guard(operation as (...args: unknown[]) => Promise<unknown>),
     ]),
   ) as unknown as Store;
   return { store, takeDown: () => (down = true) };

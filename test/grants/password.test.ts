@@ -26,10 +26,10 @@ describe.each(STORE_KINDS)('password grant (%s store)', (kind) => {
       grants: [clientCredentials(), passwordGrant({ verifyUser, ...options }), refreshToken()],
       store: stores(kind),
     });
-      const host = express();
+    const host = express();
     host.use('/oauth', oauth);
     host.get('/api/me', oauth.requireToken('read'), (req, res) => res.json(req.oauth));
-    return host;
+    return Object.assign(host, { oauth });
   }
   const token = (host: express.Express, form: Record<string, string>, client: [string, string] = ['legacy', 'legacy-secret']) =>
     request(host).post('/oauth/token').auth(client[0], client[1]).type('form').send({ grant_type: 'password', ...form });
@@ -90,6 +90,24 @@ describe.each(STORE_KINDS)('password grant (%s store)', (kind) => {
       for (let i = 0; i < 3; i++) seen.push((await token(host, { username, password: 'wrong' })).body);
       expect(new Set(seen.map((body) => JSON.stringify(body))).size).toBe(1);
     }
+  });
+
+  test('oauth.limits.checkPassword shares the per-username counters: blocked there after failures here, unchecked', async () => {
+    const host = app({ perUsername: { points: 2 } });
+    for (let i = 0; i < 2; i++) await token(host, { username: 'alice', password: `guess-${i}` });
+    let checked = 0;
+    const check = await host.oauth.limits.checkPassword('alice', async () => (checked++, 'alice'));
+    expect(check).toEqual({ outcome: 'blocked', retryAfterSeconds: expect.any(Number) });
+    expect(checked).toBe(0);
+    await expect(host.oauth.limits.checkPassword('bob', async () => 'bob')).resolves.toEqual({ outcome: 'ok', user: 'bob' });
+  });
+
+  test('a verifyUser that fails (its store down) counts no failure', async () => {
+    let down = true;
+    const host = app({ perUsername: { points: 1 }, verifyUser: async (username, password) => (down ? Promise.reject(new Error('users down')) : verifyUser(username, password)) });
+    expect((await token(host, { username: 'alice', password: 'alice-password' })).status).toBe(500);
+    down = false;
+    expect((await token(host, { username: 'alice', password: 'alice-password' })).status).toBe(200);
   });
 
   test('with perUsername: false, failures block nothing', async () => {

@@ -6,11 +6,13 @@ import { chosenSecret } from '../helpers/secrets';
 
 /*
  * The brute-force limits against a model, over random sequences of attempts: right and wrong
- * secrets, known and unknown clients, several addresses. The model: a client id or address
- * with `points` failures is refused until its block ends (never within a run), whatever is
- * presented — except the right secret of a client whose secret was generated (256 bits, not
- * guessable), which always works; every failure counts alike; a success changes no count. Each run is a whole sequence, so it runs an eighth of
- * FUZZ_RUNS (as `npm run fuzz` sets it); FUZZ_SEED replays a run.
+ * secrets, known and unknown clients, several addresses. The model: only a check of a
+ * guessable secret is limited. A (client, address) pair with `perPair` failures refuses
+ * everything from that address for that client; a client with `perClient` failures, or an
+ * address with `perAddress`, refuses it except from addresses where the client succeeded
+ * before. A blocked key counts no more; blocks never end within a run. Unknown ids and
+ * generated (unguessable) secrets count nothing and are never blocked. Each run is a whole
+ * sequence, so it runs an eighth of FUZZ_RUNS (as `npm run fuzz` sets it); FUZZ_SEED replays a run.
  */
 const RUNS = Math.ceil(Number(process.env.FUZZ_RUNS ?? 150) / 8);
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
@@ -24,7 +26,7 @@ const clients = [
   { client_id: 'other', client_secret: other.hash, grant_types: ['client_credentials'], scope: 'read', token_endpoint_auth_method: 'client_secret_post' as const },
   { client_id: 'gen', client_secret: generated.hash, grant_types: ['client_credentials'], scope: 'read' },
 ];
-const LIMITS = { perClient: 3, perAddress: 5 };
+const LIMITS = { perPair: 2, perClient: 3, perAddress: 4 };
 
 const attempt = fc.record({
   clientId: fc.constantFrom('svc', 'other', 'gen', 'ghost'),
@@ -36,11 +38,12 @@ test('random sequences of attempts are refused exactly when the model says so', 
   await fc.assert(
     fc.asyncProperty(fc.array(attempt, { minLength: 1, maxLength: 25 }), async (attempts) => {
       const { app, oauth } = buildApp(
-        { clients, bruteForce: { perClient: { points: LIMITS.perClient }, perAddress: { points: LIMITS.perAddress } } },
+        { clients, bruteForce: { perPair: { points: LIMITS.perPair }, perClient: { points: LIMITS.perClient }, perAddress: { points: LIMITS.perAddress } } },
         (host) => host.set('trust proxy', 'loopback'),
       );
       const failures = new Map<string, number>();
-      const count = (key: string) => failures.get(key) ?? 0;
+      const known = new Set<string>();
+      const blocked = (key: string, points: number) => (failures.get(key) ?? 0) >= points;
       try {
         for (const { clientId, right, address } of attempts) {
           const secret = right && clientId in SECRETS ? SECRETS[clientId] : 'wrong';
@@ -49,16 +52,20 @@ test('random sequences of attempts are refused exactly when the model says so', 
           else req = req.set('Authorization', basic(clientId, secret)).send('grant_type=client_credentials');
           const res = await req;
 
-          const blocked = count(`client:${clientId}`) >= LIMITS.perClient || count(`address:${address}`) >= LIMITS.perAddress;
-          const succeeds = secret !== 'wrong' && (UNGUESSABLE.has(clientId) || !blocked);
-          expect({ status: res.status, retryAfter: res.headers['retry-after'] !== undefined }).toEqual({
-            status: succeeds ? 200 : 401,
-            retryAfter: blocked && !succeeds,
-          });
+          const limited = clientId in SECRETS && !UNGUESSABLE.has(clientId);
+          const keys = { pair: `pair:${clientId}:${address}`, client: `client:${clientId}`, address: `address:${address}` };
+          const refused =
+            limited &&
+            (blocked(keys.pair, LIMITS.perPair) ||
+              (!known.has(keys.pair) && (blocked(keys.client, LIMITS.perClient) || blocked(keys.address, LIMITS.perAddress))));
+          const succeeds = secret !== 'wrong' && !refused;
+          expect({ status: res.status, retryAfter: res.headers['retry-after'] !== undefined }).toEqual({ status: succeeds ? 200 : 401, retryAfter: refused });
           if (!succeeds) expectOAuthErrorBody(res.body, 'invalid_client');
-          if (!succeeds && !blocked) {
-            failures.set(`client:${clientId}`, count(`client:${clientId}`) + 1);
-            failures.set(`address:${address}`, count(`address:${address}`) + 1);
+          if (succeeds && limited) known.add(keys.pair);
+          if (limited && !succeeds && !refused) {
+            for (const [key, points] of [[keys.pair, LIMITS.perPair], [keys.client, LIMITS.perClient], [keys.address, LIMITS.perAddress]] as const) {
+              if (!blocked(key, points)) failures.set(key, (failures.get(key) ?? 0) + 1);
+            }
           }
         }
       } finally {

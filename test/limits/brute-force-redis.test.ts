@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { basic, buildApp, expectOAuthErrorBody, type TestApp } from '../helpers/app';
 import { chosenSecret } from '../helpers/secrets';
+import type { ClientAuthFailedEvent } from '../../lib/client-auth/authenticate';
 import { redisStore } from '../../lib/stores/redis';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 
@@ -19,7 +20,7 @@ const asSvc = ({ app }: TestApp, secret: string) =>
 describe('brute-force limits in Redis', () => {
   test('two instances sharing a Redis share the counters: failures on one block the client on the other', async () => {
     const keyPrefix = `shared${Date.now()}:`;
-    const bruteForce = { perClient: { points: 3 }, perAddress: false as const };
+    const bruteForce = { perPair: { points: 3 } };
     const one = buildApp({ clients, bruteForce, store: redisStore({ url: redis.url, keyPrefix }) });
     const two = buildApp({ clients, bruteForce, store: redisStore({ url: redis.url, keyPrefix }) });
     try {
@@ -33,6 +34,40 @@ describe('brute-force limits in Redis', () => {
       await Promise.all([one.oauth.close(), two.oauth.close()]);
     }
   });
+
+  /** Two instances on one Redis (trusting X-Forwarded-For from loopback), counting the wrong secrets they check. */
+  async function twoInstances(run: (one: TestApp, two: TestApp, checks: () => number) => Promise<void>) {
+    const keyPrefix = `pair${Date.now()}${Math.random().toString(36).slice(2)}:`;
+    let checks = 0;
+    const onClientAuthFailed = (event: ClientAuthFailedEvent) => void (event.reason === 'wrong_secret' && checks++);
+    const instance = () => buildApp({ clients, onClientAuthFailed, store: redisStore({ url: redis.url, keyPrefix }) }, (app) => app.set('trust proxy', 'loopback'));
+    const [one, two] = [instance(), instance()];
+    try {
+      await run(one, two, () => checks);
+    } finally {
+      await Promise.all([one.oauth.close(), two.oauth.close()]);
+    }
+  }
+
+  test('two instances, 50 parallel wrong guesses from one address: at most points − 1 + 4 × 2 secrets checked', () =>
+    twoInstances(async (one, two, checks) => {
+      const guesses = await Promise.all(Array.from({ length: 50 }, (_, i) => asSvc(i % 2 === 0 ? one : two, 'wrong')));
+      expect(guesses.every((res) => res.status === 401)).toBe(true);
+      expect(checks()).toBeLessThanOrEqual(10 - 1 + 4 * 2);
+      expect((await asSvc(one, svc.secret)).status).toBe(401);
+    }));
+
+  test('wrong guesses racing a burst of right secrets on two instances stay within the bound, and the right ones all pass', () =>
+    twoInstances(async (one, two, checks) => {
+      const from = (subject: TestApp, secret: string, address: string) => asSvc(subject, secret).set('X-Forwarded-For', address);
+      const sent = Array.from({ length: 150 }, (_, i) => {
+        const subject = i % 2 === 0 ? one : two;
+        return i % 3 === 0 ? from(subject, 'wrong', '198.51.100.66') : from(subject, svc.secret, '192.0.2.1');
+      });
+      const statuses = (await Promise.all(sent)).map((res) => res.status);
+      expect(statuses.filter((_, i) => i % 3 !== 0).every((status) => status === 200)).toBe(true);
+      expect(checks()).toBeLessThanOrEqual(10 - 1 + 4 * 2);
+    }));
 
   test('with Redis unreachable, client authentication fails closed: 503, no token even for the right secret', async () => {
     const down = buildApp({ clients, store: redisStore({ url: 'redis://127.0.0.1:1', commandTimeoutMs: 300 }) });

@@ -27,7 +27,7 @@ describe('no token or secret in logs, hooks, errors or error responses', () => {
       clients: FLOW_CLIENTS,
       store,
       bearerMethods: { body: true, query: true },
-      bruteForce: { perClient: { points: 2 }, perAddress: false },
+      bruteForce: { perPair: { points: 2 }, perClient: false, perAddress: false },
       onTokenIssued: capture('onTokenIssued'),
       onClientAuthFailed: capture('onClientAuthFailed'),
       onError: capture('onError'),

@@ -58,7 +58,7 @@ test('after issuing, using and failing, Redis holds only hashes: no raw token, n
     const keyspace = await dumpKeyspace(inspector);
     // Not vacuous: the tokens and the failure counters are there, as hashes.
     expect(keyspace.filter((line) => line.startsWith('oauth:at:'))).toHaveLength(3);
-    expect(keyspace.filter((line) => line.startsWith('oauth:bf:'))).not.toHaveLength(0);
+    expect(keyspace.filter((line) => line.startsWith('oauth:lim:'))).not.toHaveLength(0);
     for (const line of keyspace) {
       for (const value of [...tokens, ...Object.values(SECRETS), ...wrong, 'unknown-client']) expect(line).not.toContain(value);
     }
@@ -105,7 +105,7 @@ test('after the device and password grants, Redis holds no device code, user cod
   try {
     const keyspace = (await dumpKeyspace(inspector)).filter((line) => line.startsWith('grants:'));
     expect(keyspace.filter((line) => line.startsWith('grants:device:'))).toHaveLength(1);
-    expect(keyspace.filter((line) => line.startsWith('grants:pw:username:'))).not.toHaveLength(0);
+    expect(keyspace.filter((line) => line.startsWith('grants:lim:'))).not.toHaveLength(0);
     for (const line of keyspace) {
       for (const value of secrets) expect(line).not.toContain(value);
     }

@@ -121,12 +121,13 @@ describe('redis store specifics', () => {
     }
   });
 
-  test('attempt counters of an unreachable Redis reject with temporarily_unavailable', async () => {
+  test('limit state of an unreachable Redis rejects with temporarily_unavailable', async () => {
     const store = redisStore({ url: 'redis://127.0.0.1:1', commandTimeoutMs: 300 });
     try {
-      const counter = store.attemptCounter?.('bf:x', { points: 1, durationSeconds: 60 });
-      await expect(counter?.get('k')).rejects.toBeInstanceOf(TemporarilyUnavailableError);
-      await expect(counter?.penalty('k')).rejects.toBeInstanceOf(TemporarilyUnavailableError);
+      const key = { group: 'g', key: 'k' };
+      await expect(store.attempts?.read([key], [key])).rejects.toBeInstanceOf(TemporarilyUnavailableError);
+      await expect(store.attempts?.countFailure([{ ...key, limit: { points: 1, durationSeconds: 60, blockSeconds: 60 } }])).rejects.toBeInstanceOf(TemporarilyUnavailableError);
+      await expect(store.attempts?.markKnown(key, 60)).rejects.toBeInstanceOf(TemporarilyUnavailableError);
     } finally {
       await store.close();
     }

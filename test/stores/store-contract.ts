@@ -3,6 +3,7 @@ import { hashTokenValue, generateTokenValue } from '../../lib/tokens/token-value
 import { authorizationContract } from './authorization-contract';
 import { deviceContract } from './device-contract';
 import { quotaContract } from './quota-contract';
+import { attemptsContract } from './attempts-contract';
 
 export interface StoreUnderTest {
   store: Store;
@@ -81,22 +82,6 @@ export function storeContract(name: string, setup: () => Promise<StoreUnderTest>
       await expect(subject.store.findAccessToken(hash)).resolves.toMatchObject({ scope: ['read', 'write'] });
     });
 
-    test('attempt counters count failures per key, block a key, and keep names apart', async () => {
-      const counter = subject.store.attemptCounter?.('bf:test', { points: 3, durationSeconds: 60 });
-      const neighbour = subject.store.attemptCounter?.('bf:other', { points: 3, durationSeconds: 60 });
-      if (counter === undefined || neighbour === undefined) throw new Error('this store keeps no attempt counters');
-      await expect(counter.get('k')).resolves.toBeNull();
-      await counter.penalty('k');
-      await expect(counter.penalty('k')).resolves.toMatchObject({ consumedPoints: 2 });
-      await expect(counter.reward('k')).resolves.toMatchObject({ consumedPoints: 1 });
-      await counter.block('k', 30);
-      const blocked = await counter.get('k');
-      expect(blocked?.consumedPoints).toBeGreaterThan(3);
-      expect(blocked?.msBeforeNext).toBeGreaterThan(25_000);
-      expect(blocked?.msBeforeNext).toBeLessThanOrEqual(30_000);
-      await expect(neighbour.get('k')).resolves.toBeNull();
-    });
-
     test('ping resolves while the store is reachable', async () => {
       await expect(subject.store.ping()).resolves.toBeUndefined();
     });
@@ -104,5 +89,6 @@ export function storeContract(name: string, setup: () => Promise<StoreUnderTest>
     authorizationContract(() => subject);
     deviceContract(() => subject);
     quotaContract(() => subject);
+    attemptsContract(() => subject);
   });
 }
