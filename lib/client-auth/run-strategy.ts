@@ -17,10 +17,11 @@ export interface StrategyActions<User> {
  *
  * Called directly rather than through a middleware made by `passport.authenticate()`: that
  * middleware also sets six `req.login`-style properties on every request and builds its
- * closures anew each time (bench/README.md, "Hot paths"), and a client never logs in to a session. `pass` and `redirect` have no meaning for client
- * authentication and count as failures.
+ * closures anew each time (bench/README.md, "Hot paths"), and a client never logs in to a
+ * session. `options` reach the strategy as Passport's per-call options. `pass` and `redirect`
+ * have no meaning for client authentication and count as failures.
  */
-export function runStrategy<User>(strategy: passport.Strategy, req: Request): Promise<User | undefined> {
+export function runStrategy<User>(strategy: passport.Strategy, req: Request, options: object = {}): Promise<User | undefined> {
   return new Promise((resolve, reject) => {
     const run = Object.create(strategy) as StrategyActions<User> & { authenticate(req: Request, options: object): void };
     run.success = (user) => resolve(user);
@@ -29,7 +30,7 @@ export function runStrategy<User>(strategy: passport.Strategy, req: Request): Pr
     run.pass = () => resolve(undefined);
     run.redirect = () => resolve(undefined);
     try {
-      run.authenticate(req, { session: false });
+      run.authenticate(req, { ...options, session: false });
     } catch (error) {
       reject(error);
     }
