@@ -1,3 +1,4 @@
+import { addressNetwork } from '../address-network';
 import { TooManyAttemptsError } from '../errors';
 import type { Clock } from '../clock';
 import { AttemptBlockedError, singleKeyAttempt, type AttemptLimiter } from '../limits/attempt-limiter';
@@ -51,7 +52,7 @@ export function deviceUserStep(settings: { store: Store; clock: Clock; limiter: 
       let found;
       try {
         // RFC 8628 §5.1: user codes are short, so guessing them is limited.
-        found = await limiter.attempt(singleKeyAttempt('uc:address', address, device.perAddress), lookUp);
+        found = await limiter.attempt(singleKeyAttempt('uc:address', addressNetwork(address), device.perAddress), lookUp);
       } catch (error) {
         if (error instanceof AttemptBlockedError) throw new TooManyAttemptsError('Too many wrong codes were entered. Please wait a while and try again.');
         throw error;

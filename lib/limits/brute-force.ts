@@ -1,3 +1,4 @@
+import { addressNetwork } from '../address-network';
 import type { AttemptLimit } from '../stores/store';
 import { limitKey, type LimitedAttempt, type LimitedKey } from './attempt-limiter';
 
@@ -27,8 +28,10 @@ export const BRUTE_FORCE_OPTIONS = [
  * the client succeeded from (its known-good mark): failures from elsewhere never lock a
  * client out of its own address. The pair, client and mark keys share the client's group.
  */
-export function clientAuthAttempt(limits: ClientAuthLimits | false, clientId: string, address: string): LimitedAttempt {
+export function clientAuthAttempt(limits: ClientAuthLimits | false, clientId: string, sourceAddress: string): LimitedAttempt {
   if (limits === false) return { hard: [], soft: [], slot: '' };
+  // An IPv6 host holds its whole /64: counted as one address.
+  const address = addressNetwork(sourceAddress);
   const ofClient = ['client', clientId];
   const pair = limitKey('bf:pair', ofClient, [clientId, address]);
   const limited = (key: ReturnType<typeof limitKey>, limit: AttemptLimit | undefined): LimitedKey[] => (limit === undefined ? [] : [{ ...key, limit }]);

@@ -69,6 +69,18 @@ describe.each(STORE_KINDS)('brute-force limits cannot be turned against their ow
     expect(own.headers['retry-after']).toBeUndefined();
   }, 30_000);
 
+  test('an IPv6 host is one address: fresh addresses within its /64 (RFC 4291 §2.5.1) share one count', async () => {
+    const subject = limitedApp();
+    for (let i = 1; i <= 10; i++) await subject.send('svc', 'wrong', `2001:db8:1:2::${i.toString(16)}`);
+    expect(subject.wrongChecks()).toBe(10);
+    const fresh = await subject.send('svc', 'correct horse', '2001:db8:1:2:aaaa:bbbb:cccc:dddd');
+    expect(fresh.status).toBe(401);
+    expect(Number(fresh.headers['retry-after'])).toBeGreaterThan(0);
+    expect(subject.wrongChecks()).toBe(10);
+    // Another /64 is another address.
+    expect((await subject.send('svc', 'correct horse', '2001:db8:1:3::1')).status).toBe(200);
+  }, 30_000);
+
   test('10 failures from one address do not refuse the right secret from another address, even a new one', async () => {
     const subject = limitedApp();
     for (let i = 0; i < 10; i++) await subject.send('svc', 'wrong', '192.0.2.66');
