@@ -24,6 +24,12 @@ export interface OAuthServerOptions {
   refreshTokenLifetime?: number;
   /** A refresh token not used for this many seconds expires (default 1209600, 14 days). */
   refreshTokenIdleLifetime?: number;
+  /**
+   * Seconds after a rotation during which the same client presenting the rotated refresh token
+   * again is refused without revoking the grant (a retry of a refresh whose answer was lost);
+   * default 10, 0 turns the grace off.
+   */
+  refreshTokenReuseGrace?: number;
   /** The authorization endpoint's users, login and consent; required with `authorizationCode()`. */
   authorization?: AuthorizationOptions;
   /** Prepended to every access and refresh token, so that secret scanners can find leaked ones (e.g. `"eos_at_"`). */
@@ -120,6 +126,14 @@ export function checkPositiveInteger(option: string, value: unknown, fallback: n
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || (value as number) <= 0) {
     throw new OAuthServerOptionsError(option, `must be a positive whole number, got ${JSON.stringify(value)}`);
+  }
+  return value as number;
+}
+
+export function checkNonNegativeInteger(option: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || (value as number) < 0) {
+    throw new OAuthServerOptionsError(option, `must be a whole number, 0 or more, got ${JSON.stringify(value)}`);
   }
   return value as number;
 }

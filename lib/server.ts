@@ -27,6 +27,7 @@ import {
   checkFunction,
   checkGrants,
   checkIssuer,
+  checkNonNegativeInteger,
   checkPlainString,
   checkPositiveInteger,
   checkStore,
@@ -58,7 +59,7 @@ export interface OAuthServer extends Router {
 
 const KNOWN_OPTIONS = new Set<string>([
   'issuer', 'clients', 'grants', 'store', 'accessTokenLifetime', 'tokenPrefix', 'realm',
-  'refreshTokenLifetime', 'refreshTokenIdleLifetime', 'authorization', 'bruteForce',
+  'refreshTokenLifetime', 'refreshTokenIdleLifetime', 'refreshTokenReuseGrace', 'authorization', 'bruteForce',
   'bearerMethods', 'limits', 'introspection', 'audience', 'onTokenIssued', 'onClientAuthFailed', 'onError', 'clock',
 ] satisfies (keyof OAuthServerOptions)[]);
 
@@ -105,6 +106,7 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
     ? {
         absoluteLifetime: checkPositiveInteger('refreshTokenLifetime', options.refreshTokenLifetime, 30 * 24 * 3600),
         idleLifetime: checkPositiveInteger('refreshTokenIdleLifetime', options.refreshTokenIdleLifetime, 14 * 24 * 3600),
+        reuseGraceSeconds: checkNonNegativeInteger('refreshTokenReuseGrace', options.refreshTokenReuseGrace, 10),
       }
     : undefined;
   const deviceGrant = grants.find(isDeviceAuthorization);

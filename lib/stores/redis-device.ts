@@ -49,7 +49,7 @@ return { f[1], status, interval, f[5] or '' }
  * `<prefix>uc:<digest of the user code>` → the device code digest. Each operation touches one
  * key at a time, so they work on a Redis Cluster without hash tags.
  */
-export function redisDeviceOperations({ client, keyPrefix, clock, run }: RedisOAuthSettings): RedisDeviceOperations {
+export function redisDeviceOperations({ client, keyPrefix, clock, run, evalRecorded }: RedisOAuthSettings): RedisDeviceOperations {
   const deviceKey = (deviceCodeHash: string) => `${keyPrefix}device:${deviceCodeHash}`;
   const userCodeKey = (userCodeHash: string) => `${keyPrefix}uc:${userCodeHash}`;
   const ttl = (record: DeviceCodeRecord) => Math.max(1, record.expiresAt + EXPIRED_DEVICE_CODE_MEMORY_SECONDS - clock());
@@ -71,10 +71,10 @@ export function redisDeviceOperations({ client, keyPrefix, clock, run }: RedisOA
     },
     async decideDeviceCode(deviceCodeHash, decision) {
       const status = decision.approved ? 'approved' : 'denied';
-      return (await run(() => client.eval(DECIDE_DEVICE, 1, deviceKey(deviceCodeHash), status, JSON.stringify(decision)))) === 1;
+      return (await evalRecorded(DECIDE_DEVICE, [deviceKey(deviceCodeHash)], [status, JSON.stringify(decision)])) === 1;
     },
     async pollDeviceCode(deviceCodeHash, clientId, now) {
-      const found = (await run(() => client.eval(POLL_DEVICE, 1, deviceKey(deviceCodeHash), now, SLOW_DOWN_SECONDS, clientId))) as [string, string, number, string] | null;
+      const found = (await evalRecorded(POLL_DEVICE, [deviceKey(deviceCodeHash)], [now, SLOW_DOWN_SECONDS, clientId])) as [string, string, number, string] | null;
       if (found === null) return undefined;
       const [json, status, interval, decision] = found;
       const record: DeviceCodeRecord = { ...(JSON.parse(json) as DeviceCodeRecord), interval };

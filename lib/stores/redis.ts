@@ -4,6 +4,7 @@ import { connectToUrl, failClosedRunner, type RedisClient } from './redis-connec
 import { secondsToLive, type Store } from './store';
 import { redisOAuthOperations, tokenKey } from './redis-oauth';
 import { redisDeviceOperations } from './redis-device';
+import { checkDurability, recordedScriptRunner, type Durability } from './redis-durability';
 import { cacheSettings, parseRecord, trackedTokenCache, type TokenCacheOptions } from './redis-token-cache';
 
 export interface RedisStoreOptions {
@@ -25,8 +26,18 @@ export interface RedisStoreOptions {
    * README, "Token cache", says what it guarantees.
    */
   cache?: TokenCacheOptions;
+  /**
+   * `primary` (default): a write is done when the primary has it. `replicated`: revocations,
+   * code and refresh token uses and device approvals also wait for a replica (`WAIT 1`, up to
+   * half of `commandTimeoutMs`), and fail closed (503) without one, so that a failover cannot
+   * undo them. README, "Durability", gives the cost.
+   */
+  durability?: Durability;
   clock?: Clock;
 }
+
+/** A revocation as a script, so that `durability` applies to it as to the other scripts that revoke. */
+const REVOKE_ACCESS_TOKEN = `return redis.call('DEL', KEYS[1])`;
 
 /**
  * Tokens in Redis, so that every app instance sharing it sees the same truth. Records expire
@@ -38,10 +49,10 @@ export interface RedisStoreOptions {
  * Key layout (README, "Running in production"; digests are SHA-256, base64url; no token, code or transaction id is stored raw):
  *   <prefix>at:<digest>                    access token without a grant (client credentials) → JSON
  *   <prefix>{<grantId>}:at:<digest>        access token issued under a grant → JSON
- *   <prefix>{<grantId>}:rt:<digest>        refresh token → hash { record: JSON, rotated: 0|1 }
+ *   <prefix>{<grantId>}:rt:<digest>        refresh token → hash { record: JSON, rotated: 0|1, rotatedAt }
  *   <prefix>{<grantId>}:tokens             set of the token keys of the grant, for revoking them all
  *   <prefix>{<grantId>}:revoked            marker of a revoked grant: tokens can no longer be added
- *   <prefix>code:<digest>                  authorization code → hash { record: JSON, used: 0|1 }
+ *   <prefix>{<grantId>}:code:<digest>      authorization code → hash { record: JSON, used: 0|1 }
  *   <prefix>tx:<digest>                    authorization request waiting for consent → JSON
  *   <prefix>consent:<digest of user, client>  remembered consent → JSON
  *   <prefix>device:<digest>                device authorization request → hash (see redis-device.ts)
@@ -55,6 +66,7 @@ export interface RedisStoreOptions {
 export function redisStore(options: RedisStoreOptions): Store {
   const timeoutMs = checkTimeout(options.commandTimeoutMs);
   const keyPrefix = checkKeyPrefix(options.keyPrefix);
+  const durability = checkDurability(options.durability);
   const cached = options.cache === undefined ? undefined : cacheSettings(options.cache);
   const { client, ownsClient } = connect(options, timeoutMs);
   const unavailableOnFailure = failClosedRunner(client, timeoutMs, ownsClient);
@@ -64,7 +76,8 @@ export function redisStore(options: RedisStoreOptions): Store {
   const accessTokenKey = (tokenHash: string) => tokenKey(keyPrefix, 'at', tokenHash);
   const readAccessToken = (key: string) => unavailableOnFailure(() => client.get(key));
 
-  const settings = { client, keyPrefix, clock, run: unavailableOnFailure };
+  const evalRecorded = recordedScriptRunner(client, unavailableOnFailure, durability, timeoutMs);
+  const settings = { client, keyPrefix, clock, run: unavailableOnFailure, evalRecorded };
   return {
     ...redisOAuthOperations(settings),
     ...redisDeviceOperations(settings),
@@ -78,7 +91,7 @@ export function redisStore(options: RedisStoreOptions): Store {
       return parseRecord(await readAccessToken(key));
     },
     async revokeAccessToken(tokenHash) {
-      return (await unavailableOnFailure(() => client.del(accessTokenKey(tokenHash)))) > 0;
+      return (await evalRecorded(REVOKE_ACCESS_TOKEN, [accessTokenKey(tokenHash)], [])) === 1;
     },
     attemptCounter(name, window) {
       const limiter = new RateLimiterRedis({
