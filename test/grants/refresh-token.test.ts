@@ -65,6 +65,12 @@ describe.each(STORE_KINDS)('refresh token grant (%s store)', (kind) => {
     expect((await me(second.access_token)).status).toBe(401);
   });
 
+  test('refreshTokenReuseGrace is checked at start-up: a whole number of seconds, 0 or more', () => {
+    for (const bad of [-1, 1.5, '10']) {
+      expect(() => testServer(makeStore, { refreshTokenReuseGrace: bad as number })).toThrow(/`refreshTokenReuseGrace` must be a whole number, 0 or more/);
+    }
+  });
+
   test("another client presenting a rotated refresh token is refused and revokes nothing: a public client's id cannot end a confidential client's grant", async () => {
     const { query, verifier } = spaRequest({ client_id: 'web', redirect_uri: 'https://web.example/other', scope: 'read' });
     const form = { grant_type: 'authorization_code', code: await authorize(server.app, query), redirect_uri: 'https://web.example/other', code_verifier: verifier };
