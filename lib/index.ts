@@ -23,6 +23,7 @@ export { generateClientSecret, hashClientSecret, type GeneratedClientSecret } fr
 export { memoryStore, type MemoryStoreOptions } from './stores/memory';
 export { redisStore, type RedisStoreOptions } from './stores/redis';
 export type { RedisClient } from './stores/redis-connection';
+export type { Durability } from './stores/redis-durability';
 export type {
   Store,
   AccessTokenRecord,
@@ -37,6 +38,7 @@ export type {
   ConsentRecord,
   GrantTokens,
   RotationResult,
+  CodeExchangeResult,
 } from './stores/store';
 export type { AttemptCounter, AttemptWindow } from './stores/store';
 export type { BruteForceOptions } from './limits/brute-force';
