@@ -4,7 +4,7 @@ import { connectToUrl, failClosedRunner, type RedisClient } from './redis-connec
 import { secondsToLive, type Store } from './store';
 import { redisOAuthOperations, tokenKey } from './redis-oauth';
 import { redisDeviceOperations } from './redis-device';
-import { checkDurability, recordedScriptRunner, type Durability } from './redis-durability';
+import { checkDurability, scriptRecorder, type Durability } from './redis-durability';
 import { cacheSettings, parseRecord, trackedTokenCache, type TokenCacheOptions } from './redis-token-cache';
 
 export interface RedisStoreOptions {
@@ -29,8 +29,8 @@ export interface RedisStoreOptions {
   /**
    * `primary` (default): a write is done when the primary has it. `replicated`: revocations,
    * code and refresh token uses and device approvals also wait for a replica (`WAIT 1`, up to
-   * half of `commandTimeoutMs`), and fail closed (503) without one, so that a failover cannot
-   * undo them. README, "Durability", gives the cost.
+   * half of `commandTimeoutMs`, on a connection of their own), and fail closed (503) without
+   * one, so that a failover cannot undo them. README, "Durability", gives the cost.
    */
   durability?: Durability;
   clock?: Clock;
@@ -76,7 +76,8 @@ export function redisStore(options: RedisStoreOptions): Store {
   const accessTokenKey = (tokenHash: string) => tokenKey(keyPrefix, 'at', tokenHash);
   const readAccessToken = (key: string) => unavailableOnFailure(() => client.get(key));
 
-  const evalRecorded = recordedScriptRunner(client, unavailableOnFailure, durability, timeoutMs);
+  const recorder = scriptRecorder({ durability, client, run: unavailableOnFailure, timeoutMs, url: ownsClient ? options.url : undefined });
+  const { evalRecorded } = recorder;
   const settings = { client, keyPrefix, clock, run: unavailableOnFailure, evalRecorded };
   return {
     ...redisOAuthOperations(settings),
@@ -113,6 +114,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     },
     async close() {
       cache?.close();
+      recorder.close();
       if (ownsClient) client.disconnect();
     },
   };

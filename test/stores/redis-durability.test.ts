@@ -43,6 +43,32 @@ describe('a Redis without a replica', () => {
     }
   });
 
+  test("with durability 'replicated', code exchanges, refreshes and device decisions and polls fail closed too, while look-ups and new tokens go on", async () => {
+    const keyPrefix = prefix();
+    const replicated = redisStore({ url: redis.url, keyPrefix, durability: 'replicated', commandTimeoutMs: 400 });
+    const primaryOnly = redisStore({ url: redis.url, keyPrefix });
+    try {
+      const grantId = generateGrantId();
+      const codeHash = hashTokenValue(generateTokenValue('', grantId));
+      const now = systemNow();
+      await primaryOnly.saveAuthorizationCode(codeHash, { grantId, clientId: 'spa', sub: 'alice', scope: [], redirectUri: 'https://spa.example/cb', redirectUriInRequest: false, issuedAt: now, expiresAt: now + 60 });
+      const unavailable = expect.any(TemporarilyUnavailableError);
+      const waiting = Promise.all([
+        replicated.exchangeAuthorizationCode(codeHash, grantTokens(grantId)),
+        replicated.rotateRefreshToken(hashTokenValue(generateTokenValue('', grantId)), grantTokens(grantId), 0),
+        replicated.decideDeviceCode(hashTokenValue(generateTokenValue()), { approved: false }),
+        replicated.pollDeviceCode(hashTokenValue(generateTokenValue()), 'tv', now),
+      ].map((operation) => operation.catch((error: unknown) => error)));
+      // Meanwhile, on the same store: WAIT blocks only the connection of the scripts that wait.
+      const tokens = grantTokens();
+      await expect(replicated.saveGrantTokens(tokens)).resolves.toBe(true);
+      await expect(replicated.findAccessToken(tokens.accessToken.hash)).resolves.toEqual(tokens.accessToken.record);
+      expect(await waiting).toEqual([unavailable, unavailable, unavailable, unavailable]);
+    } finally {
+      await Promise.all([replicated.close(), primaryOnly.close()]);
+    }
+  });
+
   test('an unknown durability is refused at start-up', () => {
     expect(() => redisStore({ url: redis.url, durability: 'quorum' as never })).toThrow(/durability/);
   });
