@@ -83,6 +83,13 @@ describe.each(STORE_KINDS)('authorization code grant (%s store)', (kind) => {
     expectError(await tokenRequest(server.app, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: first.body.refresh_token }), 400, 'invalid_grant');
   });
 
+  test('a request refused for its verifier or redirect_uri uses nothing up: everything is checked before the code is used', async () => {
+    const { code, verifier } = await codeAndVerifier();
+    expectError(await exchange(server.app, code, `${verifier.slice(0, -1)}x`), 400, 'invalid_grant');
+    expectError(await exchange(server.app, code, verifier, { redirect_uri: 'https://spa.example/other' }), 400, 'invalid_grant');
+    expect((await exchange(server.app, code, verifier)).status).toBe(200);
+  });
+
   test("another client presenting a code is refused and uses nothing up: the code's own client still gets its tokens", async () => {
     const { code, verifier } = await codeAndVerifier();
     const form = { grant_type: 'authorization_code', code, redirect_uri: 'https://spa.example/cb', code_verifier: verifier };
