@@ -122,6 +122,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       const entry = refreshTokens.get(presentedHash);
       if (entry === undefined || !redeemableFor(tokens, presentedHash, entry.record)) return 'unknown';
       const now = tokens.accessToken.record.issuedAt;
+      // RFC 9700 §4.14.2: reuse revokes the grant, past the grace of a retry by the same client.
       if (entry.rotatedAt !== undefined) {
         if (now - entry.rotatedAt < reuseGraceSeconds) return 'justRotated';
         revokeGrant(tokens.grantId);
