@@ -24,6 +24,7 @@ export { generateClientSecret, hashClientSecret, type GeneratedClientSecret } fr
 export { memoryStore, type MemoryStoreOptions } from './stores/memory';
 export { redisStore, type RedisStoreOptions } from './stores/redis';
 export type { RedisClient } from './stores/redis-connection';
+export type { Durability } from './stores/redis-durability';
 export type {
   Store,
   AccessTokenRecord,
@@ -39,6 +40,7 @@ export type {
   GrantTokens,
   RotationResult,
   Quota,
+  CodeExchangeResult,
 } from './stores/store';
 export type { AttemptKey, AttemptLimit, AttemptStore } from './stores/store';
 export type { BruteForceOptions } from './limits/brute-force';

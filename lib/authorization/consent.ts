@@ -100,9 +100,11 @@ export async function issueCode(
 ): Promise<{ code: string; scope: string[] }> {
   // RFC 6749 §3.3: the user may grant less than was asked, never more.
   const scope = resolveScope(grantedScope, binding.scope);
-  const code = generateTokenValue();
+  // The code carries its grant's id, so that the store keeps it beside the grant's tokens.
+  const grantId = generateGrantId();
+  const code = generateTokenValue('', grantId);
   const { state: _state, ...bound } = binding;
-  await store.saveAuthorizationCode(hashTokenValue(code), { ...bound, scope, grantId: generateGrantId(), issuedAt: now, expiresAt: now + lifetime });
+  await store.saveAuthorizationCode(hashTokenValue(code), { ...bound, scope, grantId, issuedAt: now, expiresAt: now + lifetime });
   return { code, scope };
 }
 

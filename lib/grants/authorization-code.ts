@@ -1,5 +1,6 @@
 import type { Grant } from './grant';
 import { InvalidGrantError, InvalidRequestError } from '../errors';
+import { invalidCode } from './refusals';
 import { isCodeVerifier, verifierMatches } from '../pkce';
 import { hashTokenValue } from '../tokens/token-value';
 
@@ -9,7 +10,6 @@ import { hashTokenValue } from '../tokens/token-value';
  * PKCE (RFC 7636) that it is the client that asked for the code.
  */
 export function authorizationCode(): Grant {
-  const invalidCode = () => new InvalidGrantError('The authorization code is invalid, expired, already used or was issued to another client.');
   return {
     type: 'authorization_code',
     parameters: ['code', 'redirect_uri', 'code_verifier'],
@@ -20,17 +20,11 @@ export function authorizationCode(): Grant {
         throw new InvalidRequestError('The code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.1).');
       }
 
-      // Consumed before anything else is checked: a code is good for one attempt only.
-      const used = await store.useAuthorizationCode(hashTokenValue(code));
-      if (used === undefined) throw invalidCode();
-      const { record, alreadyUsed } = used;
-      // RFC 6749 §4.1.2: a code used twice is refused, and the tokens issued from it are revoked.
-      if (alreadyUsed) {
-        await store.revokeGrant(record.grantId);
-        throw invalidCode();
-      }
+      // Read, not used: a request refused below changes nothing (another client's above all).
+      const codeHash = hashTokenValue(code);
+      const record = await store.findAuthorizationCode(codeHash);
       // RFC 6749 §4.1.3: issued to this client, not expired.
-      if (record.clientId !== client.id || record.expiresAt <= now) throw invalidCode();
+      if (record === undefined || record.clientId !== client.id || record.expiresAt <= now) throw invalidCode();
 
       // RFC 6749 §4.1.3: redirect_uri is required if the authorization request had it, and must be identical.
       if (record.redirectUriInRequest && params.redirect_uri === undefined) {
@@ -49,7 +43,9 @@ export function authorizationCode(): Grant {
         throw new InvalidGrantError('The code_verifier does not match the code_challenge.');
       }
 
-      return tokens.issue({ client, scope: record.scope, sub: record.sub, grant: { id: record.grantId, scope: record.scope } });
+      // RFC 6749 §4.1.2: the store uses the code and saves the tokens in one step; a second use
+      // of the code is refused there and revokes the tokens issued from it.
+      return tokens.issue({ client, scope: record.scope, sub: record.sub, grant: { id: record.grantId, scope: record.scope, redeems: { codeHash } } });
     },
   };
 }

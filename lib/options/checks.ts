@@ -66,10 +66,11 @@ export function checkPositiveNumber(at: OptionPath, value: unknown, fallback: nu
   return value;
 }
 
-/** A whole number of seconds where 0 turns the feature off. */
+/** A whole number where 0 turns the feature off. */
 export function checkNonNegativeInteger(at: OptionPath, value: unknown, fallback: number): number {
-  if (value === 0) return 0;
-  return checkPositiveInteger(at, value, fallback);
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || (value as number) < 0) throw at.error(`must be a whole number, 0 or more, got ${JSON.stringify(value)}`);
+  return value as number;
 }
 
 const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2 };
@@ -102,6 +103,13 @@ export function checkPlainString(at: OptionPath, value: unknown, pattern: RegExp
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || !pattern.test(value)) throw at.error(`must match ${pattern}, got ${JSON.stringify(value)}`);
   return value;
+}
+
+/** One of a few named settings. */
+export function checkOneOf<T extends string>(at: OptionPath, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value as T)) throw at.error(`must be ${allowed.map((name) => `'${name}'`).join(' or ')}, got ${JSON.stringify(value)}`);
+  return value as T;
 }
 
 export function checkBoolean(at: OptionPath, value: unknown, fallback: boolean): boolean {

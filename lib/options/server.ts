@@ -16,6 +16,7 @@ import {
   checkBoolean,
   checkByteSize,
   checkFunction,
+  checkNonNegativeInteger,
   checkOptionsObject,
   checkPlainString,
   checkPositiveInteger,
@@ -40,6 +41,12 @@ export interface OAuthServerOptions {
   refreshTokenLifetime?: number;
   /** A refresh token not used for this many seconds expires (default 1209600, 14 days). */
   refreshTokenIdleLifetime?: number;
+  /**
+   * Seconds after a rotation during which the same client presenting the rotated refresh token
+   * again is refused without revoking the grant (a retry of a refresh whose answer was lost);
+   * default 10, 0 turns the grace off.
+   */
+  refreshTokenReuseGrace?: number;
   /** The authorization endpoint's users, login and consent; required with `authorizationCode()`. */
   authorization?: AuthorizationOptions;
   /** Prepended to every access and refresh token, so that secret scanners can find leaked ones (e.g. `"eos_at_"`). */
@@ -83,7 +90,7 @@ export interface ServerSettings {
   clients: ClientRegistry;
   accessTokenLifetime: number;
   /** With the refresh_token grant only. */
-  refreshTokens?: { absoluteLifetime: number; idleLifetime: number };
+  refreshTokens?: { absoluteLifetime: number; idleLifetime: number; reuseGraceSeconds: number };
   tokenPrefix: string;
   realm: string;
   limits: FormLimits;
@@ -105,7 +112,7 @@ const SERVER = new OptionPath('oauthServer');
 
 const SERVER_KEYS: KnownKeys<OAuthServerOptions> = {
   issuer: true, clients: true, grants: true, store: true, accessTokenLifetime: true, refreshTokenLifetime: true,
-  refreshTokenIdleLifetime: true, authorization: true, tokenPrefix: true, realm: true, bearerMethods: true, limits: true,
+  refreshTokenIdleLifetime: true, refreshTokenReuseGrace: true, authorization: true, tokenPrefix: true, realm: true, bearerMethods: true, limits: true,
   introspection: true, audience: true, bruteForce: true, onTokenIssued: true, onClientAuthFailed: true, onError: true, clock: true,
 };
 const LIMITS_KEYS: KnownKeys<NonNullable<OAuthServerOptions['limits']>> = { maxBodySize: true, maxParameters: true, maxParameterLength: true };
@@ -146,6 +153,7 @@ export function resolveServerOptions(value: unknown): ServerSettings {
       refreshTokens: {
         absoluteLifetime: checkPositiveInteger(SERVER.at('refreshTokenLifetime'), options.refreshTokenLifetime, 30 * 24 * 3600),
         idleLifetime: checkPositiveInteger(SERVER.at('refreshTokenIdleLifetime'), options.refreshTokenIdleLifetime, 14 * 24 * 3600),
+        reuseGraceSeconds: checkNonNegativeInteger(SERVER.at('refreshTokenReuseGrace'), options.refreshTokenReuseGrace, 10),
       },
     }),
     tokenPrefix: checkPlainString(SERVER.at('tokenPrefix'), options.tokenPrefix, /^[A-Za-z0-9_-]{0,16}$/, ''),

@@ -1,8 +1,9 @@
 import type { Clock } from '../clock';
 import type { MemoryStoreOptions } from '../stores/memory';
 import type { RedisStoreOptions } from '../stores/redis';
+import type { Durability } from '../stores/redis-durability';
 import type { TokenCacheOptions } from '../stores/redis-token-cache';
-import { checkFunction, checkOptionsObject, checkPositiveInteger, checkPositiveNumber, checkPlainString, OptionPath, type KnownKeys } from './checks';
+import { checkFunction, checkOneOf, checkOptionsObject, checkPositiveInteger, checkPositiveNumber, checkPlainString, OptionPath, type KnownKeys } from './checks';
 
 const MEMORY = new OptionPath('memoryStore');
 const REDIS = new OptionPath('redisStore');
@@ -26,7 +27,7 @@ export function checkMemoryStoreOptions(value: unknown): CheckedMemoryStoreOptio
   };
 }
 
-const REDIS_KEYS: KnownKeys<RedisStoreOptions> = { url: true, client: true, keyPrefix: true, commandTimeoutMs: true, cache: true, clock: true };
+const REDIS_KEYS: KnownKeys<RedisStoreOptions> = { url: true, client: true, keyPrefix: true, commandTimeoutMs: true, cache: true, durability: true, clock: true };
 const CACHE_KEYS: KnownKeys<TokenCacheOptions> = { maxEntries: true, maxStalenessMs: true };
 
 /** How the store reaches Redis: a URL it connects to and owns, or the host app's client. */
@@ -36,6 +37,7 @@ export interface CheckedRedisStoreOptions {
   connection: RedisConnection;
   keyPrefix: string;
   commandTimeoutMs: number;
+  durability: Durability;
   cache?: Required<TokenCacheOptions>;
   clock?: Clock;
 }
@@ -51,6 +53,7 @@ export function checkRedisStoreOptions(value: unknown): CheckedRedisStoreOptions
     // Redis Cluster hashes only the first `{…}` of a key: braces in the prefix would override the store's hash tags.
     keyPrefix: checkPlainString(REDIS.at('keyPrefix'), options.keyPrefix, /^[^{}]*$/, 'oauth:'),
     commandTimeoutMs: checkPositiveInteger(REDIS.at('commandTimeoutMs'), options.commandTimeoutMs, 2000),
+    durability: checkOneOf(REDIS.at('durability'), options.durability, ['primary', 'replicated'], 'primary'),
     ...(options.cache !== undefined && { cache: checkCacheOptions(options.cache) }),
     clock: checkFunction(REDIS.at('clock'), options.clock),
   };

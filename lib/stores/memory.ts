@@ -43,7 +43,7 @@ export interface MemoryStoreOptions {
 export function memoryStore(options: MemoryStoreOptions = {}): Store {
   const { sweepIntervalSeconds, maxRecords, clock = systemClock } = checkMemoryStoreOptions(options);
   const accessTokens = new ExpiringMap<AccessTokenRecord>(clock);
-  const refreshTokens = new ExpiringMap<{ record: RefreshTokenRecord; rotated: boolean }>(clock);
+  const refreshTokens = new ExpiringMap<{ record: RefreshTokenRecord; rotatedAt?: number }>(clock);
   const codes = new ExpiringMap<{ record: AuthorizationCodeRecord; used: boolean }>(clock);
   const transactions = new ExpiringMap<TransactionRecord>(clock);
   /** The hashes of the tokens issued under each grant, kept as long as the longest-lived one. */
@@ -88,7 +88,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     accessTokens.set(accessToken.hash, frozenCopy(accessToken.record), accessToken.record.expiresAt);
     track(grantId, accessToken.hash, accessToken.record);
     if (refreshToken !== undefined) {
-      refreshTokens.set(refreshToken.hash, { record: frozenCopy(refreshToken.record), rotated: false }, refreshToken.record.expiresAt);
+      refreshTokens.set(refreshToken.hash, { record: frozenCopy(refreshToken.record) }, refreshToken.record.expiresAt);
       track(grantId, refreshToken.hash, refreshToken.record);
     }
   }
@@ -100,6 +100,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       refreshTokens.delete(hash);
     }
     grantTokenHashes.delete(grantId);
+  }
+
+  /** A code or refresh token is redeemed only for tokens of its grant and client, while the grant stands. */
+  function redeemableFor(tokens: GrantTokens, hash: string, record: { clientId: string }): boolean {
+    return grantIdOfTokenHash(hash) === tokens.grantId && record.clientId === tokens.accessToken.record.clientId && revokedGrants.get(tokens.grantId) === undefined;
   }
 
   return {
@@ -118,12 +123,20 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       needRoom();
       codes.set(codeHash, { record: frozenCopy(record), used: false }, record.expiresAt);
     },
-    async useAuthorizationCode(codeHash) {
+    async findAuthorizationCode(codeHash) {
+      return codes.get(codeHash)?.record;
+    },
+    async exchangeAuthorizationCode(codeHash, tokens) {
       const entry = codes.get(codeHash);
-      if (entry === undefined) return undefined;
-      const alreadyUsed = entry.used;
+      if (entry === undefined || !redeemableFor(tokens, codeHash, entry.record)) return 'unknown';
+      if (entry.used) {
+        revokeGrant(tokens.grantId);
+        return 'alreadyUsed';
+      }
+      needRoom();
       entry.used = true;
-      return { record: entry.record, alreadyUsed };
+      saveTokens(tokens);
+      return 'exchanged';
     },
 
     async saveGrantTokens(tokens) {
@@ -134,18 +147,20 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     },
     async findRefreshToken(tokenHash) {
       const entry = refreshTokens.get(tokenHash);
-      return entry === undefined ? undefined : { ...entry };
+      return entry === undefined ? undefined : { record: entry.record, rotated: entry.rotatedAt !== undefined };
     },
-    async rotateRefreshToken(presentedHash, tokens) {
-      if (grantIdOfTokenHash(presentedHash) !== tokens.grantId) return 'unknown';
+    async rotateRefreshToken(presentedHash, tokens, reuseGraceSeconds) {
       const entry = refreshTokens.get(presentedHash);
-      if (entry === undefined || revokedGrants.get(tokens.grantId) !== undefined) return 'unknown';
-      if (entry.rotated) {
-        revokeGrant(entry.record.grantId);
+      if (entry === undefined || !redeemableFor(tokens, presentedHash, entry.record)) return 'unknown';
+      const now = tokens.accessToken.record.issuedAt;
+      // RFC 9700 §4.14.2: reuse revokes the grant, past the grace of a retry by the same client.
+      if (entry.rotatedAt !== undefined) {
+        if (now - entry.rotatedAt < reuseGraceSeconds) return 'justRotated';
+        revokeGrant(tokens.grantId);
         return 'reused';
       }
       needRoom();
-      entry.rotated = true;
+      entry.rotatedAt = now;
       saveTokens(tokens);
       return 'rotated';
     },

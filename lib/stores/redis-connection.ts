@@ -6,7 +6,7 @@ export type RedisClient = Redis | Cluster;
 
 /**
  * A connection made from a `redis://` or `rediss://` (TLS) URL. No offline queue: a command
- * sent while Redis is away fails at once instead of piling up in memory. A socket that gets no
+ * sent while Redis is away fails at once instead of piling up in memory; none is re-sent. A socket that gets no
  * answer within the limit is dropped (a hung Redis), and reconnection is retried at least once
  * a second, so service resumes soon after Redis returns. `overrides` replace these options.
  */
@@ -15,7 +15,11 @@ export function connectToUrl(url: string, timeoutMs: number, overrides: RedisOpt
     enableOfflineQueue: false,
     // Commands of one event-loop turn go out in one write (bench/README.md, "Hot paths").
     enableAutoPipelining: true,
-    maxRetriesPerRequest: 1,
+    // A command that got no answer is never sent again: it may have run (a stalled Redis runs it
+    // late), and a second run of a script that uses a code or rotates a token would count as
+    // reuse. Commands pending when the connection drops are rejected at once (0 retries).
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 0,
     commandTimeout: timeoutMs,
     connectTimeout: timeoutMs,
     socketTimeout: timeoutMs,

@@ -51,7 +51,7 @@ return { f[1], status, interval, f[5] or '' }
  * key at a time, so they work on a Redis Cluster without hash tags.
  */
 export function redisDeviceOperations(settings: RedisOAuthSettings): RedisDeviceOperations {
-  const { client, keyPrefix, clock, run } = settings;
+  const { client, keyPrefix, clock, run, evalRecorded } = settings;
   const quotas = redisQuotas(settings);
   const deviceKey = (deviceCodeHash: string) => `${keyPrefix}device:${deviceCodeHash}`;
   const userCodeKey = (userCodeHash: string) => `${keyPrefix}uc:${userCodeHash}`;
@@ -77,10 +77,10 @@ export function redisDeviceOperations(settings: RedisOAuthSettings): RedisDevice
     },
     async decideDeviceCode(deviceCodeHash, decision) {
       const status = decision.approved ? 'approved' : 'denied';
-      return (await run(() => client.eval(DECIDE_DEVICE, 1, deviceKey(deviceCodeHash), status, JSON.stringify(decision)))) === 1;
+      return (await evalRecorded(DECIDE_DEVICE, [deviceKey(deviceCodeHash)], [status, JSON.stringify(decision)])) === 1;
     },
     async pollDeviceCode(deviceCodeHash, clientId, now) {
-      const found = (await run(() => client.eval(POLL_DEVICE, 1, deviceKey(deviceCodeHash), now, SLOW_DOWN_SECONDS, clientId))) as [string, string, number, string] | null;
+      const found = (await evalRecorded(POLL_DEVICE, [deviceKey(deviceCodeHash)], [now, SLOW_DOWN_SECONDS, clientId])) as [string, string, number, string] | null;
       if (found === null) return undefined;
       const [json, status, interval, decision] = found;
       const record: DeviceCodeRecord = { ...(JSON.parse(json) as DeviceCodeRecord), interval };

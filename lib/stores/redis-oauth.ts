@@ -6,6 +6,7 @@ import {
   REVOKED_GRANT_MEMORY_SECONDS,
   secondsToLive,
   type AuthorizationCodeRecord,
+  type CodeExchangeResult,
   type TransactionRecord,
   type ConsentRecord,
   type GrantTokens,
@@ -28,13 +29,15 @@ export interface RedisOAuthSettings {
   clock: Clock;
   /** Runs a command, turning any failure into `TemporarilyUnavailableError`. */
   run<T>(command: () => Promise<T>): Promise<T>;
+  /** Runs a script that uses something up or revokes it, as durably as the store was asked to (redis-durability.ts). */
+  evalRecorded(script: string, keys: string[], args: (string | number)[]): Promise<unknown>;
 }
 
 /**
- * Key of a token: `<prefix>{<grantId>}:<kind>:<digest>` for a grant-bound hash, so that it
- * shares the hash slot of its grant; `<prefix><kind>:<hash>` otherwise. See redis.ts.
+ * Key of a token or code: `<prefix>{<grantId>}:<kind>:<digest>` for a grant-bound hash, so
+ * that it shares the hash slot of its grant; `<prefix><kind>:<hash>` otherwise. See redis.ts.
  */
-export function tokenKey(keyPrefix: string, kind: 'at' | 'rt', tokenHash: string): string {
+export function tokenKey(keyPrefix: string, kind: 'at' | 'rt' | 'code', tokenHash: string): string {
   const grantId = grantIdOfTokenHash(tokenHash);
   if (grantId === undefined) return `${keyPrefix}${kind}:${tokenHash}`;
   return `${grantPrefix(keyPrefix, grantId)}${kind}:${tokenHash.slice(grantId.length + 1)}`;
@@ -45,14 +48,17 @@ function grantPrefix(keyPrefix: string, grantId: string): string {
 }
 
 /*
- * Shared by the two scripts that save tokens. KEYS[2] is the grant's token set; KEYS from
- * `first` on are the access token key and, maybe, the refresh token key; ARGV from 2 on holds
- * (value, ttl) pairs for them. A refresh token is a hash { record, rotated }.
+ * The scripts that change a grant share one layout. KEYS: [1] the grant's revoked marker,
+ * [2] its token set, [3] the code or refresh token presented (if any), then the access token
+ * key and, maybe, the refresh token key to save. ARGV: [1] the marker's ttl, [2] the client id
+ * of the request, [3] now, [4] the reuse grace, then (value, ttl) pairs of the tokens to save.
+ * A refresh token is a hash { record, rotated, rotatedAt }; a code a hash { record, used }.
+ * Every key a script touches carries the grant's hash tag: one Redis Cluster slot.
  */
-const SAVE_TOKENS = `
+const GRANT_SCRIPT_HEAD = `
 local function save(first)
   for i = first, #KEYS do
-    local value, ttl = ARGV[(i - first) * 2 + 2], tonumber(ARGV[(i - first) * 2 + 3])
+    local value, ttl = ARGV[(i - first) * 2 + 5], tonumber(ARGV[(i - first) * 2 + 6])
     if i == first then
       redis.call('SET', KEYS[i], value, 'EX', ttl)
     else
@@ -63,36 +69,54 @@ local function save(first)
     if redis.call('TTL', KEYS[2]) < ttl then redis.call('EXPIRE', KEYS[2], ttl) end
   end
 end
+local function revoke()
+  redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
+  for _, key in ipairs(redis.call('SMEMBERS', KEYS[2])) do redis.call('DEL', key) end
+  redis.call('DEL', KEYS[2])
+end
+local function presented(field)
+  if redis.call('EXISTS', KEYS[1]) == 1 then return nil end
+  local found = redis.call('HMGET', KEYS[3], 'record', field, 'rotatedAt')
+  if not found[1] or cjson.decode(found[1]).clientId ~= ARGV[2] then return nil end
+  return found
+end
 `;
 
-/** KEYS: revoked marker, token set, access token[, refresh token]. */
-const SAVE_GRANT_TOKENS = `${SAVE_TOKENS}
+const REVOKE_GRANT = `${GRANT_SCRIPT_HEAD}
+revoke()
+`;
+
+const SAVE_GRANT_TOKENS = `${GRANT_SCRIPT_HEAD}
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 save(3)
 return 1
 `;
 
-/** KEYS: revoked marker, token set, presented refresh token, access token[, refresh token]; ARGV[1]: marker ttl. */
-const ROTATE_REFRESH_TOKEN = `${SAVE_TOKENS}
-if redis.call('EXISTS', KEYS[1]) == 1 then return 'unknown' end
-local rotated = redis.call('HGET', KEYS[3], 'rotated')
-if not rotated then return 'unknown' end
-if rotated == '1' then
-  redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
-  return 'reused'
+/** RFC 6749 §4.1.2: a code is used once; a second use revokes the grant. */
+const EXCHANGE_CODE = `${GRANT_SCRIPT_HEAD}
+local code = presented('used')
+if not code then return 'unknown' end
+if code[2] == '1' then
+  revoke()
+  return 'alreadyUsed'
 end
-redis.call('HSET', KEYS[3], 'rotated', '1')
+redis.call('HSET', KEYS[3], 'used', '1')
 save(4)
-return 'rotated'
+return 'exchanged'
 `;
 
-/** KEYS: a code. Marks it used and returns { record, was it used before }. */
-const USE_CODE = `
-local record = redis.call('HGET', KEYS[1], 'record')
-if not record then return false end
-local used = redis.call('HGET', KEYS[1], 'used')
-redis.call('HSET', KEYS[1], 'used', '1')
-return { record, used }
+/** RFC 9700 §4.14.2: a rotated refresh token presented again revokes the grant, past the grace. */
+const ROTATE_REFRESH_TOKEN = `${GRANT_SCRIPT_HEAD}
+local token = presented('rotated')
+if not token then return 'unknown' end
+if token[2] == '1' then
+  if tonumber(ARGV[3]) - tonumber(token[3] or 0) < tonumber(ARGV[4]) then return 'justRotated' end
+  revoke()
+  return 'reused'
+end
+redis.call('HSET', KEYS[3], 'rotated', '1', 'rotatedAt', ARGV[3])
+save(4)
+return 'rotated'
 `;
 
 const SAVE_CODE = `
@@ -101,19 +125,24 @@ redis.call('EXPIRE', KEYS[1], ARGV[2])
 `;
 
 export function redisOAuthOperations(settings: RedisOAuthSettings): RedisOAuthOperations {
-  const { client, keyPrefix, clock, run } = settings;
+  const { client, keyPrefix, clock, run, evalRecorded } = settings;
   const quotas = redisQuotas(settings);
   const revokedKey = (grantId: string) => `${grantPrefix(keyPrefix, grantId)}revoked`;
   const tokenSetKey = (grantId: string) => `${grantPrefix(keyPrefix, grantId)}tokens`;
-  const codeKey = (codeHash: string) => `${keyPrefix}code:${codeHash}`;
+  const codeKey = (codeHash: string) => tokenKey(keyPrefix, 'code', codeHash);
   const transactionKey = (idHash: string) => `${keyPrefix}tx:${idHash}`;
   const consentRecordKey = (sub: string, clientId: string) => `${keyPrefix}consent:${consentKey(sub, clientId)}`;
 
-  /** The keys and (value, ttl) arguments of the tokens to save, in the order SAVE_TOKENS reads them. */
-  function tokenArguments({ accessToken, refreshToken }: GrantTokens): { keys: string[]; args: (string | number)[] } {
+  /**
+   * The keys and arguments of a grant script (GRANT_SCRIPT_HEAD): `presented` is the key of
+   * the code or refresh token redeemed, if any; `tokens` are saved.
+   */
+  function grantScriptArguments(tokens: GrantTokens, presented?: string, reuseGraceSeconds = 0): { keys: string[]; args: (string | number)[] } {
+    const { grantId, accessToken, refreshToken } = tokens;
     const now = clock();
-    const keys = [tokenKey(keyPrefix, 'at', accessToken.hash)];
-    const args: (string | number)[] = [JSON.stringify(accessToken.record), secondsToLive(accessToken.record, now)];
+    const keys = [revokedKey(grantId), tokenSetKey(grantId), ...(presented === undefined ? [] : [presented]), tokenKey(keyPrefix, 'at', accessToken.hash)];
+    const args: (string | number)[] = [REVOKED_GRANT_MEMORY_SECONDS, accessToken.record.clientId, accessToken.record.issuedAt, reuseGraceSeconds];
+    args.push(JSON.stringify(accessToken.record), secondsToLive(accessToken.record, now));
     if (refreshToken !== undefined) {
       keys.push(tokenKey(keyPrefix, 'rt', refreshToken.hash));
       args.push(JSON.stringify(refreshToken.record), secondsToLive(refreshToken.record, now));
@@ -121,57 +150,38 @@ export function redisOAuthOperations(settings: RedisOAuthSettings): RedisOAuthOp
     return { keys, args };
   }
 
-  /** Deletes every token of a grant that is already marked revoked (so no new one can be added). */
-  async function forgetGrantTokens(grantId: string): Promise<void> {
-    const keys = await run(() => client.smembers(tokenSetKey(grantId)));
-    await run(() => client.del(tokenSetKey(grantId), ...keys));
-  }
-
   return {
     async saveAuthorizationCode(codeHash, record) {
       await run(() => client.eval(SAVE_CODE, 1, codeKey(codeHash), JSON.stringify(record), secondsToLive(record, clock())));
     },
-    async useAuthorizationCode(codeHash) {
-      const found = (await run(() => client.eval(USE_CODE, 1, codeKey(codeHash)))) as [string, string] | null;
-      if (found === null) return undefined;
-      return { record: JSON.parse(found[0]) as AuthorizationCodeRecord, alreadyUsed: found[1] === '1' };
+    async findAuthorizationCode(codeHash) {
+      const record = await run(() => client.hget(codeKey(codeHash), 'record'));
+      return record === null ? undefined : (JSON.parse(record) as AuthorizationCodeRecord);
+    },
+    async exchangeAuthorizationCode(codeHash, tokens) {
+      // The code and the tokens must share the grant's hash slot (a cluster refuses the script otherwise).
+      if (grantIdOfTokenHash(codeHash) !== tokens.grantId) return 'unknown';
+      const { keys, args } = grantScriptArguments(tokens, codeKey(codeHash));
+      return (await evalRecorded(EXCHANGE_CODE, keys, args)) as CodeExchangeResult;
     },
 
     async saveGrantTokens(tokens) {
-      const { keys, args } = tokenArguments(tokens);
-      const saved = await run(() =>
-        client.eval(SAVE_GRANT_TOKENS, keys.length + 2, revokedKey(tokens.grantId), tokenSetKey(tokens.grantId), ...keys, REVOKED_GRANT_MEMORY_SECONDS, ...args),
-      );
-      return saved === 1;
+      const { keys, args } = grantScriptArguments(tokens);
+      return (await run(() => client.eval(SAVE_GRANT_TOKENS, keys.length, ...keys, ...args))) === 1;
     },
     async findRefreshToken(tokenHash) {
       const [record, rotated] = await run(() => client.hmget(tokenKey(keyPrefix, 'rt', tokenHash), 'record', 'rotated'));
       if (record === null) return undefined;
       return { record: JSON.parse(record) as RefreshTokenRecord, rotated: rotated === '1' };
     },
-    async rotateRefreshToken(presentedHash, tokens) {
-      // Rotation stays within the presented token's grant, so the script's keys share one Redis
-      // Cluster slot (across two grants, a cluster refuses the script with CROSSSLOT).
+    async rotateRefreshToken(presentedHash, tokens, reuseGraceSeconds) {
+      // Rotation stays within the presented token's grant: one hash slot, as above.
       if (grantIdOfTokenHash(presentedHash) !== tokens.grantId) return 'unknown';
-      const { keys, args } = tokenArguments(tokens);
-      const result = (await run(() =>
-        client.eval(
-          ROTATE_REFRESH_TOKEN,
-          keys.length + 3,
-          revokedKey(tokens.grantId),
-          tokenSetKey(tokens.grantId),
-          tokenKey(keyPrefix, 'rt', presentedHash),
-          ...keys,
-          REVOKED_GRANT_MEMORY_SECONDS,
-          ...args,
-        ),
-      )) as RotationResult;
-      if (result === 'reused') await forgetGrantTokens(tokens.grantId);
-      return result;
+      const { keys, args } = grantScriptArguments(tokens, tokenKey(keyPrefix, 'rt', presentedHash), reuseGraceSeconds);
+      return (await evalRecorded(ROTATE_REFRESH_TOKEN, keys, args)) as RotationResult;
     },
     async revokeGrant(grantId) {
-      await run(() => client.set(revokedKey(grantId), '1', 'EX', REVOKED_GRANT_MEMORY_SECONDS));
-      await forgetGrantTokens(grantId);
+      await evalRecorded(REVOKE_GRANT, [revokedKey(grantId), tokenSetKey(grantId)], [REVOKED_GRANT_MEMORY_SECONDS]);
     },
 
     async saveAuthorizationTransaction(idHash, record, quotaList = []) {

@@ -6,6 +6,7 @@ import { redisDeviceOperations } from './redis-device';
 import { parseRecord, trackedTokenCache, type TokenCacheOptions } from './redis-token-cache';
 import { checkRedisStoreOptions, type RedisConnection } from '../options/stores';
 import { redisAttemptStore } from './redis-attempts';
+import { scriptRecorder, type Durability } from './redis-durability';
 
 export interface RedisStoreOptions {
   /** `redis://` or `rediss://` (TLS) URL; the store then owns, and closes, the connection. */
@@ -26,8 +27,18 @@ export interface RedisStoreOptions {
    * README, "Token cache", says what it guarantees.
    */
   cache?: TokenCacheOptions;
+  /**
+   * `primary` (default): a write is done when the primary has it. `replicated`: revocations,
+   * code and refresh token uses and device approvals also wait for a replica (`WAIT 1`, up to
+   * half of `commandTimeoutMs`, on a connection of their own), and fail closed (503) without
+   * one, so that a failover cannot undo them. README, "Durability", gives the cost.
+   */
+  durability?: Durability;
   clock?: Clock;
 }
+
+/** A revocation as a script, so that `durability` applies to it as to the other scripts that revoke. */
+const REVOKE_ACCESS_TOKEN = `return redis.call('DEL', KEYS[1])`;
 
 /**
  * Tokens in Redis, so that every app instance sharing it sees the same truth. Records expire
@@ -39,10 +50,10 @@ export interface RedisStoreOptions {
  * Key layout (README, "Running in production"; digests are SHA-256, base64url; no token, code or transaction id is stored raw):
  *   <prefix>at:<digest>                    access token without a grant (client credentials) → JSON
  *   <prefix>{<grantId>}:at:<digest>        access token issued under a grant → JSON
- *   <prefix>{<grantId>}:rt:<digest>        refresh token → hash { record: JSON, rotated: 0|1 }
+ *   <prefix>{<grantId>}:rt:<digest>        refresh token → hash { record: JSON, rotated: 0|1, rotatedAt }
  *   <prefix>{<grantId>}:tokens             set of the token keys of the grant, for revoking them all
  *   <prefix>{<grantId>}:revoked            marker of a revoked grant: tokens can no longer be added
- *   <prefix>code:<digest>                  authorization code → hash { record: JSON, used: 0|1 }
+ *   <prefix>{<grantId>}:code:<digest>      authorization code → hash { record: JSON, used: 0|1 }
  *   <prefix>tx:<digest>                    authorization request waiting for consent → JSON
  *   <prefix>consent:<digest of user, client>  remembered consent → JSON
  *   <prefix>device:<digest>                device authorization request → hash (see redis-device.ts)
@@ -57,7 +68,7 @@ export interface RedisStoreOptions {
  * Every key expires (EX) with what it holds; the token set lives as long as its longest token.
  */
 export function redisStore(options: RedisStoreOptions): Store {
-  const { connection, keyPrefix, commandTimeoutMs: timeoutMs, cache: cached, clock = systemClock } = checkRedisStoreOptions(options);
+  const { connection, keyPrefix, commandTimeoutMs: timeoutMs, durability, cache: cached, clock = systemClock } = checkRedisStoreOptions(options);
   const { client, ownsClient } = connect(connection, timeoutMs);
   const unavailableOnFailure = failClosedRunner(client, timeoutMs, ownsClient);
   const cache = cached === undefined || !('url' in connection) ? undefined : trackedTokenCache(connection.url, timeoutMs, clock, cached);
@@ -65,7 +76,9 @@ export function redisStore(options: RedisStoreOptions): Store {
   const accessTokenKey = (tokenHash: string) => tokenKey(keyPrefix, 'at', tokenHash);
   const readAccessToken = (key: string) => unavailableOnFailure(() => client.get(key));
 
-  const settings = { client, keyPrefix, clock, run: unavailableOnFailure };
+  const recorder = scriptRecorder({ durability, client, run: unavailableOnFailure, timeoutMs, url: 'url' in connection ? connection.url : undefined });
+  const { evalRecorded } = recorder;
+  const settings = { client, keyPrefix, clock, run: unavailableOnFailure, evalRecorded };
   return {
     ...redisOAuthOperations(settings),
     ...redisDeviceOperations(settings),
@@ -79,7 +92,7 @@ export function redisStore(options: RedisStoreOptions): Store {
       return parseRecord(await readAccessToken(key));
     },
     async revokeAccessToken(tokenHash) {
-      return (await unavailableOnFailure(() => client.del(accessTokenKey(tokenHash)))) > 0;
+      return (await evalRecorded(REVOKE_ACCESS_TOKEN, [accessTokenKey(tokenHash)], [])) === 1;
     },
     attempts: redisAttemptStore(settings, timeoutMs),
     async ping() {
@@ -87,6 +100,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     },
     async close() {
       cache?.close();
+      recorder.close();
       if (ownsClient) client.disconnect();
     },
   };

@@ -117,7 +117,21 @@ export type RotationResult =
   | 'rotated'
   /** The presented token had already been rotated: its grant is now revoked (RFC 9700 §4.14.2). */
   | 'reused'
-  /** Unknown, expired, or its grant was revoked: nothing was saved. */
+  /**
+   * The presented token was rotated less than the grace ago, and is presented by the same
+   * client (a retry of a refresh whose answer was lost): nothing changed.
+   */
+  | 'justRotated'
+  /** Unknown, expired, another client's, or its grant was revoked: nothing changed. */
+  | 'unknown';
+
+/** How a code exchange ended. */
+export type CodeExchangeResult =
+  /** The code is now used, and the tokens are saved. */
+  | 'exchanged'
+  /** The code had already been used: its grant is now revoked (RFC 6749 §4.1.2). */
+  | 'alreadyUsed'
+  /** Unknown, expired, another client's, or its grant was revoked: nothing changed. */
   | 'unknown';
 
 /**
@@ -136,14 +150,20 @@ export interface Store {
   /** Forgets a token at once; resolves `true` when it existed. */
   revokeAccessToken(tokenHash: string): Promise<boolean>;
 
-  /** Saves a new authorization code until `record.expiresAt`. */
-  saveAuthorizationCode(codeHash: string, record: AuthorizationCodeRecord): Promise<void>;
   /**
-   * Marks a code used, atomically: of two concurrent calls, exactly one sees `alreadyUsed:
-   * false`. A used code is remembered until it expires, so that a second use can be answered by
-   * revoking its grant (RFC 6749 §4.1.2). `undefined` for an unknown or expired code.
+   * Saves a new authorization code until `record.expiresAt`. The code carries its grant's id
+   * (`generateTokenValue('', record.grantId)`), so that it is kept beside its grant.
    */
-  useAuthorizationCode(codeHash: string): Promise<{ record: AuthorizationCodeRecord; alreadyUsed: boolean } | undefined>;
+  saveAuthorizationCode(codeHash: string, record: AuthorizationCodeRecord): Promise<void>;
+  /** A code's record, used or not, until it expires: reading it changes nothing. */
+  findAuthorizationCode(codeHash: string): Promise<AuthorizationCodeRecord | undefined>;
+  /**
+   * Uses a code and saves the tokens issued for it (of the code's grant), in one atomic step:
+   * of two concurrent exchanges, exactly one is `exchanged`. Using a used code again revokes
+   * its grant instead (RFC 6749 §4.1.2). A code of another client than the tokens' changes
+   * nothing (`unknown`).
+   */
+  exchangeAuthorizationCode(codeHash: string, tokens: GrantTokens): Promise<CodeExchangeResult>;
 
   /**
    * Saves an access token and maybe a refresh token under their grant, so that revoking the
@@ -153,13 +173,15 @@ export interface Store {
   /** A refresh token and whether it was already rotated; `undefined` when unknown or expired. */
   findRefreshToken(tokenHash: string): Promise<{ record: RefreshTokenRecord; rotated: boolean } | undefined>;
   /**
-   * Atomically replaces the presented refresh token by `tokens` (of the same grant). Presenting
-   * a token that was already rotated revokes the whole grant instead (reuse detection).
+   * Atomically replaces the presented refresh token by `tokens` (of the same grant and client).
+   * Presenting a token that was already rotated revokes the whole grant instead (reuse
+   * detection), unless it was rotated less than `reuseGraceSeconds` before the new tokens'
+   * `issuedAt`. A token of another client than the tokens' changes nothing (`unknown`).
    */
-  rotateRefreshToken(presentedHash: string, tokens: GrantTokens): Promise<RotationResult>;
+  rotateRefreshToken(presentedHash: string, tokens: GrantTokens, reuseGraceSeconds: number): Promise<RotationResult>;
   /**
-   * Revokes a grant: every access and refresh token issued under it is forgotten, and tokens
-   * still being issued under it (a code exchange in flight) are refused.
+   * Revokes a grant, atomically: every access and refresh token issued under it is forgotten,
+   * and tokens still being issued under it are refused.
    */
   revokeGrant(grantId: string): Promise<void>;
 
@@ -261,7 +283,7 @@ export interface AttemptStore {
 
 const STORE_METHODS = [
   'saveAccessToken', 'findAccessToken', 'revokeAccessToken',
-  'saveAuthorizationCode', 'useAuthorizationCode',
+  'saveAuthorizationCode', 'findAuthorizationCode', 'exchangeAuthorizationCode',
   'saveGrantTokens', 'findRefreshToken', 'rotateRefreshToken', 'revokeGrant',
   'saveAuthorizationTransaction', 'takeAuthorizationTransaction',
   'saveConsent', 'findConsent',

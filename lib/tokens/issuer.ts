@@ -1,5 +1,6 @@
 import type { Client } from '../clients/client';
 import { InvalidGrantError } from '../errors';
+import { invalidCode, invalidRefreshToken } from '../grants/refusals';
 import type { TokenResponse } from '../grants/grant';
 import type { AccessTokenRecord, GrantTokens, Store } from '../stores/store';
 import type { Clock } from '../clock';
@@ -31,8 +32,12 @@ export interface GrantIssue {
   id: string;
   /** The scope the user granted, which the refresh token keeps (RFC 6749 §6). */
   scope: readonly string[];
-  /** When refreshing: the refresh token being replaced, and the grant's absolute refresh expiry. */
-  rotates?: { tokenHash: string; grantExpiresAt: number };
+  /**
+   * What the tokens are issued for, used up by the same store operation that saves them: an
+   * authorization code (its hash), or a refresh token being replaced (its hash, and the grant's
+   * absolute refresh expiry).
+   */
+  redeems?: { codeHash: string } | { refreshTokenHash: string; grantExpiresAt: number };
 }
 
 export interface TokenIssuer {
@@ -44,8 +49,11 @@ export interface TokenIssuerSettings {
   clock: Clock;
   accessTokenLifetime: number;
   tokenPrefix: string;
-  /** Refresh token lifetimes in seconds; absent when the refresh_token grant is not enabled. */
-  refreshTokens?: { idleLifetime: number; absoluteLifetime: number };
+  /**
+   * Refresh token lifetimes, and the grace of a just-rotated token (`refreshTokenReuseGrace`),
+   * in seconds; absent when the refresh_token grant is not enabled.
+   */
+  refreshTokens?: { idleLifetime: number; absoluteLifetime: number; reuseGraceSeconds: number };
 }
 
 /** One issuer per grant type, made at start-up, so the event names the grant at no per-request cost. */
@@ -100,7 +108,7 @@ async function saveUnderGrant(
   // RFC 6749 §1.5, §5.1: a refresh token only for a client registered for the refresh_token grant.
   if (refresh !== undefined && client.grantTypes.includes('refresh_token')) {
     refreshToken = generateTokenValue(settings.tokenPrefix, grant.id);
-    const grantExpiresAt = grant.rotates?.grantExpiresAt ?? issuedAt + refresh.absoluteLifetime;
+    const grantExpiresAt = grant.redeems !== undefined && 'grantExpiresAt' in grant.redeems ? grant.redeems.grantExpiresAt : issuedAt + refresh.absoluteLifetime;
     tokens.refreshToken = {
       hash: hashTokenValue(refreshToken),
       record: {
@@ -114,10 +122,20 @@ async function saveUnderGrant(
       },
     };
   }
-  const saved =
-    grant.rotates === undefined
-      ? await settings.store.saveGrantTokens(tokens)
-      : (await settings.store.rotateRefreshToken(grant.rotates.tokenHash, tokens)) === 'rotated';
-  if (!saved) throw new InvalidGrantError('The grant was revoked or the refresh token was already used.');
+  await saveTokens(settings, grant, tokens);
   return refreshToken;
+}
+
+/** Saves the tokens, using up what they were issued for in the same store operation. */
+async function saveTokens(settings: TokenIssuerSettings, { redeems }: GrantIssue, tokens: GrantTokens): Promise<void> {
+  const { store } = settings;
+  if (redeems === undefined) {
+    if (!(await store.saveGrantTokens(tokens))) throw new InvalidGrantError('The grant was revoked.');
+  } else if ('codeHash' in redeems) {
+    if ((await store.exchangeAuthorizationCode(redeems.codeHash, tokens)) !== 'exchanged') throw invalidCode();
+  } else {
+    // RFC 9700 §4.14.2: the store revokes the grant when a rotated token comes back after the grace.
+    const rotation = await store.rotateRefreshToken(redeems.refreshTokenHash, tokens, settings.refreshTokens?.reuseGraceSeconds ?? 0);
+    if (rotation !== 'rotated') throw invalidRefreshToken();
+  }
 }

@@ -54,7 +54,8 @@ const observations = {
   refreshedScope: refreshed.scope,
   rotated: refreshed.refresh_token !== tokens.refresh_token,
   apiWithRefreshed: await api(refreshed.access_token),
-  // RFC 9700 §4.14.2: the rotated token again is refused, and the grant is revoked.
+  // The rotated token again is refused; within the reuse grace (10 s) the grant stands, after it
+  // the grant would be revoked (RFC 9700 §4.14.2).
   reuse: await refreshOutcome(/** @type {string} */ (tokens.refresh_token)),
 };
 console.log(JSON.stringify({ ...observations, apiAfterReuse: await api(refreshed.access_token), refreshAfterReuse: await refreshOutcome(/** @type {string} */ (refreshed.refresh_token)) }));

@@ -15,7 +15,7 @@ describe('authorization options, checked at start-up', () => {
     ['no login', { grants: [authorizationCode()], authorization: { getUser: users.getUser } }, /authorization\.login` is required/],
     ['a consent renderer that is not a function', { grants: [authorizationCode()], authorization: { ...users, renderConsent: 'consent.html' } }, /renderConsent` must be a function/],
     ['a code lifetime of 0', { grants: [authorizationCode()], authorization: { ...users, codeLifetime: 0 } }, /codeLifetime` must be a positive whole number/],
-    ['a negative rememberConsent', { grants: [authorizationCode()], authorization: { ...users, rememberConsent: -1 } }, /rememberConsent` must be a positive whole number/],
+    ['a negative rememberConsent', { grants: [authorizationCode()], authorization: { ...users, rememberConsent: -1 } }, /rememberConsent` must be a whole number, 0 or more/],
     ['a PKCE flag that is not a boolean', { grants: [authorizationCode()], authorization: { ...users, pkce: { allowPlain: 'yes' } } }, /pkce\.allowPlain` must be true or false/],
     ['a refresh token lifetime that is not a number', { grants: [authorizationCode(), refreshToken()], authorization: users, refreshTokenLifetime: '30d' }, /refreshTokenLifetime`/],
   ])('%s is refused', (_name, options, message) => {

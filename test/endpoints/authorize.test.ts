@@ -72,7 +72,8 @@ describe.each(STORE_KINDS)('authorization endpoint (%s store)', (kind) => {
       expect(res.headers.location.startsWith('https://spa.example/cb?')).toBe(true);
       const params = responseParams(res.headers.location);
       expect([...params.keys()].sort()).toEqual(['code', 'iss', 'state']);
-      expect(params.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      // The grant id (22 characters), then 256 random bits.
+      expect(params.get('code')).toMatch(/^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
       expect(params.get('state')).toBe('st-123');
       expect(params.get('iss')).toBe(ISSUER);
     });

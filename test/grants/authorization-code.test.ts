@@ -83,6 +83,30 @@ describe.each(STORE_KINDS)('authorization code grant (%s store)', (kind) => {
     expectError(await tokenRequest(server.app, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: first.body.refresh_token }), 400, 'invalid_grant');
   });
 
+  test('a request refused for its verifier or redirect_uri uses nothing up: everything is checked before the code is used', async () => {
+    const { code, verifier } = await codeAndVerifier();
+    expectError(await exchange(server.app, code, `${verifier.slice(0, -1)}x`), 400, 'invalid_grant');
+    expectError(await exchange(server.app, code, verifier, { redirect_uri: 'https://spa.example/other' }), 400, 'invalid_grant');
+    expect((await exchange(server.app, code, verifier)).status).toBe(200);
+  });
+
+  test("another client presenting a code is refused and uses nothing up: the code's own client still gets its tokens", async () => {
+    const { code, verifier } = await codeAndVerifier();
+    const form = { grant_type: 'authorization_code', code, redirect_uri: 'https://spa.example/cb', code_verifier: verifier };
+    expectError(await tokenRequest(server.app, form, ['web', 'web-secret']), 400, 'invalid_grant');
+    expect((await exchange(server.app, code, verifier)).status).toBe(200);
+  });
+
+  test("a used code replayed by another client is refused and revokes nothing: a public client's id cannot end a confidential client's grant", async () => {
+    const { query, verifier } = spaRequest({ client_id: 'web', redirect_uri: 'https://web.example/other', scope: 'read' });
+    const form = { grant_type: 'authorization_code', code: await authorize(server.app, query), redirect_uri: 'https://web.example/other', code_verifier: verifier };
+    const granted = await tokenRequest(server.app, form, ['web', 'web-secret']);
+    expect(granted.status).toBe(200);
+    expectError(await tokenRequest(server.app, { ...form, client_id: 'spa' }), 400, 'invalid_grant');
+    const me = await request(server.app).get('/api/me').auth(granted.body.access_token, { type: 'bearer' });
+    expect(me.status).toBe(200);
+  });
+
   test('of two concurrent exchanges of one code, exactly one succeeds', async () => {
     const { code, verifier } = await codeAndVerifier();
     const results = await Promise.all([exchange(server.app, code, verifier), exchange(server.app, code, verifier)]);

@@ -38,19 +38,55 @@ describe.each(STORE_KINDS)('refresh token grant (%s store)', (kind) => {
     expect((await me(res.body.access_token)).body).toMatchObject({ sub: 'alice', clientId: 'spa' });
   });
 
-  test('the old refresh token stops working once rotated; presenting it again revokes the whole grant', async () => {
+  test('the old refresh token stops working once rotated; presenting it again after the reuse grace revokes the whole grant', async () => {
     const first = await grant();
     const second = (await refresh(first.refresh_token)).body;
+    server.advance(10);
     expectInvalidGrant(await refresh(first.refresh_token));
     expectInvalidGrant(await refresh(second.refresh_token));
     expect((await me(second.access_token)).status).toBe(401);
     expect((await me(first.access_token)).status).toBe(401);
   });
 
+  test('within the reuse grace (10 s by default), its client presenting the rotated token again is refused, and the grant stands (a retry after a lost answer)', async () => {
+    const first = await grant();
+    const second = (await refresh(first.refresh_token)).body;
+    server.advance(9);
+    expectInvalidGrant(await refresh(first.refresh_token));
+    expect((await me(second.access_token)).status).toBe(200);
+    expect((await refresh(second.refresh_token)).status).toBe(200);
+  });
+
+  test('refreshTokenReuseGrace: 0 turns the grace off: the first reuse revokes the grant', async () => {
+    server = testServer(makeStore, { refreshTokenReuseGrace: 0 });
+    const first = await grant();
+    const second = (await refresh(first.refresh_token)).body;
+    expectInvalidGrant(await refresh(first.refresh_token));
+    expect((await me(second.access_token)).status).toBe(401);
+  });
+
+  test('refreshTokenReuseGrace is checked at start-up: a whole number of seconds, 0 or more', () => {
+    for (const bad of [-1, 1.5, '10']) {
+      expect(() => testServer(makeStore, { refreshTokenReuseGrace: bad as number })).toThrow(/`refreshTokenReuseGrace` must be a whole number, 0 or more/);
+    }
+  });
+
+  test("another client presenting a rotated refresh token is refused and revokes nothing: a public client's id cannot end a confidential client's grant", async () => {
+    const { query, verifier } = spaRequest({ client_id: 'web', redirect_uri: 'https://web.example/other', scope: 'read' });
+    const form = { grant_type: 'authorization_code', code: await authorize(server.app, query), redirect_uri: 'https://web.example/other', code_verifier: verifier };
+    const granted = (await tokenRequest(server.app, form, ['web', 'web-secret'])).body;
+    const rotated = (await tokenRequest(server.app, { grant_type: 'refresh_token', refresh_token: granted.refresh_token }, ['web', 'web-secret'])).body;
+    server.advance(60);
+    expectInvalidGrant(await tokenRequest(server.app, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: granted.refresh_token }));
+    expect((await me(rotated.access_token)).status).toBe(200);
+    expect((await tokenRequest(server.app, { grant_type: 'refresh_token', refresh_token: rotated.refresh_token }, ['web', 'web-secret'])).status).toBe(200);
+  });
+
   test('reuse revokes only that grant', async () => {
     const victim = await grant();
     const other = await grant();
     await refresh(victim.refresh_token);
+    server.advance(10);
     await refresh(victim.refresh_token);
     expect((await me(other.access_token)).status).toBe(200);
     expect((await refresh(other.refresh_token)).status).toBe(200);

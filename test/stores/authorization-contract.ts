@@ -8,8 +8,8 @@ export function authorizationContract(current: () => StoreUnderTest) {
   const store = () => current().store;
   const now = () => current().now();
 
-  const code = (lifetime = 60): AuthorizationCodeRecord => ({
-    grantId: generateGrantId(),
+  const code = (lifetime = 60, grantId = generateGrantId()): AuthorizationCodeRecord => ({
+    grantId,
     clientId: 'spa',
     sub: 'alice',
     scope: ['read'],
@@ -21,18 +21,31 @@ export function authorizationContract(current: () => StoreUnderTest) {
     expiresAt: now() + lifetime,
   });
 
-  /** Tokens of a grant, as the issuer makes them: values carry the grant id. */
-  const grantTokens = (grantId: string, lifetime = 60): GrantTokens => ({
+  /** Tokens of a grant for `clientId`, as the issuer makes them (values carry the grant id), issued `at`. */
+  const grantTokens = (grantId: string, lifetime = 60, { clientId = 'spa', at = now() } = {}): GrantTokens => ({
     grantId,
     accessToken: {
       hash: hashTokenValue(generateTokenValue('', grantId)),
-      record: { clientId: 'spa', scope: ['read'], sub: 'alice', grantId, issuedAt: now(), expiresAt: now() + lifetime },
+      record: { clientId, scope: ['read'], sub: 'alice', grantId, issuedAt: at, expiresAt: at + lifetime },
     },
     refreshToken: {
       hash: hashTokenValue(generateTokenValue('', grantId)),
-      record: { grantId, clientId: 'spa', sub: 'alice', scope: ['read'], issuedAt: now(), expiresAt: now() + lifetime, grantExpiresAt: now() + 600 },
+      record: { grantId, clientId, sub: 'alice', scope: ['read'], issuedAt: at, expiresAt: at + lifetime, grantExpiresAt: at + 600 },
     },
   });
+  /** A saved code, as the authorization endpoint saves it: the code carries its grant id. */
+  async function savedCode(lifetime = 60): Promise<{ hash: string; record: AuthorizationCodeRecord }> {
+    const record = code(lifetime);
+    const hash = hashTokenValue(generateTokenValue('', record.grantId));
+    await store().saveAuthorizationCode(hash, record);
+    return { hash, record };
+  }
+  /** Whether every token of `tokens` is still found. */
+  async function live(tokens: GrantTokens): Promise<boolean> {
+    const [access, refresh] = await Promise.all([store().findAccessToken(tokens.accessToken.hash), store().findRefreshToken(refreshHash(tokens))]);
+    return access !== undefined && refresh !== undefined;
+  }
+  const NO_GRACE = 0;
   const refreshHash = (tokens: GrantTokens) => tokens.refreshToken?.hash as string;
 
   const transaction = (lifetime = 60): AuthorizationTransactionRecord => ({
@@ -47,23 +60,51 @@ export function authorizationContract(current: () => StoreUnderTest) {
   });
 
   describe('authorization codes', () => {
-    test('a code is used once: the first use gets the record, later ones learn it was used', async () => {
-      const hash = hashTokenValue(generateTokenValue());
-      const record = code();
-      await store().saveAuthorizationCode(hash, record);
-      await expect(store().useAuthorizationCode(hash)).resolves.toEqual({ record, alreadyUsed: false });
-      await expect(store().useAuthorizationCode(hash)).resolves.toEqual({ record, alreadyUsed: true });
+    test('a code is found, used or not, until it expires; finding it changes nothing', async () => {
+      const { hash, record } = await savedCode();
+      await expect(store().findAuthorizationCode(hash)).resolves.toEqual(record);
+      await expect(store().findAuthorizationCode(hash)).resolves.toEqual(record);
+      await expect(store().exchangeAuthorizationCode(hash, grantTokens(record.grantId))).resolves.toBe('exchanged');
+      await expect(store().findAuthorizationCode(hash)).resolves.toEqual(record);
     });
 
-    test('of two concurrent uses of one code, exactly one is the first', async () => {
-      const hash = hashTokenValue(generateTokenValue());
-      await store().saveAuthorizationCode(hash, code());
-      const uses = await Promise.all([store().useAuthorizationCode(hash), store().useAuthorizationCode(hash)]);
-      expect(uses.map((use) => use?.alreadyUsed).sort()).toEqual([false, true]);
+    test('an exchange uses the code and saves its tokens in one step; a second use revokes them (RFC 6749 §4.1.2)', async () => {
+      const { hash, record } = await savedCode();
+      const first = grantTokens(record.grantId);
+      await expect(store().exchangeAuthorizationCode(hash, first)).resolves.toBe('exchanged');
+      expect(await live(first)).toBe(true);
+      await expect(store().exchangeAuthorizationCode(hash, grantTokens(record.grantId))).resolves.toBe('alreadyUsed');
+      expect(await live(first)).toBe(false);
+      await expect(store().findAccessToken(first.accessToken.hash)).resolves.toBeUndefined();
+      await expect(store().saveGrantTokens(grantTokens(record.grantId))).resolves.toBe(false);
     });
 
-    test('an unknown code is not found', async () => {
-      await expect(store().useAuthorizationCode(hashTokenValue('never-issued'))).resolves.toBeUndefined();
+    test('of concurrent exchanges of one code, exactly one is exchanged; the next is a reuse, after which the grant is revoked', async () => {
+      const { hash, record } = await savedCode();
+      const attempts = Array.from({ length: 4 }, () => grantTokens(record.grantId));
+      const results = await Promise.all(attempts.map((tokens) => store().exchangeAuthorizationCode(hash, tokens)));
+      expect(results.filter((result) => result === 'exchanged')).toHaveLength(1);
+      expect(results.filter((result) => result === 'alreadyUsed')).toHaveLength(1);
+      expect(results.filter((result) => result === 'unknown')).toHaveLength(2);
+    });
+
+    test("an exchange for another client's tokens changes nothing: the code stays unused, the grant stands", async () => {
+      const { hash, record } = await savedCode();
+      const foreign = grantTokens(record.grantId, 60, { clientId: 'web' });
+      await expect(store().exchangeAuthorizationCode(hash, foreign)).resolves.toBe('unknown');
+      await expect(store().findAccessToken(foreign.accessToken.hash)).resolves.toBeUndefined();
+      const own = grantTokens(record.grantId);
+      await expect(store().exchangeAuthorizationCode(hash, own)).resolves.toBe('exchanged');
+      await expect(store().exchangeAuthorizationCode(hash, grantTokens(record.grantId, 60, { clientId: 'web' }))).resolves.toBe('unknown');
+      expect(await live(own)).toBe(true);
+    });
+
+    test('an unknown code is neither found nor exchanged, nor a code for tokens of another grant', async () => {
+      const unknown = hashTokenValue(generateTokenValue('', generateGrantId()));
+      await expect(store().findAuthorizationCode(unknown)).resolves.toBeUndefined();
+      await expect(store().exchangeAuthorizationCode(unknown, grantTokens(generateGrantId()))).resolves.toBe('unknown');
+      const { hash } = await savedCode();
+      await expect(store().exchangeAuthorizationCode(hash, grantTokens(generateGrantId()))).resolves.toBe('unknown');
     });
   });
 
@@ -87,7 +128,7 @@ export function authorizationContract(current: () => StoreUnderTest) {
       const first = grantTokens(grantId);
       const second = grantTokens(grantId);
       await store().saveGrantTokens(first);
-      await expect(store().rotateRefreshToken(refreshHash(first), second)).resolves.toBe('rotated');
+      await expect(store().rotateRefreshToken(refreshHash(first), second, NO_GRACE)).resolves.toBe('rotated');
       await expect(store().findRefreshToken(refreshHash(first))).resolves.toMatchObject({ rotated: true });
       await expect(store().findRefreshToken(refreshHash(second))).resolves.toMatchObject({ rotated: false });
       await expect(store().findAccessToken(second.accessToken.hash)).resolves.toBeDefined();
@@ -98,8 +139,8 @@ export function authorizationContract(current: () => StoreUnderTest) {
       const first = grantTokens(grantId);
       const second = grantTokens(grantId);
       await store().saveGrantTokens(first);
-      await store().rotateRefreshToken(refreshHash(first), second);
-      await expect(store().rotateRefreshToken(refreshHash(first), grantTokens(grantId))).resolves.toBe('reused');
+      await store().rotateRefreshToken(refreshHash(first), second, NO_GRACE);
+      await expect(store().rotateRefreshToken(refreshHash(first), grantTokens(grantId), NO_GRACE)).resolves.toBe('reused');
       for (const tokens of [first, second]) {
         await expect(store().findAccessToken(tokens.accessToken.hash)).resolves.toBeUndefined();
         await expect(store().findRefreshToken(refreshHash(tokens))).resolves.toBeUndefined();
@@ -112,8 +153,8 @@ export function authorizationContract(current: () => StoreUnderTest) {
       const first = grantTokens(grantId);
       await store().saveGrantTokens(first);
       const results = await Promise.all([
-        store().rotateRefreshToken(refreshHash(first), grantTokens(grantId)),
-        store().rotateRefreshToken(refreshHash(first), grantTokens(grantId)),
+        store().rotateRefreshToken(refreshHash(first), grantTokens(grantId), NO_GRACE),
+        store().rotateRefreshToken(refreshHash(first), grantTokens(grantId), NO_GRACE),
       ]);
       expect(results.sort()).toEqual(['reused', 'rotated']);
     });
@@ -122,7 +163,7 @@ export function authorizationContract(current: () => StoreUnderTest) {
       const grantId = generateGrantId();
       const unknown = hashTokenValue(generateTokenValue('', grantId));
       await expect(store().findRefreshToken(unknown)).resolves.toBeUndefined();
-      await expect(store().rotateRefreshToken(unknown, grantTokens(grantId))).resolves.toBe('unknown');
+      await expect(store().rotateRefreshToken(unknown, grantTokens(grantId), NO_GRACE)).resolves.toBe('unknown');
     });
 
     test('revoking a grant forgets its tokens only, and refuses tokens issued under it afterwards', async () => {
@@ -136,16 +177,41 @@ export function authorizationContract(current: () => StoreUnderTest) {
       await expect(store().findAccessToken(other.accessToken.hash)).resolves.toBeDefined();
       await expect(store().findRefreshToken(refreshHash(other))).resolves.toBeDefined();
       await expect(store().saveGrantTokens(grantTokens(revoked.grantId))).resolves.toBe(false);
-      await expect(store().rotateRefreshToken(refreshHash(other), grantTokens(revoked.grantId))).resolves.toBe('unknown');
+      await expect(store().rotateRefreshToken(refreshHash(other), grantTokens(revoked.grantId), NO_GRACE)).resolves.toBe('unknown');
     });
 
     test('a refresh token is never rotated into tokens of another grant', async () => {
       const first = grantTokens(generateGrantId());
       await store().saveGrantTokens(first);
       const foreign = grantTokens(generateGrantId());
-      await expect(store().rotateRefreshToken(refreshHash(first), foreign)).resolves.toBe('unknown');
+      await expect(store().rotateRefreshToken(refreshHash(first), foreign, NO_GRACE)).resolves.toBe('unknown');
       await expect(store().findRefreshToken(refreshHash(first))).resolves.toMatchObject({ rotated: false });
       await expect(store().findAccessToken(foreign.accessToken.hash)).resolves.toBeUndefined();
+    });
+
+    test("a refresh token presented for another client's tokens changes nothing, rotated or not", async () => {
+      const grantId = generateGrantId();
+      const first = grantTokens(grantId);
+      await store().saveGrantTokens(first);
+      await expect(store().rotateRefreshToken(refreshHash(first), grantTokens(grantId, 60, { clientId: 'web' }), NO_GRACE)).resolves.toBe('unknown');
+      await expect(store().findRefreshToken(refreshHash(first))).resolves.toMatchObject({ rotated: false });
+      const second = grantTokens(grantId);
+      await store().rotateRefreshToken(refreshHash(first), second, NO_GRACE);
+      await expect(store().rotateRefreshToken(refreshHash(first), grantTokens(grantId, 60, { clientId: 'web' }), NO_GRACE)).resolves.toBe('unknown');
+      expect(await live(second)).toBe(true);
+    });
+
+    test('within the reuse grace, the same client presenting the rotated token changes nothing; after it, the grant is revoked', async () => {
+      const grantId = generateGrantId();
+      const first = grantTokens(grantId);
+      const second = grantTokens(grantId, 60, { at: now() + 100 });
+      await store().saveGrantTokens(first);
+      await expect(store().rotateRefreshToken(refreshHash(first), second, 10)).resolves.toBe('rotated');
+      await expect(store().rotateRefreshToken(refreshHash(first), grantTokens(grantId, 60, { at: now() + 109 }), 10)).resolves.toBe('justRotated');
+      expect(await live(second)).toBe(true);
+      await expect(store().findRefreshToken(refreshHash(first))).resolves.toMatchObject({ rotated: true });
+      await expect(store().rotateRefreshToken(refreshHash(first), grantTokens(grantId, 60, { at: now() + 110 }), 10)).resolves.toBe('reused');
+      expect(await live(second)).toBe(false);
     });
   });
 
@@ -186,14 +252,13 @@ export function authorizationContract(current: () => StoreUnderTest) {
   test('codes, refresh tokens, pending requests and consents are forgotten once they expire; device codes are kept for expired_token', async () => {
     await store().saveConsent('carol', 'spa', { scope: ['read'], expiresAt: now() + 1 });
     const device = await savePendingDevice(store(), now(), 1);
-    const codeHash = hashTokenValue(generateTokenValue());
+    const { hash: codeHash } = await savedCode(1);
     const transactionHash = hashTokenValue(generateTokenValue());
     const tokens = grantTokens(generateGrantId(), 1);
-    await store().saveAuthorizationCode(codeHash, code(1));
     await store().saveAuthorizationTransaction(transactionHash, transaction(1));
     await store().saveGrantTokens(tokens);
     await current().advance(2);
-    await expect(store().useAuthorizationCode(codeHash)).resolves.toBeUndefined();
+    await expect(store().findAuthorizationCode(codeHash)).resolves.toBeUndefined();
     await expect(store().takeAuthorizationTransaction(transactionHash)).resolves.toBeUndefined();
     await expect(store().findRefreshToken(refreshHash(tokens))).resolves.toBeUndefined();
     await expect(store().findConsent('carol', 'spa')).resolves.toBeUndefined();

@@ -69,7 +69,7 @@ describe('memory store size cap (memoryStore({ maxRecords }))', () => {
     // Access token, refresh token and the grant's token list: three records.
     await expect(store.saveGrantTokens(first)).resolves.toBe(true);
     const presented = first.refreshToken?.hash as string;
-    await expect(store.rotateRefreshToken(presented, grantTokens(grantId))).rejects.toBeInstanceOf(TemporarilyUnavailableError);
+    await expect(store.rotateRefreshToken(presented, grantTokens(grantId), 10)).rejects.toBeInstanceOf(TemporarilyUnavailableError);
     await expect(store.findRefreshToken(presented)).resolves.toMatchObject({ rotated: false });
     await expect(store.saveGrantTokens(grantTokens(generateGrantId()))).rejects.toBeInstanceOf(TemporarilyUnavailableError);
 

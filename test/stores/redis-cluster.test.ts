@@ -1,7 +1,7 @@
 import { Cluster } from 'ioredis';
 import { TemporarilyUnavailableError } from '../../lib/errors';
 import { redisStore } from '../../lib/stores/redis';
-import { generateTokenValue, hashTokenValue } from '../../lib/tokens/token-value';
+import { generateGrantId, generateTokenValue, hashTokenValue } from '../../lib/tokens/token-value';
 import { startRedisCluster, type RedisClusterUnderTest } from '../helpers/redis-cluster';
 import { withRedis } from '../helpers/redis-server';
 import { SLACK_MS } from '../helpers/slack';
@@ -48,7 +48,8 @@ describe('redis store on a cluster', () => {
   });
 
   test('end to end: authorization code with PKCE, the API as the user, refresh rotation, and reuse revoking the grant', async () => {
-    const { app } = testServer(() => redisStore({ client }));
+    // No reuse grace: the reuse below comes at once.
+    const { app } = testServer(() => redisStore({ client }), { refreshTokenReuseGrace: 0 });
     const first = await spaGrant(app);
     expect((await callApi(app, first.access_token)).body).toMatchObject({ clientId: 'spa', sub: 'alice' });
     const second = await refreshRequest(app, first.refresh_token);
@@ -57,6 +58,25 @@ describe('redis store on a cluster', () => {
     // RFC 9700 §4.14.2: a rotated refresh token presented again revokes the grant.
     expect((await refreshRequest(app, first.refresh_token)).body).toMatchObject({ error: 'invalid_grant' });
     expect((await callApi(app, second.body.access_token)).status).toBe(401);
+  });
+
+  test("durability 'replicated' on a cluster without replicas: each revocation runs on its grant's master, and is 503 for want of a replica", async () => {
+    const keyPrefix = 'durable:';
+    const store = redisStore({ client, keyPrefix });
+    const replicated = redisStore({ client, keyPrefix, durability: 'replicated', commandTimeoutMs: 400 });
+    try {
+      const now = systemNow();
+      const grantIds = Array.from({ length: 6 }, () => generateGrantId());
+      for (const grantId of grantIds) {
+        const record = { clientId: 'c', scope: [], grantId, issuedAt: now, expiresAt: now + 60 };
+        const hash = hashTokenValue(generateTokenValue('', grantId));
+        await store.saveGrantTokens({ grantId, accessToken: { hash, record } });
+        await expect(replicated.revokeGrant(grantId)).rejects.toBeInstanceOf(TemporarilyUnavailableError);
+        await expect(store.findAccessToken(hash)).resolves.toBeUndefined();
+      }
+    } finally {
+      await Promise.all([store.close(), replicated.close()]);
+    }
   });
 
   // Last: it leaves the cluster without a master for a third of its slots.

@@ -115,9 +115,9 @@ describe('redis store token cache (CLIENT TRACKING)', () => {
     const now = systemNow();
     const record = { clientId: 'c', scope: ['read'], sub: 'alice', grantId, issuedAt: now, expiresAt: now + 300 };
     const tokens = { grantId, accessToken: { hash: accessHash, record } };
-    expect(await other.rotateRefreshToken(refreshHash, tokens)).toBe('rotated');
+    expect(await other.rotateRefreshToken(refreshHash, tokens, 0)).toBe('rotated');
     await cachedIn(cached, accessHash);
-    expect(await other.rotateRefreshToken(refreshHash, { ...tokens, accessToken: { hash: hashTokenValue(generateTokenValue('', grantId)), record } })).toBe('reused');
+    expect(await other.rotateRefreshToken(refreshHash, { ...tokens, accessToken: { hash: hashTokenValue(generateTokenValue('', grantId)), record } }, 0)).toBe('reused');
     expect(await msUntilRefused(cached, accessHash)).toBeLessThan(MAX_STALENESS_MS);
   });
 
