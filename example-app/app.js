@@ -83,7 +83,10 @@ function createApp(config) {
  */
 function ownOrigins({ issuer, host, port }) {
   const origins = [new URL(issuer).origin];
-  if (issuer.startsWith('http:') && host !== undefined && port) origins.push(new URL(`http://${host.includes(':') ? `[${host}]` : host}:${port}`).origin);
+  // PORT=0 (a port the system picks) is not known here.
+  if (issuer.startsWith('http:') && host !== undefined && port) {
+    origins.push(new URL(`http://${host.includes(':') ? `[${host}]` : host}:${port}`).origin);
+  }
   return origins;
 }
 
