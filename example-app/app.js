@@ -1,4 +1,5 @@
 'use strict';
+const { randomBytes } = require('node:crypto');
 const express = require('express');
 const {
   oauthServer,
@@ -12,16 +13,20 @@ const {
 } = require('..');
 const { signedCookieSession } = require('./session');
 const { loginRoutes, findUser } = require('./login');
+const { loginCsrfToken } = require('./login-csrf');
 const { deviceRoutes } = require('./device');
 const { homeRoutes } = require('./home');
 
 /**
  * The example-app: the package mounted in an Express app as a user would mount it.
- * @param {{ issuer: string, clients: any[], users: { username: string, password: string }[], redisUrl?: string, sessionSecret?: string, devicePollInterval?: number }} config
+ * @param {{ issuer: string, clients: any[], users: { username: string, password: string }[], host?: string, port?: number, redisUrl?: string, sessionSecret?: string, devicePollInterval?: number }} config
  */
 function createApp(config) {
   const store = config.redisUrl ? redisStore({ url: config.redisUrl }) : memoryStore();
-  const session = signedCookieSession({ secret: config.sessionSecret, secure: config.issuer.startsWith('https:') });
+  // Without SESSION_SECRET, a random key per start (sessions end with the process).
+  const secret = config.sessionSecret ?? randomBytes(32).toString('base64url');
+  const secure = config.issuer.startsWith('https:');
+  const session = signedCookieSession({ secret, secure });
   const oauth = oauthServer({
     issuer: config.issuer,
     clients: config.clients,
@@ -46,7 +51,7 @@ function createApp(config) {
   app.use('/oauth', oauth);
   // RFC 8414 §3.1: the metadata of issuer …/oauth is at /.well-known/oauth-authorization-server/oauth.
   app.get(oauth.metadataPath, oauth.metadataHandler);
-  app.use(loginRoutes({ users: config.users, session, limits: oauth.limits }));
+  app.use(loginRoutes({ users: config.users, session, limits: oauth.limits, csrf: loginCsrfToken({ secret, secure }), origins: ownOrigins(config) }));
   app.use(deviceRoutes());
   app.use(homeRoutes({ clients: config.clients, oauth }));
 
@@ -69,6 +74,20 @@ function createApp(config) {
   });
 
   return { app, oauth, store };
+}
+
+/**
+ * The origins of the app's own pages: ISSUER's and, for an http ISSUER (local development), the
+ * address it listens on, which its start-up line prints.
+ * @param {{ issuer: string, host?: string, port?: number }} config
+ */
+function ownOrigins({ issuer, host, port }) {
+  const origins = [new URL(issuer).origin];
+  // PORT=0 (a port the system picks) is not known here.
+  if (issuer.startsWith('http:') && host !== undefined && port) {
+    origins.push(new URL(`http://${host.includes(':') ? `[${host}]` : host}:${port}`).origin);
+  }
+  return origins;
 }
 
 module.exports = { createApp };

@@ -26,7 +26,7 @@ function readConfig(env) {
     users: readUsers(usersFile),
     // Seconds a device must wait between polls (RFC 8628 §3.2); default 5.
     devicePollInterval: readPositiveInteger(env.DEVICE_POLL_INTERVAL, 'DEVICE_POLL_INTERVAL'),
-    // Signs the login cookie; without it, a random key per start (sessions end with the process).
+    // Signs the login cookies; without it, a random key per start (sessions end with the process).
     sessionSecret: env.SESSION_SECRET || undefined,
   };
 }

@@ -21,9 +21,14 @@ const authorizationUrl = client.buildAuthorizationUrl(spa, {
 
 /** The person: signs in on the login page, opens the authorization URL, allows; returns where they are sent. */
 async function browser() {
+  // The login form's CSRF token must come back with its cookie.
+  const page = await fetch(`${appUrl}/login`);
+  const csrfCookie = (page.headers.get('set-cookie') ?? '').split(';')[0];
+  const csrfToken = /name="csrf_token" value="([^"]+)"/.exec(await page.text())?.[1] ?? '';
   const login = await fetch(`${appUrl}/login`, {
     method: 'POST',
-    body: new URLSearchParams({ username: 'demo', password: 'demo-password-change-me', returnTo: '/' }),
+    headers: { cookie: csrfCookie },
+    body: new URLSearchParams({ username: 'demo', password: 'demo-password-change-me', returnTo: '/', csrf_token: csrfToken }),
     redirect: 'manual',
   });
   const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0];

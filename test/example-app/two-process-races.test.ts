@@ -3,6 +3,7 @@ import http from 'node:http';
 import { exampleAppsOnOneRedis, type RunningExampleApp } from '../helpers/example-app';
 import { withRedis } from '../helpers/redis-server';
 import { pkcePair } from '../helpers/oauth-app';
+import { signInByFetch } from '../helpers/example-login';
 
 /*
  * Issue 5: the store operations that must be atomic are atomic in Redis, seen from two
@@ -87,7 +88,7 @@ async function authorize(signInAt: RunningExampleApp, decideAt: RunningExampleAp
   const returnTo = new URL(toLogin.headers.get('location') as string, signInAt.url).searchParams.get('returnTo') as string;
 
   // The login form carries returnTo URI-encoded.
-  const signedIn = await post(signInAt, '/login', { username: 'demo', password: 'demo-password-change-me', returnTo: encodeURIComponent(returnTo) });
+  const signedIn = await signInByFetch(signInAt.url, { username: 'demo', password: 'demo-password-change-me', returnTo: encodeURIComponent(returnTo) });
   expect(signedIn.status).toBe(303);
   expect(signedIn.headers.get('location')).toBe(returnTo);
   const cookie = signedIn.headers.getSetCookie()[0].split(';')[0];
