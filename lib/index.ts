@@ -16,7 +16,7 @@ export type { DeviceUserStep, PendingDevice } from './device/user-step';
 export type { DeviceAuthorizationResponse } from './endpoints/device-authorization';
 export type { Grant, TokenRequestContext, TokenResponse } from './grants/grant';
 export type { TokenIssuer, IssueRequest, GrantIssue, TokenIssuedEvent } from './tokens/issuer';
-export type { AuthorizationOptions, ConsentPrompt } from './endpoints/authorization-options';
+export type { AuthorizationOptions, ConsentPrompt } from './options/authorization';
 export type { ClientAuthFailedEvent, ClientAuthFailureReason } from './client-auth/authenticate';
 export type { Client, ClientMetadata, ClientAuthMethod } from './clients/client';
 export type { ClientLookup } from './clients/registry';

@@ -4,7 +4,7 @@ import type { CheckedDeviceOptions } from '../options/grants';
 import type { DeviceUserStep } from '../device/user-step';
 import { InvalidRequestError } from '../errors';
 import type { CheckedAuthorizationOptions } from '../options/authorization';
-import { currentUser, grantedScope, readConsentAnswer, type UserPageSettings } from './authorize';
+import { currentUser, grantedScope, readConsentAnswer, type UserPageSettings } from '../authorization/consent-answer';
 import { protectPage, showErrorPage } from './pages';
 
 export interface DeviceVerificationSettings extends UserPageSettings {

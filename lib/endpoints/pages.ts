@@ -1,7 +1,6 @@
 import type { Request, Response } from 'express';
 import type { OAuthError } from '../errors';
-import type { ConsentPrompt } from './authorization-options';
-import type { CheckedAuthorizationOptions } from '../options/authorization';
+import type { CheckedAuthorizationOptions, ConsentPrompt } from '../options/authorization';
 import { reportedOAuthError, setNoStore } from './respond';
 import type { DeviceResult } from '../device/device-authorization';
 

@@ -1,7 +1,81 @@
+import type { Request, Response } from 'express';
+import type { OAuthError } from '../errors';
 import type { PkcePolicy } from '../authorization/request';
-import type { AuthorizationOptions } from '../endpoints/authorization-options';
 import { renderConsentPage, renderErrorPage } from '../endpoints/pages';
 import { checkBoolean, checkFunction, checkNonNegativeInteger, checkOptionsObject, checkPositiveInteger, requireFunction, OptionPath, type KnownKeys } from './checks';
+
+/** What the consent page shows and what its form posts back. */
+export interface ConsentPrompt {
+  client: { id: string; name?: string };
+  /** The scope the client asks for. The form may post `scope` (space-separated or repeated) to grant less. */
+  scope: string[];
+  /** The user being asked, as `getUser` named them. */
+  sub: string;
+  /** Where the form posts (`method="post"`), with a `decision` of `allow` or `deny`. */
+  action: string;
+  /** Hidden inputs the form must carry, unchanged. */
+  fields: { transaction_id: string; csrf_token: string };
+  /**
+   * Only when a device asks (RFC 8628): its user code as the device shows it (`XXXX-XXXX`).
+   * Show it, so that the person can check it is their own device's (§5.4, remote phishing).
+   */
+  device?: { userCode: string };
+}
+
+/**
+ * How the authorization endpoint meets the host app's users. The pages are the host app's;
+ * the flow is the server's:
+ *
+ * ```ts
+ * authorization: {
+ *   getUser: (req) => req.user?.id,                       // e.g. from the app's Passport session
+ *   login: (req, res, returnTo) => res.redirect(`/login?returnTo=${encodeURIComponent(returnTo)}`),
+ *   renderConsent: (req, res, prompt) => res.render('consent', prompt),   // optional
+ * }
+ * ```
+ */
+export interface AuthorizationOptions {
+  /** The signed-in user's id (it becomes the tokens' `sub`), or undefined for an anonymous user. */
+  getUser(req: Request): string | undefined | Promise<string | undefined>;
+  /** Sends an anonymous user to the app's login, which brings them back to `returnTo` (a path on this server). */
+  login(req: Request, res: Response, returnTo: string): void | Promise<void>;
+  /**
+   * Renders the consent page. The server has already set `Cache-Control: no-store`,
+   * `X-Frame-Options: DENY`, `Content-Security-Policy: frame-ancestors 'none'` and
+   * `Referrer-Policy: no-referrer`.
+   * Default: a minimal page naming the client and the scopes, with Allow and Deny buttons.
+   */
+  renderConsent?(req: Request, res: Response, prompt: ConsentPrompt): void | Promise<void>;
+  /** Renders an error the user must see because it cannot be sent to the client (default: a minimal page). */
+  renderError?(req: Request, res: Response, error: OAuthError): void | Promise<void>;
+  /** Authorization code lifetime in seconds (default 60). */
+  codeLifetime?: number;
+  /** How long the consent page may stay open, in seconds (default 600). */
+  consentLifetime?: number;
+  /**
+   * Most consent pages one user (`sub`) may have waiting at once (default 20): each keeps its
+   * request in the store until it is answered or `consentLifetime` ends. Past this, the request
+   * is answered `temporarily_unavailable` (at the redirect URI, or on the device's error page).
+   */
+  maxPendingConsents?: number;
+  /**
+   * Longest `state` accepted, in characters (default 1024; RFC 6749 §4.1.1 sets none). It is kept
+   * with the pending request; a longer one is `invalid_request` at the redirect URI, without it.
+   */
+  maxStateLength?: number;
+  /**
+   * Seconds for which a user's Allow is remembered (default 0: ask every time). While it is,
+   * a request of the same client for no more than the scope allowed skips the consent page.
+   */
+  rememberConsent?: number;
+  /** PKCE (RFC 7636) is always required of public clients. */
+  pkce?: {
+    /** Require it of confidential clients too (default true, RFC 9700 §2.1.1). */
+    requireForConfidentialClients?: boolean;
+    /** Accept the `plain` method besides S256 (default false). */
+    allowPlain?: boolean;
+  };
+}
 
 export type CheckedAuthorizationOptions = Required<Omit<AuthorizationOptions, 'pkce'>> & { pkce: PkcePolicy };
 

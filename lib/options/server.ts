@@ -3,7 +3,7 @@ import { ClientMetadataError, type ClientMetadata } from '../clients/client';
 import { clientRegistry, type ClientLookup, type ClientRegistry } from '../clients/registry';
 import { systemClock, type Clock } from '../clock';
 import { isDeviceAuthorization, type DeviceAuthorizationGrant } from '../device/device-authorization';
-import type { AuthorizationOptions } from '../endpoints/authorization-options';
+import type { AuthorizationOptions } from './authorization';
 import type { FormLimits } from '../endpoints/form-params';
 import { clientCredentials } from '../grants/client-credentials';
 import { isValidGrantType, type Grant } from '../grants/grant';
