@@ -11,7 +11,7 @@ export {
   type DeviceAuthorizationOptions,
   type DeviceAuthorizationGrant,
   type DeviceResult,
-} from './device/device-authorization';
+} from './grants/device-code';
 export type { DeviceUserStep, PendingDevice } from './device/user-step';
 export type { DeviceAuthorizationResponse } from './endpoints/device-authorization';
 export type { Grant, TokenRequestContext, TokenResponse } from './grants/grant';
@@ -21,10 +21,10 @@ export type { ClientAuthFailedEvent, ClientAuthFailureReason } from './client-au
 export type { Client, ClientMetadata, ClientAuthMethod } from './clients/client';
 export type { ClientLookup } from './clients/registry';
 export { generateClientSecret, hashClientSecret, type GeneratedClientSecret } from './clients/secrets';
-export { memoryStore, type MemoryStoreOptions } from './stores/memory';
-export { redisStore, type RedisStoreOptions } from './stores/redis';
-export type { RedisClient } from './stores/redis-connection';
-export type { Durability } from './stores/redis-durability';
+export { memoryStore, type MemoryStoreOptions } from './stores/memory/store';
+export { redisStore, type RedisStoreOptions } from './stores/redis/store';
+export type { RedisClient } from './stores/redis/connection';
+export type { Durability } from './stores/redis/durability';
 export type {
   Store,
   AccessTokenRecord,

@@ -1,9 +1,9 @@
 import request from 'supertest';
 import { oauthServer } from '../lib/server';
-import { memoryStore, type MemoryStoreOptions } from '../lib/stores/memory';
-import { redisStore, type RedisStoreOptions } from '../lib/stores/redis';
+import { memoryStore, type MemoryStoreOptions } from '../lib/stores/memory/store';
+import { redisStore, type RedisStoreOptions } from '../lib/stores/redis/store';
 import { authorizationCode } from '../lib/grants/authorization-code';
-import { deviceAuthorization, type DeviceAuthorizationOptions } from '../lib/device/device-authorization';
+import { deviceAuthorization, type DeviceAuthorizationOptions } from '../lib/grants/device-code';
 import { passwordGrant, type PasswordGrantOptions } from '../lib/grants/password';
 import { OAuthServerOptionsError, type OAuthServerOptions } from '../lib/options';
 import { clientCredentials } from '../lib/grants/client-credentials';

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { ClientRegistry } from '../clients/registry';
 import type { Clock } from '../clock';
-import type { RawParams } from '../endpoints/form-params';
+import type { RawParams } from '../http/form-params';
 import { InvalidRequestError } from '../errors';
 import type { CheckedAuthorizationOptions } from '../options/authorization';
 import type { Store } from '../stores/store';

@@ -6,9 +6,9 @@ import { authorizationResponseUri } from '../authorization/response';
 import type { ClientRegistry } from '../clients/registry';
 import { AccessDeniedError } from '../errors';
 import type { CheckedAuthorizationOptions } from '../options/authorization';
-import { ParameterTooLongError, type RawParams } from './form-params';
-import { reportedOAuthError, setNoStore } from './respond';
-import { protectPage, showErrorPage } from './pages';
+import { ParameterTooLongError, type RawParams } from '../http/form-params';
+import { reportedOAuthError, setNoStore } from '../http/respond';
+import { protectPage, showErrorPage } from '../pages/default-pages';
 
 export interface AuthorizeEndpointSettings extends UserPageSettings {
   issuer: string;

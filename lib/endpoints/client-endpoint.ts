@@ -1,8 +1,8 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { ClientAuthenticator } from '../client-auth/authenticate';
 import type { Client } from '../clients/client';
-import type { FormParams } from './form-params';
-import { sendError, sendJson, setNoStore } from './respond';
+import type { FormParams } from '../http/form-params';
+import { sendError, sendJson, setNoStore } from '../http/respond';
 
 export interface ClientEndpointSettings {
   clientAuth: ClientAuthenticator;

@@ -2,14 +2,14 @@ import type { Request } from 'express';
 import { addressNetwork } from '../address-network';
 import type { Client } from '../clients/client';
 import type { Clock } from '../clock';
-import { DEVICE_CODE_GRANT_TYPE } from '../device/device-authorization';
+import { DEVICE_CODE_GRANT_TYPE } from '../grants/device-code';
 import type { CheckedDeviceOptions } from '../options/grants';
 import { formatUserCode, generateUserCode } from '../device/user-code';
 import { ServerError, UnauthorizedClientError } from '../errors';
 import { resolveScope } from '../scope';
 import { quotaKey, type Quota, type Store } from '../stores/store';
 import { generateTokenValue, hashTokenValue } from '../tokens/token-value';
-import type { FormParams } from './form-params';
+import type { FormParams } from '../http/form-params';
 
 /** RFC 8628 §3.2 */
 export interface DeviceAuthorizationResponse {

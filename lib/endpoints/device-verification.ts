@@ -5,7 +5,7 @@ import type { DeviceUserStep } from '../device/user-step';
 import { InvalidRequestError } from '../errors';
 import type { CheckedAuthorizationOptions } from '../options/authorization';
 import { currentUser, grantedScope, readConsentAnswer, type UserPageSettings } from '../authorization/consent-answer';
-import { protectPage, showErrorPage } from './pages';
+import { protectPage, showErrorPage } from '../pages/default-pages';
 
 export interface DeviceVerificationSettings extends UserPageSettings {
   authorization: CheckedAuthorizationOptions;

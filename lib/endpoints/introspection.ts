@@ -4,7 +4,7 @@ import type { Client } from '../clients/client';
 import { ForbiddenClientError, InvalidRequestError } from '../errors';
 import { formatScope } from '../scope';
 import { hashTokenValue } from '../tokens/token-value';
-import type { FormParams } from './form-params';
+import type { FormParams } from '../http/form-params';
 
 /**
  * `Bearer` for an access token (RFC 6749 §7.1); `refresh_token`, the RFC 7009 §2.1 hint value,

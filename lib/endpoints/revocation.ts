@@ -2,7 +2,7 @@ import type { Store } from '../stores/store';
 import { InvalidRequestError } from '../errors';
 import { hashTokenValue } from '../tokens/token-value';
 import type { Client } from '../clients/client';
-import type { FormParams } from './form-params';
+import type { FormParams } from '../http/form-params';
 
 /**
  * RFC 7009 §2.1: a client revokes one of its own tokens. `token_type_hint` is only a hint

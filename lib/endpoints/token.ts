@@ -7,9 +7,9 @@ import type { Store } from '../stores/store';
 import type { TokenIssuer } from '../tokens/issuer';
 import type { Clock } from '../clock';
 import type { AttemptLimits } from '../limits/password-limits';
-import type { FormParams } from './form-params';
+import type { FormParams } from '../http/form-params';
 import type { Request, Response } from 'express';
-import { sendError, sendJson, setNoStore } from './respond';
+import { sendError, sendJson, setNoStore } from '../http/respond';
 
 export interface EnabledGrant {
   grant: Grant;

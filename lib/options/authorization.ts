@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { OAuthError } from '../errors';
 import type { PkcePolicy } from '../authorization/request';
-import { renderConsentPage, renderErrorPage } from '../endpoints/pages';
+import { renderConsentPage, renderErrorPage } from '../pages/default-pages';
 import { checkBoolean, checkFunction, checkNonNegativeInteger, checkOptionsObject, checkPositiveInteger, requireFunction, OptionPath, type KnownKeys } from './checks';
 
 /** What the consent page shows and what its form posts back. */

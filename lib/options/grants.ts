@@ -1,5 +1,5 @@
-import type { DeviceAuthorizationOptions } from '../device/device-authorization';
-import { renderDeviceResultPage } from '../endpoints/pages';
+import type { DeviceAuthorizationOptions } from '../grants/device-code';
+import { renderDeviceResultPage } from '../pages/default-pages';
 import type { PasswordGrantOptions } from '../grants/password';
 import type { AttemptLimit } from '../limits/attempt-limiter';
 import { checkFunction, checkOptionsObject, checkPositiveInteger, isHttpsOrLoopback, requireFunction, OptionPath, type KnownKeys } from './checks';

@@ -1,8 +1,8 @@
 import type { Clock } from '../clock';
-import type { MemoryStoreOptions } from '../stores/memory';
-import type { RedisStoreOptions } from '../stores/redis';
-import type { Durability } from '../stores/redis-durability';
-import type { TokenCacheOptions } from '../stores/redis-token-cache';
+import type { MemoryStoreOptions } from '../stores/memory/store';
+import type { RedisStoreOptions } from '../stores/redis/store';
+import type { Durability } from '../stores/redis/durability';
+import type { TokenCacheOptions } from '../stores/redis/token-cache';
 import { checkFunction, checkOneOf, checkOptionsObject, checkPositiveInteger, checkPositiveNumber, checkPlainString, OptionPath, type KnownKeys } from './checks';
 
 const MEMORY = new OptionPath('memoryStore');

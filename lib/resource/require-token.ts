@@ -9,9 +9,9 @@ import type { Store } from '../stores/store';
 import type { Clock } from '../clock';
 import { formatScope, includesAll, parseScope } from '../scope';
 import { hashTokenValue } from '../tokens/token-value';
-import { sendError, sendJson } from '../endpoints/respond';
+import { sendError, sendJson } from '../http/respond';
 import { extractBearerToken, type BearerMethods, type TokenCarriers } from './bearer';
-import type { RawParams } from '../endpoints/form-params';
+import type { RawParams } from '../http/form-params';
 
 /** What a protected route's handler learns about the token that opened it: `req.oauth`. */
 export interface TokenInfo {

@@ -314,15 +314,6 @@ export const EXPIRED_DEVICE_CODE_MEMORY_SECONDS = 600;
 /** RFC 8628 §3.5: "the interval MUST be increased by 5 seconds" after slow_down. */
 export const SLOW_DOWN_SECONDS = 5;
 
-/**
- * Tokens issued under a grant are stored under `<grantId>.<hash>` (see `tokenHash`), so that a
- * store can place them beside their grant; other hashes have no dot.
- */
-export function grantIdOfTokenHash(tokenHash: string): string | undefined {
-  const dot = tokenHash.indexOf('.');
-  return dot > 0 ? tokenHash.slice(0, dot) : undefined;
-}
-
 /** One key for a user and a client, whatever characters their ids hold. */
 export function consentKey(sub: string, clientId: string): string {
   return hash('sha256', JSON.stringify([sub, clientId]), 'base64url');

@@ -48,3 +48,9 @@ export function hashTokenValue(value: string): string {
   const grantId = dot >= GRANT_ID_LENGTH ? value.slice(dot - GRANT_ID_LENGTH, dot) : '';
   return GRANT_ID.test(grantId) ? `${grantId}.${digest}` : digest;
 }
+
+/** The grant id a token digest carries (`<grantId>.<digest>`, see `hashTokenValue`), so that a store can place it beside its grant; other digests have none. */
+export function grantIdOfTokenHash(tokenHash: string): string | undefined {
+  const dot = tokenHash.indexOf('.');
+  return dot > 0 ? tokenHash.slice(0, dot) : undefined;
+}

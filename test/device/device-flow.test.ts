@@ -4,7 +4,7 @@ import { hashClientSecretSync } from '../../lib/clients/secrets';
 import { authorizationCode } from '../../lib/grants/authorization-code';
 import { clientCredentials } from '../../lib/grants/client-credentials';
 import { refreshToken } from '../../lib/grants/refresh-token';
-import { deviceAuthorization, DEVICE_CODE_GRANT_TYPE, type DeviceAuthorizationOptions } from '../../lib/device/device-authorization';
+import { deviceAuthorization, DEVICE_CODE_GRANT_TYPE, type DeviceAuthorizationOptions } from '../../lib/grants/device-code';
 import { OAuthServerOptionsError } from '../../lib/options';
 import { oauthServer } from '../../lib/server';
 import { STORE_KINDS, useStores, type StoreKind } from '../helpers/stores';

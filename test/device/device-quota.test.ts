@@ -1,7 +1,7 @@
 import express from 'express';
 import request from 'supertest';
 import { hashClientSecretSync } from '../../lib/clients/secrets';
-import { deviceAuthorization, DEVICE_CODE_GRANT_TYPE, type DeviceAuthorizationOptions } from '../../lib/device/device-authorization';
+import { deviceAuthorization, DEVICE_CODE_GRANT_TYPE, type DeviceAuthorizationOptions } from '../../lib/grants/device-code';
 import { oauthServer } from '../../lib/server';
 import { STORE_KINDS, useStores, type StoreKind } from '../helpers/stores';
 

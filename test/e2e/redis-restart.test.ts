@@ -1,5 +1,5 @@
 import type { Express } from 'express';
-import { redisStore } from '../../lib/stores/redis';
+import { redisStore } from '../../lib/stores/redis/store';
 import { generateTokenValue } from '../../lib/tokens/token-value';
 import { eventually } from '../helpers/eventually';
 import { callApi, issueServiceToken, refreshRequest, serviceTokenRequest, spaGrant, testServer } from '../helpers/oauth-app';

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { redisStore } from '../../lib/stores/redis';
+import { redisStore } from '../../lib/stores/redis/store';
 import { basic, buildApp, type TestApp } from '../helpers/app';
 import { eventually } from '../helpers/eventually';
 import { startRedisServer, withRedis, type RedisServer } from '../helpers/redis-server';

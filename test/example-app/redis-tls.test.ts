@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TemporarilyUnavailableError } from '../../lib/errors';
-import { redisStore } from '../../lib/stores/redis';
+import { redisStore } from '../../lib/stores/redis/store';
 import { startExampleApp, type RunningExampleApp } from '../helpers/example-app';
 import { freePort, startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { makeTestCertificates } from '../helpers/test-certificates';

@@ -1,6 +1,6 @@
 import type { Store } from '../../lib/stores/store';
-import { memoryStore } from '../../lib/stores/memory';
-import { redisStore } from '../../lib/stores/redis';
+import { memoryStore } from '../../lib/stores/memory/store';
+import { redisStore } from '../../lib/stores/redis/store';
 import type { Clock } from '../../lib/clock';
 import { startRedisServer, type RedisServer } from './redis-server';
 

@@ -6,7 +6,7 @@ import type { OAuthServerOptions } from '../../lib/options';
 import type { Store } from '../../lib/stores/store';
 import { STORE_KINDS, useStores, type StoreKind } from '../helpers/stores';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
-import { redisStore } from '../../lib/stores/redis';
+import { redisStore } from '../../lib/stores/redis/store';
 
 /*
  * The brute-force limits must not be a weapon against the clients they protect: failures from

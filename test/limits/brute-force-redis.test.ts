@@ -2,7 +2,7 @@ import request from 'supertest';
 import { basic, buildApp, expectOAuthErrorBody, type TestApp } from '../helpers/app';
 import { chosenSecret } from '../helpers/secrets';
 import type { ClientAuthFailedEvent } from '../../lib/client-auth/authenticate';
-import { redisStore } from '../../lib/stores/redis';
+import { redisStore } from '../../lib/stores/redis/store';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 
 const svc = chosenSecret('svc-chosen-secret');

@@ -4,7 +4,7 @@ import { generateClientSecret, hashClientSecretSync } from '../../lib/clients/se
 import { chosenSecret } from '../helpers/secrets';
 import type { ClientAuthFailedEvent } from '../../lib/client-auth/authenticate';
 import type { OAuthServerOptions } from '../../lib/options';
-import { memoryStore } from '../../lib/stores/memory';
+import { memoryStore } from '../../lib/stores/memory/store';
 import type { Store } from '../../lib/stores/store';
 
 const svc = chosenSecret('svc-chosen-secret');

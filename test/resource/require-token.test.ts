@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { basic, buildApp, expectOAuthErrorBody, SERVICE, type TestApp } from '../helpers/app';
 import type { Store } from '../../lib/stores/store';
-import { memoryStore } from '../../lib/stores/memory';
+import { memoryStore } from '../../lib/stores/memory/store';
 import { TemporarilyUnavailableError } from '../../lib/errors';
 import { hashTokenValue } from '../../lib/tokens/token-value';
 import { oauthServer } from '../../lib/server';

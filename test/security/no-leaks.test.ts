@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { buildApp, basic, type TestApp } from '../helpers/app';
 import { FLOW_CLIENTS, issueEveryWay, SECRETS } from './full-flow';
-import { memoryStore } from '../../lib/stores/memory';
+import { memoryStore } from '../../lib/stores/memory/store';
 import type { Store } from '../../lib/stores/store';
 
 /*

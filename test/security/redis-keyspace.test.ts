@@ -2,11 +2,11 @@ import request from 'supertest';
 import { Redis } from 'ioredis';
 import { basic, buildApp } from '../helpers/app';
 import { FLOW_CLIENTS, issueEveryWay, SECRETS } from './full-flow';
-import { redisStore } from '../../lib/stores/redis';
+import { redisStore } from '../../lib/stores/redis/store';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import express from 'express';
 import { oauthServer } from '../../lib/server';
-import { deviceAuthorization, DEVICE_CODE_GRANT_TYPE } from '../../lib/device/device-authorization';
+import { deviceAuthorization, DEVICE_CODE_GRANT_TYPE } from '../../lib/grants/device-code';
 import { passwordGrant } from '../../lib/grants/password';
 
 /*

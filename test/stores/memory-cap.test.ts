@@ -4,7 +4,7 @@ import { hashClientSecretSync } from '../../lib/clients/secrets';
 import { TemporarilyUnavailableError } from '../../lib/errors';
 import { clientCredentials } from '../../lib/grants/client-credentials';
 import { oauthServer } from '../../lib/server';
-import { memoryStore } from '../../lib/stores/memory';
+import { memoryStore } from '../../lib/stores/memory/store';
 import type { GrantTokens, Store } from '../../lib/stores/store';
 import { generateGrantId, generateTokenValue, hashTokenValue } from '../../lib/tokens/token-value';
 

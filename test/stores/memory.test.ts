@@ -1,4 +1,4 @@
-import { memoryStore } from '../../lib/stores/memory';
+import { memoryStore } from '../../lib/stores/memory/store';
 import { storeContract } from './store-contract';
 
 storeContract(

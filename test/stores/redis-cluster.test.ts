@@ -1,6 +1,6 @@
 import { Cluster } from 'ioredis';
 import { TemporarilyUnavailableError } from '../../lib/errors';
-import { redisStore } from '../../lib/stores/redis';
+import { redisStore } from '../../lib/stores/redis/store';
 import { generateGrantId, generateTokenValue, hashTokenValue } from '../../lib/tokens/token-value';
 import { startRedisCluster, type RedisClusterUnderTest } from '../helpers/redis-cluster';
 import { withRedis } from '../helpers/redis-server';

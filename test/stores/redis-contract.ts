@@ -1,4 +1,4 @@
-import { redisStore, type RedisStoreOptions } from '../../lib/stores/redis';
+import { redisStore, type RedisStoreOptions } from '../../lib/stores/redis/store';
 import { storeContract } from './store-contract';
 
 export const systemNow = () => Math.floor(Date.now() / 1000);

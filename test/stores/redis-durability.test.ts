@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { TemporarilyUnavailableError } from '../../lib/errors';
-import { redisStore } from '../../lib/stores/redis';
+import { redisStore } from '../../lib/stores/redis/store';
 import type { GrantTokens, Store } from '../../lib/stores/store';
 import { generateGrantId, generateTokenValue, hashTokenValue } from '../../lib/tokens/token-value';
 import { eventually } from '../helpers/eventually';

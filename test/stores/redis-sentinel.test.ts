@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { redisStore } from '../../lib/stores/redis';
+import { redisStore } from '../../lib/stores/redis/store';
 import { generateTokenValue } from '../../lib/tokens/token-value';
 import { eventually } from '../helpers/eventually';
 import { callApi, issueServiceToken, testServer } from '../helpers/oauth-app';

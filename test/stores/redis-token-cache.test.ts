@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { redisStore } from '../../lib/stores/redis';
+import { redisStore } from '../../lib/stores/redis/store';
 import type { Store } from '../../lib/stores/store';
 import { TemporarilyUnavailableError } from '../../lib/errors';
 import { generateGrantId, generateTokenValue, hashTokenValue } from '../../lib/tokens/token-value';

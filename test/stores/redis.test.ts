@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { redisStore } from '../../lib/stores/redis';
+import { redisStore } from '../../lib/stores/redis/store';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { redisStoreContract, systemNow } from './redis-contract';
 import { generateGrantId, generateTokenValue, hashTokenValue } from '../../lib/tokens/token-value';

@@ -1,10 +1,10 @@
-import { systemClock, type Clock } from '../clock';
-import { checkMemoryStoreOptions } from '../options/stores';
-import { TemporarilyUnavailableError } from '../errors';
-import { MemoryQuotas } from './memory-quotas';
-import { memoryAttemptStore } from './memory-attempts';
+import { grantIdOfTokenHash } from '../../tokens/token-value';
+import { systemClock, type Clock } from '../../clock';
+import { checkMemoryStoreOptions } from '../../options/stores';
+import { TemporarilyUnavailableError } from '../../errors';
+import { MemoryQuotas } from './quotas';
+import { memoryAttemptStore } from './attempts';
 import {
-  grantIdOfTokenHash,
   consentKey,
   EXPIRED_DEVICE_CODE_MEMORY_SECONDS,
   SLOW_DOWN_SECONDS,
@@ -19,7 +19,7 @@ import {
   type GrantTokens,
   type RefreshTokenRecord,
   type Store,
-} from './store';
+} from '../store';
 
 export interface MemoryStoreOptions {
   /** How often expired records are swept out, in seconds (default 60). */

@@ -1,12 +1,12 @@
-import { systemClock, type Clock } from '../clock';
-import { connectToUrl, failClosedRunner, type RedisClient } from './redis-connection';
-import { secondsToLive, type Store } from './store';
-import { redisOAuthOperations, tokenKey } from './redis-oauth';
-import { redisDeviceOperations } from './redis-device';
-import { parseRecord, trackedTokenCache, type TokenCacheOptions } from './redis-token-cache';
-import { checkRedisStoreOptions, type RedisConnection } from '../options/stores';
-import { redisAttemptStore } from './redis-attempts';
-import { scriptRecorder, type Durability } from './redis-durability';
+import { systemClock, type Clock } from '../../clock';
+import { connectToUrl, failClosedRunner, type RedisClient } from './connection';
+import { secondsToLive, type Store } from '../store';
+import { redisOAuthOperations, tokenKey } from './oauth';
+import { redisDeviceOperations } from './device';
+import { parseRecord, trackedTokenCache, type TokenCacheOptions } from './token-cache';
+import { checkRedisStoreOptions, type RedisConnection } from '../../options/stores';
+import { redisAttemptStore } from './attempts';
+import { scriptRecorder, type Durability } from './durability';
 
 export interface RedisStoreOptions {
   /** `redis://` or `rediss://` (TLS) URL; the store then owns, and closes, the connection. */
@@ -56,10 +56,10 @@ const REVOKE_ACCESS_TOKEN = `return redis.call('DEL', KEYS[1])`;
  *   <prefix>{<grantId>}:code:<digest>      authorization code → hash { record: JSON, used: 0|1 }
  *   <prefix>tx:<digest>                    authorization request waiting for consent → JSON
  *   <prefix>consent:<digest of user, client>  remembered consent → JSON
- *   <prefix>device:<digest>                device authorization request → hash (see redis-device.ts)
+ *   <prefix>device:<digest>                device authorization request → hash (see device.ts)
  *   <prefix>uc:<digest of the user code>   → the device code digest, while the request lives
- *   <prefix>lim:{<digest>}:<digest>:n|b|k  brute-force limits: failure counter, block, known-good mark (redis-attempts.ts)
- *   <prefix>{quota}:<digest>               ids a quota counts → sorted set scored by when each is forgotten (see redis-quotas.ts)
+ *   <prefix>lim:{<digest>}:<digest>:n|b|k  brute-force limits: failure counter, block, known-good mark (attempts.ts)
+ *   <prefix>{quota}:<digest>               ids a quota counts → sorted set scored by when each is forgotten (see quotas.ts)
  *   <prefix>{quota}:of:<digest>            the quota keys a pending consent counts under, to free its place when answered
  * A grant-bound token carries its grant id (see `hashTokenValue`), so its key is computed from
  * the token alone. The `{<grantId>}` hash tag keeps every key of one grant in one Redis Cluster

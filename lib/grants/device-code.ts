@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import type { Grant } from '../grants/grant';
+import type { Grant } from './grant';
 import { AuthorizationPendingError, DeviceAccessDeniedError, ExpiredTokenError, InvalidGrantError, InvalidRequestError, SlowDownError } from '../errors';
 import type { AttemptLimit } from '../limits/attempt-limiter';
 import { checkDeviceOptions, type CheckedDeviceOptions } from '../options/grants';

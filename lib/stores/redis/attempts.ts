@@ -1,5 +1,5 @@
-import type { AttemptKey, AttemptStore } from './store';
-import type { RedisOAuthSettings } from './redis-oauth';
+import type { AttemptKey, AttemptStore } from '../store';
+import type { RedisOAuthSettings } from './oauth';
 
 /** KEYS: blocks, then marks, all of one group. ARGV: the number of blocks. Returns each block's PTTL, then each mark's EXISTS. */
 const READ = `

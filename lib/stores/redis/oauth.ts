@@ -1,8 +1,8 @@
+import { grantIdOfTokenHash } from '../../tokens/token-value';
 import type { Cluster, Redis } from 'ioredis';
-import type { Clock } from '../clock';
+import type { Clock } from '../../clock';
 import {
   consentKey,
-  grantIdOfTokenHash,
   REVOKED_GRANT_MEMORY_SECONDS,
   secondsToLive,
   type AuthorizationCodeRecord,
@@ -13,9 +13,9 @@ import {
   type RefreshTokenRecord,
   type RotationResult,
   type Store,
-} from './store';
-import type { RedisDeviceOperations } from './redis-device';
-import { redisQuotas } from './redis-quotas';
+} from '../store';
+import type { RedisDeviceOperations } from './device';
+import { redisQuotas } from './quotas';
 
 /** The Store operations of the authorization code and refresh token grants, over Redis. */
 export type RedisOAuthOperations = Omit<
@@ -29,13 +29,13 @@ export interface RedisOAuthSettings {
   clock: Clock;
   /** Runs a command, turning any failure into `TemporarilyUnavailableError`. */
   run<T>(command: () => Promise<T>): Promise<T>;
-  /** Runs a script that uses something up or revokes it, as durably as the store was asked to (redis-durability.ts). */
+  /** Runs a script that uses something up or revokes it, as durably as the store was asked to (durability.ts). */
   evalRecorded(script: string, keys: string[], args: (string | number)[]): Promise<unknown>;
 }
 
 /**
  * Key of a token or code: `<prefix>{<grantId>}:<kind>:<digest>` for a grant-bound hash, so
- * that it shares the hash slot of its grant; `<prefix><kind>:<hash>` otherwise. See redis.ts.
+ * that it shares the hash slot of its grant; `<prefix><kind>:<hash>` otherwise. See store.ts.
  */
 export function tokenKey(keyPrefix: string, kind: 'at' | 'rt' | 'code', tokenHash: string): string {
   const grantId = grantIdOfTokenHash(tokenHash);

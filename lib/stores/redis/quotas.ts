@@ -1,6 +1,6 @@
-import { QuotaExceededError } from '../errors';
-import type { RedisOAuthSettings } from './redis-oauth';
-import type { Quota } from './store';
+import { QuotaExceededError } from '../../errors';
+import type { RedisOAuthSettings } from './oauth';
+import type { Quota } from '../store';
 
 /**
  * KEYS: the id's index (the quota keys it counts under), then one sorted set per quota (member:

@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
-import type { Clock } from '../clock';
-import { connectToUrl, failClosedRunner } from './redis-connection';
-import { setBounded } from '../bounded-map';
-import type { AccessTokenRecord } from './store';
+import type { Clock } from '../../clock';
+import { connectToUrl, failClosedRunner } from './connection';
+import { setBounded } from '../../bounded-map';
+import type { AccessTokenRecord } from '../store';
 
 export interface TokenCacheOptions {
   /** Most records kept in memory (default 10000); the least recently used one goes first. */

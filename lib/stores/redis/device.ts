@@ -4,9 +4,9 @@ import {
   type DeviceCodeRecord,
   type DevicePoll,
   type Store,
-} from './store';
-import type { RedisOAuthSettings } from './redis-oauth';
-import { redisQuotas } from './redis-quotas';
+} from '../store';
+import type { RedisOAuthSettings } from './oauth';
+import { redisQuotas } from './quotas';
 
 /** The Store operations of the device authorization grant (RFC 8628), over Redis. */
 export type RedisDeviceOperations = Pick<Store, 'saveDeviceCode' | 'findDeviceCodeByUserCode' | 'decideDeviceCode' | 'pollDeviceCode'>;

@@ -1,6 +1,6 @@
-import type { Clock } from '../clock';
-import { QuotaExceededError } from '../errors';
-import type { Quota } from './store';
+import type { Clock } from '../../clock';
+import { QuotaExceededError } from '../../errors';
+import type { Quota } from '../store';
 
 /**
  * The memory store's quotas: under each key, the records it counts (by id) and when each is

@@ -1,5 +1,5 @@
 import { Redis, type Cluster, type RedisOptions } from 'ioredis';
-import { TemporarilyUnavailableError } from '../errors';
+import { TemporarilyUnavailableError } from '../../errors';
 
 /** What `redisStore` talks to: a standalone or Sentinel-configured `Redis`, or a `Cluster`. */
 export type RedisClient = Redis | Cluster;

@@ -1,5 +1,5 @@
-import type { Clock } from '../clock';
-import type { AttemptKey, AttemptStore } from './store';
+import type { Clock } from '../../clock';
+import type { AttemptKey, AttemptStore } from '../store';
 
 export interface MemoryAttemptStore extends AttemptStore {
   /** Stops the sweep and forgets everything. */

@@ -1,8 +1,8 @@
 import type { Request, Response } from 'express';
 import type { OAuthError } from '../errors';
 import type { CheckedAuthorizationOptions, ConsentPrompt } from '../options/authorization';
-import { reportedOAuthError, setNoStore } from './respond';
-import type { DeviceResult } from '../device/device-authorization';
+import { reportedOAuthError, setNoStore } from '../http/respond';
+import type { DeviceResult } from '../grants/device-code';
 
 /** The default pages are self-contained: no script, no outside resource. */
 const PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";

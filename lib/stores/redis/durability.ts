@@ -1,5 +1,5 @@
 import { Cluster } from 'ioredis';
-import { connectToUrl, failClosedRunner, type RedisClient } from './redis-connection';
+import { connectToUrl, failClosedRunner, type RedisClient } from './connection';
 
 /**
  * What a store write that uses something up or revokes it waits for before it counts as done:
