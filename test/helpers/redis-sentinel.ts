@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { eventually } from './eventually';
 import { startRedisServer, stopAll, withRedis, type RedisServer } from './redis-server';
 
@@ -61,4 +62,11 @@ function waitForReplicationLink(port: number): Promise<void> {
   return eventually(`the replica on port ${port} to reach its primary`, () =>
     withRedis(port, async (client) => /master_link_status:up/.test(await client.info('replication'))),
   );
+}
+
+/** A client of the set-up as a host app would make it: ioredis defaults, except a quick reconnection. */
+export function sentinelClient(setUp: SentinelSetUp): Redis {
+  const client = new Redis({ sentinels: setUp.sentinels, name: setUp.name, retryStrategy: (attempt) => Math.min(attempt * 100, 500) });
+  client.on('error', () => {});
+  return client;
 }

@@ -1,10 +1,10 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { TemporarilyUnavailableError } from '../../lib/errors';
 import { redisStore } from '../../lib/stores/redis/store';
 import type { GrantTokens, Store } from '../../lib/stores/store';
 import { generateGrantId, generateTokenValue, hashTokenValue } from '../../lib/tokens/token-value';
 import { eventually } from '../helpers/eventually';
-import { startSentinelSetUp, type SentinelSetUp } from '../helpers/redis-sentinel';
+import { sentinelClient, startSentinelSetUp, type SentinelSetUp } from '../helpers/redis-sentinel';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { storeReachable } from '../helpers/store-reachable';
 import { systemNow } from './redis-contract';
@@ -80,8 +80,7 @@ describe('behind Sentinel, a primary and a replica', () => {
   let store: Store | undefined;
   beforeAll(async () => {
     setUp = await startSentinelSetUp();
-    client = new Redis({ sentinels: setUp.sentinels, name: setUp.name, retryStrategy: (attempt) => Math.min(attempt * 100, 500) });
-    client.on('error', () => {});
+    client = sentinelClient(setUp);
   }, 30_000);
   afterAll(async () => {
     // The store's own connection for scripts that WAIT is a duplicate of the client: closed with the store.

@@ -1,18 +1,16 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { redisStore } from '../../lib/stores/redis/store';
 import { generateTokenValue } from '../../lib/tokens/token-value';
 import { eventually } from '../helpers/eventually';
 import { callApi, issueServiceToken, testServer } from '../helpers/oauth-app';
-import { startSentinelSetUp, type SentinelSetUp } from '../helpers/redis-sentinel';
+import { sentinelClient, startSentinelSetUp, type SentinelSetUp } from '../helpers/redis-sentinel';
 import { redisStoreContract } from './redis-contract';
 
 let setUp: SentinelSetUp | undefined;
 let client: Redis;
 beforeAll(async () => {
   setUp = await startSentinelSetUp();
-  // A client as a host app would make it, with ioredis defaults except a quick reconnection.
-  client = new Redis({ sentinels: setUp.sentinels, name: setUp.name, retryStrategy: (attempt) => Math.min(attempt * 100, 500) });
-  client.on('error', () => {});
+  client = sentinelClient(setUp);
 }, 30_000);
 afterAll(async () => {
   client?.disconnect();

@@ -78,6 +78,21 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     throw new TemporarilyUnavailableError('The server holds as many records as it may: try again later.');
   }
 
+  /**
+   * A code (RFC 6749 §4.1.2) or refresh token (RFC 9700 §4.14.2) is redeemed once, its tokens
+   * saved in the same step; a second use revokes its grant. Resolves whether it was redeemed now.
+   */
+  function redeemOnce(tokens: GrantTokens, redeemedBefore: boolean, markRedeemed: () => void): boolean {
+    if (redeemedBefore) {
+      revokeGrant(tokens.grantId);
+      return false;
+    }
+    needRoom();
+    markRedeemed();
+    saveTokens(tokens);
+    return true;
+  }
+
   function track(grantId: string, tokenHash: string, record: { expiresAt: number }): void {
     const hashes = grantTokenHashes.get(grantId) ?? new Set<string>();
     hashes.add(tokenHash);
@@ -129,14 +144,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     async exchangeAuthorizationCode(codeHash, tokens) {
       const entry = codes.get(codeHash);
       if (entry === undefined || !redeemableFor(tokens, codeHash, entry.record)) return 'unknown';
-      if (entry.used) {
-        revokeGrant(tokens.grantId);
-        return 'alreadyUsed';
-      }
-      needRoom();
-      entry.used = true;
-      saveTokens(tokens);
-      return 'exchanged';
+      return redeemOnce(tokens, entry.used, () => (entry.used = true)) ? 'exchanged' : 'alreadyUsed';
     },
 
     async saveGrantTokens(tokens) {
@@ -154,15 +162,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       if (entry === undefined || !redeemableFor(tokens, presentedHash, entry.record)) return 'unknown';
       const now = tokens.accessToken.record.issuedAt;
       // RFC 9700 §4.14.2: reuse revokes the grant, past the grace of a retry by the same client.
-      if (entry.rotatedAt !== undefined) {
-        if (now - entry.rotatedAt < reuseGraceSeconds) return 'justRotated';
-        revokeGrant(tokens.grantId);
-        return 'reused';
-      }
-      needRoom();
-      entry.rotatedAt = now;
-      saveTokens(tokens);
-      return 'rotated';
+      if (entry.rotatedAt !== undefined && now - entry.rotatedAt < reuseGraceSeconds) return 'justRotated';
+      return redeemOnce(tokens, entry.rotatedAt !== undefined, () => (entry.rotatedAt = now)) ? 'rotated' : 'reused';
     },
     async revokeGrant(grantId) {
       revokeGrant(grantId);
