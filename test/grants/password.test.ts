@@ -54,6 +54,26 @@ describe.each(STORE_KINDS)('password grant (%s store)', (kind) => {
     expect(res.body.scope).toBe('read');
   });
 
+  test('200 concurrent requests with the right password all get a token: the per-username limit counts failures, not attempts in flight', async () => {
+    const host = app();
+    const responses = await Promise.all(Array.from({ length: 200 }, () => token(host, { username: 'alice', password: 'alice-password' })));
+    expect(responses.map((res) => res.status)).toEqual(Array(200).fill(200));
+  }, 60_000);
+
+  test('50 parallel wrong passwords: at most perUsername.points − 1 + 4 (in flight) are checked, then the username is blocked', async () => {
+    let wrongChecks = 0;
+    const counting = async (username: string, password: string) => {
+      const user = await verifyUser(username, password);
+      if (user === undefined) wrongChecks++;
+      return user;
+    };
+    const host = app({ verifyUser: counting });
+    const guesses = await Promise.all(Array.from({ length: 50 }, () => token(host, { username: 'bob', password: 'guess' })));
+    guesses.forEach((res) => expectError(res, 'invalid_grant'));
+    expect(wrongChecks).toBeLessThanOrEqual(5 - 1 + 4);
+    expectError(await token(host, { username: 'bob', password: 'bob-password' }), 'invalid_grant');
+  }, 30_000);
+
   test('a wrong password and an unknown user are the same invalid_grant (400)', async () => {
     const host = app();
     const wrong = await token(host, { username: 'alice', password: 'nope' });
