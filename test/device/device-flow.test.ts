@@ -185,6 +185,13 @@ describe.each(STORE_KINDS)('device authorization grant, RFC 8628 (%s store)', (k
     expect((await verify(limited.app, user_code, 'alice', '192.0.2.99')).status).toBe(200);
   });
 
+  test('§5.1: 200 concurrent look-ups of a right user code from one address all find it (the limit counts wrong codes, not look-ups in flight)', async () => {
+    const { user_code: userCode } = (await start(subject.app)).body;
+    const device = subject.oauth.device as NonNullable<typeof subject.oauth.device>;
+    const found = await Promise.all(Array.from({ length: 200 }, () => device.find(userCode, '192.0.2.1')));
+    expect(found.filter((pending) => pending?.clientId === 'tv')).toHaveLength(200);
+  }, 60_000);
+
   test('§5.1: a store failure while a code is looked up counts no wrong code', async () => {
     const limited = deviceApp(kind, { perAddress: { points: 1 } });
     const { user_code } = (await start(limited.app)).body;
