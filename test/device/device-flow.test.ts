@@ -19,7 +19,7 @@ const CLIENTS = [
   { client_id: 'spa', grant_types: ['authorization_code'], redirect_uris: ['https://spa.example/cb'], scope: 'read', token_endpoint_auth_method: 'none' as const },
 ];
 
-/** A host app as in oauth-app.ts: the user is named by `x-user`, anonymous users go to /login. */
+/** A host app as in test-app.ts `flowOptions`: the user is named by `x-user`, anonymous users go to /login. */
 function deviceApp(kind: StoreKind, options: Partial<DeviceAuthorizationOptions> = {}) {
   let now = 1_800_000_000;
   const clock = () => now;
