@@ -8,7 +8,7 @@ import { passwordGrant, type PasswordGrantOptions } from '../lib/grants/password
 import { OAuthServerOptionsError, type OAuthServerOptions } from '../lib/options';
 import { clientCredentials } from '../lib/grants/client-credentials';
 import type { TokenIssuedEvent } from '../lib/tokens/issuer';
-import { basic, buildApp, ISSUER, SERVICE } from './helpers/app';
+import { basic, testApp, ISSUER, SERVICE } from './helpers/test-app';
 
 const base: OAuthServerOptions = { issuer: ISSUER, clients: [SERVICE] };
 
@@ -74,8 +74,8 @@ describe('options are checked at start-up, one clear error naming the option', (
 
 describe('instances and hooks', () => {
   test('two instances in one process share no state: a token of one is unknown to the other', async () => {
-    const one = buildApp();
-    const two = buildApp();
+    const one = testApp();
+    const two = testApp();
     const issued = await request(one.app).post('/oauth/token').type('form').set('Authorization', basic('svc', 'svc-secret')).send('grant_type=client_credentials');
     expect((await request(one.app).get('/api/read').set('Authorization', `Bearer ${issued.body.access_token}`)).status).toBe(200);
     expect((await request(two.app).get('/api/read').set('Authorization', `Bearer ${issued.body.access_token}`)).status).toBe(401);
@@ -84,7 +84,7 @@ describe('instances and hooks', () => {
 
   test('onTokenIssued hears of each token, without its value', async () => {
     const events: TokenIssuedEvent[] = [];
-    const { app, oauth } = buildApp({ onTokenIssued: (event) => events.push(event) });
+    const { app, oauth } = testApp({ onTokenIssued: (event) => events.push(event) });
     const res = await request(app).post('/oauth/token').type('form').set('Authorization', basic('svc', 'svc-secret')).send('grant_type=client_credentials&scope=read');
     expect(events).toEqual([{ clientId: 'svc', grantType: 'client_credentials', scope: 'read', expiresAt: expect.any(Number) }]);
     expect(JSON.stringify(events)).not.toContain(res.body.access_token);
@@ -93,7 +93,7 @@ describe('instances and hooks', () => {
 
   test('a hook that throws does not change the response, and is reported to onError', async () => {
     const errors: unknown[] = [];
-    const { app, oauth } = buildApp({
+    const { app, oauth } = testApp({
       onTokenIssued: () => {
         throw new Error('audit log is down');
       },
@@ -106,7 +106,7 @@ describe('instances and hooks', () => {
   });
 
   test('health() reports the store as reachable', async () => {
-    const { oauth } = buildApp();
+    const { oauth } = testApp();
     await expect(oauth.health()).resolves.toEqual({ ok: true });
     await oauth.close();
   });

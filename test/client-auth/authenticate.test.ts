@@ -1,6 +1,6 @@
 import express from 'express';
 import request from 'supertest';
-import { basic, buildApp, expectOAuthErrorBody, type TestApp } from '../helpers/app';
+import { basic, testApp, expectOAuthErrorBody, type TestApp } from '../helpers/test-app';
 import type { ClientAuthFailedEvent } from '../../lib/client-auth/authenticate';
 import type { ClientMetadata } from '../../lib/clients/client';
 import { generateClientSecret, hashClientSecret } from '../../lib/clients/secrets';
@@ -28,7 +28,7 @@ function awkwardClients(method: 'client_secret_basic' | 'client_secret_post'): C
 let subject: TestApp;
 const failures: ClientAuthFailedEvent[] = [];
 beforeAll(() => {
-  subject = buildApp({
+  subject = testApp({
     clients: [
       ...awkwardClients('client_secret_basic'),
       ...awkwardClients('client_secret_post'),
@@ -52,7 +52,7 @@ describe('client_secret_basic (RFC 6749 §2.3.1) through passport-http', () => {
   });
 
   test('a secret with colons sent unencoded (as curl -u does) is read up to the end, not the second colon', async () => {
-    const unambiguous = buildApp({ clients: [{ client_id: 'plain', client_secret: 'a:b:c', grant_types: ['client_credentials'], scope: 'read' }] });
+    const unambiguous = testApp({ clients: [{ client_id: 'plain', client_secret: 'a:b:c', grant_types: ['client_credentials'], scope: 'read' }] });
     const ok = await token(unambiguous.app).set('Authorization', basic('plain', 'a:b:c', false)).send('grant_type=client_credentials');
     expect(ok.status).toBe(200);
     const truncated = await token(unambiguous.app).set('Authorization', basic('plain', 'a', false)).send('grant_type=client_credentials');
@@ -158,7 +158,7 @@ describe('client_secret_post (RFC 6749 §2.3.1)', () => {
 describe('a secret without a client_id', () => {
   test('is refused without asking the host app for a client named undefined', async () => {
     const looked: unknown[] = [];
-    const lookup = buildApp({
+    const lookup = testApp({
       clients: async (clientId: string) => {
         looked.push(clientId);
         return undefined;
@@ -217,7 +217,7 @@ describe('works whatever the host app parsed before the router', () => {
     ['express.json()', (app: express.Express) => app.use(express.json())],
     ['express.json() and express.urlencoded()', (app: express.Express) => app.use(express.json(), express.urlencoded({ extended: true }))],
   ])('%s', async (_name, before) => {
-    const host = buildApp({}, before);
+    const host = testApp({ before });
     const basicRes = await token(host.app).set('Authorization', basic('svc', 'svc-secret')).send('grant_type=client_credentials');
     expect(basicRes.status).toBe(200);
     const postRes = await token(host.app).send({ grant_type: 'client_credentials', client_id: 'poster', client_secret: 'poster-secret' });
@@ -236,7 +236,7 @@ describe('secrets are kept as hashes', () => {
   test('a secret hashed with hashClientSecret() authenticates, and the plaintext is never required in config', async () => {
     const hash = await hashClientSecret('chosen by a person');
     expect(hash).toMatch(/^scrypt\$/);
-    const host = buildApp({ clients: [{ client_id: 'h', client_secret: hash, grant_types: ['client_credentials'], scope: 'read' }] });
+    const host = testApp({ clients: [{ client_id: 'h', client_secret: hash, grant_types: ['client_credentials'], scope: 'read' }] });
     const ok = await token(host.app).set('Authorization', basic('h', 'chosen by a person')).send('grant_type=client_credentials');
     expect(ok.status).toBe(200);
     const again = await token(host.app).set('Authorization', basic('h', 'chosen by a person')).send('grant_type=client_credentials');
@@ -251,7 +251,7 @@ describe('secrets are kept as hashes', () => {
     expect(Buffer.from(generated.secret, 'base64url')).toHaveLength(32);
     expect(generated.hash).toMatch(/^sha256\$/);
     expect(generated.hash).not.toContain(generated.secret);
-    const host = buildApp({ clients: [{ client_id: 'g', client_secret: generated.hash, grant_types: ['client_credentials'], scope: 'read' }] });
+    const host = testApp({ clients: [{ client_id: 'g', client_secret: generated.hash, grant_types: ['client_credentials'], scope: 'read' }] });
     expect((await token(host.app).set('Authorization', basic('g', generated.secret)).send('grant_type=client_credentials')).status).toBe(200);
     expect((await token(host.app).set('Authorization', basic('g', generated.hash)).send('grant_type=client_credentials')).status).toBe(401);
     await host.oauth.close();
@@ -260,7 +260,7 @@ describe('secrets are kept as hashes', () => {
   test('clients from an async lookup function authenticate, and must give hashed secrets', async () => {
     const generated = generateClientSecret();
     const seen: string[] = [];
-    const host = buildApp({
+    const host = testApp({
       clients: async (clientId) => {
         seen.push(clientId);
         if (clientId === 'db-client') return { client_id: 'db-client', client_secret: generated.hash, grant_types: ['client_credentials'], scope: 'read' };

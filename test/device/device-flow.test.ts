@@ -7,7 +7,9 @@ import { refreshToken } from '../../lib/grants/refresh-token';
 import { deviceAuthorization, DEVICE_CODE_GRANT_TYPE, type DeviceAuthorizationOptions } from '../../lib/grants/device-code';
 import { OAuthServerOptionsError } from '../../lib/options';
 import { oauthServer } from '../../lib/server';
+import type { Store } from '../../lib/stores/store';
 import { STORE_KINDS, useStores, type StoreKind } from '../helpers/stores';
+import { flowOptions, testApp } from '../helpers/test-app';
 
 const stores = useStores();
 const ISSUER = 'https://as.example/oauth';
@@ -19,27 +21,18 @@ const CLIENTS = [
   { client_id: 'spa', grant_types: ['authorization_code'], redirect_uris: ['https://spa.example/cb'], scope: 'read', token_endpoint_auth_method: 'none' as const },
 ];
 
-/** A host app as in oauth-app.ts: the user is named by `x-user`, anonymous users go to /login. */
+/** The browser-flow app of test-app.ts with these clients and the device grant added; it keeps its store at hand. */
 function deviceApp(kind: StoreKind, options: Partial<DeviceAuthorizationOptions> = {}) {
-  let now = 1_800_000_000;
-  const clock = () => now;
-  const store = stores(kind, clock);
-  const oauth = oauthServer({
-    issuer: ISSUER,
-    clients: CLIENTS,
-    grants: [clientCredentials(), authorizationCode(), refreshToken(), deviceAuthorization({ verificationUri: VERIFICATION_URI, ...options })],
-    store,
-    clock,
-    authorization: {
-      getUser: (req) => req.header('x-user'),
-      login: (_req, res, returnTo) => res.redirect(`/login?returnTo=${encodeURIComponent(returnTo)}`),
-    },
+  let store: Store | undefined;
+  const made = testApp({
+    ...flowOptions((clock) => (store = stores(kind, clock)), {
+      issuer: ISSUER,
+      clients: CLIENTS,
+      grants: [clientCredentials(), authorizationCode(), refreshToken(), deviceAuthorization({ verificationUri: VERIFICATION_URI, ...options })],
+    }),
+    before: (app) => app.set('trust proxy', 'loopback'),
   });
-  const app = express();
-  app.set('trust proxy', 'loopback');
-  app.use('/oauth', oauth);
-  app.get('/api/me', oauth.requireToken('read'), (req, res) => res.json(req.oauth));
-  return { app, oauth, store, advance: (seconds: number) => void (now += seconds) };
+  return { ...made, store: store as Store };
 }
 type DeviceApp = ReturnType<typeof deviceApp>;
 

@@ -1,7 +1,7 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, type Browser } from '../helpers/browser';
 import { startExampleApp, type RunningExampleApp } from '../helpers/example-app';
-import { pkcePair } from '../helpers/oauth-app';
+import { pkcePair } from '../helpers/test-app';
 
 /*
  * The authorization code flow as a person goes through it: Debian's headless Chromium signs in

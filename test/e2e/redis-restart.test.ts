@@ -2,7 +2,7 @@ import type { Express } from 'express';
 import { redisStore } from '../../lib/stores/redis/store';
 import { generateTokenValue } from '../../lib/tokens/token-value';
 import { eventually } from '../helpers/eventually';
-import { callApi, issueServiceToken, refreshRequest, serviceTokenRequest, spaGrant, testServer } from '../helpers/oauth-app';
+import { callApi, issueServiceToken, refreshRequest, serviceTokenRequest, spaGrant, flowOptions, testApp } from '../helpers/test-app';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { SLACK_MS } from '../helpers/slack';
 import { storeReachable } from '../helpers/store-reachable';
@@ -61,7 +61,7 @@ function traffic(app: Express, token: string, samples: Sample[], maxRounds = 200
 
 test('redis-server killed and restarted mid-traffic: 503 while down, recovery after, no bad token accepted, no request over the limit', async () => {
   const store = redisStore({ url: redis.url, commandTimeoutMs: LIMIT_MS });
-  const { app, oauth } = testServer(() => store);
+  const { app, oauth } = testApp(flowOptions(() => store));
   const samples: Sample[] = [];
   let running: ReturnType<typeof traffic> | undefined;
   try {

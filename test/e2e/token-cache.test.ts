@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { redisStore } from '../../lib/stores/redis/store';
-import { basic, buildApp, type TestApp } from '../helpers/app';
+import { basic, testApp, type TestApp } from '../helpers/test-app';
 import { eventually } from '../helpers/eventually';
 import { startRedisServer, withRedis, type RedisServer } from '../helpers/redis-server';
 
@@ -14,8 +14,8 @@ beforeAll(async () => {
   redis = await startRedisServer();
   // Two app instances sharing Redis, each with its own connections and its own token cache.
   const store = () => redisStore({ url: redis.url, keyPrefix: 'e2e:', cache: { maxStalenessMs: MAX_STALENESS_MS } });
-  issuer = buildApp({ store: store() });
-  cached = buildApp({ store: store() });
+  issuer = testApp({ store: store() });
+  cached = testApp({ store: store() });
 });
 afterAll(async () => {
   await Promise.all([issuer.oauth.close(), cached.oauth.close()]);

@@ -3,7 +3,7 @@ import type { Clock } from '../../lib/clock';
 import { oauthServer } from '../../lib/server';
 import { authorizationCode } from '../../lib/grants/authorization-code';
 import { STORE_KINDS, useStores } from '../helpers/stores';
-import { CLIENTS, decide, ISSUER, openConsent, responseParams, spaRequest, testServer, type Query } from '../helpers/oauth-app';
+import { FLOW_CLIENTS, decide, FLOW_ISSUER, openConsent, responseParams, spaRequest, flowOptions, testApp, type Query } from '../helpers/test-app';
 
 const stores = useStores();
 
@@ -19,7 +19,7 @@ describe.each(STORE_KINDS)('authorization endpoint bounds (%s store)', (kind) =>
 
   describe('state length (authorization.maxStateLength, 1024 characters by default)', () => {
     test('a state of 1024 characters is kept and returned; one of 1025 is invalid_request at the redirect URI, without the state', async () => {
-      const { app } = testServer(makeStore);
+      const { app } = testApp(flowOptions(makeStore));
       const state = 's'.repeat(1024);
       const res = await decide(app, await openConsent(app, spaRequest({ state }).query), 'allow');
       expect(responseParams(res.headers.location).get('state')).toBe(state);
@@ -28,11 +28,11 @@ describe.each(STORE_KINDS)('authorization endpoint bounds (%s store)', (kind) =>
       expect(params.get('error')).toBe('invalid_request');
       expect(params.get('error_description')).toMatch(/state/);
       expect(params.has('state')).toBe(false);
-      expect(params.get('iss')).toBe(ISSUER);
+      expect(params.get('iss')).toBe(FLOW_ISSUER);
     });
 
     test('maxStateLength sets the limit', async () => {
-      const { app } = testServer(makeStore, { authorization: { maxStateLength: 8 } as never });
+      const { app } = testApp(flowOptions(makeStore, { authorization: { maxStateLength: 8 } as never }));
       await openConsent(app, spaRequest({ state: '12345678' }).query);
       expect((await redirectedError(app, spaRequest({ state: '123456789' }).query)).get('error')).toBe('invalid_request');
     });
@@ -40,7 +40,7 @@ describe.each(STORE_KINDS)('authorization endpoint bounds (%s store)', (kind) =>
 
   describe('pending consents per user (authorization.maxPendingConsents, 20 by default)', () => {
     test('by default a user has at most 20 consent pages waiting; the next request is temporarily_unavailable at the redirect URI, with its state', async () => {
-      const { app } = testServer(makeStore);
+      const { app } = testApp(flowOptions(makeStore));
       for (let i = 0; i < 20; i++) await openConsent(app, spaRequest().query);
       const params = await redirectedError(app, spaRequest({ state: 'over' }).query);
       expect(params.get('error')).toBe('temporarily_unavailable');
@@ -50,7 +50,7 @@ describe.each(STORE_KINDS)('authorization endpoint bounds (%s store)', (kind) =>
     });
 
     test('a decided consent frees its place at once; an expired one after consentLifetime', async () => {
-      const { app, advance } = testServer(makeStore, { authorization: { maxPendingConsents: 2 } as never });
+      const { app, advance } = testApp(flowOptions(makeStore, { authorization: { maxPendingConsents: 2 } as never }));
       const first = await openConsent(app, spaRequest().query);
       await openConsent(app, spaRequest().query);
       expect((await redirectedError(app, spaRequest().query)).get('error')).toBe('temporarily_unavailable');
@@ -69,8 +69,8 @@ describe.each(STORE_KINDS)('authorization endpoint bounds (%s store)', (kind) =>
   ])('option %s = %p is refused at start-up, naming it', (name, value, message) => {
     expect(() =>
       oauthServer({
-        issuer: ISSUER,
-        clients: CLIENTS,
+        issuer: FLOW_ISSUER,
+        clients: FLOW_CLIENTS,
         grants: [authorizationCode()],
         authorization: { getUser: () => undefined, login: () => undefined, [name]: value },
       }),

@@ -1,15 +1,15 @@
 import request from 'supertest';
 import type { Clock } from '../../lib/clock';
 import { STORE_KINDS, useStores } from '../helpers/stores';
-import { authorize, CLIENTS, decide, expectConsentPage, ISSUER, openConsent, responseParams, spaRequest, testServer, tokenRequest, type TestServer } from '../helpers/oauth-app';
+import { authorize, FLOW_CLIENTS, decide, expectConsentPage, FLOW_ISSUER, openConsent, responseParams, spaRequest, flowOptions, testApp, tokenRequest, type TestApp } from '../helpers/test-app';
 
 const stores = useStores();
 
 describe.each(STORE_KINDS)('authorization endpoint (%s store)', (kind) => {
   const makeStore = (clock: Clock) => stores(kind, clock);
-  let server: TestServer;
+  let server: TestApp;
   beforeEach(() => {
-    server = testServer(makeStore);
+    server = testApp(flowOptions(makeStore));
   });
 
   /** GET /authorize as alice, expecting an error redirect; returns its parameters. */
@@ -18,7 +18,7 @@ describe.each(STORE_KINDS)('authorization endpoint (%s store)', (kind) => {
     const res = await (method === 'get' ? req.query(query) : req.type('form').send(query));
     expect(res.status).toBe(method === 'get' ? 302 : 303);
     const params = responseParams(res.headers.location);
-    expect(params.get('iss')).toBe(ISSUER);
+    expect(params.get('iss')).toBe(FLOW_ISSUER);
     return { location: res.headers.location as string, params };
   }
 
@@ -75,7 +75,7 @@ describe.each(STORE_KINDS)('authorization endpoint (%s store)', (kind) => {
       // The grant id (22 characters), then 256 random bits.
       expect(params.get('code')).toMatch(/^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
       expect(params.get('state')).toBe('st-123');
-      expect(params.get('iss')).toBe(ISSUER);
+      expect(params.get('iss')).toBe(FLOW_ISSUER);
     });
 
     test('deny redirects with access_denied, state and iss', async () => {
@@ -84,7 +84,7 @@ describe.each(STORE_KINDS)('authorization endpoint (%s store)', (kind) => {
       const params = responseParams(res.headers.location);
       expect(params.get('error')).toBe('access_denied');
       expect(params.get('state')).toBe('st-123');
-      expect(params.get('iss')).toBe(ISSUER);
+      expect(params.get('iss')).toBe(FLOW_ISSUER);
       expect(params.has('code')).toBe(false);
     });
 
@@ -201,10 +201,10 @@ describe.each(STORE_KINDS)('authorization endpoint (%s store)', (kind) => {
 
     test('a failure of the host app is server_error, redirected, with nothing of its message', async () => {
       const errors: unknown[] = [];
-      const failing = testServer(makeStore, {
+      const failing = testApp(flowOptions(makeStore, {
         authorization: { getUser: () => Promise.reject(new Error('session db down')), login: () => undefined },
         onError: (error) => errors.push(error),
-      });
+      }));
       const res = await request(failing.app).get('/oauth/authorize').query(spaRequest().query);
       const params = responseParams(res.headers.location);
       expect(params.get('error')).toBe('server_error');
@@ -214,10 +214,10 @@ describe.each(STORE_KINDS)('authorization endpoint (%s store)', (kind) => {
 
     test('a getUser that answers with something else than a user id is server_error', async () => {
       const errors: unknown[] = [];
-      const wrong = testServer(makeStore, {
+      const wrong = testApp(flowOptions(makeStore, {
         authorization: { getUser: () => ({ id: 'alice' }) as unknown as string, login: () => undefined },
         onError: (error) => errors.push(error),
-      });
+      }));
       const res = await request(wrong.app).get('/oauth/authorize').query(spaRequest().query);
       expect(responseParams(res.headers.location).get('error')).toBe('server_error');
       expect(String(errors[0])).toMatch(/getUser/);
@@ -258,7 +258,7 @@ describe.each(STORE_KINDS)('authorization endpoint (%s store)', (kind) => {
 
   describe('PKCE options', () => {
     test('confidential clients may go without PKCE when the option relaxes it; public clients may not', async () => {
-      const relaxed = testServer(makeStore, { authorization: { getUser: (req) => req.header('x-user'), login: () => undefined, pkce: { requireForConfidentialClients: false } } });
+      const relaxed = testApp(flowOptions(makeStore, { authorization: { getUser: (req) => req.header('x-user'), login: () => undefined, pkce: { requireForConfidentialClients: false } } }));
       const web = spaRequest({ client_id: 'web', redirect_uri: 'https://web.example/other', code_challenge: undefined, code_challenge_method: undefined });
       await openConsent(relaxed.app, web.query);
       const spa = await request(relaxed.app).get('/oauth/authorize').query(spaRequest({ code_challenge: undefined, code_challenge_method: undefined }).query).set('x-user', 'alice');
@@ -266,7 +266,7 @@ describe.each(STORE_KINDS)('authorization endpoint (%s store)', (kind) => {
     });
 
     test('plain is accepted when allowed, also as the default method', async () => {
-      const plain = testServer(makeStore, { authorization: { getUser: (req) => req.header('x-user'), login: () => undefined, pkce: { allowPlain: true } } });
+      const plain = testApp(flowOptions(makeStore, { authorization: { getUser: (req) => req.header('x-user'), login: () => undefined, pkce: { allowPlain: true } } }));
       await openConsent(plain.app, spaRequest({ code_challenge: 'v'.repeat(43), code_challenge_method: 'plain' }).query);
       await openConsent(plain.app, spaRequest({ code_challenge: 'v'.repeat(43), code_challenge_method: undefined }).query);
     });
@@ -274,7 +274,7 @@ describe.each(STORE_KINDS)('authorization endpoint (%s store)', (kind) => {
 
   describe('remembered consent', () => {
     const remembering = () =>
-      testServer(makeStore, { authorization: { getUser: (req) => req.header('x-user'), login: () => undefined, rememberConsent: 3600 } });
+      testApp(flowOptions(makeStore, { authorization: { getUser: (req) => req.header('x-user'), login: () => undefined, rememberConsent: 3600 } }));
 
     test('is off by default: every request asks', async () => {
       await decide(server.app, await openConsent(server.app, spaRequest().query), 'allow');
@@ -289,7 +289,7 @@ describe.each(STORE_KINDS)('authorization endpoint (%s store)', (kind) => {
       const params = responseParams(again.headers.location);
       expect(params.get('code')).toBeTruthy();
       expect(params.get('state')).toBe('again');
-      expect(params.get('iss')).toBe(ISSUER);
+      expect(params.get('iss')).toBe(FLOW_ISSUER);
       await openConsent(remembered.app, spaRequest().query, 'bob');
     });
 
@@ -374,9 +374,9 @@ describe.each(STORE_KINDS)('authorization endpoint (%s store)', (kind) => {
       scope: 'read',
       token_endpoint_auth_method: 'none' as const,
     };
-    let native: TestServer;
+    let native: TestApp;
     beforeEach(() => {
-      native = testServer(makeStore, { clients: [...CLIENTS, NATIVE] });
+      native = testApp(flowOptions(makeStore, { clients: [...FLOW_CLIENTS, NATIVE] }));
     });
     const nativeRequest = (redirectUri: string) => spaRequest({ client_id: 'native', redirect_uri: redirectUri, scope: 'read' });
 

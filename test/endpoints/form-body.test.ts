@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import express from 'express';
 import request from 'supertest';
-import { basic, buildApp, expectOAuthErrorBody, type TestApp } from '../helpers/app';
+import { basic, testApp, expectOAuthErrorBody, type TestApp } from '../helpers/test-app';
 import type { ClientAuthFailedEvent } from '../../lib/client-auth/authenticate';
 import { OAuthServerOptionsError } from '../../lib/options';
 
@@ -15,7 +15,7 @@ import { OAuthServerOptionsError } from '../../lib/options';
 const failures: ClientAuthFailedEvent[] = [];
 let subject: TestApp;
 beforeAll(() => {
-  subject = buildApp({ limits: { maxBodySize: '1kb', maxParameters: 5 }, onClientAuthFailed: (event) => failures.push(event) });
+  subject = testApp({ limits: { maxBodySize: '1kb', maxParameters: 5 }, onClientAuthFailed: (event) => failures.push(event) });
 });
 afterAll(() => subject.oauth.close());
 beforeEach(() => {
@@ -132,10 +132,10 @@ describe('form bodies: limits (options.limits)', () => {
 
   test('maxBodySize is checked at start-up: a size that cannot be read is refused, naming the option', () => {
     for (const maxBodySize of ['lots', '16 parsecs', -1, 0, 1.5, '']) {
-      expect(() => buildApp({ limits: { maxBodySize } })).toThrow(OAuthServerOptionsError);
-      expect(() => buildApp({ limits: { maxBodySize } })).toThrow(/limits\.maxBodySize/);
+      expect(() => testApp({ limits: { maxBodySize } })).toThrow(OAuthServerOptionsError);
+      expect(() => testApp({ limits: { maxBodySize } })).toThrow(/limits\.maxBodySize/);
     }
-    expect(() => buildApp({ limits: { maxBodySize: '2MB' } }).oauth.close()).not.toThrow();
+    expect(() => testApp({ limits: { maxBodySize: '2MB' } }).oauth.close()).not.toThrow();
   });
 });
 
@@ -159,7 +159,7 @@ describe('form bodies: requests that end badly', () => {
 
 describe('form bodies: the host app', () => {
   test('a route behind requireToken still finds the form body in req.body, as a plain object', async () => {
-    const { app, oauth } = buildApp({ bearerMethods: { body: true } });
+    const { app, oauth } = testApp({ bearerMethods: { body: true } });
     const seen: unknown[] = [];
     app.post('/api/form', oauth.requireToken('read'), (req: express.Request, res: express.Response) => {
       seen.push({ ...req.body }, Object.getPrototypeOf(req.body));

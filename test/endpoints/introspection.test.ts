@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { basic, buildApp, expectOAuthErrorBody, POSTER, SERVICE, ISSUER, type TestApp } from '../helpers/app';
+import { basic, testApp, expectOAuthErrorBody, POSTER, SERVICE, ISSUER, type TestApp } from '../helpers/test-app';
 import { STORE_KINDS, useStores } from '../helpers/stores';
 import type { Store } from '../../lib/stores/store';
 import { generateGrantId, generateTokenValue, hashTokenValue } from '../../lib/tokens/token-value';
@@ -13,7 +13,7 @@ describe.each(STORE_KINDS)('introspection endpoint (RFC 7662) on the %s store', 
   let store: Store;
   beforeAll(() => {
     store = makeStore(kind);
-    subject = buildApp({ store, clients: [SERVICE, POSTER, GATEWAY, PUBLIC], audience: 'https://api.example.test' });
+    subject = testApp({ store, clients: [SERVICE, POSTER, GATEWAY, PUBLIC], audience: 'https://api.example.test' });
   });
   afterAll(() => subject.oauth.close());
 
@@ -168,7 +168,7 @@ describe.each(STORE_KINDS)('introspection endpoint (RFC 7662) on the %s store', 
 
 describe('introspection restricted to resource servers', () => {
   test('with introspection.ownTokens false, only introspect_any clients may call it', async () => {
-    const { app, oauth } = buildApp({ clients: [SERVICE, GATEWAY], introspection: { ownTokens: false } });
+    const { app, oauth } = testApp({ clients: [SERVICE, GATEWAY], introspection: { ownTokens: false } });
     const token = (await request(app).post('/oauth/token').type('form').set('Authorization', basic('svc', 'svc-secret')).send('grant_type=client_credentials')).body.access_token;
     const own = await request(app).post('/oauth/introspect').type('form').set('Authorization', basic('svc', 'svc-secret')).send({ token });
     expect(own.status).toBe(403);

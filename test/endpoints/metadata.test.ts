@@ -1,11 +1,11 @@
 import express from 'express';
 import request from 'supertest';
-import { buildApp, ISSUER, SERVICE } from '../helpers/app';
+import { testApp, ISSUER, SERVICE } from '../helpers/test-app';
 import { oauthServer } from '../../lib/server';
 import { metadataPath } from '../../lib/endpoints/metadata';
 
 describe('authorization server metadata (RFC 8414)', () => {
-  const { app, oauth } = buildApp();
+  const { app, oauth } = testApp();
   app.get(oauth.metadataPath, oauth.metadataHandler);
   afterAll(() => oauth.close());
 

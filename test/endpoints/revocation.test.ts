@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { basic, buildApp, expectOAuthErrorBody, POSTER, SERVICE, type TestApp } from '../helpers/app';
+import { basic, testApp, expectOAuthErrorBody, POSTER, SERVICE, type TestApp } from '../helpers/test-app';
 import { STORE_KINDS, useStores } from '../helpers/stores';
 
 const makeStore = useStores();
@@ -10,9 +10,9 @@ describe.each(STORE_KINDS)('revocation endpoint (RFC 7009) on the %s store', (ki
   let other: TestApp;
   beforeAll(() => {
     const store = makeStore(kind);
-    subject = buildApp({ store, clients: [SERVICE, POSTER, PUBLIC] });
+    subject = testApp({ store, clients: [SERVICE, POSTER, PUBLIC] });
     // A second instance sharing the store, as another process behind a load balancer would.
-    other = buildApp({ store, clients: [SERVICE, POSTER, PUBLIC] });
+    other = testApp({ store, clients: [SERVICE, POSTER, PUBLIC] });
   });
   afterAll(() => subject.oauth.close());
 

@@ -1,12 +1,12 @@
 import request from 'supertest';
-import { basic, buildApp, expectOAuthErrorBody, POSTER, SERVICE, type TestApp } from '../helpers/app';
+import { basic, testApp, expectOAuthErrorBody, POSTER, SERVICE, type TestApp } from '../helpers/test-app';
 import { InvalidGrantError } from '../../lib/errors';
 import type { Grant } from '../../lib/grants/grant';
 import { clientCredentials } from '../../lib/grants/client-credentials';
 
 let subject: TestApp;
 beforeAll(() => {
-  subject = buildApp();
+  subject = testApp();
 });
 afterAll(() => subject.oauth.close());
 
@@ -81,7 +81,7 @@ describe('token endpoint: transport (RFC 6749 §3.2, §5)', () => {
   });
 
   test('limits.maxParameterLength sets the limit, for repeated values too', async () => {
-    const strict = buildApp({ limits: { maxParameterLength: 20 } });
+    const strict = testApp({ limits: { maxParameterLength: 20 } });
     const send = (body: string) => request(strict.app).post('/oauth/token').type('form').set('Authorization', basic('svc', 'svc-secret')).send(body);
     expect((await send('grant_type=client_credentials&scope=read')).status).toBe(200);
     const res = await send(`grant_type=client_credentials&scope=read&scope=${'a'.repeat(21)}`);
@@ -127,7 +127,7 @@ describe('token endpoint: transport (RFC 6749 §3.2, §5)', () => {
 
   test('a client not registered for the grant type is unauthorized_client', async () => {
     const extension: Grant = { type: 'urn:example:grant', parameters: [], handle: async ({ client, tokens }) => tokens.issue({ client, scope: [] }) };
-    const { app, oauth } = buildApp({ grants: [extension, clientCredentials()] });
+    const { app, oauth } = testApp({ grants: [extension, clientCredentials()] });
     const res = await request(app).post('/oauth/token').type('form').set('Authorization', basic('svc', 'svc-secret')).send('grant_type=urn:example:grant');
     expect(res.status).toBe(400);
     expectOAuthErrorBody(res.body, 'unauthorized_client');
@@ -155,14 +155,14 @@ describe('client credentials grant (RFC 6749 §4.4)', () => {
   });
 
   test('a configured default scope is used when none is asked for', async () => {
-    const { app, oauth } = buildApp({ grants: [clientCredentials({ defaultScope: 'read' })] });
+    const { app, oauth } = testApp({ grants: [clientCredentials({ defaultScope: 'read' })] });
     const res = await request(app).post('/oauth/token').type('form').set('Authorization', basic('svc', 'svc-secret')).send('grant_type=client_credentials');
     expect(res.body.scope).toBe('read');
     await oauth.close();
   });
 
   test('a public client cannot use it, even when registered for it', async () => {
-    const { app, oauth } = buildApp({ clients: [{ client_id: 'pub', grant_types: ['client_credentials'], scope: 'read' }] });
+    const { app, oauth } = testApp({ clients: [{ client_id: 'pub', grant_types: ['client_credentials'], scope: 'read' }] });
     const res = await request(app).post('/oauth/token').type('form').send('grant_type=client_credentials&client_id=pub');
     expect(res.status).toBe(400);
     expectOAuthErrorBody(res.body, 'unauthorized_client');
@@ -170,7 +170,7 @@ describe('client credentials grant (RFC 6749 §4.4)', () => {
   });
 
   test('token lifetime comes from the server option, and a client can override it', async () => {
-    const { app, oauth } = buildApp({
+    const { app, oauth } = testApp({
       accessTokenLifetime: 600,
       clients: [SERVICE, { ...SERVICE, client_id: 'short', access_token_lifetime: 30 }],
     });
@@ -182,7 +182,7 @@ describe('client credentials grant (RFC 6749 §4.4)', () => {
   });
 
   test('a token prefix marks every token', async () => {
-    const { app, oauth } = buildApp({ tokenPrefix: 'eos_at_' });
+    const { app, oauth } = testApp({ tokenPrefix: 'eos_at_' });
     const res = await request(app).post('/oauth/token').type('form').set('Authorization', basic('svc', 'svc-secret')).send('grant_type=client_credentials');
     expect(res.body.access_token).toMatch(/^eos_at_[A-Za-z0-9_-]{43}$/);
     const api = await request(app).get('/api/read').set('Authorization', `Bearer ${res.body.access_token}`);
@@ -210,7 +210,7 @@ describe('extension grants (RFC 6749 §4.5) registered from outside the package'
 
   let ext: TestApp;
   beforeAll(() => {
-    ext = buildApp({ grants: [clientCredentials(), assertionGrant], clients: [{ ...SERVICE, grant_types: ['client_credentials', assertionGrant.type] }] });
+    ext = testApp({ grants: [clientCredentials(), assertionGrant], clients: [{ ...SERVICE, grant_types: ['client_credentials', assertionGrant.type] }] });
   });
   afterAll(() => ext.oauth.close());
   const presentAssertion = (assertion: string) =>
@@ -239,7 +239,7 @@ describe('extension grants (RFC 6749 §4.5) registered from outside the package'
         return tokens.issue({ client, scope: [] });
       },
     };
-    const { app, oauth } = buildApp({ grants: [recording], clients: [{ ...POSTER, grant_types: [recording.type] }] });
+    const { app, oauth } = testApp({ grants: [recording], clients: [{ ...POSTER, grant_types: [recording.type] }] });
     const res = await request(app).post('/oauth/token').type('form').send({
       grant_type: recording.type, client_id: 'poster', client_secret: 'poster-secret', assertion: 'a', scope: 'read', other: 'x',
     });
@@ -257,7 +257,7 @@ describe('extension grants (RFC 6749 §4.5) registered from outside the package'
         throw new Error('database password is hunter2');
       },
     };
-    const { app, oauth } = buildApp({ grants: [broken], clients: [{ ...SERVICE, grant_types: ['urn:example:broken'] }], onError: (e) => errors.push(e) });
+    const { app, oauth } = testApp({ grants: [broken], clients: [{ ...SERVICE, grant_types: ['urn:example:broken'] }], onError: (e) => errors.push(e) });
     const res = await request(app).post('/oauth/token').type('form').set('Authorization', basic('svc', 'svc-secret')).send('grant_type=urn:example:broken');
     expect(res.status).toBe(500);
     expectOAuthErrorBody(res.body, 'server_error');

@@ -2,7 +2,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { readConfig } from '../../example-app/config';
 import { createApp } from '../../example-app/app';
-import { expectConsentPage } from '../helpers/oauth-app';
+import { expectConsentPage } from '../helpers/test-app';
 import { loginForm, type LoginForm } from '../helpers/example-login';
 
 type App = ReturnType<typeof createApp>['app'];

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { exampleAppsOnOneRedis, type RunningExampleApp } from '../helpers/example-app';
 import { withRedis } from '../helpers/redis-server';
-import { pkcePair } from '../helpers/oauth-app';
+import { pkcePair } from '../helpers/test-app';
 import { signInByFetch } from '../helpers/example-login';
 
 /*

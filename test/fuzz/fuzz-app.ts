@@ -6,7 +6,7 @@ import type { OAuthServerOptions } from '../../lib/options';
 import { TemporarilyUnavailableError } from '../../lib/errors';
 import { memoryStore } from '../../lib/stores/memory/store';
 import type { AttemptStore, Store } from '../../lib/stores/store';
-import { ISSUER } from '../helpers/app';
+import { ISSUER } from '../helpers/test-app';
 import { deviceAuthorization, DEVICE_CODE_GRANT_TYPE } from '../../lib/grants/device-code';
 import { send } from './http';
 import { AUTHORIZE_CLIENT, LOGIN_PATH } from './authorize-target';

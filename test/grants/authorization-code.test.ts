@@ -5,19 +5,20 @@ import { STORE_KINDS, useStores } from '../helpers/stores';
 import {
   authorize,
   exchange,
+  flowOptions,
   spaRequest,
-  testServer,
+  testApp,
   tokenRequest,
-  type TestServer,
-} from '../helpers/oauth-app';
+  type TestApp,
+} from '../helpers/test-app';
 
 const stores = useStores();
 
 describe.each(STORE_KINDS)('authorization code grant (%s store)', (kind) => {
   const makeStore = (clock: Clock) => stores(kind, clock);
-  let server: TestServer;
+  let server: TestApp;
   beforeEach(() => {
-    server = testServer(makeStore);
+    server = testApp(flowOptions(makeStore));
   });
 
   async function codeAndVerifier(overrides: Record<string, string | undefined> = {}) {
@@ -120,7 +121,7 @@ describe.each(STORE_KINDS)('authorization code grant (%s store)', (kind) => {
   });
 
   test('a code lifetime can be set', async () => {
-    server = testServer(makeStore, { authorization: { getUser: (req) => req.header('x-user'), login: () => undefined, codeLifetime: 5 } });
+    server = testApp(flowOptions(makeStore, { authorization: { getUser: (req) => req.header('x-user'), login: () => undefined, codeLifetime: 5 } }));
     const { code, verifier } = await codeAndVerifier();
     server.advance(6);
     expectError(await exchange(server.app, code, verifier), 400, 'invalid_grant');
@@ -174,9 +175,9 @@ describe.each(STORE_KINDS)('authorization code grant (%s store)', (kind) => {
   });
 
   test('a verifier is refused when the request had no challenge (RFC 9700 §2.1.1)', async () => {
-    server = testServer(makeStore, {
+    server = testApp(flowOptions(makeStore, {
       authorization: { getUser: (req) => req.header('x-user'), login: () => undefined, pkce: { requireForConfidentialClients: false } },
-    });
+    }));
     const { query, verifier } = spaRequest({ client_id: 'web', redirect_uri: 'https://web.example/other', code_challenge: undefined, code_challenge_method: undefined });
     const form = (code: string, extra: Record<string, string> = {}) => ({ grant_type: 'authorization_code', code, redirect_uri: 'https://web.example/other', ...extra });
     const withVerifier = await tokenRequest(server.app, form(await authorize(server.app, query), { code_verifier: verifier }), ['web', 'web-secret']);
@@ -186,7 +187,7 @@ describe.each(STORE_KINDS)('authorization code grant (%s store)', (kind) => {
   });
 
   test('a plain challenge, when allowed, is checked as plain', async () => {
-    server = testServer(makeStore, { authorization: { getUser: (req) => req.header('x-user'), login: () => undefined, pkce: { allowPlain: true } } });
+    server = testApp(flowOptions(makeStore, { authorization: { getUser: (req) => req.header('x-user'), login: () => undefined, pkce: { allowPlain: true } } }));
     const verifier = 'p'.repeat(50);
     const code = await authorize(server.app, spaRequest({ code_challenge: verifier, code_challenge_method: 'plain' }).query);
     expect((await exchange(server.app, code, verifier)).status).toBe(200);

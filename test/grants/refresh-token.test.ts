@@ -1,15 +1,15 @@
 import request from 'supertest';
 import type { Clock } from '../../lib/clock';
 import { STORE_KINDS, useStores } from '../helpers/stores';
-import { authorize, exchange, ISSUER, spaRequest, testServer, tokenRequest, type TestServer } from '../helpers/oauth-app';
+import { authorize, exchange, FLOW_ISSUER, spaRequest, flowOptions, testApp, tokenRequest, type TestApp } from '../helpers/test-app';
 
 const stores = useStores();
 
 describe.each(STORE_KINDS)('refresh token grant (%s store)', (kind) => {
   const makeStore = (clock: Clock) => stores(kind, clock);
-  let server: TestServer;
+  let server: TestApp;
   beforeEach(() => {
-    server = testServer(makeStore, { refreshTokenLifetime: 1000, refreshTokenIdleLifetime: 100 });
+    server = testApp(flowOptions(makeStore, { refreshTokenLifetime: 1000, refreshTokenIdleLifetime: 100 }));
   });
 
   /** Tokens of a fresh spa grant. */
@@ -58,7 +58,7 @@ describe.each(STORE_KINDS)('refresh token grant (%s store)', (kind) => {
   });
 
   test('refreshTokenReuseGrace: 0 turns the grace off: the first reuse revokes the grant', async () => {
-    server = testServer(makeStore, { refreshTokenReuseGrace: 0 });
+    server = testApp(flowOptions(makeStore, { refreshTokenReuseGrace: 0 }));
     const first = await grant();
     const second = (await refresh(first.refresh_token)).body;
     expectInvalidGrant(await refresh(first.refresh_token));
@@ -67,7 +67,7 @@ describe.each(STORE_KINDS)('refresh token grant (%s store)', (kind) => {
 
   test('refreshTokenReuseGrace is checked at start-up: a whole number of seconds, 0 or more', () => {
     for (const bad of [-1, 1.5, '10']) {
-      expect(() => testServer(makeStore, { refreshTokenReuseGrace: bad as number })).toThrow(/`refreshTokenReuseGrace` must be a whole number, 0 or more/);
+      expect(() => testApp(flowOptions(makeStore, { refreshTokenReuseGrace: bad as number }))).toThrow(/`refreshTokenReuseGrace` must be a whole number, 0 or more/);
     }
   });
 
@@ -170,7 +170,7 @@ describe.each(STORE_KINDS)('refresh token grant (%s store)', (kind) => {
     const granted = (await tokenRequest(server.app, form, ['web', 'web-secret'])).body;
     const introspect = async () =>
       (await request(server.app).post('/oauth/introspect').auth('web', 'web-secret').type('form').send({ token: granted.refresh_token })).body;
-    expect(await introspect()).toEqual({ active: true, scope: 'read', client_id: 'web', token_type: 'refresh_token', sub: 'alice', exp: expect.any(Number), iat: expect.any(Number), iss: ISSUER });
+    expect(await introspect()).toEqual({ active: true, scope: 'read', client_id: 'web', token_type: 'refresh_token', sub: 'alice', exp: expect.any(Number), iat: expect.any(Number), iss: FLOW_ISSUER });
     await tokenRequest(server.app, { grant_type: 'refresh_token', refresh_token: granted.refresh_token }, ['web', 'web-secret']);
     expect(await introspect()).toEqual({ active: false });
   });

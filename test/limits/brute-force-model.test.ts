@@ -1,6 +1,6 @@
 import request from 'supertest';
 import fc from 'fast-check';
-import { basic, buildApp, expectOAuthErrorBody } from '../helpers/app';
+import { basic, testApp, expectOAuthErrorBody } from '../helpers/test-app';
 import { generateClientSecret } from '../../lib/clients/secrets';
 import { chosenSecret } from '../helpers/secrets';
 
@@ -37,10 +37,11 @@ const attempt = fc.record({
 test('random sequences of attempts are refused exactly when the model says so', async () => {
   await fc.assert(
     fc.asyncProperty(fc.array(attempt, { minLength: 1, maxLength: 25 }), async (attempts) => {
-      const { app, oauth } = buildApp(
-        { clients, bruteForce: { perPair: { points: LIMITS.perPair }, perClient: { points: LIMITS.perClient }, perAddress: { points: LIMITS.perAddress } } },
-        (host) => host.set('trust proxy', 'loopback'),
-      );
+      const { app, oauth } = testApp({
+        clients,
+        bruteForce: { perPair: { points: LIMITS.perPair }, perClient: { points: LIMITS.perClient }, perAddress: { points: LIMITS.perAddress } },
+        before: (host) => host.set('trust proxy', 'loopback'),
+      });
       const failures = new Map<string, number>();
       const known = new Set<string>();
       const blocked = (key: string, points: number) => (failures.get(key) ?? 0) >= points;

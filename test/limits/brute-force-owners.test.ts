@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { Redis } from 'ioredis';
-import { basic, buildApp, expectOAuthErrorBody, type TestApp } from '../helpers/app';
+import { basic, testApp, expectOAuthErrorBody, type TestApp } from '../helpers/test-app';
 import type { ClientAuthFailedEvent } from '../../lib/client-auth/authenticate';
 import type { OAuthServerOptions } from '../../lib/options';
 import type { Store } from '../../lib/stores/store';
@@ -29,9 +29,7 @@ describe.each(STORE_KINDS)('brute-force limits cannot be turned against their ow
   function limitedApp(options: Partial<OAuthServerOptions> = {}) {
     const events: ClientAuthFailedEvent[] = [];
     const store = stores(kind);
-    const subject = buildApp({ clients: CLIENTS, store, onClientAuthFailed: (event) => events.push(event), ...options }, (app) =>
-      app.set('trust proxy', 'loopback'),
-    );
+    const subject = testApp({ clients: CLIENTS, store, onClientAuthFailed: (event) => events.push(event), ...options, before: (app) => app.set('trust proxy', 'loopback') });
     apps.push(subject);
     const send = (clientId: string, secret: string, from = '192.0.2.1') =>
       request(subject.app).post('/oauth/token').type('form').set('X-Forwarded-For', from).set('Authorization', basic(clientId, secret)).send('grant_type=client_credentials');
@@ -150,7 +148,7 @@ describe('limit state in Redis', () => {
   afterAll(() => redis.stop());
 
   test('requests that test no secret write no key at all', async () => {
-    const subject = buildApp({ clients: CLIENTS, store: redisStore({ url: redis.url, keyPrefix: 'nothing:' }) });
+    const subject = testApp({ clients: CLIENTS, store: redisStore({ url: redis.url, keyPrefix: 'nothing:' }) });
     apps.push(subject);
     const post = () => request(subject.app).post('/oauth/token').type('form');
     for (let i = 0; i < 20; i++) {
@@ -167,7 +165,7 @@ describe('limit state in Redis', () => {
   });
 
   test('counters are never negative, every key expires, no raw id or address appears in a key', async () => {
-    const subject = buildApp({ clients: CLIENTS, store: redisStore({ url: redis.url }) }, (app) => app.set('trust proxy', 'loopback'));
+    const subject = testApp({ clients: CLIENTS, store: redisStore({ url: redis.url }), before: (app) => app.set('trust proxy', 'loopback') });
     apps.push(subject);
     const send = (secret: string, from: string) =>
       request(subject.app).post('/oauth/token').type('form').set('X-Forwarded-For', from).set('Authorization', basic('svc', secret)).send('grant_type=client_credentials');

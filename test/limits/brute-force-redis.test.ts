@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { basic, buildApp, expectOAuthErrorBody, type TestApp } from '../helpers/app';
+import { basic, testApp, expectOAuthErrorBody, type TestApp } from '../helpers/test-app';
 import { chosenSecret } from '../helpers/secrets';
 import type { ClientAuthFailedEvent } from '../../lib/client-auth/authenticate';
 import { redisStore } from '../../lib/stores/redis/store';
@@ -21,8 +21,8 @@ describe('brute-force limits in Redis', () => {
   test('two instances sharing a Redis share the counters: failures on one block the client on the other', async () => {
     const keyPrefix = `shared${Date.now()}:`;
     const bruteForce = { perPair: { points: 3 } };
-    const one = buildApp({ clients, bruteForce, store: redisStore({ url: redis.url, keyPrefix }) });
-    const two = buildApp({ clients, bruteForce, store: redisStore({ url: redis.url, keyPrefix }) });
+    const one = testApp({ clients, bruteForce, store: redisStore({ url: redis.url, keyPrefix }) });
+    const two = testApp({ clients, bruteForce, store: redisStore({ url: redis.url, keyPrefix }) });
     try {
       await asSvc(one, 'wrong');
       await asSvc(two, 'wrong');
@@ -40,7 +40,7 @@ describe('brute-force limits in Redis', () => {
     const keyPrefix = `pair${Date.now()}${Math.random().toString(36).slice(2)}:`;
     let checks = 0;
     const onClientAuthFailed = (event: ClientAuthFailedEvent) => void (event.reason === 'wrong_secret' && checks++);
-    const instance = () => buildApp({ clients, onClientAuthFailed, store: redisStore({ url: redis.url, keyPrefix }) }, (app) => app.set('trust proxy', 'loopback'));
+    const instance = () => testApp({ clients, onClientAuthFailed, store: redisStore({ url: redis.url, keyPrefix }), before: (app) => app.set('trust proxy', 'loopback') });
     const [one, two] = [instance(), instance()];
     try {
       await run(one, two, () => checks);
@@ -70,7 +70,7 @@ describe('brute-force limits in Redis', () => {
     }));
 
   test('with Redis unreachable, client authentication fails closed: 503, no token even for the right secret', async () => {
-    const down = buildApp({ clients, store: redisStore({ url: 'redis://127.0.0.1:1', commandTimeoutMs: 300 }) });
+    const down = testApp({ clients, store: redisStore({ url: 'redis://127.0.0.1:1', commandTimeoutMs: 300 }) });
     try {
       const res = await asSvc(down, svc.secret);
       expect(res.status).toBe(503);

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { basic, buildApp, expectOAuthErrorBody, type TestApp } from '../helpers/app';
+import { basic, testApp, expectOAuthErrorBody, type TestApp } from '../helpers/test-app';
 import { generateClientSecret, hashClientSecretSync } from '../../lib/clients/secrets';
 import { chosenSecret } from '../helpers/secrets';
 import type { ClientAuthFailedEvent } from '../../lib/client-auth/authenticate';
@@ -25,7 +25,7 @@ afterEach(async () => {
 
 /** An app that trusts X-Forwarded-For from loopback, so a test can speak from several addresses. */
 function limitedApp(options: Partial<OAuthServerOptions> = {}): TestApp {
-  const subject = buildApp({ clients: CLIENTS, ...options }, (app) => app.set('trust proxy', 'loopback'));
+  const subject = testApp({ clients: CLIENTS, ...options, before: (app) => app.set('trust proxy', 'loopback') });
   apps.push(subject);
   return subject;
 }
@@ -162,7 +162,7 @@ describe('brute-force limits per source address (req.ip)', () => {
   });
 
   test('without trust proxy, X-Forwarded-For is ignored: a client cannot dodge the limit by naming new addresses', async () => {
-    const subject = buildApp({ clients: CLIENTS, ...perAddressOnly });
+    const subject = testApp({ clients: CLIENTS, ...perAddressOnly });
     apps.push(subject);
     let host = 0;
     await failTimes(3, () => asSvc(subject, 'wrong', `203.0.113.${host++}`));

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { basic, buildApp, expectOAuthErrorBody, SERVICE, type TestApp } from '../helpers/app';
+import { basic, testApp, expectOAuthErrorBody, SERVICE, type TestApp } from '../helpers/test-app';
 import type { Store } from '../../lib/stores/store';
 import { memoryStore } from '../../lib/stores/memory/store';
 import { TemporarilyUnavailableError } from '../../lib/errors';
@@ -12,7 +12,7 @@ let store: Store;
 let subject: TestApp;
 beforeEach(() => {
   store = memoryStore({ clock });
-  subject = buildApp({ store, clock });
+  subject = testApp({ store, clock });
 });
 afterEach(() => subject.oauth.close());
 
@@ -139,12 +139,12 @@ describe('requireToken (RFC 6750)', () => {
 describe('requireToken with the optional methods enabled', () => {
   let enabled: TestApp;
   beforeEach(() => {
-    enabled = buildApp({ store, clock, bearerMethods: { body: true, query: true } });
+    enabled = testApp({ store, clock, bearerMethods: { body: true, query: true } });
   });
   afterEach(() => enabled.oauth.close());
 
   test("the server's limits apply to a token in the body: an over-long value is invalid_request", async () => {
-    const limited = buildApp({ store, clock, bearerMethods: { body: true }, limits: { maxParameterLength: 40 } });
+    const limited = testApp({ store, clock, bearerMethods: { body: true }, limits: { maxParameterLength: 40 } });
     const token = await issue('read', limited.app);
     const res = await request(limited.app).post('/api/read').type('form').send({ access_token: token });
     expect(res.status).toBe(400);
@@ -153,7 +153,7 @@ describe('requireToken with the optional methods enabled', () => {
   });
 
   test("a query token is read from the URL, whatever query parser the host app set", async () => {
-    const plain = buildApp({ store, clock, bearerMethods: { query: true } }, (app) => app.set('query parser', false));
+    const plain = testApp({ store, clock, bearerMethods: { query: true }, before: (app) => app.set('query parser', false) });
     const token = await issue('read', plain.app);
     expect((await request(plain.app).get(`/api/read?access_token=${token}`)).status).toBe(200);
     await plain.oauth.close();

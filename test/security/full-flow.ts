@@ -1,6 +1,6 @@
 import request from 'supertest';
 import type { Express } from 'express';
-import { basic } from '../helpers/app';
+import { basic } from '../helpers/test-app';
 import { generateClientSecret } from '../../lib/clients/secrets';
 import type { ClientMetadata } from '../../lib/clients/client';
 

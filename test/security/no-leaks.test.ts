@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { buildApp, basic, type TestApp } from '../helpers/app';
+import { testApp, basic, type TestApp } from '../helpers/test-app';
 import { FLOW_CLIENTS, issueEveryWay, SECRETS } from './full-flow';
 import { memoryStore } from '../../lib/stores/memory/store';
 import type { Store } from '../../lib/stores/store';
@@ -23,7 +23,7 @@ describe('no token or secret in logs, hooks, errors or error responses', () => {
   afterAll(() => consoleSpies.forEach((spy) => spy.mockRestore()));
 
   function app(store: Store): TestApp {
-    return buildApp({
+    return testApp({
       clients: FLOW_CLIENTS,
       store,
       bearerMethods: { body: true, query: true },

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { Redis } from 'ioredis';
-import { basic, buildApp } from '../helpers/app';
+import { basic, testApp } from '../helpers/test-app';
 import { FLOW_CLIENTS, issueEveryWay, SECRETS } from './full-flow';
 import { redisStore } from '../../lib/stores/redis/store';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
@@ -38,7 +38,7 @@ async function dumpKeyspace(client: Redis): Promise<string[]> {
 
 test('after issuing, using and failing, Redis holds only hashes: no raw token, no secret', async () => {
   const wrong = ['wrong-secret-1', 'wrong-secret-2'];
-  const { app, oauth } = buildApp({
+  const { app, oauth } = testApp({
     clients: FLOW_CLIENTS,
     store: redisStore({ url: redis.url }),
   });

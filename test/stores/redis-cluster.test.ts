@@ -5,7 +5,7 @@ import { generateGrantId, generateTokenValue, hashTokenValue } from '../../lib/t
 import { startRedisCluster, type RedisClusterUnderTest } from '../helpers/redis-cluster';
 import { withRedis } from '../helpers/redis-server';
 import { SLACK_MS } from '../helpers/slack';
-import { callApi, issueServiceToken, refreshRequest, spaGrant, testServer } from '../helpers/oauth-app';
+import { callApi, issueServiceToken, refreshRequest, spaGrant, flowOptions, testApp } from '../helpers/test-app';
 import { redisStoreContract, systemNow } from './redis-contract';
 
 let cluster: RedisClusterUnderTest | undefined;
@@ -37,7 +37,7 @@ describe('redis store on a cluster', () => {
   });
 
   test('end to end: a token issued through the token endpoint opens requireToken, and only it does', async () => {
-    const { app } = testServer(() => redisStore({ client }));
+    const { app } = testApp(flowOptions(() => redisStore({ client })));
     const token = await issueServiceToken(app);
     const granted = await callApi(app, token);
     expect(granted.status).toBe(200);
@@ -49,7 +49,7 @@ describe('redis store on a cluster', () => {
 
   test('end to end: authorization code with PKCE, the API as the user, refresh rotation, and reuse revoking the grant', async () => {
     // No reuse grace: the reuse below comes at once.
-    const { app } = testServer(() => redisStore({ client }), { refreshTokenReuseGrace: 0 });
+    const { app } = testApp(flowOptions(() => redisStore({ client }), { refreshTokenReuseGrace: 0 }));
     const first = await spaGrant(app);
     expect((await callApi(app, first.access_token)).body).toMatchObject({ clientId: 'spa', sub: 'alice' });
     const second = await refreshRequest(app, first.refresh_token);

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { redisStore } from '../../lib/stores/redis/store';
 import { generateTokenValue } from '../../lib/tokens/token-value';
 import { eventually } from '../helpers/eventually';
-import { callApi, issueServiceToken, testServer } from '../helpers/oauth-app';
+import { callApi, issueServiceToken, flowOptions, testApp } from '../helpers/test-app';
 import { sentinelClient, startSentinelSetUp, type SentinelSetUp } from '../helpers/redis-sentinel';
 import { redisStoreContract } from './redis-contract';
 
@@ -22,7 +22,7 @@ redisStoreContract('redis sentinel', () => ({ client }));
 describe('redis store behind Sentinel', () => {
   test('tokens keep working, and new ones are issued, after the primary is lost and the replica promoted', async () => {
     const { primary, replica, primaryPort } = setUp as SentinelSetUp;
-    const { app } = testServer(() => redisStore({ client, commandTimeoutMs: 1000 }));
+    const { app } = testApp(flowOptions(() => redisStore({ client, commandTimeoutMs: 1000 })));
     const before = await issueServiceToken(app);
     expect((await callApi(app, before)).status).toBe(200);
     // Replication is asynchronous: the token is on the replica once it has acknowledged the write.

@@ -1,18 +1,40 @@
 import { createHash, randomBytes } from 'node:crypto';
 import express, { type Express } from 'express';
 import request from 'supertest';
+import { systemClock, type Clock } from '../../lib/clock';
 import type { ClientMetadata } from '../../lib/clients/client';
 import { hashClientSecretSync } from '../../lib/clients/secrets';
 import { authorizationCode } from '../../lib/grants/authorization-code';
 import { clientCredentials } from '../../lib/grants/client-credentials';
 import { refreshToken } from '../../lib/grants/refresh-token';
 import type { OAuthServerOptions } from '../../lib/options';
+import type { AuthorizationOptions } from '../../lib/options/authorization';
 import { oauthServer, type OAuthServer } from '../../lib/server';
 import type { Store } from '../../lib/stores/store';
 
-export const ISSUER = 'https://as.example/oauth';
+/** The default issuer: a server of client credentials clients. */
+export const ISSUER = 'https://auth.example.test/oauth';
 
-export const CLIENTS: ClientMetadata[] = [
+/** A confidential client for each method, with awkward but legal plaintext secrets. */
+export const SERVICE: ClientMetadata = {
+  client_id: 'svc',
+  client_secret: 'svc-secret',
+  grant_types: ['client_credentials'],
+  scope: 'read write',
+};
+export const POSTER: ClientMetadata = {
+  client_id: 'poster',
+  client_secret: 'poster-secret',
+  grant_types: ['client_credentials'],
+  scope: 'read',
+  token_endpoint_auth_method: 'client_secret_post',
+};
+
+/** The issuer of the browser-flow app (`flowOptions`). */
+export const FLOW_ISSUER = 'https://as.example/oauth';
+
+/** The browser-flow clients; secrets are hashed once here, not by every server the tests start. */
+export const FLOW_CLIENTS: ClientMetadata[] = [
   {
     client_id: 'spa',
     client_name: 'Single <page> app',
@@ -23,7 +45,6 @@ export const CLIENTS: ClientMetadata[] = [
   },
   {
     client_id: 'web',
-    // Hashed once here, not by every server the tests start.
     client_secret: hashClientSecretSync('web-secret'),
     grant_types: ['authorization_code', 'refresh_token'],
     redirect_uris: ['https://web.example/cb?tenant=1', 'https://web.example/other'],
@@ -46,39 +67,86 @@ export const CLIENTS: ClientMetadata[] = [
   { client_id: 'nowhere', grant_types: ['authorization_code'], scope: 'read', token_endpoint_auth_method: 'none' },
 ];
 
-export interface TestServer {
+export interface TestAppOptions extends Partial<Omit<OAuthServerOptions, 'store'>> {
+  /** The store, or a maker of it given the app's clock. */
+  store?: Store | ((clock: Clock) => Store);
+  /** Starts a movable clock here (seconds since the epoch) that `advance` moves; overrides `clock`. */
+  now?: number;
+  /** Runs on the app before the router is mounted (e.g. global body parsers, `trust proxy`). */
+  before?: (app: Express) => void;
+}
+
+export interface TestApp {
   app: Express;
   oauth: OAuthServer;
-  /** Moves the server's clock. */
+  /** Moves the app's clock; needs `now`. */
   advance(seconds: number): void;
 }
 
 /**
- * An Express app with the server mounted at /oauth, as a host app mounts it. The signed-in user
- * is named by the `x-user` header; anonymous users are sent to /login; `GET /api/me` needs a
- * token with scope read.
+ * An Express app with the server mounted at /oauth, as a host app mounts it, and routes under
+ * /api echoing `req.oauth`: GET and POST /api/read and GET /api/me (scope read), GET
+ * /api/read-write (read and write), GET /api/any (any token). Defaults: `ISSUER`, SERVICE and POSTER.
  */
-export function testServer(makeStore: (clock: () => number) => Store, options: Partial<OAuthServerOptions> = {}): TestServer {
-  const { authorization, ...rest } = options;
-  let now = 1_800_000_000;
-  const clock = () => now;
+export function testApp(options: TestAppOptions = {}): TestApp {
+  const { store, now: start, before, ...rest } = options;
+  let now = start;
+  const clock: Clock | undefined = start === undefined ? rest.clock : () => now as number;
   const oauth = oauthServer({
     issuer: ISSUER,
-    clients: CLIENTS,
-    grants: [clientCredentials(), authorizationCode(), refreshToken()],
-    store: makeStore(clock),
-    clock,
-    authorization: {
-      getUser: (req) => req.header('x-user'),
-      login: (_req, res, returnTo) => res.redirect(`/login?returnTo=${encodeURIComponent(returnTo)}`),
-      ...authorization,
-    },
+    clients: [SERVICE, POSTER],
     ...rest,
+    ...(clock === undefined ? {} : { clock }),
+    ...(store === undefined ? {} : { store: typeof store === 'function' ? store(clock ?? systemClock) : store }),
   });
   const app = express();
+  before?.(app);
   app.use('/oauth', oauth);
-  app.get('/api/me', oauth.requireToken('read'), (req, res) => res.json(req.oauth));
-  return { app, oauth, advance: (seconds) => void (now += seconds) };
+  const echo: express.RequestHandler = (req, res) => {
+    res.json(req.oauth);
+  };
+  app.get('/api/read', oauth.requireToken('read'), echo);
+  app.get('/api/read-write', oauth.requireToken(['read', 'write']), echo);
+  app.get('/api/any', oauth.requireToken(), echo);
+  app.post('/api/read', oauth.requireToken('read'), echo);
+  app.get('/api/me', oauth.requireToken('read'), echo);
+  const advance = (seconds: number) => {
+    if (now === undefined) throw new Error('advance needs a movable clock: pass `now`');
+    now += seconds;
+  };
+  return { app, oauth, advance };
+}
+
+/**
+ * Options of the browser-flow app: FLOW_ISSUER, FLOW_CLIENTS, client credentials, code and refresh
+ * grants, a movable clock, the signed-in user named by the `x-user` header and anonymous users sent
+ * to /login. `options.authorization` is laid over that sign-in.
+ */
+export function flowOptions(store: Store | ((clock: Clock) => Store), options: Partial<OAuthServerOptions> = {}): TestAppOptions {
+  const { authorization, ...rest } = options;
+  const signIn: AuthorizationOptions = {
+    getUser: (req) => req.header('x-user'),
+    login: (_req, res, returnTo) => res.redirect(`/login?returnTo=${encodeURIComponent(returnTo)}`),
+  };
+  return {
+    issuer: FLOW_ISSUER,
+    clients: FLOW_CLIENTS,
+    grants: [clientCredentials(), authorizationCode(), refreshToken()],
+    store,
+    now: 1_800_000_000,
+    authorization: { ...signIn, ...authorization },
+    ...rest,
+  };
+}
+
+export function basic(id: string, secret: string, encode = true): string {
+  const form = (value: string) => (encode ? encodeURIComponent(value).replace(/%20/g, '+') : value);
+  return 'Basic ' + Buffer.from(`${form(id)}:${form(secret)}`, 'utf8').toString('base64');
+}
+
+/** RFC 6749 §5.2: error and error_description use %x20-21 / %x23-5B / %x5D-7E only. */
+export function expectOAuthErrorBody(body: unknown, code: string): void {
+  expect(body).toEqual({ error: code, error_description: expect.stringMatching(/^[\x20\x21\x23-\x5B\x5D-\x7E]+$/) });
 }
 
 export function pkcePair(): { verifier: string; challenge: string } {
@@ -150,10 +218,10 @@ export async function authorize(app: Express, query: Query, extra = ''): Promise
   return responseParams(res.headers.location).get('code') as string;
 }
 
-/** POST /oauth/token with a form body; `web` authenticates with Basic when `basic` is given. */
-export function tokenRequest(app: Express, form: Record<string, string>, basic?: [string, string]) {
+/** POST /oauth/token with a form body; the client authenticates with Basic when `credentials` are given. */
+export function tokenRequest(app: Express, form: Record<string, string>, credentials?: [string, string]) {
   const req = request(app).post('/oauth/token').type('form');
-  if (basic !== undefined) req.auth(basic[0], basic[1]);
+  if (credentials !== undefined) req.auth(credentials[0], credentials[1]);
   return req.send(form);
 }
 
