@@ -1,5 +1,5 @@
-/** Client credentials as they arrive, before they are checked. */
-export interface PresentedCredentials {
+/** The client id and secret of a Basic `Authorization` header, decoded. */
+export interface BasicCredentials {
   clientId: string;
   clientSecret: string;
 }
@@ -17,7 +17,7 @@ const TOKEN68 = /^[A-Za-z0-9+/]+=*$/;
  * - RFC 7617 §2: the user-id ends at the first colon; the password may contain colons.
  * - RFC 6749 §2.3.1: id and secret are application/x-www-form-urlencoded before encoding.
  */
-export function parseBasicCredentials(authorization: string | undefined): PresentedCredentials | undefined {
+export function parseBasicCredentials(authorization: string | undefined): BasicCredentials | undefined {
   if (!usesBasicScheme(authorization)) return undefined;
   const encoded = (authorization as string).slice(6).trim();
   if (!TOKEN68.test(encoded)) return undefined;
