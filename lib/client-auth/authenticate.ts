@@ -58,8 +58,10 @@ export function clientAuthenticator(
     const check = async () => ((await secrets.verify(secret, secretHash)) ? client : undefined);
     // A generated 256-bit secret (RFC 6749 §10.10): no number of guesses finds it, so it is not limited.
     if (secrets.isUnguessable(secretHash)) return (await check()) === undefined ? { failure: 'wrong_secret' } : { client };
+    // A secret this server already verified right is not a guess: it waits for no slot, but a block still refuses it.
+    const knownRight = () => (secrets.isRememberedRight(secret, secretHash) ? client : undefined);
     try {
-      const checked = await limits.limiter.attempt(clientAuthAttempt(limits.clientAuth, client.id, req.ip ?? 'unknown'), check);
+      const checked = await limits.limiter.attempt(clientAuthAttempt(limits.clientAuth, client.id, req.ip ?? 'unknown'), check, knownRight);
       return checked === undefined ? { failure: 'wrong_secret' } : { client };
     } catch (error) {
       if (error instanceof AttemptBlockedError) return { failure: 'rate_limited', retryAfterMs: error.retryAfterMs };

@@ -87,6 +87,15 @@ export class SecretVerifier {
     return this.parse(storedHash)?.kind === 'sha256';
   }
 
+  /**
+   * Whether `presented` is a secret this verifier already found right for `storedHash`: known
+   * without another check, so not a guess. False when nothing is remembered (or it differs).
+   */
+  isRememberedRight(presented: string, storedHash: string): boolean {
+    const remembered = this.verifiedScrypt.get(storedHash);
+    return remembered !== undefined && constantTimeEqual(sha256(this.memorySalt, presented), remembered);
+  }
+
   async verify(presented: string, storedHash: string): Promise<boolean> {
     const parsed = this.parse(storedHash);
     if (parsed === undefined) return false;

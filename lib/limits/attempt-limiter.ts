@@ -38,8 +38,11 @@ export interface AttemptLimiter {
    * `check` resolves to a value on success, or to undefined on a failure, which is counted;
    * a `check` that rejects counts nothing. Store trouble rejects with
    * `TemporarilyUnavailableError` and counts nothing that did not happen.
+   * `knownSuccess`, asked only once the attempt is known not to be blocked, may answer a
+   * success without a check (a secret already verified right: not a guess); it then takes
+   * no slot. Otherwise the attempt goes on to `check` as usual.
    */
-  attempt<T>(attempt: LimitedAttempt, check: () => Promise<T | undefined>): Promise<T | undefined>;
+  attempt<T>(attempt: LimitedAttempt, check: () => Promise<T | undefined>, knownSuccess?: () => T | undefined): Promise<T | undefined>;
 }
 
 /**
@@ -50,23 +53,38 @@ export interface AttemptLimiter {
  * window in each process.
  */
 export function attemptLimiter(store: AttemptStore, slots: ConcurrencySlots): AttemptLimiter {
+  /** Refuses a blocked attempt (a blocked soft key only for a source not known-good); resolves whether the source is known-good. */
+  async function admit(attempt: LimitedAttempt, limited: LimitedKey[]): Promise<boolean> {
+    const marks = attempt.known === undefined ? [] : [attempt.known];
+    const { blockedMs, marked } = await failClosed(() => store.read(limited, marks));
+    const known = marked[0] === true;
+    const wait = Math.max(0, ...blockedMs.slice(0, attempt.hard.length), ...(known ? [] : blockedMs.slice(attempt.hard.length)));
+    if (wait > 0) throw new AttemptBlockedError(wait);
+    return known;
+  }
+  async function markKnown(attempt: LimitedAttempt, known: boolean): Promise<void> {
+    const mark = attempt.known;
+    if (mark !== undefined && !known) await failClosed(() => store.markKnown(mark, KNOWN_GOOD_SECONDS));
+  }
+
   return {
-    async attempt(attempt, check) {
+    async attempt(attempt, check, knownSuccess) {
       const limited = [...attempt.hard, ...attempt.soft];
       if (limited.length === 0) return check();
-      return slots.run(attempt.slot, async () => {
-        const marks = attempt.known === undefined ? [] : [attempt.known];
-        const { blockedMs, marked } = await failClosed(() => store.read(limited, marks));
-        const known = marked[0] === true;
-        const wait = Math.max(0, ...blockedMs.slice(0, attempt.hard.length), ...(known ? [] : blockedMs.slice(attempt.hard.length)));
-        if (wait > 0) throw new AttemptBlockedError(wait);
-        const result = await check();
-        if (result === undefined) {
-          await failClosed(() => store.countFailure(limited));
-        } else if (attempt.known !== undefined && !known) {
-          const mark = attempt.known;
-          await failClosed(() => store.markKnown(mark, KNOWN_GOOD_SECONDS));
+      if (knownSuccess !== undefined) {
+        // The blocks first: a blocked attempt is refused before anything of it is compared.
+        const known = await admit(attempt, limited);
+        const success = knownSuccess();
+        if (success !== undefined) {
+          await markKnown(attempt, known);
+          return success;
         }
+      }
+      return slots.run(attempt.slot, async () => {
+        const known = await admit(attempt, limited);
+        const result = await check();
+        if (result === undefined) await failClosed(() => store.countFailure(limited));
+        else await markKnown(attempt, known);
         return result;
       });
     },
