@@ -128,6 +128,8 @@ function casesFor(scenario: Scenario, store: StoreKind): Case[] {
   // A secret a person chose (plaintext in the config, hashed with scrypt): the brute-force limits
   // run on every request, and no correct request may be refused under its own concurrency.
   if (scenario.name === 'token') list.push(make('ours-chosen-secret', 'ours, person-chosen secret', 'ours', 1, 'plaintext in config: scrypt, limits on'));
+  // The example-app as `npm start` runs it: its routers, login and pages mounted, a plaintext secret.
+  if (!isUserFlow(scenario.name)) list.push(make('example-app', 'example-app (npm start)', 'ours', 1, 'clients.json style: plaintext secret; GET /api/hello'));
   for (const peer of PEERS) {
     if (peer.runs?.(scenario.name, store) ?? true) list.push(make(peer.target, peer.label, 'peer', 1, peer.note(scenario.name, store)));
   }
@@ -503,6 +505,14 @@ function targetsCheck(groups: ReportGroup[]): string[] {
         `  token with a person-chosen secret: ÷ fastest peer = ${chosenVsPeer.toFixed(2)} (goal ≥ 1.4: ${mark(chosenVsPeer >= 1.4)}); ` +
           `÷ ${ceilingTarget} = ${chosenVsCeiling.toFixed(2)} (goal ≥ 0.85: ${mark(chosenVsCeiling >= 0.85)}); ` +
           `non-2xx ${chosen.unexpected} (goal 0: ${mark(chosen.unexpected === 0)})`,
+      );
+    }
+    const exampleApp = g.rows.find((r) => r.target === 'example-app');
+    if (exampleApp !== undefined) {
+      // The example-app as `npm start` runs it (issue 17): paired with ours like every row.
+      const [appVsPeer, appVsCeiling] = [vsFastestPeer / exampleApp.oursRatio, vsCeiling / exampleApp.oursRatio];
+      out.push(
+        `  ${g.scenario}, example-app: ÷ fastest peer = ${appVsPeer.toFixed(2)}; ÷ ${ceilingTarget} = ${appVsCeiling.toFixed(2)}; non-2xx ${exampleApp.unexpected}`,
       );
     }
     out.push(
