@@ -49,7 +49,6 @@ export function isClientSecretHash(value: string): boolean {
   return parseHash(value) !== undefined;
 }
 
-
 type ParsedHash =
   | { kind: 'sha256'; salt: string; hash: Buffer }
   | { kind: 'scrypt'; N: number; r: number; p: number; salt: Buffer; hash: Buffer };
@@ -100,9 +99,7 @@ export class SecretVerifier {
     const parsed = this.parse(storedHash);
     if (parsed === undefined) return false;
     if (parsed.kind === 'sha256') return constantTimeEqual(sha256(parsed.salt, presented), parsed.hash);
-    const fingerprint = sha256(this.memorySalt, presented);
-    const remembered = this.verifiedScrypt.get(storedHash);
-    if (remembered !== undefined) return constantTimeEqual(fingerprint, remembered);
+    if (this.verifiedScrypt.has(storedHash)) return this.isRememberedRight(presented, storedHash);
 
     const derived = await new Promise<Buffer>((resolve, reject) =>
       scrypt(presented, parsed.salt, parsed.hash.length, scryptParameters(parsed), (error, key) =>
@@ -110,7 +107,7 @@ export class SecretVerifier {
       ),
     );
     const valid = constantTimeEqual(derived, parsed.hash);
-    if (valid) setBounded(this.verifiedScrypt, this.maxRemembered, storedHash, fingerprint);
+    if (valid) setBounded(this.verifiedScrypt, this.maxRemembered, storedHash, sha256(this.memorySalt, presented));
     return valid;
   }
 

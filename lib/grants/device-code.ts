@@ -45,7 +45,6 @@ export interface DeviceAuthorizationGrant extends Grant {
   readonly device: CheckedDeviceOptions;
 }
 
-
 /**
  * RFC 8628: a device with no browser (a TV, a CLI) shows the user a short code to enter on
  * another device, and polls the token endpoint until the user decides. Adds
@@ -55,8 +54,6 @@ export interface DeviceAuthorizationGrant extends Grant {
  */
 export function deviceAuthorization(options: DeviceAuthorizationOptions): DeviceAuthorizationGrant {
   const device = checkDeviceOptions(options);
-
-
   return {
     type: DEVICE_CODE_GRANT_TYPE,
     parameters: ['device_code'],

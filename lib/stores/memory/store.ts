@@ -34,7 +34,6 @@ export interface MemoryStoreOptions {
   clock?: Clock;
 }
 
-
 /**
  * The embedded store: one process, no server. Records leave memory when they expire (read
  * time and a periodic sweep), and at most `maxRecords` are kept, so memory stays bounded.
