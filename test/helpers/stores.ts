@@ -5,6 +5,9 @@ import type { Clock } from '../../lib/clock';
 import { startRedisServer, type RedisServer } from './redis-server';
 
 export type StoreKind = 'memory' | 'redis';
+
+/** A key prefix no other store of the test run uses, so that stores sharing one Redis never see each other's keys. */
+export const uniqueKeyPrefix = (): string => `t${Math.random().toString(36).slice(2)}:`;
 export const STORE_KINDS: StoreKind[] = ['memory', 'redis'];
 
 /**
@@ -27,7 +30,7 @@ export function useStores(): (kind: StoreKind, clock?: Clock) => Store {
     const store =
       kind === 'memory'
         ? memoryStore({ clock })
-        : redisStore({ url: (redis as RedisServer).url, keyPrefix: `t${Math.random().toString(36).slice(2)}:`, clock });
+        : redisStore({ url: (redis as RedisServer).url, keyPrefix: uniqueKeyPrefix(), clock });
     made.push(store);
     return store;
   };

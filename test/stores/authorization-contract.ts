@@ -1,3 +1,4 @@
+import { grantTokens as tokensOfGrant } from '../helpers/grant-tokens';
 import type { AuthorizationCodeRecord, AuthorizationTransactionRecord, GrantTokens } from '../../lib/stores/store';
 import { generateGrantId, generateTokenValue, hashTokenValue } from '../../lib/tokens/token-value';
 import type { StoreUnderTest } from './store-contract';
@@ -22,17 +23,7 @@ export function authorizationContract(current: () => StoreUnderTest) {
   });
 
   /** Tokens of a grant for `clientId`, as the issuer makes them (values carry the grant id), issued `at`. */
-  const grantTokens = (grantId: string, lifetime = 60, { clientId = 'spa', at = now() } = {}): GrantTokens => ({
-    grantId,
-    accessToken: {
-      hash: hashTokenValue(generateTokenValue('', grantId)),
-      record: { clientId, scope: ['read'], sub: 'alice', grantId, issuedAt: at, expiresAt: at + lifetime },
-    },
-    refreshToken: {
-      hash: hashTokenValue(generateTokenValue('', grantId)),
-      record: { grantId, clientId, sub: 'alice', scope: ['read'], issuedAt: at, expiresAt: at + lifetime, grantExpiresAt: at + 600 },
-    },
-  });
+  const grantTokens = (grantId: string, lifetime = 60, { clientId = 'spa', at = now() } = {}): GrantTokens => tokensOfGrant(grantId, { at, lifetime, clientId });
   /** A saved code, as the authorization endpoint saves it: the code carries its grant id. */
   async function savedCode(lifetime = 60): Promise<{ hash: string; record: AuthorizationCodeRecord }> {
     const record = code(lifetime);

@@ -1,3 +1,4 @@
+import { grantTokens as tokensOfGrant } from '../helpers/grant-tokens';
 import express from 'express';
 import request from 'supertest';
 import { hashClientSecretSync } from '../../lib/clients/secrets';
@@ -6,7 +7,7 @@ import { clientCredentials } from '../../lib/grants/client-credentials';
 import { oauthServer } from '../../lib/server';
 import { memoryStore } from '../../lib/stores/memory/store';
 import type { GrantTokens, Store } from '../../lib/stores/store';
-import { generateGrantId, generateTokenValue, hashTokenValue } from '../../lib/tokens/token-value';
+import { generateGrantId, hashTokenValue } from '../../lib/tokens/token-value';
 
 const START = 1_800_000_000;
 
@@ -56,14 +57,7 @@ describe('memory store size cap (memoryStore({ maxRecords }))', () => {
 
   test('a full store refuses a refresh token rotation before using the presented token up, and still revokes', async () => {
     store = memoryStore({ maxRecords: 3, clock: () => now });
-    const grantTokens = (grantId: string): GrantTokens => ({
-      grantId,
-      accessToken: { hash: hashTokenValue(generateTokenValue('', grantId)), record: { clientId: 'spa', scope: ['read'], sub: 'alice', grantId, issuedAt: now, expiresAt: now + 60 } },
-      refreshToken: {
-        hash: hashTokenValue(generateTokenValue('', grantId)),
-        record: { grantId, clientId: 'spa', sub: 'alice', scope: ['read'], issuedAt: now, expiresAt: now + 600, grantExpiresAt: now + 600 },
-      },
-    });
+    const grantTokens = (grantId: string): GrantTokens => tokensOfGrant(grantId, { at: now, refreshLifetime: 600 });
     const grantId = generateGrantId();
     const first = grantTokens(grantId);
     // Access token, refresh token and the grant's token list: three records.

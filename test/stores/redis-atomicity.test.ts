@@ -1,3 +1,5 @@
+import { uniqueKeyPrefix } from '../helpers/stores';
+import { grantTokens as tokensOfGrant } from '../helpers/grant-tokens';
 import { Redis } from 'ioredis';
 import { TemporarilyUnavailableError } from '../../lib/errors';
 import { redisStore } from '../../lib/stores/redis/store';
@@ -21,17 +23,8 @@ afterAll(async () => {
   await redis.stop();
 });
 
-const prefix = () => `t${Math.random().toString(36).slice(2)}:`;
-
-function grantTokens(grantId: string): GrantTokens {
-  const now = systemNow();
-  const record = { clientId: 'spa', scope: ['read'], sub: 'alice', grantId, issuedAt: now, expiresAt: now + 300 };
-  return {
-    grantId,
-    accessToken: { hash: hashTokenValue(generateTokenValue('', grantId)), record },
-    refreshToken: { hash: hashTokenValue(generateTokenValue('', grantId)), record: { ...record, grantExpiresAt: now + 900 } },
-  };
-}
+const prefix = uniqueKeyPrefix;
+const grantTokens = (grantId: string): GrantTokens => tokensOfGrant(grantId, { at: systemNow(), lifetime: 300, grantLifetime: 900 });
 
 async function savedCode(store: Store): Promise<{ codeHash: string; grantId: string }> {
   const grantId = generateGrantId();

@@ -1,3 +1,4 @@
+import { uniqueKeyPrefix } from '../helpers/stores';
 import { redisStore, type RedisStoreOptions } from '../../lib/stores/redis/store';
 import { storeContract } from './store-contract';
 
@@ -12,7 +13,7 @@ export function redisStoreContract(name: string, connection: () => Pick<RedisSto
   storeContract(
     name,
     async () => ({
-      store: redisStore({ ...connection(), keyPrefix: `t${Math.random().toString(36).slice(2)}:` }),
+      store: redisStore({ ...connection(), keyPrefix: uniqueKeyPrefix() }),
       now: systemNow,
       advance: (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000 + 100)),
     }),

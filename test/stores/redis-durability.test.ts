@@ -1,3 +1,5 @@
+import { uniqueKeyPrefix } from '../helpers/stores';
+import { grantTokens as tokensOfGrant } from '../helpers/grant-tokens';
 import type { Redis } from 'ioredis';
 import { TemporarilyUnavailableError } from '../../lib/errors';
 import { redisStore } from '../../lib/stores/redis/store';
@@ -11,13 +13,8 @@ import { systemNow } from './redis-contract';
 
 /* redisStore({ durability: 'replicated' }): a revocation or a use is done only once a replica has it. */
 
-const prefix = () => `t${Math.random().toString(36).slice(2)}:`;
-
-function grantTokens(grantId = generateGrantId()): GrantTokens {
-  const now = systemNow();
-  const record = { clientId: 'spa', scope: ['read'], sub: 'alice', grantId, issuedAt: now, expiresAt: now + 300 };
-  return { grantId, accessToken: { hash: hashTokenValue(generateTokenValue('', grantId)), record } };
-}
+const prefix = uniqueKeyPrefix;
+const grantTokens = (grantId = generateGrantId()): GrantTokens => tokensOfGrant(grantId, { at: systemNow(), lifetime: 300 });
 
 describe('a Redis without a replica', () => {
   let redis: RedisServer;
