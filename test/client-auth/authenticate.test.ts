@@ -179,6 +179,14 @@ describe('several methods, none, and public clients', () => {
     expectOAuthErrorBody(res.body, 'invalid_request');
   });
 
+  test('a client_id in the body must name the client of the Basic header: another is invalid_request, the same is accepted', async () => {
+    const other = await token().set('Authorization', basic('svc', 'svc-secret')).send({ grant_type: 'client_credentials', client_id: 'poster' });
+    expect(other.status).toBe(400);
+    expectOAuthErrorBody(other.body, 'invalid_request');
+    const same = await token().set('Authorization', basic('svc', 'svc-secret')).send({ grant_type: 'client_credentials', client_id: 'svc' });
+    expect(same.status).toBe(200);
+  });
+
   test('no credentials at all is 401 invalid_client', async () => {
     const res = await token().send('grant_type=client_credentials');
     expect(res.status).toBe(401);
