@@ -210,3 +210,29 @@ test('revoking the refresh token on A while B serves the API and a refresh of th
   if (refreshed.status === 200) await expectRefusedByBoth(refreshed.body);
   expect(await grantTokenKeys()).toEqual(keysBefore);
 });
+
+test(`of ${N} polls of one approved device code released together on A and B, exactly one gets tokens; the others are told it was used (RFC 8628 §3.5)`, async () => {
+  const [a, b] = running.apps;
+  const started = await post(a, '/oauth/device_authorization', { client_id: 'cli', scope: 'read' });
+  expect(started.status).toBe(200);
+  const { device_code: deviceCode, user_code: userCode } = (await started.json()) as { device_code: string; user_code: string };
+
+  // The demo user enters the code on B and allows it on A.
+  const signedIn = await signInByFetch(b.url, { username: 'demo', password: 'demo-password-change-me', returnTo: encodeURIComponent('/') });
+  const cookie = signedIn.headers.getSetCookie()[0].split(';')[0];
+  const consent = await fetch(`${b.url}/oauth/device/verify?${new URLSearchParams({ user_code: userCode })}`, { headers: { cookie } });
+  expect(consent.status).toBe(200);
+  const page = await consent.text();
+  const field = (name: string) => new RegExp(`name="${name}" value="([^"]+)"`).exec(page)?.[1] as string;
+  const action = /<form method="post" action="([^"]+)"/.exec(page)?.[1] as string;
+  const decided = await post(a, action, { transaction_id: field('transaction_id'), csrf_token: field('csrf_token'), decision: 'allow' }, cookie);
+  expect(decided.status).toBe(200);
+
+  const answers = await postTogether(alternating(N, '/oauth/token', { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: 'cli', device_code: deviceCode }));
+
+  const winners = answers.filter((answer) => answer.status === 200);
+  expect(winners).toHaveLength(1);
+  expect(answers.filter((answer) => answer.status !== 200).map((answer) => `${answer.status} ${answer.body.error}`)).toEqual(Array(N - 1).fill('400 invalid_grant'));
+  for (const app of running.apps) expect((await hello(app, winners[0].body.access_token as string)).status).toBe(200);
+});
+
