@@ -45,7 +45,7 @@ export type {
 export type { AttemptKey, AttemptLimit, AttemptStore } from './stores/store';
 export type { BruteForceOptions } from './limits/brute-force';
 export type { AttemptLimits, PasswordCheck } from './limits/password-limits';
-export type { TokenInfo, RequireToken } from './resource/require-token';
+export type { TokenInfo, RequireToken } from './resource/token-guard';
 export type { Clock } from './clock';
 export {
   OAuthError,

@@ -8,7 +8,8 @@ import { deviceAuthorizationRequest } from './endpoints/device-authorization';
 import { deviceDecisionEndpoint, deviceVerifyEndpoint } from './endpoints/device-verification';
 import { formParamsReader, queryReader, rawFormReader } from './http/form-params';
 import { introspectToken } from './endpoints/introspection';
-import { buildMetadata, metadataHandler, metadataPath, type ServerMetadata } from './endpoints/metadata';
+import { buildMetadata, metadataPath, type ServerMetadata } from './endpoints/metadata';
+import { jsonDocumentHandler } from './http/json-document';
 import { methodNotAllowed } from './http/method-not-allowed';
 import { revokeToken } from './endpoints/revocation';
 import { tokenEndpoint, type EnabledGrant } from './endpoints/token';
@@ -18,7 +19,8 @@ import { attemptLimits, DEFAULT_PASSWORD_LIMIT, type AttemptLimits } from './lim
 import { concurrencySlots, DEFAULT_SLOTS } from './limits/slots';
 import { memoryAttemptStore } from './stores/memory/attempts';
 import { resolveServerOptions, type OAuthServerOptions, type ServerSettings } from './options/server';
-import { requireTokenFactory, type RequireToken } from './resource/require-token';
+import { tokenGuard, type RequireToken } from './resource/token-guard';
+import { opaqueTokenVerifier } from './resource/local-verifier';
 import { tokenIssuer } from './tokens/issuer';
 
 /** The Express router to mount, with the middleware that protects the host app's routes. */
@@ -60,7 +62,11 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
   mountMetadata(router, settings);
 
   const { store, clock, realm, bearerMethods, onError } = settings;
-  router.requireToken = requireTokenFactory({ store, clock, realm, methods: bearerMethods, ...parts.pageReaders, onError });
+  router.requireToken = tokenGuard({
+    verify: opaqueTokenVerifier(store),
+    audienceRule: { acceptTokensWithoutAudience: true },
+    clock, realm, methods: bearerMethods, ...parts.pageReaders, onError,
+  });
   router.health = async () => {
     try {
       await store.ping();
@@ -190,6 +196,6 @@ function mountMetadata(router: OAuthServer, { issuer, codeFlow, deviceGrant, gra
     }),
   });
   router.metadataPath = metadataPath(issuer);
-  router.metadataHandler = metadataHandler(router.metadata);
+  router.metadataHandler = jsonDocumentHandler(router.metadata);
   router.get('/.well-known/oauth-authorization-server', router.metadataHandler);
 }

@@ -1,5 +1,3 @@
-import type { RequestHandler } from 'express';
-
 /** RFC 8414 §2 authorization server metadata, as far as this server has it. */
 export type ServerMetadata = Record<string, string | boolean | string[]>;
 
@@ -47,12 +45,4 @@ export function buildMetadata(settings: MetadataSettings): ServerMetadata {
 export function metadataPath(issuer: string): string {
   const { pathname } = new URL(issuer);
   return '/.well-known/oauth-authorization-server' + (pathname === '/' ? '' : pathname.replace(/\/$/, ''));
-}
-
-export function metadataHandler(metadata: ServerMetadata): RequestHandler {
-  const body = JSON.stringify(metadata);
-  return (_req, res) => {
-    res.setHeader('Cache-Control', 'public, max-age=300');
-    res.type('application/json').send(body);
-  };
 }

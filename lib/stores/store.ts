@@ -13,6 +13,8 @@ export interface AccessTokenRecord {
   expiresAt: number;
   /** The grant (one user's authorization of one client) the token was issued under. */
   grantId?: string;
+  /** The resource the token is for (RFC 8707 §2), when it was issued for one. */
+  audience?: string;
 }
 
 /** An authorization code (RFC 6749 §4.1.2) and what it is bound to; stored under the code's hash. */

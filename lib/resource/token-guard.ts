@@ -5,10 +5,8 @@ import {
   InvalidTokenError,
   type OAuthError,
 } from '../errors';
-import type { Store } from '../stores/store';
 import type { Clock } from '../clock';
 import { formatScope, includesAll, parseScope } from '../scope';
-import { hashTokenValue } from '../tokens/token-value';
 import { sendError, sendJson } from '../http/respond';
 import { extractBearerToken, type BearerMethods, type TokenCarriers } from './bearer';
 import type { RawParams } from '../http/form-params';
@@ -21,7 +19,16 @@ export interface TokenInfo {
   sub?: string;
   /** Seconds since the epoch. */
   expiresAt: number;
+  /** The resource the token is for (RFC 8707), when it was issued for one. */
+  audience?: string;
 }
+
+/**
+ * Checks a token's value: what it grants, or `undefined` when it is unknown, forged or revoked.
+ * Rejects when it cannot tell (the store or the issuer cannot be reached): the request then
+ * fails closed.
+ */
+export type AccessTokenVerifier = (token: string) => Promise<TokenInfo | undefined>;
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -33,8 +40,19 @@ declare global {
   }
 }
 
-export interface RequireTokenSettings {
-  store: Store;
+/** Which tokens a guarded route accepts, by audience (RFC 8707, RFC 9068 §4). */
+export interface AudienceRule {
+  /** The resource the route belongs to; tokens for another audience are invalid there. */
+  audience?: string;
+  /** Whether tokens issued without a resource are accepted too (always, when `audience` is absent). */
+  acceptTokensWithoutAudience: boolean;
+  /** RFC 9728 §5.1: the URL of the resource's metadata, named in every challenge. */
+  resourceMetadataUrl?: string;
+}
+
+export interface TokenGuardSettings {
+  verify: AccessTokenVerifier;
+  audienceRule: AudienceRule;
   clock: Clock;
   realm: string;
   methods: BearerMethods;
@@ -46,10 +64,15 @@ export interface RequireTokenSettings {
 
 export type RequireToken = (scope?: string | readonly string[]) => RequestHandler;
 
-/** RFC 6750: protects a route with a Bearer token that grants every scope asked for. */
-export function requireTokenFactory(settings: RequireTokenSettings): RequireToken {
-  const { store, clock, realm, methods, readForm, readQuery, onError } = settings;
-  const challengeBase = `Bearer realm="${realm}"`;
+/**
+ * RFC 6750: protects a route with a Bearer token that grants every scope asked for. The HTTP
+ * side only (reading the token, the audience and scope rules, the challenges); whether a token
+ * is good is the `verify` function's answer.
+ */
+export function tokenGuard(settings: TokenGuardSettings): RequireToken {
+  const { verify, audienceRule, clock, realm, methods, readForm, readQuery, onError } = settings;
+  const metadataAttribute = audienceRule.resourceMetadataUrl === undefined ? '' : `, resource_metadata="${audienceRule.resourceMetadataUrl}"`;
+  const challengeBase = `Bearer realm="${realm}"${metadataAttribute}`;
   const invalidToken = new InvalidTokenError('The access token is invalid, expired or revoked.');
   // RFC 6750 §2.2: a form-encoded body of a request that has one, never GET; §2.3: the query.
   const readCarriers = async (req: Request, res: Response): Promise<TokenCarriers> => ({
@@ -88,18 +111,18 @@ export function requireTokenFactory(settings: RequireTokenSettings): RequireToke
         return void res.status(401).end();
       }
 
-      let record;
+      let info;
       try {
-        record = await store.findAccessToken(hashTokenValue(found.token));
+        info = await verify(found.token);
       } catch (error) {
         return failClosed(res, error);
       }
-      if (record === undefined || record.expiresAt <= clock()) return refuse(res, invalidToken);
-      if (!includesAll(record.scope, required)) return refuse(res, insufficient);
+      if (info === undefined || info.expiresAt <= clock() || !isForThisResource(info, audienceRule)) return refuse(res, invalidToken);
+      if (!includesAll(info.scope, required)) return refuse(res, insufficient);
 
       // RFC 6750 §2.3: a response to a query-token request should be private.
       if (found.source === 'query') res.setHeader('Cache-Control', 'private');
-      req.oauth = { clientId: record.clientId, scope: record.scope, sub: record.sub, expiresAt: record.expiresAt };
+      req.oauth = info;
       next();
     };
 
@@ -114,6 +137,12 @@ export function requireTokenFactory(settings: RequireTokenSettings): RequireToke
 
     return check;
   };
+}
+
+/** RFC 9068 §4: a token whose audience is not this resource is invalid here. */
+function isForThisResource(info: TokenInfo, rule: AudienceRule): boolean {
+  if (info.audience === undefined) return rule.audience === undefined || rule.acceptTokensWithoutAudience;
+  return info.audience === rule.audience;
 }
 
 function requiredScope(scope: string | readonly string[] | undefined): string[] {
