@@ -19,7 +19,9 @@ export type OAuthErrorCode =
   | 'authorization_pending'
   | 'slow_down'
   | 'expired_token'
-  | 'invalid_target';
+  | 'invalid_target'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce';
 
 export abstract class OAuthError extends Error {
   abstract readonly code: OAuthErrorCode;
@@ -169,6 +171,25 @@ export class SlowDownError extends OAuthError {
 export class ExpiredTokenError extends OAuthError {
   readonly code = 'expired_token';
   readonly status: number = 400;
+}
+
+/**
+ * RFC 9449 §5 (token endpoint, 400) and §7.1 (resources, 401 with a `DPoP` challenge): the
+ * DPoP proof is missing where one is required, malformed, or fails a check of §4.3.
+ */
+export class InvalidDpopProofError extends OAuthError {
+  readonly code = 'invalid_dpop_proof';
+  readonly status: number = 400;
+}
+
+/** RFC 9449 §8, §9: the proof must carry the server's nonce, sent in the `DPoP-Nonce` header. */
+export class UseDpopNonceError extends OAuthError {
+  readonly code = 'use_dpop_nonce';
+  readonly status: number = 400;
+  constructor(description: string, nonce: string) {
+    super(description);
+    this.headers['DPoP-Nonce'] = nonce;
+  }
 }
 
 /** Anything that is not already an OAuthError becomes a `server_error` with no internals. */

@@ -229,6 +229,15 @@ export interface Store {
   pollDeviceCode(deviceCodeHash: string, clientId: string, now: number): Promise<DevicePoll | undefined>;
 
   /**
+   * Replay records (RFC 9449 §11.1 DPoP proofs; client and JWT bearer assertions): remembers
+   * `key` (from `onceKey`) until `expiresAt`, seconds since the epoch, and resolves `true`; or
+   * resolves `false`, changing nothing, when it is already remembered. Atomic, and seen by every
+   * instance sharing the store. Optional: without it the server remembers in its own memory,
+   * which is right for one instance only.
+   */
+  rememberOnce?(key: string, expiresAt: number): Promise<boolean>;
+
+  /**
    * The state of the brute-force limits, kept where the tokens are so that every instance
    * sharing the store sees the same counts. Optional: without it the server keeps it in its
    * own memory.
@@ -256,6 +265,15 @@ export interface Quota {
 export function quotaKey(kind: string, value: string): string {
   return hash('sha256', JSON.stringify([kind, value]), 'base64url');
 }
+/**
+ * The key of a replay record: a digest of its purpose (`dpop`, `client-assertion`, …) and of
+ * the ids that name one use (e.g. the key thumbprint and the `jti`), so that purposes never meet
+ * and no raw id is stored.
+ */
+export function onceKey(purpose: string, ...ids: string[]): string {
+  return hash('sha256', JSON.stringify([purpose, ...ids]), 'base64url');
+}
+
 /** `points` failures within `durationSeconds` of the first block the key for `blockSeconds`. */
 export interface AttemptLimit {
   points: number;

@@ -1,0 +1,138 @@
+import { hash } from 'node:crypto';
+import { calculateJwkThumbprint, EmbeddedJWK, errors as joseErrors, jwtVerify, type FlattenedJWSInput, type JWSHeaderParameters } from 'jose';
+import { InvalidDpopProofError, UseDpopNonceError } from '../errors';
+import type { Clock } from '../clock';
+import { onceKey } from '../stores/store';
+import type { DpopNonces } from './nonce';
+
+/** RFC 9449 §4.2 */
+const PROOF_TYPE = 'dpop+jwt';
+
+/**
+ * RFC 9449 §4.3 point 11, §11.1: a proof is accepted while its `iat` is within this many
+ * seconds of the server's clock, either way (clients' clocks drift, both ahead and behind).
+ * Its `jti` is remembered as long as it could be accepted.
+ */
+export const DPOP_IAT_WINDOW_SECONDS = 60;
+
+/** RFC 9449 §4.2: `jti` names one proof; a bound on its length bounds the replay records. */
+const MAX_JTI_LENGTH = 256;
+
+/** Members that only a private or symmetric JWK has (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2; `priv` of AKP keys). */
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'];
+
+/** What a proof is checked against: the request that carried it. */
+export interface DpopProofRequest {
+  /** Every `DPoP` header of the request (`req.headersDistinct.dpop`); exactly one is allowed. */
+  headers: readonly string[] | undefined;
+  /** The request's method, `htm` (RFC 9449 §4.3 point 8). */
+  method: string;
+  /** The request's URL as the server's configured origin names it (`htu`, §4.3 point 9); its query is ignored. */
+  url: string;
+  /** The access token presented with the proof, at a resource (`ath`, §4.3 point 12). */
+  accessToken?: string;
+}
+
+export interface DpopProofSettings {
+  /** The JWS algorithms accepted: asymmetric only (RFC 9449 §4.3 point 5). */
+  algorithms: readonly string[];
+  clock: Clock;
+  /** The replay records: `false` when the key was already remembered (`Store.rememberOnce`). */
+  rememberOnce(key: string, expiresAt: number): Promise<boolean>;
+  /** Server nonces (RFC 9449 §8, §9), when the server requires them. */
+  nonces?: DpopNonces;
+}
+
+/**
+ * RFC 9449 §4.3: checks the DPoP proof of one request and resolves the RFC 7638 thumbprint of
+ * its key (`jkt`). Throws `InvalidDpopProofError`, or `UseDpopNonceError` with a fresh nonce.
+ */
+export type DpopProofChecker = (request: DpopProofRequest) => Promise<string>;
+
+export function dpopProofChecker(settings: DpopProofSettings): DpopProofChecker {
+  const { algorithms, clock, rememberOnce, nonces } = settings;
+  const verifyOptions = {
+    typ: PROOF_TYPE,
+    algorithms: [...algorithms],
+    requiredClaims: ['jti', 'htm', 'htu', 'iat'],
+    // With an age of 0, jose's tolerance is the window either way: iat within now ± the window.
+    maxTokenAge: 0,
+    clockTolerance: DPOP_IAT_WINDOW_SECONDS,
+  };
+
+  return async ({ headers, method, url, accessToken }) => {
+    // RFC 9449 §4.3 point 1: exactly one DPoP header.
+    if (headers === undefined || headers.length !== 1) throw invalidProof('Send exactly one DPoP header.');
+    const now = clock();
+    let verified;
+    try {
+      verified = await jwtVerify(headers[0], publicEmbeddedKey, { ...verifyOptions, currentDate: new Date(now * 1000) });
+    } catch (error) {
+      if (error instanceof InvalidDpopProofError) throw error;
+      if (error instanceof joseErrors.JOSEError || error instanceof TypeError) throw invalidProof('The DPoP proof is not a valid signed proof JWT.');
+      throw error;
+    }
+    const { payload, protectedHeader } = verified;
+    const { jti, htm, htu, iat } = payload as { jti: unknown; htm: unknown; htu: unknown; iat: number };
+
+    if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) throw invalidProof('The DPoP proof jti is missing or too long.');
+    // RFC 9449 §4.3 point 8
+    if (htm !== method) throw invalidProof('The DPoP proof htm is not the method of this request.');
+    // RFC 9449 §4.3 point 9
+    if (typeof htu !== 'string' || normalizedHtu(htu) === undefined || normalizedHtu(htu) !== normalizedHtu(url)) {
+      throw invalidProof('The DPoP proof htu is not the URL of this request.');
+    }
+    // RFC 9449 §4.3 point 12: the proof is for this very access token.
+    if (accessToken !== undefined && payload.ath !== accessTokenHash(accessToken)) throw invalidProof('The DPoP proof ath does not match the access token.');
+    // RFC 9449 §4.3 point 10, §8: checked before the jti is remembered, so the retry is not a replay.
+    if (nonces !== undefined && (typeof payload.nonce !== 'string' || !nonces.isValid(payload.nonce))) {
+      throw new UseDpopNonceError('The DPoP proof must carry the nonce of the DPoP-Nonce header.', nonces.current());
+    }
+
+    const jkt = await calculateJwkThumbprint(protectedHeader.jwk as NonNullable<JWSHeaderParameters['jwk']>, 'sha256');
+    // RFC 9449 §11.1: a proof is used once, on every instance; remembered while its iat is acceptable.
+    if (!(await rememberOnce(onceKey('dpop', jkt, jti), iat + DPOP_IAT_WINDOW_SECONDS + 1))) {
+      throw invalidProof('The DPoP proof was already used.');
+    }
+    return jkt;
+  };
+}
+
+/** RFC 9449 §4.3 point 7: the key is the `jwk` of the header, and it must be a public key. */
+async function publicEmbeddedKey(header: JWSHeaderParameters, token: FlattenedJWSInput) {
+  const jwk = header.jwk;
+  if (typeof jwk === 'object' && jwk !== null && PRIVATE_JWK_MEMBERS.some((member) => Object.hasOwn(jwk, member))) {
+    throw invalidProof('The DPoP proof jwk must be a public key.');
+  }
+  return EmbeddedJWK(header, token);
+}
+
+/** RFC 9449 §4.2 `ath`: base64url of the SHA-256 of the access token's ASCII value. */
+export function accessTokenHash(accessToken: string): string {
+  return hash('sha256', accessToken, 'base64url');
+}
+
+/**
+ * RFC 9449 §4.3 point 9 with RFC 3986 §6.2.2–6.2.3: the URL without query or fragment, its
+ * scheme and host in lower case, the default port dropped, dot segments removed (what WHATWG
+ * URL parsing does), and percent-encodings in one form (unreserved characters decoded, the
+ * others in upper case). `undefined` for anything but an absolute http(s) URL.
+ */
+export function normalizedHtu(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  const path = url.pathname.replace(/%[0-9A-Fa-f]{2}/g, (escape) => {
+    const character = String.fromCharCode(parseInt(escape.slice(1), 16));
+    return /[A-Za-z0-9\-._~]/.test(character) ? character : escape.toUpperCase();
+  });
+  return `${url.protocol}//${url.host}${path}`;
+}
+
+function invalidProof(description: string): InvalidDpopProofError {
+  return new InvalidDpopProofError(description);
+}
