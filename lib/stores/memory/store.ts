@@ -52,7 +52,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
   const devices = new ExpiringMap<DeviceState>(clock);
   /** User code hash → device code hash, while the request lives. */
   const userCodes = new ExpiringMap<string>(clock);
-  const maps = [accessTokens, refreshTokens, codes, transactions, grantTokenHashes, revokedGrants, consents, devices, userCodes];
+  /** Replay records (`rememberOnce`): ids used once, until they could no longer be accepted. */
+  const usedOnce = new ExpiringMap<true>(clock);
+  const maps = [accessTokens, refreshTokens, codes, transactions, grantTokenHashes, revokedGrants, consents, devices, userCodes, usedOnce];
   const quotas = new MemoryQuotas(clock);
 
   const attempts = memoryAttemptStore(clock, sweepIntervalSeconds);
@@ -223,6 +225,13 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
         return { record: { ...state.record, interval: state.interval }, status: 'slow_down' };
       }
       return { record: { ...state.record, interval: state.interval }, status };
+    },
+
+    async rememberOnce(key, expiresAt) {
+      if (usedOnce.get(key) !== undefined) return false;
+      needRoom();
+      usedOnce.set(key, true, expiresAt);
+      return true;
     },
 
     attempts,

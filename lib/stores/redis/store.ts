@@ -61,6 +61,7 @@ const REVOKE_ACCESS_TOKEN = `return redis.call('DEL', KEYS[1])`;
  *   <prefix>lim:{<digest>}:<digest>:n|b|k  brute-force limits: failure counter, block, known-good mark (attempts.ts)
  *   <prefix>{quota}:<digest>               ids a quota counts → sorted set scored by when each is forgotten (see quotas.ts)
  *   <prefix>{quota}:of:<digest>            the quota keys a pending consent counts under, to free its place when answered
+ *   <prefix>once:<digest of purpose, ids>  replay record (DPoP proof jti, assertion jti) → "1", SET NX, until it could no longer be accepted
  * A grant-bound token carries its grant id (see `hashTokenValue`), so its key is computed from
  * the token alone. The `{<grantId>}` hash tag keeps every key of one grant in one Redis Cluster
  * slot, and `{<digest>}` the limit keys of one group: each multi-key script names keys of one
@@ -93,6 +94,11 @@ export function redisStore(options: RedisStoreOptions): Store {
     },
     async revokeAccessToken(tokenHash) {
       return (await evalRecorded(REVOKE_ACCESS_TOKEN, [accessTokenKey(tokenHash)], [])) === 1;
+    },
+    async rememberOnce(key, expiresAt) {
+      // One command, atomic: of two instances remembering the same key, exactly one gets OK.
+      const ttl = secondsToLive({ expiresAt }, clock());
+      return (await unavailableOnFailure(() => client.set(`${keyPrefix}once:${key}`, '1', 'EX', ttl, 'NX'))) === 'OK';
     },
     attempts: redisAttemptStore(settings, timeoutMs),
     async ping() {
