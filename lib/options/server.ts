@@ -26,6 +26,7 @@ import {
 } from './checks';
 import { checkBruteForce } from './limits';
 import { checkResources, type ResourceOptions } from './resources';
+import { checkDpop, type DpopOptions, type DpopSettings } from './dpop';
 import type { Resources } from '../resource/resources';
 
 export interface OAuthServerOptions {
@@ -75,6 +76,11 @@ export interface OAuthServerOptions {
    */
   resources?: readonly ResourceOptions[];
   /**
+   * DPoP (RFC 9449): tokens bound to a key the client proves it holds. On by default (a client
+   * that sends no proof gets Bearer tokens as before); `false` turns it off.
+   */
+  dpop?: DpopOptions | false;
+  /**
    * Limits on failed client authentication, per client id and per source address (`req.ip`:
    * set Express's `trust proxy` behind a proxy), counted in the store. On by default; `false`
    * turns them off.
@@ -109,6 +115,8 @@ export interface ServerSettings {
   introspectOwnTokens: boolean;
   bearerMethods: { body: boolean; query: boolean };
   bruteForce: ClientAuthLimits | false;
+  /** DPoP (RFC 9449), unless turned off. */
+  dpop?: DpopSettings;
   /** The users who sign in and consent, for the authorization code flow and the device flow. */
   authorization?: CheckedAuthorizationOptions;
   /** The authorization endpoint's options, with the authorization code grant only. */
@@ -124,7 +132,7 @@ const SERVER = new OptionPath('oauthServer');
 const SERVER_KEYS: KnownKeys<OAuthServerOptions> = {
   issuer: true, clients: true, grants: true, store: true, accessTokenLifetime: true, refreshTokenLifetime: true,
   refreshTokenIdleLifetime: true, refreshTokenReuseGrace: true, authorization: true, tokenPrefix: true, realm: true, bearerMethods: true, limits: true,
-  introspection: true, audience: true, resources: true, bruteForce: true, onTokenIssued: true, onClientAuthFailed: true, onError: true, clock: true,
+  introspection: true, audience: true, resources: true, dpop: true, bruteForce: true, onTokenIssued: true, onClientAuthFailed: true, onError: true, clock: true,
 };
 const LIMITS_KEYS: KnownKeys<NonNullable<OAuthServerOptions['limits']>> = { maxBodySize: true, maxParameters: true, maxParameterLength: true };
 const INTROSPECTION_KEYS: KnownKeys<NonNullable<OAuthServerOptions['introspection']>> = { ownTokens: true };
@@ -182,6 +190,7 @@ export function resolveServerOptions(value: unknown): ServerSettings {
       query: checkBoolean(SERVER.at('bearerMethods').at('query'), bearerMethods.query, false),
     },
     bruteForce: checkBruteForce(SERVER.at('bruteForce'), options.bruteForce),
+    dpop: checkDpop(SERVER.at('dpop'), options.dpop),
     authorization,
     // The authorization endpoint only with the authorization code grant (`authorization` may be there for the device flow alone).
     codeFlow: enabledGrantTypes.has('authorization_code') ? authorization : undefined,
