@@ -21,7 +21,16 @@ export function hostKeySource(at: OptionPath, keys: readonly CheckedHostKey[]): 
 }
 
 async function loadHostKeys(at: OptionPath, keys: readonly CheckedHostKey[]): Promise<LoadedKey[]> {
-  const loaded = await Promise.all(keys.map(async ({ material, alg }) => loadKey(typeof material === 'string' ? await jwkOfPem(material, alg) : material, alg)));
+  const loaded = await Promise.all(
+    keys.map(async ({ material, alg }, index) => {
+      try {
+        return await loadKey(typeof material === 'string' ? await jwkOfPem(material, alg) : material, alg);
+      } catch {
+        // The importer's message is not repeated: it could quote the key.
+        throw at.at(String(index)).error('could not be imported: its private part is damaged or does not match its public part');
+      }
+    }),
+  );
   loaded.forEach((key, index) => {
     const first = loaded.findIndex((other) => other.kid === key.kid);
     // RFC 7517 §4.5: the kid tells the keys of a set apart.

@@ -1,4 +1,4 @@
-import { calculateJwkThumbprint, importJWK, type CryptoKey, type JWK } from 'jose';
+import { calculateJwkThumbprint, CompactSign, compactVerify, importJWK, type CryptoKey, type JWK } from 'jose';
 import { publicJwkOf } from './public-jwk';
 
 /** A signing key imported once, with what publishing and verifying it need. */
@@ -19,5 +19,18 @@ export async function loadKey(privateJwk: JWK, alg: string): Promise<LoadedKey> 
   const publicJwk = publicJwkOf(privateJwk, kid, alg);
   const { kid: _kid, use: _use, key_ops: _ops, ext: _ext, ...material } = privateJwk;
   const [privateKey, publicKey] = await Promise.all([importJWK(material, alg, { extractable: false }), importJWK(publicJwk, alg)]);
+  await checkPair(privateKey as CryptoKey, publicKey as CryptoKey, alg);
   return { kid, alg, privateKey: privateKey as CryptoKey, publicKey: publicKey as CryptoKey, publicJwk };
+}
+
+const PROBE = new TextEncoder().encode('signing key probe');
+
+/** Signs a probe and verifies it with the public key that will be published: a damaged key is refused before it signs a token. */
+async function checkPair(privateKey: CryptoKey, publicKey: CryptoKey, alg: string): Promise<void> {
+  try {
+    const probe = await new CompactSign(PROBE).setProtectedHeader({ alg }).sign(privateKey);
+    await compactVerify(probe, publicKey, { algorithms: [alg] });
+  } catch {
+    throw new Error('the private key does not match its public key: its signatures do not verify');
+  }
 }
