@@ -155,7 +155,11 @@ function checkFit(at: OptionPath, key: KeyObject, alg: SigningAlgorithm): Signin
     alg === 'ES256' ? type === 'ec' && namedCurve === 'prime256v1'
     : alg === 'EdDSA' ? type === 'ed25519'
     : type === 'rsa';
-  const described = type === 'ec' ? `an EC ${namedCurve ?? ''} key` : type === 'rsa' ? `an RSA ${modulusLength ?? '?'}-bit key` : `a ${type ?? 'non-asymmetric'} key`;
+  const described =
+    type === 'ec' ? `an EC ${namedCurve ?? ''} key`
+    : type === 'rsa' ? `an RSA ${modulusLength ?? '?'}-bit key`
+    : type === 'ed25519' ? 'an Ed25519 key'
+    : `a key of type ${type ?? 'unknown'}`;
   const needs = alg === 'ES256' ? 'an EC P-256 key' : alg === 'EdDSA' ? 'an Ed25519 (OKP) key' : 'an RSA key';
   if (!fits) throw at.error(`is ${described}, which cannot sign ${alg}: ${alg} needs ${needs} (set the key's "alg", or \`signingKeys.algorithm\`)`);
   if (type === 'rsa' && (modulusLength ?? 0) < 2048) throw at.error(`is ${described}: RSA keys must have at least 2048 bits (RFC 7518 §3.3)`);
