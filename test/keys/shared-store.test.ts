@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { createLocalJWKSet, jwtVerify, SignJWT, type CryptoKey } from 'jose';
 import { TemporarilyUnavailableError } from '../../lib/errors';
 import { PUBLISH_AHEAD_SECONDS } from '../../lib/keys/rotation';
@@ -86,6 +87,21 @@ describe('two instances on one Redis (two redisStore()s, one prefix)', () => {
     for (const member of fleet) member.clock.now = T0 + ROTATE;
     const seconds = await Promise.all(fleet.map(({ keys }) => signingKid(keys)));
     expect(new Set(seconds)).toEqual(new Set([stored.keys[1]?.privateJwk.kid]));
+  });
+
+  test('the set is one Redis key, <prefix>signing-keys, that expires once its keys no longer matter', async () => {
+    const prefix = uniqueKeyPrefix();
+    await instance(sharedRedis(prefix)).keys.signingKey();
+    const inspector = new Redis(redis.url);
+    try {
+      expect(await inspector.keys(`${prefix}*`)).toEqual([`${prefix}signing-keys`]);
+      // A new key every 30 days, published 600 s ahead; the last stays published for its tokens (3600 s) and the skew (60 s).
+      const ttl = await inspector.ttl(`${prefix}signing-keys`);
+      expect(ttl).toBeGreaterThan(ROTATE + PUBLISH_AHEAD_SECONDS + 3600 + 60 - 10);
+      expect(ttl).toBeLessThanOrEqual(ROTATE + PUBLISH_AHEAD_SECONDS + 3600 + 60);
+    } finally {
+      inspector.disconnect();
+    }
   });
 
   test('Redis down: signing rejects with 503, a known kid still verifies from memory', async () => {
