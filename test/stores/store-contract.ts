@@ -5,6 +5,7 @@ import { deviceContract } from './device-contract';
 import { quotaContract } from './quota-contract';
 import { attemptsContract } from './attempts-contract';
 import { replayContract } from './replay-contract';
+import { signingKeysContract } from './signing-keys-contract';
 
 export interface StoreUnderTest {
   store: Store;
@@ -92,5 +93,6 @@ export function storeContract(name: string, setup: () => Promise<StoreUnderTest>
     quotaContract(() => subject);
     attemptsContract(() => subject);
     replayContract(() => subject);
+    signingKeysContract(() => subject);
   });
 }
