@@ -25,6 +25,8 @@ import { protectedResource, type ProtectedResource } from './resource/protected-
 import { tokenStoreKey, type TokenStoreKey } from './tokens/token-lookup';
 import type { JwtAccessTokens } from './tokens/jwt-access-token';
 import { tokenIssuer } from './tokens/issuer';
+import { dpopRequests, type DpopRequests } from './dpop/dpop';
+import { memoryStore } from './stores/memory/store';
 
 /** The Express router to mount, with the middleware that protects the host app's routes. */
 export interface OAuthServer extends Router {
@@ -99,8 +101,9 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
     }
   };
   router.limits = parts.limits;
-  router.close = () => {
+  router.close = async () => {
     parts.closeLimits();
+    await parts.closeReplayRecords();
     return store.close();
   };
   return router;
@@ -121,6 +124,10 @@ interface SharedParts {
   jwt?: JwtAccessTokens;
   /** Where the store keeps a presented token's record. */
   storeKey: TokenStoreKey;
+  /** DPoP (RFC 9449), unless turned off. */
+  dpop?: DpopRequests;
+  /** Stops the replay records' own memory, when the store keeps none. */
+  closeReplayRecords(): Promise<void>;
 }
 
 function sharedParts(settings: ServerSettings): SharedParts {
@@ -137,8 +144,14 @@ function sharedParts(settings: ServerSettings): SharedParts {
     ...(deviceGrant !== undefined ? ['scope'] : []),
   ]);
   const jwt: JwtAccessTokens | undefined = undefined;
+  // Replay records live in the store, or in this process for a store that keeps none (one instance only).
+  const ownReplayStore = store.rememberOnce === undefined && settings.dpop !== undefined ? memoryStore({ clock: settings.clock }) : undefined;
+  const replayStore = ownReplayStore ?? store;
+  const rememberOnce = (key: string, expiresAt: number) => (replayStore.rememberOnce as NonNullable<typeof replayStore.rememberOnce>).call(replayStore, key, expiresAt);
   return {
     jwt,
+    ...(settings.dpop !== undefined && { dpop: dpopRequests(settings.dpop, settings.clock, rememberOnce) }),
+    closeReplayRecords: async () => ownReplayStore?.close(),
     storeKey: tokenStoreKey(jwt),
     limiter,
     limits,
@@ -160,14 +173,15 @@ function safely<E>(hook: ((event: E) => void) | undefined, onError: (error: unkn
 }
 
 /** The endpoints clients call: token (RFC 6749 §3.2), revocation (RFC 7009), introspection (RFC 7662). */
-function mountClientEndpoints(router: OAuthServer, settings: ServerSettings, { limits, clientEndpoints, jwt, storeKey }: SharedParts): void {
+function mountClientEndpoints(router: OAuthServer, settings: ServerSettings, { limits, clientEndpoints, jwt, storeKey, dpop }: SharedParts): void {
   const { store, clock, grants, issuer, audience, introspectOwnTokens, resources } = settings;
   const onTokenIssued = safely(settings.onTokenIssued, settings.onError);
   const { accessTokenLifetime, tokenPrefix, refreshTokens } = settings;
   const enabledGrants = new Map<string, EnabledGrant>(
     grants.map((grant) => [grant.type, { grant, tokens: tokenIssuer({ store, clock, accessTokenLifetime, tokenPrefix, refreshTokens, jwt }, grant.type, onTokenIssued) }]),
   );
-  router.post('/token', tokenEndpoint({ ...clientEndpoints, grants: enabledGrants, store, clock, limits, resources }));
+  const tokenEndpointUrl = `${issuer.replace(/\/$/, '')}/token`;
+  router.post('/token', tokenEndpoint({ ...clientEndpoints, grants: enabledGrants, store, clock, limits, resources, ...(dpop !== undefined && { dpop: { requests: dpop, tokenEndpointUrl } }) }));
   router.post('/revoke', clientEndpoint(clientEndpoints, revokeToken(store, storeKey)));
   router.post('/introspect', clientEndpoint(clientEndpoints, introspectToken({ store, storeKey, clock, issuer, audience, ownTokens: introspectOwnTokens })));
   for (const path of ['/token', '/revoke', '/introspect']) router.all(path, methodNotAllowed('POST'));
@@ -202,7 +216,7 @@ function mountDeviceFlow(router: OAuthServer, settings: ServerSettings, { limite
 }
 
 /** RFC 8414: the metadata, served under the router and offered for the host app's path-insertion URL. */
-function mountMetadata(router: OAuthServer, { issuer, codeFlow, deviceGrant, grants, clients }: ServerSettings): void {
+function mountMetadata(router: OAuthServer, { issuer, codeFlow, deviceGrant, grants, clients, dpop }: ServerSettings): void {
   router.metadata = buildMetadata({
     issuer,
     endpoints: {
@@ -215,15 +229,17 @@ function mountMetadata(router: OAuthServer, { issuer, codeFlow, deviceGrant, gra
     },
     grantTypes: grants.map((grant) => grant.type),
     scopes: clients.knownScopes,
-    ...(codeFlow !== undefined && {
-      extra: {
+    extra: {
+      ...(codeFlow !== undefined && {
         response_types_supported: ['code'],
         response_modes_supported: ['query'],
         code_challenge_methods_supported: codeFlow.pkce.allowPlain ? ['S256', 'plain'] : ['S256'],
         // RFC 9207 §3
         authorization_response_iss_parameter_supported: true,
-      },
-    }),
+      }),
+      // RFC 9449 §5.1
+      ...(dpop !== undefined && { dpop_signing_alg_values_supported: [...dpop.algorithms] }),
+    },
   });
   router.metadataPath = metadataPath(issuer);
   router.metadataHandler = jsonDocumentHandler(router.metadata);

@@ -24,6 +24,7 @@ export function codeBinding(request: AuthorizationRequest, sub: string): CodeBin
     sub,
     scope: request.scope,
     ...(request.resources !== undefined && { resources: request.resources }),
+    ...(request.dpopJkt !== undefined && { dpopJkt: request.dpopJkt }),
     redirectUri: request.redirectUri,
     redirectUriInRequest: request.redirectUriInRequest,
     ...(request.state !== undefined && { state: request.state }),

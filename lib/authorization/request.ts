@@ -30,6 +30,8 @@ export interface AuthorizationRequest extends RedirectTarget {
   scope: string[];
   /** RFC 8707 §2.1: the resources the client wants tokens for. */
   resources?: string[];
+  /** RFC 9449 §10: the thumbprint of the DPoP key the code's token request must prove. */
+  dpopJkt?: string;
   codeChallenge?: string;
   codeChallengeMethod?: CodeChallengeMethod;
 }
@@ -114,7 +116,10 @@ export function checkAuthorizationRequest(params: AuthorizationParams, target: R
   const challenge = value('code_challenge');
   const method = value('code_challenge_method');
   const named = requestedResources(params.resource, resources);
-  const request: AuthorizationRequest = { ...target, scope, ...(named.length > 0 && { resources: named }) };
+  const dpopJkt = value('dpop_jkt');
+  // RFC 9449 §10: a JWK SHA-256 thumbprint (RFC 7638), base64url: 43 characters.
+  if (dpopJkt !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(dpopJkt)) throw new InvalidRequestError('The dpop_jkt parameter is not a JWK SHA-256 thumbprint.');
+  const request: AuthorizationRequest = { ...target, scope, ...(named.length > 0 && { resources: named }), ...(dpopJkt !== undefined && { dpopJkt }) };
   if (challenge === undefined) {
     if (method !== undefined) throw new InvalidRequestError('code_challenge_method was sent without a code_challenge.');
     if (!isConfidential(client) || pkce.requireForConfidentialClients) {

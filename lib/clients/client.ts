@@ -19,6 +19,8 @@ export interface ClientMetadata {
   access_token_lifetime?: number;
   /** May introspect every token (a resource server), not only its own. */
   introspect_any?: boolean;
+  /** RFC 9449 §5.2: every token request of the client must carry a DPoP proof. */
+  dpop_bound_access_tokens?: boolean;
 }
 
 /** A client as the server uses it: checked, normalized, its secret only as a hash. */
@@ -32,6 +34,8 @@ export interface Client {
   readonly scope: readonly string[];
   readonly accessTokenLifetime?: number;
   readonly introspectAny: boolean;
+  /** RFC 9449 §5.2 `dpop_bound_access_tokens`. */
+  readonly dpopBoundAccessTokens: boolean;
 }
 
 export function isConfidential(client: Client): boolean {
@@ -92,6 +96,9 @@ export function normalizeClient(metadata: ClientMetadata, options: { hashPlainte
   if (metadata.introspect_any !== undefined && typeof metadata.introspect_any !== 'boolean') {
     fail('`introspect_any` must be true or false');
   }
+  if (metadata.dpop_bound_access_tokens !== undefined && typeof metadata.dpop_bound_access_tokens !== 'boolean') {
+    fail('`dpop_bound_access_tokens` must be true or false');
+  }
   if (metadata.client_name !== undefined && typeof metadata.client_name !== 'string') fail('`client_name` must be a string');
 
   return Object.freeze({
@@ -104,6 +111,7 @@ export function normalizeClient(metadata: ClientMetadata, options: { hashPlainte
     scope: Object.freeze([...new Set(scope)]),
     accessTokenLifetime: lifetime,
     introspectAny: metadata.introspect_any ?? false,
+    dpopBoundAccessTokens: metadata.dpop_bound_access_tokens ?? false,
   });
 }
 

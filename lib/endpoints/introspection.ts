@@ -10,7 +10,7 @@ import type { FormParams } from '../http/form-params';
  * `Bearer` for an access token (RFC 6749 §7.1); `refresh_token`, the RFC 7009 §2.1 hint value,
  * for a refresh token, as oidc-provider answers, so that it is never taken for an access token.
  */
-export type IntrospectedTokenType = 'Bearer' | 'refresh_token';
+export type IntrospectedTokenType = 'Bearer' | 'DPoP' | 'refresh_token';
 
 /** The RFC 7662 §2.2 introspection response. */
 export type IntrospectionResponse =
@@ -25,6 +25,8 @@ export type IntrospectionResponse =
       sub?: string;
       aud?: string | string[];
       iss: string;
+      /** RFC 9449 §6.2: the DPoP key a bound access token is for. */
+      cnf?: { jkt: string };
     };
 
 export interface IntrospectionSettings {
@@ -64,7 +66,7 @@ export function introspectToken(settings: IntrospectionSettings) {
     const isOwner = record.clientId === client.id;
     // RFC 7662 §2.2 lets the server answer inactive. A resource server (`introspect_any`) has no
     // business with refresh tokens, and one taken for active might be taken for an access token.
-    if (!isOwner && !(client.introspectAny && tokenType === 'Bearer')) return INACTIVE;
+    if (!isOwner && !(client.introspectAny && tokenType !== 'refresh_token')) return INACTIVE;
     return {
       active: true,
       scope: formatScope(record.scope),
@@ -75,6 +77,7 @@ export function introspectToken(settings: IntrospectionSettings) {
       ...(record.sub !== undefined && { sub: record.sub }),
       ...audienceOf(record, audience),
       iss: issuer,
+      ...(tokenType === 'DPoP' && { cnf: { jkt: (record as AccessTokenRecord).jkt as string } }),
     };
   };
 }
@@ -92,7 +95,8 @@ async function findActiveToken(
   now: number,
 ): Promise<{ record: AccessTokenRecord | RefreshTokenRecord; tokenType: IntrospectedTokenType } | undefined> {
   const accessToken = await store.findAccessToken(tokenHash);
-  if (accessToken !== undefined) return accessToken.expiresAt > now ? { record: accessToken, tokenType: 'Bearer' } : undefined;
+  // RFC 9449 §6.2: a bound access token is of type DPoP.
+  if (accessToken !== undefined) return accessToken.expiresAt > now ? { record: accessToken, tokenType: accessToken.jkt === undefined ? 'Bearer' : 'DPoP' } : undefined;
   const refresh = await store.findRefreshToken(tokenHash);
   // A refresh token also ends when it is rotated, and with its grant's absolute lifetime.
   if (refresh === undefined || refresh.rotated || refresh.record.expiresAt <= now || refresh.record.grantExpiresAt <= now) return undefined;

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { ClientAuthenticator } from '../client-auth/authenticate';
 import { isConfidential } from '../clients/client';
-import { InvalidRequestError, InvalidTargetError, UnauthorizedClientError, UnsupportedGrantTypeError } from '../errors';
+import { InvalidDpopProofError, InvalidRequestError, InvalidTargetError, UnauthorizedClientError, UnsupportedGrantTypeError } from '../errors';
 import type { Grant } from '../grants/grant';
 import type { Store } from '../stores/store';
 import type { TokenIssuer } from '../tokens/issuer';
@@ -11,6 +11,7 @@ import { RepeatedParameterError, type FormParams } from '../http/form-params';
 import { resourceRequest, type Resources } from '../resource/resources';
 import type { Request, Response } from 'express';
 import { sendError, sendJson, setNoStore } from '../http/respond';
+import type { DpopRequests } from '../dpop/dpop';
 
 export interface EnabledGrant {
   grant: Grant;
@@ -25,6 +26,8 @@ export interface TokenEndpointSettings {
   clock: Clock;
   limits: AttemptLimits;
   resources: Resources;
+  /** DPoP (RFC 9449), unless turned off, and the token endpoint's URL, the `htu` of its proofs (§4.3). */
+  dpop?: { requests: DpopRequests; tokenEndpointUrl: string };
   onError: (error: unknown) => void;
 }
 
@@ -33,10 +36,11 @@ export interface TokenEndpointSettings {
  * ends the request with the §5.2 error response.
  */
 export function tokenEndpoint(settings: TokenEndpointSettings): RequestHandler {
-  const { grants, clientAuth, readParams, store, clock, limits, resources, onError } = settings;
+  const { grants, clientAuth, readParams, store, clock, limits, resources, dpop, onError } = settings;
 
   return async (req, res) => {
     setNoStore(res);
+    dpop?.requests.offerNonce(res);
     try {
       const params = await readParams(req, res).catch(oneResourceOnly);
 
@@ -57,7 +61,13 @@ export function tokenEndpoint(settings: TokenEndpointSettings): RequestHandler {
 
       const grantParams = declaredParams(params, enabled.grant.parameters);
       const resource = resourceRequest(resources, params.resource);
-      const response = await enabled.grant.handle({ client, params: grantParams, store, now: clock(), tokens: enabled.tokens, limits, resource });
+      // RFC 9449 §5: every grant takes a proof; its tokens are then bound to the key.
+      const jkt = await dpop?.requests.proofKey(req, dpop.tokenEndpointUrl);
+      // RFC 9449 §5.2: dpop_bound_access_tokens.
+      if (jkt === undefined && client.dpopBoundAccessTokens) throw new InvalidDpopProofError('This client must send a DPoP proof with every token request.');
+      const tokens: TokenIssuer = jkt === undefined ? enabled.tokens : { issue: (request) => enabled.tokens.issue({ ...request, dpopJkt: jkt }) };
+      const context = { client, params: grantParams, store, now: clock(), tokens, limits, resource, ...(jkt !== undefined && { dpop: { jkt } }) };
+      const response = await enabled.grant.handle(context);
       sendJson(res, 200, response);
     } catch (error) {
       sendError(res, error, onError);

@@ -3,6 +3,7 @@ import { InvalidGrantError, InvalidRequestError } from '../errors';
 import { invalidCode } from './refusals';
 import { isCodeVerifier, verifierMatches } from '../pkce';
 import { hashTokenValue } from '../tokens/token-value';
+import { requireBoundKey } from '../dpop/binding';
 
 /**
  * RFC 6749 §4.1.3: a client exchanges the authorization code it received at its redirect_uri
@@ -13,7 +14,7 @@ export function authorizationCode(): Grant {
   return {
     type: 'authorization_code',
     parameters: ['code', 'redirect_uri', 'code_verifier'],
-    async handle({ client, params, store, now, tokens, resource }) {
+    async handle({ client, params, store, now, tokens, resource, dpop }) {
       const { code, code_verifier: verifier } = params;
       if (code === undefined) throw new InvalidRequestError('The code parameter is missing.');
       if (verifier !== undefined && !isCodeVerifier(verifier)) {
@@ -42,6 +43,9 @@ export function authorizationCode(): Grant {
       } else if (!verifierMatches(verifier, record.codeChallenge, record.codeChallengeMethod ?? 'plain')) {
         throw new InvalidGrantError('The code_verifier does not match the code_challenge.');
       }
+
+      // RFC 9449 §10: a code asked for with dpop_jkt goes only to a proof of that key.
+      requireBoundKey(record.dpopJkt, dpop, 'authorization code');
 
       // RFC 6749 §4.1.2: the store uses the code and saves the tokens in one step; a second use
       // of the code is refused there and revokes the tokens issued from it.

@@ -7,7 +7,8 @@ import type { ResourceRequest } from '../resource/resources';
 /** The successful token response of RFC 6749 §5.1. */
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  /** `DPoP` when the access token is bound to a DPoP key (RFC 9449 §5). */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   scope?: string;
   refresh_token?: string;
@@ -32,6 +33,12 @@ export interface TokenRequestContext {
    * the token to issue (pass it to `tokens.issue`), or `undefined` for a token without one.
    */
   readonly resource: ResourceRequest;
+  /**
+   * The key the request proved it holds with a DPoP proof (RFC 9449 §5), when it had one: the
+   * tokens issued are bound to it. A grant that redeems something bound to a key (a code with
+   * `dpop_jkt`, a public client's refresh token) checks it with `requireBoundKey`.
+   */
+  readonly dpop?: { readonly jkt: string };
 }
 
 /**

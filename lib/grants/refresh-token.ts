@@ -3,6 +3,7 @@ import { InvalidRequestError } from '../errors';
 import { invalidRefreshToken } from './refusals';
 import { resolveScope } from '../scope';
 import { hashTokenValue } from '../tokens/token-value';
+import { requireBoundKey } from '../dpop/binding';
 
 /**
  * RFC 6749 §6: a client trades a refresh token for a new access token. The refresh token is
@@ -15,7 +16,7 @@ export function refreshToken(): Grant {
   return {
     type: 'refresh_token',
     parameters: ['refresh_token', 'scope'],
-    async handle({ client, params, store, now, tokens, resource }) {
+    async handle({ client, params, store, now, tokens, resource, dpop }) {
       const presented = params.refresh_token;
       if (presented === undefined) throw new InvalidRequestError('The refresh_token parameter is missing.');
       const tokenHash = hashTokenValue(presented);
@@ -24,6 +25,8 @@ export function refreshToken(): Grant {
       if (found === undefined || found.record.clientId !== client.id) throw invalidRefreshToken();
       const { record } = found;
       if (record.expiresAt <= now || record.grantExpiresAt <= now) throw invalidRefreshToken();
+      // RFC 9449 §5: checked before the rotation, so that a stolen token without its key changes nothing.
+      requireBoundKey(record.jkt, dpop, 'refresh token');
 
       // RFC 6749 §6: the scope may be narrowed, never widened beyond the original grant.
       const scope = resolveScope(params.scope, record.scope);

@@ -16,6 +16,8 @@ export interface AccessTokenRecord {
   grantId?: string;
   /** The resource the token is for (RFC 8707 §2), when it was issued for one. */
   audience?: string;
+  /** RFC 9449 §6: the thumbprint of the DPoP key the token is bound to, when it is. */
+  jkt?: string;
 }
 
 /** An authorization code (RFC 6749 §4.1.2) and what it is bound to; stored under the code's hash. */
@@ -33,6 +35,8 @@ export interface AuthorizationCodeRecord {
   codeChallengeMethod?: 'S256' | 'plain';
   /** RFC 8707 §2.1: the resources the authorization request named; tokens of the grant are for one of them. */
   resources?: string[];
+  /** RFC 9449 §10: the thumbprint of the DPoP key the code's token request must prove. */
+  dpopJkt?: string;
   issuedAt: number;
   expiresAt: number;
 }
@@ -46,6 +50,8 @@ export interface RefreshTokenRecord {
   scope: string[];
   /** RFC 8707 §2.1: the resources the authorization request named; tokens of the grant are for one of them. */
   resources?: string[];
+  /** RFC 9449 §5: a public client's refresh token is bound to its DPoP key: the thumbprint. */
+  jkt?: string;
   issuedAt: number;
   /** The idle expiry: this token must be used before then. */
   expiresAt: number;
@@ -65,6 +71,8 @@ export interface AuthorizationTransactionRecord {
   codeChallengeMethod?: 'S256' | 'plain';
   /** RFC 8707 §2.1: the resources the authorization request named; tokens of the grant are for one of them. */
   resources?: string[];
+  /** RFC 9449 §10: `dpop_jkt`, which the code keeps. */
+  dpopJkt?: string;
   /** Hash of the CSRF token of the consent form. */
   csrfTokenHash: string;
   expiresAt: number;

@@ -1,4 +1,4 @@
-import type { Client } from '../clients/client';
+import { isConfidential, type Client } from '../clients/client';
 import { InvalidGrantError, InvalidScopeError } from '../errors';
 import { invalidCode, invalidRefreshToken } from '../grants/refusals';
 import type { TokenResponse } from '../grants/grant';
@@ -32,6 +32,12 @@ export interface IssueRequest {
    * is registered for it (RFC 6749 §1.5).
    */
   grant?: GrantIssue;
+  /**
+   * RFC 9449 §5: the thumbprint of the DPoP key the token request proved; the access token is
+   * bound to it (`token_type: DPoP`), and so is a public client's refresh token. The token
+   * endpoint sets it from the request's proof.
+   */
+  dpopJkt?: string;
 }
 
 export interface GrantIssue {
@@ -69,7 +75,7 @@ export interface TokenIssuerSettings {
 /** One issuer per grant type, made at start-up, so the event names the grant at no per-request cost. */
 export function tokenIssuer(settings: TokenIssuerSettings, grantType: string, onIssued: (event: TokenIssuedEvent) => void): TokenIssuer {
   return {
-    async issue({ client, scope: granted, sub, resource, grant }) {
+    async issue({ client, scope: granted, sub, resource, grant, dpopJkt }) {
       const scope = resource === undefined ? granted : scopeAtResource(granted, resource);
       const issuedAt = settings.clock();
       const lifetime = resource?.accessTokenLifetime ?? client.accessTokenLifetime ?? settings.accessTokenLifetime;
@@ -81,6 +87,7 @@ export function tokenIssuer(settings: TokenIssuerSettings, grantType: string, on
         issuedAt,
         expiresAt,
         ...(resource !== undefined && { audience: resource.uri }),
+        ...(dpopJkt !== undefined && { jkt: dpopJkt }),
       };
       // The store keeps a JWT's record under its jti (RFC 9068 §2.2), for revocation and introspection.
       const storedValue = generateTokenValue(resource?.accessTokenFormat === 'jwt' ? '' : settings.tokenPrefix, grant?.id);
@@ -90,10 +97,10 @@ export function tokenIssuer(settings: TokenIssuerSettings, grantType: string, on
       else refreshToken = await saveUnderGrant(settings, client, grant, { value: storedValue, record });
       const scopeString = formatScope(scope);
       onIssued({ clientId: client.id, grantType, scope: scopeString, ...(sub !== undefined && { sub }), ...(resource !== undefined && { audience: resource.uri }), expiresAt });
-      // RFC 6749 §5.1
+      // RFC 6749 §5.1; RFC 9449 §5: a bound token is of type DPoP.
       return {
         access_token: accessToken,
-        token_type: 'Bearer',
+        token_type: dpopJkt === undefined ? 'Bearer' : 'DPoP',
         expires_in: lifetime,
         ...(scope.length > 0 && { scope: scopeString }),
         ...(refreshToken !== undefined && { refresh_token: refreshToken }),
@@ -124,6 +131,7 @@ function signJwt(settings: TokenIssuerSettings, record: AccessTokenRecord, jti: 
     issuedAt: record.issuedAt,
     expiresAt: record.expiresAt,
     jti,
+    ...(record.jkt !== undefined && { jkt: record.jkt }),
   });
 }
 
@@ -137,7 +145,7 @@ async function saveUnderGrant(
   grant: GrantIssue,
   accessToken: { value: string; record: AccessTokenRecord },
 ): Promise<string | undefined> {
-  const { issuedAt, sub } = accessToken.record;
+  const { issuedAt, sub, jkt } = accessToken.record;
   const tokens: GrantTokens = {
     grantId: grant.id,
     accessToken: { hash: hashTokenValue(accessToken.value), record: { ...accessToken.record, grantId: grant.id } },
@@ -156,6 +164,9 @@ async function saveUnderGrant(
         ...(sub !== undefined && { sub }),
         scope: [...grant.scope],
         ...(grant.resources !== undefined && { resources: [...grant.resources] }),
+        // RFC 9449 §5: a public client's refresh token is bound to the key; a confidential
+        // client's is bound to its authentication already.
+        ...(jkt !== undefined && !isConfidential(client) && { jkt }),
         issuedAt,
         expiresAt: Math.min(issuedAt + refresh.idleLifetime, grantExpiresAt),
         grantExpiresAt,

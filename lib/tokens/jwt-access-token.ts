@@ -22,6 +22,8 @@ export interface AccessTokenClaims {
   expiresAt: number;
   /** An opaque token value: the store keeps the token's record under its hash (`jwtStoreKey`). */
   jti: string;
+  /** RFC 9449 §6.1: the thumbprint of the DPoP key the token is bound to (`cnf.jkt`). */
+  jkt?: string;
 }
 
 /** RFC 9068 §2.1 */
@@ -59,7 +61,8 @@ export function jwtAccessTokens(issuer: string, keys: AccessTokenKeys): JwtAcces
     async sign(claims) {
       const { kid, alg, key } = await keys.signingKey();
       // RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti; scope (§2.2.3).
-      return new SignJWT({ client_id: claims.clientId, scope: claims.scope })
+      const cnf = claims.jkt === undefined ? {} : { cnf: { jkt: claims.jkt } };
+      return new SignJWT({ client_id: claims.clientId, scope: claims.scope, ...cnf })
         .setProtectedHeader({ alg, kid, typ: ACCESS_TOKEN_TYPE })
         .setIssuer(issuer)
         .setAudience(claims.audience)
