@@ -81,7 +81,8 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
 
   const { store, clock, realm, bearerMethods, onError } = settings;
   // One verifier for every route, so that a JWT's signature is checked once per process.
-  const guard = { verify: localTokenVerifier(store, parts.storeKey), clock, realm, methods: bearerMethods, ...parts.pageReaders, onError };
+  const dpop = parts.dpop === undefined ? undefined : { requests: parts.dpop, origin: new URL(settings.issuer).origin };
+  const guard = { verify: localTokenVerifier(store, parts.storeKey), clock, realm, methods: bearerMethods, ...parts.pageReaders, ...(dpop !== undefined && { dpop }), onError };
   router.requireToken = tokenGuard({ ...guard, audienceRule: { acceptTokensWithoutAudience: true } });
   router.resource = (uri, options = {}) => {
     const resource = settings.resources.get(uri);

@@ -9,9 +9,20 @@ export interface BearerMethods {
 
 export type TokenSource = 'header' | 'body' | 'query';
 
-/** RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
-const BEARER_HEADER = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+/** How the token was presented: RFC 6750 Bearer (any method), or RFC 9449 §7.1 DPoP (the Authorization header only). */
+export type TokenScheme = 'Bearer' | 'DPoP';
+
+/** RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="; RFC 9449 §7.1 uses the same token68. */
+const TOKEN_HEADER = /^(bearer|dpop) +([A-Za-z0-9\-._~+/]+=*) *$/i;
 const BEARER_SCHEME = /^bearer(?: |$)/i;
+const BEARER_OR_DPOP_SCHEME = /^(?:bearer|dpop)(?: |$)/i;
+
+/** A token found in a request. */
+export interface FoundToken {
+  token: string;
+  source: TokenSource;
+  scheme: TokenScheme;
+}
 
 /** Where a request may carry its token: the Authorization header, and the parameters read when enabled. */
 export interface TokenCarriers {
@@ -24,20 +35,21 @@ export interface TokenCarriers {
 
 /**
  * Finds the access token of a request, or `undefined` when it carries none. A malformed
- * Bearer header, or a token sent by more than one method (RFC 6750 §2), is `invalid_request`.
+ * Bearer (or, with `acceptDpop`, DPoP) header, or a token sent by more than one method
+ * (RFC 6750 §2), is `invalid_request`.
  */
-export function extractBearerToken({ authorization, body, query }: TokenCarriers): { token: string; source: TokenSource } | undefined {
-  const found: { token: string; source: TokenSource }[] = [];
+export function extractBearerToken({ authorization, body, query }: TokenCarriers, acceptDpop = false): FoundToken | undefined {
+  const found: FoundToken[] = [];
 
-  if (authorization !== undefined && BEARER_SCHEME.test(authorization)) {
-    const match = BEARER_HEADER.exec(authorization);
-    if (match === null) throw new InvalidRequestError('The Authorization header is not a valid Bearer credential.');
-    found.push({ token: match[1], source: 'header' });
+  if (authorization !== undefined && (acceptDpop ? BEARER_OR_DPOP_SCHEME : BEARER_SCHEME).test(authorization)) {
+    const match = TOKEN_HEADER.exec(authorization);
+    if (match === null) throw new InvalidRequestError('The Authorization header is not a valid Bearer or DPoP credential.');
+    found.push({ token: match[2], source: 'header', scheme: match[1].toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer' });
   }
   const inBody = singleString(body?.access_token, 'body');
-  if (inBody !== undefined) found.push({ token: inBody, source: 'body' });
+  if (inBody !== undefined) found.push({ token: inBody, source: 'body', scheme: 'Bearer' });
   const inQuery = singleString(query?.access_token, 'query');
-  if (inQuery !== undefined) found.push({ token: inQuery, source: 'query' });
+  if (inQuery !== undefined) found.push({ token: inQuery, source: 'query', scheme: 'Bearer' });
 
   if (found.length > 1) throw new InvalidRequestError('The access token was sent by more than one method.');
   return found[0];

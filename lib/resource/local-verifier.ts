@@ -37,5 +37,6 @@ export function tokenInfo(record: AccessTokenRecord): TokenInfo {
     ...(record.sub !== undefined && { sub: record.sub }),
     expiresAt: record.expiresAt,
     ...(record.audience !== undefined && { audience: record.audience }),
+    ...(record.jkt !== undefined && { cnf: { jkt: record.jkt } }),
   };
 }

@@ -5,6 +5,8 @@ export interface ProtectedResourceMetadata {
   scopes_supported?: string[];
   bearer_methods_supported: string[];
   resource_name?: string;
+  /** RFC 9728 §2: the algorithms of DPoP proofs the resource accepts. */
+  dpop_signing_alg_values_supported?: string[];
   [extension: string]: unknown;
 }
 
@@ -15,6 +17,8 @@ export interface ProtectedResourceMetadataSettings {
   /** RFC 6750 methods the resource accepts (`header` always). */
   bearerMethods: { body: boolean; query: boolean };
   name?: string;
+  /** RFC 9449: the DPoP proof algorithms accepted, when DPoP is on. */
+  dpopAlgorithms?: readonly string[];
 }
 
 export function buildProtectedResourceMetadata(settings: ProtectedResourceMetadataSettings): ProtectedResourceMetadata {
@@ -24,6 +28,7 @@ export function buildProtectedResourceMetadata(settings: ProtectedResourceMetada
     ...(settings.scopes !== undefined && { scopes_supported: [...settings.scopes] }),
     bearer_methods_supported: ['header', ...(settings.bearerMethods.body ? ['body'] : []), ...(settings.bearerMethods.query ? ['query'] : [])],
     ...(settings.name !== undefined && { resource_name: settings.name }),
+    ...(settings.dpopAlgorithms !== undefined && { dpop_signing_alg_values_supported: [...settings.dpopAlgorithms] }),
   };
 }
 

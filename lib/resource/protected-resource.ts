@@ -31,7 +31,7 @@ export interface ProtectedResource {
 }
 
 export interface ProtectedResourceSettings {
-  metadata: Omit<ProtectedResourceMetadataSettings, 'bearerMethods'>;
+  metadata: Omit<ProtectedResourceMetadataSettings, 'bearerMethods' | 'dpopAlgorithms'>;
   /** Whether tokens issued without any resource are accepted too (default false). */
   acceptTokensWithoutAudience: boolean;
   guard: Omit<TokenGuardSettings, 'audienceRule'>;
@@ -40,7 +40,8 @@ export interface ProtectedResourceSettings {
 export function protectedResource({ metadata: metadataSettings, acceptTokensWithoutAudience, guard }: ProtectedResourceSettings): ProtectedResource {
   const uri = metadataSettings.resource;
   const metadataUrl = protectedResourceMetadataUrl(uri);
-  const metadata = buildProtectedResourceMetadata({ ...metadataSettings, bearerMethods: guard.methods });
+  const dpopAlgorithms = guard.dpop?.requests.algorithms;
+  const metadata = buildProtectedResourceMetadata({ ...metadataSettings, bearerMethods: guard.methods, ...(dpopAlgorithms !== undefined && { dpopAlgorithms }) });
   return {
     uri,
     requireToken: tokenGuard({ ...guard, audienceRule: { audience: uri, acceptTokensWithoutAudience, resourceMetadataUrl: metadataUrl.href } }),

@@ -1,15 +1,18 @@
 import type { Request, RequestHandler, Response } from 'express';
 import {
   InsufficientScopeError,
+  InvalidDpopProofError,
   InvalidRequestError,
   InvalidTokenError,
   type OAuthError,
+  UseDpopNonceError,
 } from '../errors';
 import type { Clock } from '../clock';
 import { formatScope, includesAll, parseScope } from '../scope';
 import { sendError, sendJson } from '../http/respond';
-import { extractBearerToken, type BearerMethods, type TokenCarriers } from './bearer';
+import { extractBearerToken, type BearerMethods, type FoundToken, type TokenCarriers, type TokenScheme } from './bearer';
 import type { RawParams } from '../http/form-params';
+import type { DpopRequests } from '../dpop/dpop';
 
 /** What a protected route's handler learns about the token that opened it: `req.oauth`. */
 export interface TokenInfo {
@@ -21,6 +24,8 @@ export interface TokenInfo {
   expiresAt: number;
   /** The resource the token is for (RFC 8707), when it was issued for one. */
   audience?: string;
+  /** RFC 9449 §6: the DPoP key the token is bound to; such a token is accepted only with a proof of that key. */
+  cnf?: { jkt: string };
 }
 
 /**
@@ -59,6 +64,12 @@ export interface TokenGuardSettings {
   /** The server's own readers, so that its limits apply to tokens in a body or query too. */
   readForm: (req: Request, res: Response) => Promise<RawParams>;
   readQuery: (req: Request) => RawParams;
+  /**
+   * DPoP (RFC 9449 §7), unless turned off: `Authorization: DPoP` with a proof. `origin` names the
+   * requests' URLs (`htu`) where the route has no resource (a resource's own origin otherwise),
+   * so that a proxy in front changes nothing.
+   */
+  dpop?: { requests: DpopRequests; origin: string };
   onError: (error: unknown) => void;
 }
 
@@ -70,10 +81,19 @@ export type RequireToken = (scope?: string | readonly string[]) => RequestHandle
  * is good is the `verify` function's answer.
  */
 export function tokenGuard(settings: TokenGuardSettings): RequireToken {
-  const { verify, audienceRule, clock, realm, methods, readForm, readQuery, onError } = settings;
+  const { verify, audienceRule, clock, realm, methods, readForm, readQuery, dpop, onError } = settings;
   const metadataAttribute = audienceRule.resourceMetadataUrl === undefined ? '' : `, resource_metadata="${audienceRule.resourceMetadataUrl}"`;
   const challengeBase = `Bearer realm="${realm}"${metadataAttribute}`;
+  // RFC 9449 §7.1: the DPoP challenge names the algorithms proofs may use.
+  const dpopAlgs = dpop === undefined ? '' : `algs="${dpop.requests.algorithms.join(' ')}"`;
   const invalidToken = new InvalidTokenError('The access token is invalid, expired or revoked.');
+  // RFC 9449 §7.2: a bound token is no bearer token; §7.1: a DPoP token must be bound to the proof's key.
+  const boundTokenAsBearer = new InvalidTokenError('The access token is bound to a DPoP key: send it with the DPoP scheme and a proof.');
+  const unboundToKey = new InvalidTokenError('The access token is not bound to the key of the DPoP proof.');
+  const noProof = new InvalidDpopProofError('Send a DPoP proof with a DPoP access token.');
+  // RFC 9449 §4.3 point 9: htu is the URL of the request, on the configured origin (a resource's own, else the server's).
+  const origin = audienceRule.audience !== undefined ? new URL(audienceRule.audience).origin : dpop?.origin;
+  const requestUrl = (req: Request): string => `${origin}${req.originalUrl.split('?')[0]}`;
   // RFC 6750 §2.2: a form-encoded body of a request that has one, never GET; §2.3: the query.
   const readCarriers = async (req: Request, res: Response): Promise<TokenCarriers> => ({
     authorization: req.headers.authorization,
@@ -98,27 +118,48 @@ export function tokenGuard(settings: TokenGuardSettings): RequireToken {
     const scopeAttribute = required.length > 0 ? `, scope="${formatScope(required)}"` : '';
 
     const check: RequestHandler = async (req, res, next) => {
-      let found;
+      dpop?.requests.offerNonce(res);
+      let found: FoundToken | undefined;
       try {
-        found = extractBearerToken(methods.body || methods.query ? await readCarriers(req, res) : { authorization: req.headers.authorization });
+        const carriers = methods.body || methods.query ? await readCarriers(req, res) : { authorization: req.headers.authorization };
+        found = extractBearerToken(carriers, dpop !== undefined);
       } catch (error) {
         // RFC 6750 §3.1: a malformed request is invalid_request; anything else is no client's fault.
-        return error instanceof InvalidRequestError ? refuse(res, error) : failClosed(res, error);
+        return error instanceof InvalidRequestError ? refuse(res, error, 'Bearer') : failClosed(res, error);
       }
       // RFC 6750 §3.1: a request with no authentication information gets no error code.
       if (found === undefined) {
-        res.setHeader('WWW-Authenticate', challengeBase + scopeAttribute);
+        res.setHeader('WWW-Authenticate', challenges('Bearer', scopeAttribute, ''));
         return void res.status(401).end();
       }
+      const { token, scheme } = found;
 
+      // The proof (one signature, one replay record) is checked while the token is looked up.
+      const proof = scheme === 'DPoP' && dpop !== undefined ? settled(dpop.requests.proofKey(req, requestUrl(req), token)) : undefined;
       let info;
       try {
-        info = await verify(found.token);
+        info = await verify(token);
       } catch (error) {
+        await proof;
         return failClosed(res, error);
       }
-      if (info === undefined || info.expiresAt <= clock() || !isForThisResource(info, audienceRule)) return refuse(res, invalidToken);
-      if (!includesAll(info.scope, required)) return refuse(res, insufficient);
+      if (info === undefined || info.expiresAt <= clock() || !isForThisResource(info, audienceRule)) {
+        await proof;
+        return refuse(res, invalidToken, scheme);
+      }
+      const boundTo = info.cnf?.jkt;
+      if (proof === undefined) {
+        if (boundTo !== undefined) return refuse(res, boundTokenAsBearer, 'Bearer');
+      } else {
+        const checked = await proof;
+        if (!checked.ok) {
+          const { error } = checked;
+          return error instanceof InvalidDpopProofError || error instanceof UseDpopNonceError ? refuse(res, error, 'DPoP') : failClosed(res, error);
+        }
+        if (checked.value === undefined) return refuse(res, noProof, 'DPoP');
+        if (boundTo !== checked.value) return refuse(res, unboundToKey, 'DPoP');
+      }
+      if (!includesAll(info.scope, required)) return refuse(res, insufficient, scheme);
 
       // RFC 6750 §2.3: a response to a query-token request should be private.
       if (found.source === 'query') res.setHeader('Cache-Control', 'private');
@@ -126,17 +167,32 @@ export function tokenGuard(settings: TokenGuardSettings): RequireToken {
       next();
     };
 
-    function refuse(res: Response, error: OAuthError): void {
+    /** RFC 6750 §3, RFC 9449 §7.1: the challenges of both schemes, the error on the one the request used. */
+    function challenges(scheme: TokenScheme, bearerAttributes: string, dpopAttributes: string): string {
+      if (dpop === undefined) return challengeBase + bearerAttributes;
+      return `${challengeBase}${scheme === 'Bearer' ? bearerAttributes : ''}, DPoP ${scheme === 'DPoP' ? dpopAttributes : ''}${dpopAlgs}`;
+    }
+
+    function refuse(res: Response, error: OAuthError, scheme: TokenScheme): void {
       const scopePart = error === insufficient ? scopeAttribute : '';
-      res.setHeader(
-        'WWW-Authenticate',
-        `${challengeBase}, error="${error.code}", error_description="${error.description}"${scopePart}`,
-      );
-      sendJson(res, error.status, error.toJSON());
+      const errorAttributes = `error="${error.code}", error_description="${error.description}"${scopePart}`;
+      res.setHeader('WWW-Authenticate', challenges(scheme, `, ${errorAttributes}`, `${errorAttributes}, `));
+      for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+      // RFC 9449 §7.1, §9: at a resource, a refused proof is a 401 with its DPoP challenge.
+      const status = error instanceof InvalidDpopProofError || error instanceof UseDpopNonceError ? 401 : error.status;
+      sendJson(res, status, error.toJSON());
     }
 
     return check;
   };
+}
+
+/** A promise's outcome, so that it can be awaited later without an unhandled rejection meanwhile. */
+function settled<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  return promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
 }
 
 /** RFC 9068 §4: a token whose audience is not this resource is invalid here. */

@@ -23,6 +23,8 @@ async function issue(scope = 'read write', app = subject.app): Promise<string> {
 }
 
 const REALM = 'Bearer realm="https://auth.example.test/oauth"';
+/** RFC 9449 §7.1: every challenge names the DPoP scheme too, with its algorithms. */
+const DPOP = ', DPoP algs="ES256 ES384 ES512 EdDSA Ed25519 PS256 PS384 PS512 RS256 RS384 RS512"';
 
 describe('requireToken (RFC 6750)', () => {
   test('a valid token opens the route and the handler sees who it speaks for', async () => {
@@ -41,7 +43,7 @@ describe('requireToken (RFC 6750)', () => {
   test('no token: 401 with a challenge that has no error code (§3.1)', async () => {
     const res = await request(subject.app).get('/api/read');
     expect(res.status).toBe(401);
-    expect(res.headers['www-authenticate']).toBe(`${REALM}, scope="read"`);
+    expect(res.headers['www-authenticate']).toBe(`${REALM}, scope="read"${DPOP}`);
   });
 
   test('another scheme counts as no token', async () => {
@@ -53,7 +55,7 @@ describe('requireToken (RFC 6750)', () => {
   test.each(['unknown-token', 'x'.repeat(43), 'eos_at_abc'])('an unknown token %j: 401 invalid_token', async (token) => {
     const res = await request(subject.app).get('/api/read').set('Authorization', `Bearer ${token}`);
     expect(res.status).toBe(401);
-    expect(res.headers['www-authenticate']).toMatch(new RegExp(`^${REALM}, error="invalid_token", error_description="[^"]+"$`));
+    expect(res.headers['www-authenticate']).toMatch(new RegExp(`^${REALM}, error="invalid_token", error_description="[^"]+"${DPOP}$`));
     expectOAuthErrorBody(res.body, 'invalid_token');
   });
 
@@ -86,7 +88,7 @@ describe('requireToken (RFC 6750)', () => {
     const token = await issue('write');
     const res = await request(subject.app).get('/api/read').set('Authorization', `Bearer ${token}`);
     expect(res.status).toBe(403);
-    expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="[^"]+", error="insufficient_scope", error_description="[^"]+", scope="read"$/);
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="[^"]+", error="insufficient_scope", error_description="[^"]+", scope="read", DPoP algs="[^"]+"$/);
     expectOAuthErrorBody(res.body, 'insufficient_scope');
   });
 
@@ -96,7 +98,7 @@ describe('requireToken (RFC 6750)', () => {
     expect((await request(subject.app).get('/api/read-write').set('Authorization', `Bearer ${both}`)).status).toBe(200);
     const res = await request(subject.app).get('/api/read-write').set('Authorization', `Bearer ${one}`);
     expect(res.status).toBe(403);
-    expect(res.headers['www-authenticate']).toMatch(/scope="read write"$/);
+    expect(res.headers['www-authenticate']).toMatch(/scope="read write", DPoP algs="[^"]+"$/);
   });
 
   test('requireToken() with no scope accepts any valid token', async () => {

@@ -99,7 +99,7 @@ describe.each(STORE_KINDS)('resources (RFC 8707) on the %s store', (kind) => {
       const res = await request(app).get('/api/hello').set('Authorization', `Bearer ${token}`);
       expect(res.status).toBe(401);
       expect(res.headers['www-authenticate']).toBe(
-        `Bearer realm="${'https://as.example/oauth'}", resource_metadata="https://as.example/.well-known/oauth-protected-resource/api", error="invalid_token", error_description="The access token is invalid, expired or revoked."`,
+        `Bearer realm="${'https://as.example/oauth'}", resource_metadata="https://as.example/.well-known/oauth-protected-resource/api", error="invalid_token", error_description="The access token is invalid, expired or revoked.", DPoP algs="ES256 ES384 ES512 EdDSA Ed25519 PS256 PS384 PS512 RS256 RS384 RS512"`,
       );
     });
 
@@ -123,7 +123,7 @@ describe.each(STORE_KINDS)('resources (RFC 8707) on the %s store', (kind) => {
       const token = (await tokenRequest(app, { grant_type: 'client_credentials', resource: API, scope: 'admin' }, ['robot', 'robot-secret'])).body.access_token;
       const forbidden = await request(app).get('/api/hello').set('Authorization', `Bearer ${token}`);
       expect(forbidden.status).toBe(403);
-      expect(forbidden.headers['www-authenticate']).toMatch(/resource_metadata="[^"]+", error="insufficient_scope".*scope="read"$/);
+      expect(forbidden.headers['www-authenticate']).toMatch(/resource_metadata="[^"]+", error="insufficient_scope".*scope="read", DPoP algs="[^"]+"$/);
     });
 
     it('serves the RFC 9728 document at the path-insertion URL', async () => {
@@ -135,6 +135,7 @@ describe.each(STORE_KINDS)('resources (RFC 8707) on the %s store', (kind) => {
         scopes_supported: ['read', 'admin'],
         bearer_methods_supported: ['header'],
         resource_name: 'The API',
+        dpop_signing_alg_values_supported: ['ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512'],
       });
     });
   });
