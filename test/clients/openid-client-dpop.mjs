@@ -3,7 +3,7 @@
 // the nonce retries openid-client makes on use_dpop_nonce. fetch plays the browser (the test
 // server signs everyone in as alice). Prints one JSON line of observations.
 import * as client from 'openid-client';
-import { discover } from './openid-client-discover.mjs';
+import { authorizationRequest, discover } from './openid-client-discover.mjs';
 
 const [issuer, apiUrl] = process.argv.slice(2);
 const CALLBACK = 'https://spa.example/cb';
@@ -37,17 +37,8 @@ const refreshOutcome = (/** @type {string} */ token, /** @type {client.DPoPHandl
 
 const serviceTokens = await client.clientCredentialsGrant(service, { scope: 'read' }, { DPoP });
 
-const verifier = client.randomPKCECodeVerifier();
-const state = client.randomState();
-const authorizationUrl = client.buildAuthorizationUrl(spa, {
-  redirect_uri: CALLBACK,
-  scope: 'read',
-  state,
-  code_challenge: await client.calculatePKCECodeChallenge(verifier),
-  code_challenge_method: 'S256',
-  // RFC 9449 §10: the code is bound to the key.
-  dpop_jkt: await spaDPoP.calculateThumbprint(),
-});
+// RFC 9449 §10: the code is bound to the key.
+const { url: authorizationUrl, verifier, state } = await authorizationRequest(spa, CALLBACK, { dpop_jkt: await spaDPoP.calculateThumbprint() });
 const consent = await (await fetch(authorizationUrl)).text();
 const field = (/** @type {string} */ name) => new RegExp(`name="${name}" value="([^"]+)"`).exec(consent)?.[1] ?? '';
 const decision = await fetch(new URL(`${issuer}/authorize/decision`), {

@@ -3,21 +3,13 @@
 // the request, checks the response (state, iss), exchanges the code with PKCE and refreshes.
 // Prints one JSON line of observations.
 import * as client from 'openid-client';
-import { discover } from './openid-client-discover.mjs';
+import { authorizationRequest, discover } from './openid-client-discover.mjs';
 
 const [issuer, appUrl] = process.argv.slice(2);
 const CALLBACK = 'http://127.0.0.1:8080/callback';
 
 const spa = await discover(issuer, 'spa', undefined, client.None());
-const verifier = client.randomPKCECodeVerifier();
-const state = client.randomState();
-const authorizationUrl = client.buildAuthorizationUrl(spa, {
-  redirect_uri: CALLBACK,
-  scope: 'read',
-  state,
-  code_challenge: await client.calculatePKCECodeChallenge(verifier),
-  code_challenge_method: 'S256',
-});
+const { url: authorizationUrl, verifier, state } = await authorizationRequest(spa, CALLBACK);
 
 /** The person: signs in on the login page, opens the authorization URL, allows; returns where they are sent. */
 async function browser() {
