@@ -2,6 +2,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
+import { sharedInFlight } from '../in-flight';
 import { addressKind } from './address-policy';
 
 /**
@@ -86,17 +87,11 @@ export function guardedFetch(options: GuardedFetchOptions = {}): GuardedFetch {
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     resolver: options.resolver ?? systemResolver,
   };
-  const inFlight = new Map<string, Promise<Record<string, unknown>>>();
+  const shared = sharedInFlight<string, Record<string, unknown>>();
   return {
     async getJson(url) {
       const target = checkedUrl(url, settings.allowLoopback);
-      const key = target.href;
-      let pending = inFlight.get(key);
-      if (pending === undefined) {
-        pending = fetchJsonObject(target, { method: 'GET', headers: { Accept: ACCEPT } }, settings).finally(() => inFlight.delete(key));
-        inFlight.set(key, pending);
-      }
-      return pending;
+      return shared(target.href, () => fetchJsonObject(target, { method: 'GET', headers: { Accept: ACCEPT } }, settings));
     },
     async postForm(url, { form, headers = {} }) {
       const body = new URLSearchParams(form).toString();
