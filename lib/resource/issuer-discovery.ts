@@ -2,6 +2,7 @@ import type { Clock } from '../clock';
 import { TemporarilyUnavailableError } from '../errors';
 import { checkedUrl, type GuardedFetch } from '../http/guarded-fetch';
 import { sharedInFlight } from '../in-flight';
+import { metadataPath } from '../endpoints/metadata';
 
 /** What a resource server needs of its issuer's RFC 8414 metadata, each URL checked. */
 export interface IssuerMetadata {
@@ -34,15 +35,9 @@ export class IssuerMetadataError extends Error {
   override name = 'IssuerMetadataError';
 }
 
-/**
- * RFC 8414 §3.1: the metadata URL inserts `/.well-known/oauth-authorization-server` between the
- * issuer's host and its path, any terminating "/" removed: `https://as.example/oauth` →
- * `https://as.example/.well-known/oauth-authorization-server/oauth`.
- */
+/** RFC 8414 §3.1: the path-insertion URL of the issuer's metadata, the one place a client looks. */
 export function authorizationServerMetadataUrl(issuer: string): URL {
-  const url = new URL(issuer);
-  const path = url.pathname.replace(/\/$/, '');
-  return new URL(`/.well-known/oauth-authorization-server${path}`, url.origin);
+  return new URL(metadataPath(issuer), new URL(issuer).origin);
 }
 
 /**

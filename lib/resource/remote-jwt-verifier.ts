@@ -4,10 +4,7 @@ import { parseScope } from '../scope';
 import type { TokenInfo } from './token-guard';
 import { tokenCache } from './token-cache';
 
-/** RFC 9068 §2.1, §4: asymmetric algorithms only; `none` and the HMAC family are never accepted. */
-export const ASYMMETRIC_ALGORITHMS: readonly string[] = [
-  'ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'EdDSA', 'Ed25519',
-];
+/** What a resource server accepts unless told otherwise: asymmetric, and what issuers sign with. */
 export const DEFAULT_ALGORITHMS: readonly string[] = ['ES256', 'RS256', 'PS256', 'EdDSA'];
 
 /** Longer than any access token an issuer sends; a longer one is refused before it is parsed. */
@@ -24,13 +21,6 @@ export interface RemoteJwtSettings {
   keys: () => Promise<JWTVerifyGetKey | undefined>;
   /** Verified tokens kept, until they expire. */
   maxCachedTokens: number;
-}
-
-/** RFC 9068 §1.2: a JWS in compact form has exactly two dots. */
-export function looksLikeJwt(token: string): boolean {
-  const first = token.indexOf('.');
-  const second = token.indexOf('.', first + 1);
-  return first !== -1 && second !== -1 && token.indexOf('.', second + 1) === -1;
 }
 
 /**

@@ -6,7 +6,8 @@ import { introspectionVerifier } from './introspection-verifier';
 import { issuerDiscovery, IssuerUnavailableError } from './issuer-discovery';
 import { protectedResource, type ProtectedResource } from './protected-resource';
 import { remoteKeySet } from './remote-key-set';
-import { looksLikeJwt, remoteJwtVerifier } from './remote-jwt-verifier';
+import { remoteJwtVerifier } from './remote-jwt-verifier';
+import { looksLikeJwt } from '../tokens/jwt-access-token';
 import type { AccessTokenVerifier } from './token-guard';
 
 /** A resource protected by an authorization server that runs elsewhere. */

@@ -44,17 +44,20 @@ export async function fakeIssuer(): Promise<FakeIssuer> {
     failing: false,
     credentials: { id: 'rs', secret: 'rs-secret' },
   } as unknown as FakeIssuer;
-  app.use((_req, res, next) => (fake.failing ? res.status(500).json({ error: 'server_error' }) : next()));
+  const counted: Record<string, keyof FakeIssuer['counts']> = { '/.well-known/oauth-authorization-server/oauth': 'metadata', '/jwks': 'jwks', '/introspect': 'introspect' };
+  app.use((req, res, next) => {
+    const count = counted[req.path];
+    if (count !== undefined) fake.counts[count]++;
+    if (fake.failing) return void res.status(500).json({ error: 'server_error' });
+    next();
+  });
   app.get('/.well-known/oauth-authorization-server/oauth', (_req, res) => {
-    fake.counts.metadata++;
     res.json({ issuer: fake.issuer, jwks_uri: `${fake.server.origin}/jwks`, introspection_endpoint: `${fake.server.origin}/introspect`, ...fake.metadata });
   });
   app.get('/jwks', (_req, res) => {
-    fake.counts.jwks++;
     res.json({ keys: fake.keys.map((key) => key.publicJwk) });
   });
   app.post('/introspect', express.urlencoded({ extended: false }), (req, res) => {
-    fake.counts.introspect++;
     const expected = `Basic ${Buffer.from(`${fake.credentials.id}:${fake.credentials.secret}`).toString('base64')}`;
     if (req.headers.authorization !== expected) return void res.status(401).json({ error: 'invalid_client' });
     res.json(fake.introspection.get(req.body.token) ?? { active: false });
