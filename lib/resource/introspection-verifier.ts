@@ -2,8 +2,8 @@ import type { Clock } from '../clock';
 import { TemporarilyUnavailableError } from '../errors';
 import type { GuardedFetch } from '../http/guarded-fetch';
 import { sharedInFlight } from '../in-flight';
-import { parseScope } from '../scope';
 import { tokenCache } from './token-cache';
+import { tokenInfoFromClaims } from './token-claims';
 import type { TokenInfo } from './token-guard';
 
 export interface IntrospectionSettings {
@@ -89,10 +89,8 @@ function formEncode(value: string): string {
 
 /** RFC 7662 §2.2: the answer as a route sees it, or `undefined` unless it is an active access token for this resource. */
 function activeTokenInfo(answer: Record<string, unknown>, settings: IntrospectionSettings, now: number): TokenInfo | undefined {
-  const { active, client_id: clientId, scope = '', sub, exp, nbf, iss, aud, token_type: tokenType } = answer;
+  const { active, exp, nbf, iss, aud, token_type: tokenType } = answer;
   if (active !== true) return undefined;
-  if (typeof clientId !== 'string' || clientId === '' || typeof scope !== 'string') return undefined;
-  if (sub !== undefined && typeof sub !== 'string') return undefined;
   // RFC 7662 §2.2 token_type: a refresh token taken for an access token would outlive its purpose.
   if (tokenType !== undefined && !(typeof tokenType === 'string' && /^(bearer|access_token)$/i.test(tokenType))) return undefined;
   if (iss !== undefined && iss !== settings.issuer) return undefined;
@@ -103,18 +101,12 @@ function activeTokenInfo(answer: Record<string, unknown>, settings: Introspectio
   if (aud !== undefined && audiences === undefined) return undefined;
   if (audiences !== undefined && !audiences.includes(settings.resource)) return undefined;
   if (audiences === undefined && !settings.acceptTokensWithoutAudience) return undefined;
-  let scopes: string[];
-  try {
-    scopes = scope === '' ? [] : parseScope(scope);
-  } catch {
-    return undefined;
-  }
-  return {
-    clientId,
-    scope: scopes,
-    ...(typeof sub === 'string' && sub !== clientId && { sub }),
+  return tokenInfoFromClaims({
+    client_id: answer.client_id,
+    scope: answer.scope,
+    sub: answer.sub,
     // An answer without exp (it is optional) is good for the cache's time.
     expiresAt: typeof exp === 'number' ? exp : now + settings.cacheSeconds,
     ...(audiences !== undefined && { audience: settings.resource }),
-  };
+  });
 }

@@ -1,8 +1,8 @@
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Clock } from '../clock';
-import { parseScope } from '../scope';
 import type { TokenInfo } from './token-guard';
 import { tokenCache } from './token-cache';
+import { tokenInfoFromClaims } from './token-claims';
 
 /** What a resource server accepts unless told otherwise: asymmetric, and what issuers sign with. */
 export const DEFAULT_ALGORITHMS: readonly string[] = ['ES256', 'RS256', 'PS256', 'EdDSA'];
@@ -62,23 +62,8 @@ export function remoteJwtVerifier(settings: RemoteJwtSettings): { verify(token: 
   return { verify, clear: () => cache.clear() };
 }
 
-/** RFC 9068 §2.2 claims as a route sees them; `undefined` when one is not of its type. */
+/** RFC 9068 §2.2: sub is required of a JWT access token (jwtVerify checks it is there). */
 function tokenInfoOf(payload: JWTPayload, resource: string): TokenInfo | undefined {
-  const { client_id: clientId, scope = '', sub, exp } = payload;
-  if (typeof clientId !== 'string' || clientId === '' || typeof sub !== 'string' || typeof scope !== 'string' || typeof exp !== 'number') return undefined;
-  let scopes: string[];
-  try {
-    // RFC 9068 §2.2.3: "scope" is a space-separated string (RFC 8693 §4.2).
-    scopes = scope === '' ? [] : parseScope(scope);
-  } catch {
-    return undefined;
-  }
-  return {
-    clientId,
-    scope: scopes,
-    // RFC 9068 §2.2: for a client-credentials token sub is the client's id: no user then.
-    ...(sub !== clientId && { sub }),
-    expiresAt: exp,
-    audience: resource,
-  };
+  if (typeof payload.sub !== 'string' || typeof payload.exp !== 'number') return undefined;
+  return tokenInfoFromClaims({ client_id: payload.client_id, scope: payload.scope, sub: payload.sub, expiresAt: payload.exp, audience: resource });
 }

@@ -36,6 +36,8 @@ export function remoteKeySet(jwksUri: URL, settings: RemoteKeySetSettings): JWTV
   const { fetcher, timeoutMs, cooldownMs, cacheMaxAgeMs, onError, now = Date.now } = settings;
   let failedAt: number | undefined;
   let lastFailure: unknown;
+  /** The keys fetched before the last failure, used while the set cannot be fetched. */
+  let fetchedBefore: JWTVerifyGetKey | undefined;
 
   const remote = createRemoteJWKSet(jwksUri, {
     timeoutDuration: timeoutMs,
@@ -60,11 +62,12 @@ export function remoteKeySet(jwksUri: URL, settings: RemoteKeySetSettings): JWTV
         failedAt = now();
         lastFailure = error;
         onError(error);
+        const known = remote.jwks();
+        fetchedBefore = known === undefined ? undefined : createLocalJWKSet(known);
       }
-      const known = remote.jwks();
-      if (known !== undefined) {
+      if (fetchedBefore !== undefined) {
         try {
-          return await createLocalJWKSet(known)(header, token);
+          return await fetchedBefore(header, token);
         } catch (staleError) {
           if (!(staleError instanceof errors.JWKSNoMatchingKey)) throw staleError;
         }
