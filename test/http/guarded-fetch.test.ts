@@ -1,4 +1,11 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { guardedFetch, GuardedFetchError, type Resolver } from '../../lib/http/guarded-fetch';
 import { addressKind } from '../../lib/http/address-policy';
 import { listenLocal, type LocalServer } from '../helpers/local-server';
@@ -218,4 +225,41 @@ test.each([
   ['not-an-address', 'blocked'],
 ])('addressKind(%s) is %s', (address, kind) => {
   expect(addressKind(address)).toBe(kind);
+});
+
+describe('https to a checked address', () => {
+  let dir: string;
+  let tls: { ca: Buffer; cert: Buffer; key: Buffer };
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'guarded-fetch-'));
+    const openssl = (...args: string[]) => promisify(execFile)('openssl', args, { cwd: dir });
+    const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+    await openssl('req', '-x509', ...ecKey, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=guarded-fetch-test-ca');
+    await openssl('req', ...ecKey, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=as.example.test');
+    writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=DNS:as.example.test\n');
+    await openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'san.ext', '-out', 'server.crt');
+    const read = (name: string) => readFileSync(path.join(dir, name));
+    tls = { ca: read('ca.crt'), cert: read('server.crt'), key: read('server.key') };
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function httpsServer(): Promise<{ port: number; close(): Promise<void> }> {
+    const secure = https.createServer({ cert: tls.cert, key: tls.key }, (_req, res) => res.end('{"secure":true}'));
+    await new Promise<void>((resolve) => secure.listen(0, '127.0.0.1', resolve));
+    return { port: (secure.address() as AddressInfo).port, close: () => new Promise((resolve) => secure.close(() => resolve())) };
+  }
+
+  test('the certificate is checked against the URL\'s host name, not the address connected to', async () => {
+    const secure = await httpsServer();
+    try {
+      const fetcher = guardedFetch({ allowHttpLoopback: true, ca: tls.ca, resolver: resolverTo('127.0.0.1') });
+      expect(await fetcher.getJson(`https://as.example.test:${secure.port}/doc`)).toEqual({ secure: true });
+      const otherName = guardedFetch({ allowHttpLoopback: true, ca: tls.ca, resolver: resolverTo('127.0.0.1') });
+      expect((await failure(otherName.getJson(`https://other.example.test:${secure.port}/doc`))).code).toBe('connect');
+      const untrusted = guardedFetch({ allowHttpLoopback: true, resolver: resolverTo('127.0.0.1') });
+      expect((await failure(untrusted.getJson(`https://as.example.test:${secure.port}/doc`))).code).toBe('connect');
+    } finally {
+      await secure.close();
+    }
+  });
 });
