@@ -1,14 +1,13 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { guardedFetch, GuardedFetchError, type Resolver } from '../../lib/http/guarded-fetch';
 import { addressKind } from '../../lib/http/address-policy';
 import { listenLocal, type LocalServer } from '../helpers/local-server';
+import { makeTestCertificates } from '../helpers/test-certificates';
 
 let server: LocalServer;
 let handle: (req: IncomingMessage, res: ServerResponse) => void;
@@ -232,14 +231,8 @@ describe('https to a checked address', () => {
   let tls: { ca: Buffer; cert: Buffer; key: Buffer };
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'guarded-fetch-'));
-    const openssl = (...args: string[]) => promisify(execFile)('openssl', args, { cwd: dir });
-    const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-    await openssl('req', '-x509', ...ecKey, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=guarded-fetch-test-ca');
-    await openssl('req', ...ecKey, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=as.example.test');
-    writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=DNS:as.example.test\n');
-    await openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'san.ext', '-out', 'server.crt');
-    const read = (name: string) => readFileSync(path.join(dir, name));
-    tls = { ca: read('ca.crt'), cert: read('server.crt'), key: read('server.key') };
+    const files = await makeTestCertificates(dir, 'as.example.test');
+    tls = { ca: readFileSync(files.caFile), cert: readFileSync(files.certFile), key: readFileSync(files.keyFile) };
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
