@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../clock';
 import { isScopeToken } from '../scope';
-import { DEFAULT_ALGORITHMS } from '../resource/remote-jwt-verifier';
+import { SIGNING_ALGORITHMS } from './signing-keys';
 import { ACCESS_TOKEN_ALGORITHMS } from '../tokens/jwt-access-token';
 import {
   checkBoolean,
@@ -147,7 +147,8 @@ function checkIntrospection(at: OptionPath, value: unknown): NonNullable<Resourc
 
 /** RFC 9068 §4 and RFC 8725 §3.1: an allow-list of asymmetric algorithms; `none` and HS* are refused. */
 function checkAlgorithms(at: OptionPath, value: unknown): readonly string[] {
-  if (value === undefined) return DEFAULT_ALGORITHMS;
+  // By default, what this package's server signs with.
+  if (value === undefined) return SIGNING_ALGORITHMS;
   if (!Array.isArray(value) || value.length === 0 || !value.every((alg) => ACCESS_TOKEN_ALGORITHMS.includes(alg as string))) {
     throw at.error(`must be a non-empty array of ${ACCESS_TOKEN_ALGORITHMS.join(', ')} (never none or an HMAC algorithm), got ${JSON.stringify(value)}`);
   }

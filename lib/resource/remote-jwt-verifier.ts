@@ -4,9 +4,6 @@ import type { TokenInfo } from './token-guard';
 import { tokenCache } from './token-cache';
 import { tokenInfoFromClaims } from './token-claims';
 
-/** What a resource server accepts unless told otherwise: asymmetric, and what issuers sign with. */
-export const DEFAULT_ALGORITHMS: readonly string[] = ['ES256', 'RS256', 'PS256', 'EdDSA'];
-
 /** Longer than any access token an issuer sends; a longer one is refused before it is parsed. */
 export const MAX_JWT_LENGTH = 8192;
 
