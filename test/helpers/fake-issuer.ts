@@ -58,7 +58,9 @@ export async function fakeIssuer(): Promise<FakeIssuer> {
     res.json({ keys: fake.keys.map((key) => key.publicJwk) });
   });
   app.post('/introspect', express.urlencoded({ extended: false }), (req, res) => {
-    const expected = `Basic ${Buffer.from(`${fake.credentials.id}:${fake.credentials.secret}`).toString('base64')}`;
+    // RFC 6749 §2.3.1: the id and the secret are form-encoded before they are joined.
+    const encode = (value: string) => new URLSearchParams({ v: value }).toString().slice(2);
+    const expected = `Basic ${Buffer.from(`${encode(fake.credentials.id)}:${encode(fake.credentials.secret)}`).toString('base64')}`;
     if (req.headers.authorization !== expected) return void res.status(401).json({ error: 'invalid_client' });
     res.json(fake.introspection.get(req.body.token) ?? { active: false });
   });

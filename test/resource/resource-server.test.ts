@@ -98,6 +98,9 @@ describe('JWT access tokens (RFC 9068) verified with the issuer\'s jwks_uri', ()
       ['from another issuer', async () => fake.sign(claims({ iss: 'https://evil.example.test/oauth' }))],
       ['without exp', async () => fake.sign(claims({ exp: undefined }))],
       ['without client_id', async () => fake.sign(claims({ client_id: undefined }))],
+      ['without sub', async () => fake.sign(claims({ sub: undefined }))],
+      ['without iat', async () => fake.sign(claims({ iat: undefined }))],
+      ['without jti', async () => fake.sign(claims({ jti: undefined }))],
       ['with a scope that is not a string', async () => fake.sign(claims({ scope: ['read'] as unknown as string }))],
       ['not yet valid', async () => fake.sign(claims({ nbf: now + 3600 }))],
       ['longer than 8 KB, validly signed', async () => fake.sign(claims({ padding: 'x'.repeat(7 * 1024) }))],
@@ -253,6 +256,9 @@ describe('opaque tokens through introspection (RFC 7662)', () => {
     ['expired', { exp: now - 100 }],
     ['active as a string', { active: 'true' }],
     ['no client_id', { client_id: undefined }],
+    ['not yet valid', { nbf: now + 3600 }],
+    ['an audience that is neither a string nor an array', { aud: 42 }],
+    ['a scope that is not a scope', { scope: 'read  write' }],
   ])('%s: 401 invalid_token', async (_name, overrides) => {
     fake.introspection.set('opaque-1', activeAnswer(overrides));
     expectInvalidToken(await get(serve({ introspection: introspection() }), 'opaque-1'), 'opaque-1');
@@ -287,6 +293,21 @@ describe('opaque tokens through introspection (RFC 7662)', () => {
     expect(fake.counts.introspect).toBe(1);
     now += 1;
     expect((await get(app, 'opaque-1')).status).toBe(200);
+  });
+
+  test('a flood of unknown tokens does not push the answers about good ones out of the cache', async () => {
+    fake.introspection.set('good', activeAnswer());
+    const app = serve({ introspection: { ...introspection(), maxEntries: 2 } });
+    expect((await get(app, 'good')).status).toBe(200);
+    for (let i = 0; i < 5; i++) expectInvalidToken(await get(app, `made-up-${i}`));
+    expect((await get(app, 'good')).status).toBe(200);
+    expect(fake.counts.introspect).toBe(6);
+  });
+
+  test('client credentials are form-encoded before Basic (RFC 6749 §2.3.1)', async () => {
+    fake.credentials = { id: 'rs:1', secret: 'pa ss+wörd%' };
+    fake.introspection.set('opaque-1', activeAnswer());
+    expect((await get(serve({ introspection: introspection() }), 'opaque-1')).status).toBe(200);
   });
 
   test('requests for the same token together make one introspection request', async () => {
