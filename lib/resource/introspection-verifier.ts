@@ -19,6 +19,11 @@ export interface IntrospectionSettings {
   /** How long an inactive answer is used: shorter, since a token just issued may not yet be known everywhere. */
   negativeCacheSeconds: number;
   maxEntries: number;
+  /**
+   * After the endpoint failed, how long further tokens are answered 503 without asking it: an
+   * issuer that is down or hangs is not sent one request per request of this resource.
+   */
+  retrySeconds: number;
   /** Whether an active token whose answer names no audience is accepted. */
   acceptTokensWithoutAudience: boolean;
   clockToleranceSeconds: number;
@@ -40,7 +45,7 @@ export class IntrospectionUnavailableError extends TemporarilyUnavailableError {
  * Requests for the same token while one is in flight share its answer.
  */
 export function introspectionVerifier(settings: IntrospectionSettings): { verify(token: string): Promise<TokenInfo | undefined>; clear(): void } {
-  const { fetcher, endpoint, clock, cacheSeconds, negativeCacheSeconds, maxEntries, onError } = settings;
+  const { fetcher, endpoint, clock, cacheSeconds, negativeCacheSeconds, maxEntries, retrySeconds, onError } = settings;
   // Two caches: a flood of made-up tokens must not push out the answers about good ones.
   const active = tokenCache<TokenInfo>(maxEntries, clock);
   const inactive = tokenCache<true>(maxEntries, clock);
@@ -48,7 +53,10 @@ export function introspectionVerifier(settings: IntrospectionSettings): { verify
   // RFC 6749 §2.3.1: the id and secret are form-encoded before they are joined and base64-encoded.
   const authorization = `Basic ${Buffer.from(`${formEncode(settings.clientId)}:${formEncode(settings.clientSecret)}`).toString('base64')}`;
 
+  let failedAt: number | undefined;
+
   const introspect = async (token: string): Promise<TokenInfo | undefined> => {
+    if (failedAt !== undefined && clock() < failedAt + retrySeconds) throw new IntrospectionUnavailableError();
     const url = await endpoint();
     if (url === undefined) {
       onError(new Error(`The issuer ${settings.issuer} publishes no introspection_endpoint: opaque tokens cannot be checked.`));
@@ -58,9 +66,11 @@ export function introspectionVerifier(settings: IntrospectionSettings): { verify
     try {
       answer = await fetcher.postForm(url, { form: { token, token_type_hint: 'access_token' }, headers: { Authorization: authorization } });
     } catch (error) {
+      failedAt = clock();
       onError(error);
       throw new IntrospectionUnavailableError();
     }
+    failedAt = undefined;
     const now = clock();
     const info = activeTokenInfo(answer, settings, now);
     if (info === undefined) inactive.set(token, true, now + negativeCacheSeconds);

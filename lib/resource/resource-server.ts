@@ -28,6 +28,8 @@ export interface RemoteTimings {
   keysMaxAgeMs: number;
   /** How long an inactive introspection answer is used (default 5 s, never over `cacheSeconds`). */
   negativeCacheSeconds: number;
+  /** After the introspection endpoint failed, how long requests get 503 without asking it (default 2 s). */
+  introspectionRetrySeconds: number;
   /** Verified JWT access tokens kept until they expire (default 10000). */
   maxCachedTokens: number;
 }
@@ -38,6 +40,7 @@ const DEFAULT_TIMINGS: RemoteTimings = {
   keysCooldownMs: 30_000,
   keysMaxAgeMs: 600_000,
   negativeCacheSeconds: 5,
+  introspectionRetrySeconds: 2,
   maxCachedTokens: 10_000,
 };
 
@@ -94,6 +97,7 @@ export function remoteResourceServer(options: ResourceServerOptions, internals: 
           ...settings.introspection,
           endpoint: async () => (await discovery.current()).introspectionEndpoint,
           negativeCacheSeconds: Math.min(timings.negativeCacheSeconds, settings.introspection.cacheSeconds),
+          retrySeconds: timings.introspectionRetrySeconds,
           acceptTokensWithoutAudience: settings.acceptTokensWithoutAudience,
         });
 

@@ -329,6 +329,20 @@ describe('opaque tokens through introspection (RFC 7662)', () => {
     expectUnavailable(await get(other, 'opaque-1'));
   });
 
+  test('the introspection endpoint failing: other tokens get 503 without asking it for 2 seconds, then it is asked again', async () => {
+    const app = serve({ introspection: introspection() });
+    await get(app, 'warm-up'); // discovery done
+    fake.failing = true;
+    expectUnavailable(await get(app, 'opaque-1'));
+    expectUnavailable(await get(app, 'opaque-2'));
+    expect(fake.counts.introspect).toBe(2);
+    fake.failing = false;
+    fake.introspection.set('opaque-2', activeAnswer());
+    now += 2;
+    expect((await get(app, 'opaque-2')).status).toBe(200);
+    expect(fake.counts.introspect).toBe(3);
+  });
+
   test('without introspection options, an opaque token is invalid_token and the issuer is not asked', async () => {
     expectInvalidToken(await get(serve(), 'opaque-1'));
     expect(fake.counts).toEqual({ metadata: 0, jwks: 0, introspect: 0 });
