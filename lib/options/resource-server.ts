@@ -1,4 +1,6 @@
+import { isIP } from 'node:net';
 import { systemClock, type Clock } from '../clock';
+import { addressKind } from '../http/address-policy';
 import { isScopeToken } from '../scope';
 import { SIGNING_ALGORITHMS } from './signing-keys';
 import { ACCESS_TOKEN_ALGORITHMS } from '../tokens/jwt-access-token';
@@ -82,7 +84,11 @@ export function resolveResourceServerOptions(value: unknown): ResourceServerSett
   const options = checkOptionsObject(RESOURCE_SERVER, value, KEYS, 'an object');
   const at = (key: keyof ResourceServerOptions) => RESOURCE_SERVER.at(key);
   const allowHttpLoopback = checkBoolean(at('allowHttpLoopback'), options.allowHttpLoopback, false);
-  const issuer = checkUrl(at('issuer'), options.issuer, allowHttpLoopback, 'the issuer identifier of the authorization server, e.g. "https://auth.example.com/oauth"');
+  const issuer = checkIssuerAddress(
+    at('issuer'),
+    checkUrl(at('issuer'), options.issuer, allowHttpLoopback, 'the issuer identifier of the authorization server, e.g. "https://auth.example.com/oauth"'),
+    allowHttpLoopback,
+  );
   const resource = checkUrl(at('resource'), options.resource, true, 'this resource\'s identifier, e.g. "https://api.example.com/reports"');
   return {
     issuer,
@@ -118,6 +124,16 @@ function checkUrl(at: OptionPath, value: unknown, allowHttpLoopback: boolean, wh
     throw at.error(`must use https${allowHttpLoopback ? ' (http only on localhost)' : ' (http on localhost needs allowHttpLoopback: true, for development)'}`);
   }
   return value;
+}
+
+/** An issuer named by an IP address that the guarded fetch would refuse is found now, not at the first request. */
+function checkIssuerAddress(at: OptionPath, issuer: string, allowHttpLoopback: boolean): string {
+  const host = new URL(issuer).hostname.replace(/^\[(.*)\]$/, '$1');
+  const kind = isIP(host) === 0 ? 'public' : addressKind(host);
+  if (kind === 'blocked' || (kind === 'loopback' && !allowHttpLoopback)) {
+    throw at.error(`names ${host}, which is not a public address: tokens could never be checked (loopback needs allowHttpLoopback: true, for development)`);
+  }
+  return issuer;
 }
 
 function checkScopes(at: OptionPath, value: unknown): readonly string[] {

@@ -379,6 +379,9 @@ describe('options are checked at start-up', () => {
   test.each([
     [{ issuer: 'http://localhost:3000/oauth' }, 'issuer'],
     [{ issuer: 'https://auth.example.test/oauth?x=1' }, 'issuer'],
+    [{ issuer: 'https://127.0.0.1/oauth' }, 'issuer'],
+    [{ issuer: 'https://10.1.2.3/oauth', allowHttpLoopback: true }, 'issuer'],
+    [{ issuer: 'https://[::ffff:169.254.169.254]/oauth' }, 'issuer'],
     [{ resource: 'not a url' }, 'resource'],
     [{ algorithms: ['HS256'] }, 'algorithms'],
     [{ algorithms: ['none'] }, 'algorithms'],
