@@ -120,6 +120,8 @@ function checkUrl(at: OptionPath, value: unknown, allowHttpLoopback: boolean, wh
     throw at.error(`must be an absolute URL, got ${JSON.stringify(value)}`);
   }
   if (value.includes('?') || value.includes('#')) throw at.error('must have no query or fragment');
+  // RFC 3986 §2: what is not a URI character would also break the challenges it is quoted in (RFC 9110 §5.6.4).
+  if (/[^\x21-\x7E]|["<>\\^`{|}]/.test(value)) throw at.error(`must be a URI, with no spaces, quotes or other characters outside RFC 3986, got ${JSON.stringify(value)}`);
   if (url.protocol !== 'https:' && !(allowHttpLoopback && isHttpsOrLoopback(url))) {
     throw at.error(`must use https${allowHttpLoopback ? ' (http only on localhost)' : ' (http on localhost needs allowHttpLoopback: true, for development)'}`);
   }

@@ -383,6 +383,8 @@ describe('options are checked at start-up', () => {
     [{ issuer: 'https://10.1.2.3/oauth', allowHttpLoopback: true }, 'issuer'],
     [{ issuer: 'https://[::ffff:169.254.169.254]/oauth' }, 'issuer'],
     [{ resource: 'not a url' }, 'resource'],
+    [{ resource: 'https://api.example.test/a"b' }, 'resource'],
+    [{ resource: 'https://api.example.test/a b' }, 'resource'],
     [{ algorithms: ['HS256'] }, 'algorithms'],
     [{ algorithms: ['none'] }, 'algorithms'],
     [{ algorithms: [] }, 'algorithms'],
