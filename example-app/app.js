@@ -16,6 +16,8 @@ const { loginRoutes, findUser } = require('./login');
 const { loginCsrfToken } = require('./login-csrf');
 const { deviceRoutes } = require('./device');
 const { homeRoutes } = require('./home');
+const { mcpRoutes } = require('./mcp');
+const { describeToken } = require('./token-description');
 
 /**
  * The example-app: the package mounted in an Express app as a user would mount it.
@@ -60,12 +62,12 @@ function createApp(config) {
    * @param {import('express').Request} req
    * @param {import('express').Response} res
    */
-  function describeToken(req, res) {
-    const token = /** @type {import('..').TokenInfo} */ (req.oauth);
-    res.json({ client_id: token.clientId, scope: token.scope.join(' '), ...(token.sub !== undefined && { sub: token.sub }) });
+  function sendTokenDescription(req, res) {
+    res.json(describeToken(/** @type {import('..').TokenInfo} */ (req.oauth)));
   }
-  app.get('/api/hello', oauth.requireToken('read'), describeToken);
-  app.get('/api/admin', oauth.requireToken('admin'), describeToken);
+  app.get('/api/hello', oauth.requireToken('read'), sendTokenDescription);
+  app.get('/api/admin', oauth.requireToken('admin'), sendTokenDescription);
+  app.use(mcpRoutes(oauth.requireToken('mcp:tools')));
 
   // For a load balancer or orchestrator: 200 while the token store answers, 503 while it does not.
   app.get('/healthz', async (_req, res) => {
