@@ -1,7 +1,10 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import type { OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { DEMO_USER, signInAndAllow } from '../helpers/example-login';
 import { startExampleApp, type RunningExampleApp } from '../helpers/example-app';
 import { freePort } from '../helpers/redis-server';
 
@@ -57,6 +60,41 @@ async function listAndCallWhoami(transport: StreamableHTTPClientTransport): Prom
   }
 }
 
+/**
+ * What an interactive MCP client (MCP Inspector) keeps: the shipped public client mcp-inspector,
+ * and the authorization URL the SDK would open in a browser.
+ */
+class InspectorLikeProvider implements OAuthClientProvider {
+  static readonly REDIRECT_URI = 'http://localhost:6274/oauth/callback';
+  authorizationUrl: URL | undefined;
+  private verifier = '';
+  private saved: OAuthTokens | undefined;
+  get redirectUrl() {
+    return InspectorLikeProvider.REDIRECT_URI;
+  }
+  get clientMetadata() {
+    return { client_name: 'MCP Inspector', redirect_uris: [InspectorLikeProvider.REDIRECT_URI], grant_types: ['authorization_code', 'refresh_token'], token_endpoint_auth_method: 'none' };
+  }
+  clientInformation() {
+    return { client_id: 'mcp-inspector' };
+  }
+  tokens() {
+    return this.saved;
+  }
+  saveTokens(tokens: OAuthTokens) {
+    this.saved = tokens;
+  }
+  redirectToAuthorization(url: URL) {
+    this.authorizationUrl = url;
+  }
+  saveCodeVerifier(verifier: string) {
+    this.verifier = verifier;
+  }
+  codeVerifier() {
+    return this.verifier;
+  }
+}
+
 const postMcp = (token?: string) =>
   fetch(mcpUrl(), {
     method: 'POST',
@@ -107,6 +145,24 @@ describe('the MCP server at POST /mcp, reached with the MCP SDK', () => {
     // RFC 8707 §2: the SDK asks for a token for the resource the RFC 9728 document names.
     expect(tokenRequest?.get('resource')).toBe(mcpUrl());
     expect(provider.tokens()?.access_token).toEqual(expect.any(String));
+  });
+
+  test('an interactive client (authorization code, PKCE, resource) gets a token the demo user granted: whoami names the user as sub', async () => {
+    const provider = new InspectorLikeProvider();
+    const firstTry = new StreamableHTTPClientTransport(new URL(mcpUrl()), { authProvider: provider });
+    // The SDK finds the authorization server, then "opens the browser": it stops for the user.
+    await expect(new Client({ name: 'example-app-test', version: '1.0.0' }).connect(firstTry)).rejects.toThrow(/unauthorized/i);
+    const authorizationUrl = provider.authorizationUrl as URL;
+    expect(`${authorizationUrl.origin}${authorizationUrl.pathname}`).toBe(`${issuer}/authorize`);
+    expect(authorizationUrl.searchParams.get('resource')).toBe(mcpUrl());
+    expect(authorizationUrl.searchParams.get('scope')).toBe('mcp:tools');
+
+    const callback = await signInAndAllow(authorizationUrl.href);
+    expect(`${callback.origin}${callback.pathname}`).toBe(InspectorLikeProvider.REDIRECT_URI);
+    await firstTry.finishAuth(callback.searchParams.get('code') as string);
+
+    const { whoami } = await listAndCallWhoami(new StreamableHTTPClientTransport(new URL(mcpUrl()), { authProvider: provider }));
+    expect(whoami).toEqual({ client_id: 'mcp-inspector', scope: 'mcp:tools', sub: DEMO_USER.username });
   });
 
   test('GET and DELETE /mcp are 405 (stateless: no server-to-client stream, no session to end)', async () => {
