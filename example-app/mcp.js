@@ -65,7 +65,8 @@ async function handleMcpRequest(req, res) {
     const request = /** @type {import('express').Request & { auth?: AuthInfo }} */ (req);
     request.auth = toAuthInfo(req);
     await transport.handleRequest(request, res);
-  } catch {
+  } catch (error) {
+    console.error('example-app: an MCP request failed:', error);
     // JSON-RPC 2.0 §5.1: -32603 internal error; no details of the failure go to the client.
     if (!res.headersSent) res.status(500).json({ jsonrpc: '2.0', error: { code: -32603, message: 'Internal server error' }, id: null });
   }
