@@ -18,7 +18,8 @@ export type OAuthErrorCode =
   | 'insufficient_scope'
   | 'authorization_pending'
   | 'slow_down'
-  | 'expired_token';
+  | 'expired_token'
+  | 'invalid_target';
 
 export abstract class OAuthError extends Error {
   abstract readonly code: OAuthErrorCode;
@@ -81,6 +82,12 @@ export class ForbiddenClientError extends UnauthorizedClientError {
 
 export class UnsupportedGrantTypeError extends OAuthError {
   readonly code = 'unsupported_grant_type';
+  readonly status: number = 400;
+}
+
+/** RFC 8707 §2: the requested resource is invalid, missing, unknown, or malformed. */
+export class InvalidTargetError extends OAuthError {
+  readonly code = 'invalid_target';
   readonly status: number = 400;
 }
 

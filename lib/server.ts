@@ -20,13 +20,24 @@ import { concurrencySlots, DEFAULT_SLOTS } from './limits/slots';
 import { memoryAttemptStore } from './stores/memory/attempts';
 import { resolveServerOptions, type OAuthServerOptions, type ServerSettings } from './options/server';
 import { tokenGuard, type RequireToken } from './resource/token-guard';
-import { opaqueTokenVerifier } from './resource/local-verifier';
+import { localTokenVerifier } from './resource/local-verifier';
+import { protectedResource, type ProtectedResource } from './resource/protected-resource';
+import { tokenStoreKey, type TokenStoreKey } from './tokens/token-lookup';
+import type { JwtAccessTokens } from './tokens/jwt-access-token';
 import { tokenIssuer } from './tokens/issuer';
 
 /** The Express router to mount, with the middleware that protects the host app's routes. */
 export interface OAuthServer extends Router {
-  /** RFC 6750: a middleware that lets through requests whose Bearer token grants `scope`. */
+  /**
+   * RFC 6750: a middleware that lets through requests whose Bearer token grants `scope`, among
+   * tokens issued without a resource; use `resource(uri).requireToken` for a resource's routes.
+   */
   requireToken: RequireToken;
+  /**
+   * One of the `resources` (RFC 8707): its routes' `requireToken`, which accepts only tokens for
+   * it, and its RFC 9728 metadata document, to mount at `metadataPath` on the host app.
+   */
+  resource(uri: string, options?: ResourceRouteOptions): ProtectedResource;
   /** RFC 8414 metadata, also served by the router at `/.well-known/oauth-authorization-server`. */
   metadata: ServerMetadata;
   /** Where RFC 8414 §3.1 puts the metadata on the host app: mount `metadataHandler` there. */
@@ -41,6 +52,11 @@ export interface OAuthServer extends Router {
   health(): Promise<{ ok: boolean }>;
   /** Releases the store's connections and timers. */
   close(): Promise<void>;
+}
+
+export interface ResourceRouteOptions {
+  /** Also accept tokens issued without any resource (default false). */
+  acceptTokensWithoutAudience?: boolean;
 }
 
 /**
@@ -62,11 +78,18 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
   mountMetadata(router, settings);
 
   const { store, clock, realm, bearerMethods, onError } = settings;
-  router.requireToken = tokenGuard({
-    verify: opaqueTokenVerifier(store),
-    audienceRule: { acceptTokensWithoutAudience: true },
-    clock, realm, methods: bearerMethods, ...parts.pageReaders, onError,
-  });
+  // One verifier for every route, so that a JWT's signature is checked once per process.
+  const guard = { verify: localTokenVerifier(store, parts.storeKey), clock, realm, methods: bearerMethods, ...parts.pageReaders, onError };
+  router.requireToken = tokenGuard({ ...guard, audienceRule: { acceptTokensWithoutAudience: true } });
+  router.resource = (uri, options = {}) => {
+    const resource = settings.resources.get(uri);
+    if (resource === undefined) throw new TypeError(`oauth.resource: ${JSON.stringify(uri)} is not one of the \`resources\` option's uris`);
+    return protectedResource({
+      metadata: { resource: uri, authorizationServers: [settings.issuer], scopes: resource.scopes, ...(resource.name !== undefined && { name: resource.name }) },
+      acceptTokensWithoutAudience: options.acceptTokensWithoutAudience === true,
+      guard,
+    });
+  };
   router.health = async () => {
     try {
       await store.ping();
@@ -94,6 +117,10 @@ interface SharedParts {
   pageReaders: { readForm: ReturnType<typeof rawFormReader>; readQuery: ReturnType<typeof queryReader> };
   /** What every endpoint that authenticates clients needs: they share one authenticator, and so its limits. */
   clientEndpoints: ClientEndpointSettings;
+  /** Signs and reads JWT access tokens (RFC 9068), when a resource has them. */
+  jwt?: JwtAccessTokens;
+  /** Where the store keeps a presented token's record. */
+  storeKey: TokenStoreKey;
 }
 
 function sharedParts(settings: ServerSettings): SharedParts {
@@ -105,11 +132,14 @@ function sharedParts(settings: ServerSettings): SharedParts {
   const limits = attemptLimits(limiter, grants.find(isPasswordGrant)?.perUsername ?? DEFAULT_PASSWORD_LIMIT);
   const clientAuth = clientAuthenticator(clients, new SecretVerifier(), realm, safely(settings.onClientAuthFailed, onError), { limiter, clientAuth: bruteForce });
   const knownParameters = new Set([
-    'grant_type', 'client_id', 'client_secret', 'token', 'token_type_hint',
+    'grant_type', 'client_id', 'client_secret', 'token', 'token_type_hint', 'resource',
     ...grants.flatMap((grant) => grant.parameters),
     ...(deviceGrant !== undefined ? ['scope'] : []),
   ]);
+  const jwt: JwtAccessTokens | undefined = undefined;
   return {
+    jwt,
+    storeKey: tokenStoreKey(jwt),
     limiter,
     limits,
     closeLimits: () => ownAttemptStore?.close(),
@@ -130,24 +160,24 @@ function safely<E>(hook: ((event: E) => void) | undefined, onError: (error: unkn
 }
 
 /** The endpoints clients call: token (RFC 6749 §3.2), revocation (RFC 7009), introspection (RFC 7662). */
-function mountClientEndpoints(router: OAuthServer, settings: ServerSettings, { limits, clientEndpoints }: SharedParts): void {
-  const { store, clock, grants, issuer, audience, introspectOwnTokens } = settings;
+function mountClientEndpoints(router: OAuthServer, settings: ServerSettings, { limits, clientEndpoints, jwt, storeKey }: SharedParts): void {
+  const { store, clock, grants, issuer, audience, introspectOwnTokens, resources } = settings;
   const onTokenIssued = safely(settings.onTokenIssued, settings.onError);
   const { accessTokenLifetime, tokenPrefix, refreshTokens } = settings;
   const enabledGrants = new Map<string, EnabledGrant>(
-    grants.map((grant) => [grant.type, { grant, tokens: tokenIssuer({ store, clock, accessTokenLifetime, tokenPrefix, refreshTokens }, grant.type, onTokenIssued) }]),
+    grants.map((grant) => [grant.type, { grant, tokens: tokenIssuer({ store, clock, accessTokenLifetime, tokenPrefix, refreshTokens, jwt }, grant.type, onTokenIssued) }]),
   );
-  router.post('/token', tokenEndpoint({ ...clientEndpoints, grants: enabledGrants, store, clock, limits }));
-  router.post('/revoke', clientEndpoint(clientEndpoints, revokeToken(store)));
-  router.post('/introspect', clientEndpoint(clientEndpoints, introspectToken({ store, clock, issuer, audience, ownTokens: introspectOwnTokens })));
+  router.post('/token', tokenEndpoint({ ...clientEndpoints, grants: enabledGrants, store, clock, limits, resources }));
+  router.post('/revoke', clientEndpoint(clientEndpoints, revokeToken(store, storeKey)));
+  router.post('/introspect', clientEndpoint(clientEndpoints, introspectToken({ store, storeKey, clock, issuer, audience, ownTokens: introspectOwnTokens })));
   for (const path of ['/token', '/revoke', '/introspect']) router.all(path, methodNotAllowed('POST'));
 }
 
 /** The authorization endpoint (RFC 6749 §3.1) and its consent decision, with the authorization code grant. */
 function mountCodeFlow(router: OAuthServer, settings: ServerSettings, { pageReaders }: SharedParts): void {
-  const { codeFlow, issuer, clients, store, clock, onError } = settings;
+  const { codeFlow, issuer, clients, store, clock, resources, onError } = settings;
   if (codeFlow === undefined) return;
-  const endpointSettings = { issuer, clients, store, clock, options: codeFlow, ...pageReaders, onError };
+  const endpointSettings = { issuer, clients, store, clock, options: codeFlow, resources, ...pageReaders, onError };
   const authorize = authorizeEndpoint(endpointSettings);
   router.get('/authorize', authorize);
   router.post('/authorize', authorize);

@@ -23,6 +23,7 @@ export function codeBinding(request: AuthorizationRequest, sub: string): CodeBin
     clientId: request.client.id,
     sub,
     scope: request.scope,
+    ...(request.resources !== undefined && { resources: request.resources }),
     redirectUri: request.redirectUri,
     redirectUriInRequest: request.redirectUriInRequest,
     ...(request.state !== undefined && { state: request.state }),

@@ -1,9 +1,10 @@
 import { isConfidential, type Client } from '../clients/client';
 import type { ClientRegistry } from '../clients/registry';
-import { InvalidRequestError, UnauthorizedClientError, UnsupportedResponseTypeError } from '../errors';
+import { InvalidRequestError, InvalidTargetError, UnauthorizedClientError, UnsupportedResponseTypeError } from '../errors';
 import { isCodeChallenge, type CodeChallengeMethod } from '../pkce';
 import { resolveScope } from '../scope';
 import { isRegisteredRedirectUri } from './redirect-uri';
+import { knownResource, type Resources } from '../resource/resources';
 
 /** Parameters as they arrived, in the query or a form body: a repeated one has an array of values. */
 export type AuthorizationParams = Readonly<Record<string, unknown>>;
@@ -27,6 +28,8 @@ export interface RedirectTarget {
 /** A checked authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3). */
 export interface AuthorizationRequest extends RedirectTarget {
   scope: string[];
+  /** RFC 8707 §2.1: the resources the client wants tokens for. */
+  resources?: string[];
   codeChallenge?: string;
   codeChallengeMethod?: CodeChallengeMethod;
 }
@@ -38,6 +41,17 @@ function single(params: AuthorizationParams, name: string): string | undefined |
   const value = params[name];
   if (value === undefined || value === '') return undefined;
   return typeof value === 'string' ? value : REPEATED;
+}
+
+/** RFC 8707 §2.1: `resource` may be repeated; each must be a resource this server knows (`invalid_target`). */
+function requestedResources(value: unknown, resources: Resources): string[] {
+  if (value === undefined || value === '') return [];
+  const named = new Set<string>();
+  for (const item of Array.isArray(value) ? value : [value]) {
+    if (typeof item !== 'string') throw new InvalidTargetError('The resource parameter is malformed.');
+    named.add(knownResource(resources, item).uri);
+  }
+  return [...named];
 }
 
 /**
@@ -76,7 +90,7 @@ export async function findRedirectTarget(params: AuthorizationParams, clients: C
  * Checks the rest of the request, once the redirect target is known; an error thrown here is
  * sent to the client's redirect URI.
  */
-export function checkAuthorizationRequest(params: AuthorizationParams, target: RedirectTarget, pkce: PkcePolicy): AuthorizationRequest {
+export function checkAuthorizationRequest(params: AuthorizationParams, target: RedirectTarget, pkce: PkcePolicy, resources: Resources): AuthorizationRequest {
   const value = (name: string): string | undefined => {
     const found = single(params, name);
     if (found === REPEATED) throw new InvalidRequestError(`The ${name} parameter is repeated.`);
@@ -99,7 +113,8 @@ export function checkAuthorizationRequest(params: AuthorizationParams, target: R
   // RFC 7636 §4.3, §4.4.1.
   const challenge = value('code_challenge');
   const method = value('code_challenge_method');
-  const request: AuthorizationRequest = { ...target, scope };
+  const named = requestedResources(params.resource, resources);
+  const request: AuthorizationRequest = { ...target, scope, ...(named.length > 0 && { resources: named }) };
   if (challenge === undefined) {
     if (method !== undefined) throw new InvalidRequestError('code_challenge_method was sent without a code_challenge.');
     if (!isConfidential(client) || pkce.requireForConfidentialClients) {

@@ -2,6 +2,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { codeBinding, isRemembered, issueCode, startConsent, takeConsent } from '../authorization/consent';
 import { currentUser, grantedScope, readConsentAnswer, type UserPageSettings } from '../authorization/consent-answer';
 import { checkAuthorizationRequest, findRedirectTarget, type AuthorizationParams } from '../authorization/request';
+import type { Resources } from '../resource/resources';
 import { authorizationResponseUri } from '../authorization/response';
 import type { ClientRegistry } from '../clients/registry';
 import { AccessDeniedError } from '../errors';
@@ -13,6 +14,7 @@ import { protectPage, showErrorPage } from '../pages/default-pages';
 export interface AuthorizeEndpointSettings extends UserPageSettings {
   issuer: string;
   options: CheckedAuthorizationOptions;
+  resources: Resources;
 }
 
 /** Where the authorization response goes, once the request names a valid client and redirect URI. */
@@ -23,7 +25,7 @@ type ResponseTarget = { redirectUri: string; state?: string } | undefined;
  * page; an anonymous one is sent to the host app's login, which brings them back here.
  */
 export function authorizeEndpoint(settings: AuthorizeEndpointSettings): RequestHandler {
-  const { clients, store, clock, options, readForm, readQuery } = settings;
+  const { clients, store, clock, options, resources, readForm, readQuery } = settings;
   const respond = responder(settings);
 
   return async (req, res) => {
@@ -32,7 +34,7 @@ export function authorizeEndpoint(settings: AuthorizeEndpointSettings): RequestH
       const params = checkStateLength(req.method === 'GET' ? readQuery(req) : await readForm(req, res), options.maxStateLength);
       const found = await findRedirectTarget(params, clients);
       target = found;
-      const request = checkAuthorizationRequest(params, found, options.pkce);
+      const request = checkAuthorizationRequest(params, found, options.pkce, resources);
 
       const sub = await currentUser(options, req);
       if (sub === undefined) return await options.login(req, res, `${req.baseUrl}/authorize?${queryString(params)}`);

@@ -3,7 +3,7 @@ import type { Clock } from '../clock';
 import type { Client } from '../clients/client';
 import { ForbiddenClientError, InvalidRequestError } from '../errors';
 import { formatScope } from '../scope';
-import { hashTokenValue } from '../tokens/token-value';
+import type { TokenStoreKey } from '../tokens/token-lookup';
 import type { FormParams } from '../http/form-params';
 
 /**
@@ -29,8 +29,11 @@ export type IntrospectionResponse =
 
 export interface IntrospectionSettings {
   store: Store;
+  /** Where a token's record is: its hash, or its jti's for a JWT. */
+  storeKey: TokenStoreKey;
   clock: Clock;
   issuer: string;
+  /** The audience of tokens issued without a resource. */
   audience?: string | string[];
   /** Whether a confidential client may introspect the tokens issued to it (default true). */
   ownTokens: boolean;
@@ -45,7 +48,7 @@ const INACTIVE: IntrospectionResponse = Object.freeze({ active: false });
  * A refresh token is active until it expires, is rotated or its grant is revoked.
  */
 export function introspectToken(settings: IntrospectionSettings) {
-  const { store, clock, issuer, audience, ownTokens } = settings;
+  const { store, storeKey, clock, issuer, audience, ownTokens } = settings;
   return async (client: Client, params: FormParams): Promise<IntrospectionResponse> => {
     // RFC 7662 §2.1: the endpoint requires authorization; public clients cannot give it.
     if (client.authMethod === 'none' || !(client.introspectAny || ownTokens)) {
@@ -54,7 +57,8 @@ export function introspectToken(settings: IntrospectionSettings) {
     if (params.token === undefined) throw new InvalidRequestError('The token parameter is missing.');
 
     const now = clock();
-    const found = await findActiveToken(store, hashTokenValue(params.token), now);
+    const tokenHash = await storeKey(params.token);
+    const found = tokenHash === undefined ? undefined : await findActiveToken(store, tokenHash, now);
     if (found === undefined) return INACTIVE;
     const { record, tokenType } = found;
     const isOwner = record.clientId === client.id;
@@ -69,10 +73,16 @@ export function introspectToken(settings: IntrospectionSettings) {
       exp: record.expiresAt,
       iat: record.issuedAt,
       ...(record.sub !== undefined && { sub: record.sub }),
-      ...(audience !== undefined && { aud: audience }),
+      ...audienceOf(record, audience),
       iss: issuer,
     };
   };
+}
+
+/** RFC 7662 §2.2 `aud`: the resource a token was issued for, else the server's configured audience. */
+function audienceOf(record: AccessTokenRecord | RefreshTokenRecord, fallback: string | string[] | undefined): { aud?: string | string[] } {
+  const aud = ('audience' in record ? record.audience : undefined) ?? fallback;
+  return aud === undefined ? {} : { aud };
 }
 
 /** The access or refresh token a hash names, while it is active (RFC 7662 §2.2). */

@@ -1,6 +1,6 @@
 import type { Store } from '../stores/store';
 import { InvalidRequestError } from '../errors';
-import { hashTokenValue } from '../tokens/token-value';
+import type { TokenStoreKey } from '../tokens/token-lookup';
 import type { Client } from '../clients/client';
 import type { FormParams } from '../http/form-params';
 
@@ -11,10 +11,12 @@ import type { FormParams } from '../http/form-params';
  * tokens the caller does not hold. Revoking a refresh token revokes its whole grant, with the
  * access tokens issued under it (§2.1).
  */
-export function revokeToken(store: Store) {
+export function revokeToken(store: Store, storeKey: TokenStoreKey) {
   return async (client: Client, params: FormParams): Promise<undefined> => {
     if (params.token === undefined) throw new InvalidRequestError('The token parameter is missing.');
-    const tokenHash = hashTokenValue(params.token);
+    // A JWT access token is revoked through its jti's record: requireToken checks it.
+    const tokenHash = await storeKey(params.token);
+    if (tokenHash === undefined) return undefined;
     const record = await store.findAccessToken(tokenHash);
     if (record !== undefined) {
       if (record.clientId === client.id) await store.revokeAccessToken(tokenHash);

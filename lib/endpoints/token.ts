@@ -1,13 +1,14 @@
 import type { RequestHandler } from 'express';
 import type { ClientAuthenticator } from '../client-auth/authenticate';
 import { isConfidential } from '../clients/client';
-import { InvalidRequestError, UnauthorizedClientError, UnsupportedGrantTypeError } from '../errors';
+import { InvalidRequestError, InvalidTargetError, UnauthorizedClientError, UnsupportedGrantTypeError } from '../errors';
 import type { Grant } from '../grants/grant';
 import type { Store } from '../stores/store';
 import type { TokenIssuer } from '../tokens/issuer';
 import type { Clock } from '../clock';
 import type { AttemptLimits } from '../limits/password-limits';
-import type { FormParams } from '../http/form-params';
+import { RepeatedParameterError, type FormParams } from '../http/form-params';
+import { resourceRequest, type Resources } from '../resource/resources';
 import type { Request, Response } from 'express';
 import { sendError, sendJson, setNoStore } from '../http/respond';
 
@@ -23,6 +24,7 @@ export interface TokenEndpointSettings {
   store: Store;
   clock: Clock;
   limits: AttemptLimits;
+  resources: Resources;
   onError: (error: unknown) => void;
 }
 
@@ -31,12 +33,12 @@ export interface TokenEndpointSettings {
  * ends the request with the §5.2 error response.
  */
 export function tokenEndpoint(settings: TokenEndpointSettings): RequestHandler {
-  const { grants, clientAuth, readParams, store, clock, limits, onError } = settings;
+  const { grants, clientAuth, readParams, store, clock, limits, resources, onError } = settings;
 
   return async (req, res) => {
     setNoStore(res);
     try {
-      const params = await readParams(req, res);
+      const params = await readParams(req, res).catch(oneResourceOnly);
 
       const grantType = params.grant_type;
       if (grantType === undefined) throw new InvalidRequestError('The grant_type parameter is missing.');
@@ -54,12 +56,21 @@ export function tokenEndpoint(settings: TokenEndpointSettings): RequestHandler {
       }
 
       const grantParams = declaredParams(params, enabled.grant.parameters);
-      const response = await enabled.grant.handle({ client, params: grantParams, store, now: clock(), tokens: enabled.tokens, limits });
+      const resource = resourceRequest(resources, params.resource);
+      const response = await enabled.grant.handle({ client, params: grantParams, store, now: clock(), tokens: enabled.tokens, limits, resource });
       sendJson(res, 200, response);
     } catch (error) {
       sendError(res, error, onError);
     }
   };
+}
+
+/** RFC 8707 §2.2: more than one `resource` asks for a token of several audiences, which this server does not issue. */
+function oneResourceOnly(error: unknown): never {
+  if (error instanceof RepeatedParameterError && error.parameter === 'resource') {
+    throw new InvalidTargetError('Name one resource per token request: an access token has one audience.');
+  }
+  throw error;
 }
 
 /** A grant sees the parameters it declares (`Grant.parameters`), never the client's credentials. */

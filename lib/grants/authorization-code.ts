@@ -13,7 +13,7 @@ export function authorizationCode(): Grant {
   return {
     type: 'authorization_code',
     parameters: ['code', 'redirect_uri', 'code_verifier'],
-    async handle({ client, params, store, now, tokens }) {
+    async handle({ client, params, store, now, tokens, resource }) {
       const { code, code_verifier: verifier } = params;
       if (code === undefined) throw new InvalidRequestError('The code parameter is missing.');
       if (verifier !== undefined && !isCodeVerifier(verifier)) {
@@ -45,7 +45,10 @@ export function authorizationCode(): Grant {
 
       // RFC 6749 §4.1.2: the store uses the code and saves the tokens in one step; a second use
       // of the code is refused there and revokes the tokens issued from it.
-      return tokens.issue({ client, scope: record.scope, sub: record.sub, grant: { id: record.grantId, scope: record.scope, redeems: { codeHash } } });
+      // RFC 8707 §2.2: the token is for one of the resources the authorization request named.
+      const audience = resource.choose(record.resources);
+      const grant = { id: record.grantId, scope: record.scope, resources: record.resources, redeems: { codeHash } };
+      return tokens.issue({ client, scope: record.scope, sub: record.sub, resource: audience, grant });
     },
   };
 }

@@ -13,11 +13,11 @@ export function clientCredentials(options: ClientCredentialsOptions = {}): Grant
     parameters: ['scope'],
     // RFC 6749 §4.4: "MUST only be used by confidential clients".
     confidentialClientsOnly: true,
-    async handle({ client, params, tokens }) {
+    async handle({ client, params, tokens, resource }) {
       // RFC 6749 §4.4.2, §3.3: the requested scope must be within the client's.
       const scope = resolveScope(params.scope ?? options.defaultScope, client.scope);
       // RFC 6749 §4.4.3: a refresh token SHOULD NOT be included.
-      return tokens.issue({ client, scope });
+      return tokens.issue({ client, scope, resource: resource.choose() });
     },
   };
 }

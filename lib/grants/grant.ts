@@ -2,6 +2,7 @@ import type { Client } from '../clients/client';
 import type { Store } from '../stores/store';
 import type { TokenIssuer } from '../tokens/issuer';
 import type { AttemptLimits } from '../limits/password-limits';
+import type { ResourceRequest } from '../resource/resources';
 
 /** The successful token response of RFC 6749 §5.1. */
 export interface TokenResponse {
@@ -26,6 +27,11 @@ export interface TokenRequestContext {
   readonly tokens: TokenIssuer;
   /** The server's attempt limits (the per-username limit of password checks). */
   readonly limits: AttemptLimits;
+  /**
+   * The `resource` the request named (RFC 8707 §2.2): `resource.choose()` is the audience of
+   * the token to issue (pass it to `tokens.issue`), or `undefined` for a token without one.
+   */
+  readonly resource: ResourceRequest;
 }
 
 /**

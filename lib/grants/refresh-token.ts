@@ -15,7 +15,7 @@ export function refreshToken(): Grant {
   return {
     type: 'refresh_token',
     parameters: ['refresh_token', 'scope'],
-    async handle({ client, params, store, now, tokens }) {
+    async handle({ client, params, store, now, tokens, resource }) {
       const presented = params.refresh_token;
       if (presented === undefined) throw new InvalidRequestError('The refresh_token parameter is missing.');
       const tokenHash = hashTokenValue(presented);
@@ -31,8 +31,10 @@ export function refreshToken(): Grant {
         client,
         scope,
         sub: record.sub,
+        // RFC 8707 §2.2: each refresh may ask for a token of another of the grant's resources.
+        resource: resource.choose(record.resources),
         // RFC 9700 §4.14.2: the store rotates the token, or revokes the grant when it was rotated before (past the reuse grace).
-        grant: { id: record.grantId, scope: record.scope, redeems: { refreshTokenHash: tokenHash, grantExpiresAt: record.grantExpiresAt } },
+        grant: { id: record.grantId, scope: record.scope, resources: record.resources, redeems: { refreshTokenHash: tokenHash, grantExpiresAt: record.grantExpiresAt } },
       });
     },
   };

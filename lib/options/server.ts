@@ -25,6 +25,8 @@ import {
   type KnownKeys,
 } from './checks';
 import { checkBruteForce } from './limits';
+import { checkResources, type ResourceOptions } from './resources';
+import type { Resources } from '../resource/resources';
 
 export interface OAuthServerOptions {
   /** The issuer identifier (RFC 8414 §2): an https URL (http only on loopback), no query or fragment. */
@@ -62,8 +64,16 @@ export interface OAuthServerOptions {
   limits?: { maxBodySize?: number | string; maxParameters?: number; maxParameterLength?: number };
   /** RFC 7662: whether a confidential client may introspect its own tokens (default true); `introspect_any` clients may introspect all. */
   introspection?: { ownTokens?: boolean };
-  /** The `aud` of introspection responses: the resource servers the tokens are for. */
+  /**
+   * The `aud` of introspection responses for tokens issued without a resource (tokens for a
+   * resource have it as their audience).
+   */
   audience?: string | string[];
+  /**
+   * The resource servers tokens can be asked for with the `resource` parameter (RFC 8707): a
+   * token for one carries its uri as audience, only its scopes, and by default is a JWT (RFC 9068).
+   */
+  resources?: readonly ResourceOptions[];
   /**
    * Limits on failed client authentication, per client id and per source address (`req.ip`:
    * set Express's `trust proxy` behind a proxy), counted in the store. On by default; `false`
@@ -95,6 +105,7 @@ export interface ServerSettings {
   realm: string;
   limits: FormLimits;
   audience?: string | string[];
+  resources: Resources;
   introspectOwnTokens: boolean;
   bearerMethods: { body: boolean; query: boolean };
   bruteForce: ClientAuthLimits | false;
@@ -113,7 +124,7 @@ const SERVER = new OptionPath('oauthServer');
 const SERVER_KEYS: KnownKeys<OAuthServerOptions> = {
   issuer: true, clients: true, grants: true, store: true, accessTokenLifetime: true, refreshTokenLifetime: true,
   refreshTokenIdleLifetime: true, refreshTokenReuseGrace: true, authorization: true, tokenPrefix: true, realm: true, bearerMethods: true, limits: true,
-  introspection: true, audience: true, bruteForce: true, onTokenIssued: true, onClientAuthFailed: true, onError: true, clock: true,
+  introspection: true, audience: true, resources: true, bruteForce: true, onTokenIssued: true, onClientAuthFailed: true, onError: true, clock: true,
 };
 const LIMITS_KEYS: KnownKeys<NonNullable<OAuthServerOptions['limits']>> = { maxBodySize: true, maxParameters: true, maxParameterLength: true };
 const INTROSPECTION_KEYS: KnownKeys<NonNullable<OAuthServerOptions['introspection']>> = { ownTokens: true };
@@ -164,6 +175,7 @@ export function resolveServerOptions(value: unknown): ServerSettings {
       maxParameterLength: checkPositiveInteger(SERVER.at('limits').at('maxParameterLength'), limits.maxParameterLength, 4096),
     },
     audience: checkAudience(SERVER.at('audience'), options.audience),
+    resources: checkResources(SERVER.at('resources'), options.resources),
     introspectOwnTokens: checkBoolean(SERVER.at('introspection').at('ownTokens'), introspection.ownTokens, true),
     bearerMethods: {
       body: checkBoolean(SERVER.at('bearerMethods').at('body'), bearerMethods.body, false),

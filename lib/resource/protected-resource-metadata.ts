@@ -35,5 +35,5 @@ export function buildProtectedResourceMetadata(settings: ProtectedResourceMetada
 export function protectedResourceMetadataUrl(resource: string): URL {
   const url = new URL(resource);
   const path = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
-  return new URL(`/.well-known/oauth-protected-resource${path}${url.search}`, url.origin);
+  return new URL(`/.well-known/oauth-protected-resource${path}`, url.origin);
 }

@@ -30,6 +30,8 @@ export interface AuthorizationCodeRecord {
   /** RFC 7636 §4.4: the PKCE challenge, when the request had one. */
   codeChallenge?: string;
   codeChallengeMethod?: 'S256' | 'plain';
+  /** RFC 8707 §2.1: the resources the authorization request named; tokens of the grant are for one of them. */
+  resources?: string[];
   issuedAt: number;
   expiresAt: number;
 }
@@ -41,6 +43,8 @@ export interface RefreshTokenRecord {
   sub?: string;
   /** The scope originally granted; a refresh may ask for less, never more. */
   scope: string[];
+  /** RFC 8707 §2.1: the resources the authorization request named; tokens of the grant are for one of them. */
+  resources?: string[];
   issuedAt: number;
   /** The idle expiry: this token must be used before then. */
   expiresAt: number;
@@ -58,6 +62,8 @@ export interface AuthorizationTransactionRecord {
   state?: string;
   codeChallenge?: string;
   codeChallengeMethod?: 'S256' | 'plain';
+  /** RFC 8707 §2.1: the resources the authorization request named; tokens of the grant are for one of them. */
+  resources?: string[];
   /** Hash of the CSRF token of the consent form. */
   csrfTokenHash: string;
   expiresAt: number;

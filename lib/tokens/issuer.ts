@@ -1,11 +1,13 @@
 import type { Client } from '../clients/client';
-import { InvalidGrantError } from '../errors';
+import { InvalidGrantError, InvalidScopeError } from '../errors';
 import { invalidCode, invalidRefreshToken } from '../grants/refusals';
 import type { TokenResponse } from '../grants/grant';
 import type { AccessTokenRecord, GrantTokens, Store } from '../stores/store';
 import type { Clock } from '../clock';
 import { formatScope } from '../scope';
 import { generateTokenValue, hashTokenValue } from './token-value';
+import type { Resource } from '../resource/resources';
+import type { JwtAccessTokens } from './jwt-access-token';
 
 /** What the host app learns when a token is issued: never the token itself. */
 export interface TokenIssuedEvent {
@@ -13,6 +15,8 @@ export interface TokenIssuedEvent {
   grantType: string;
   scope: string;
   sub?: string;
+  /** The resource the token is for (RFC 8707). */
+  audience?: string;
   expiresAt: number;
 }
 
@@ -20,6 +24,8 @@ export interface IssueRequest {
   client: Client;
   scope: readonly string[];
   sub?: string;
+  /** The resource the token is for (`context.resource.choose()`): its audience, format and lifetime. */
+  resource?: Resource;
   /**
    * For tokens a user granted: the grant they belong to, so that they can be revoked together.
    * A refresh token comes with them when the server has the refresh_token grant and the client
@@ -32,6 +38,8 @@ export interface GrantIssue {
   id: string;
   /** The scope the user granted, which the refresh token keeps (RFC 6749 §6). */
   scope: readonly string[];
+  /** The resources the authorization named (RFC 8707 §2.1), which the refresh token keeps. */
+  resources?: readonly string[];
   /**
    * What the tokens are issued for, used up by the same store operation that saves them: an
    * authorization code (its hash), or a refresh token being replaced (its hash, and the grant's
@@ -49,6 +57,8 @@ export interface TokenIssuerSettings {
   clock: Clock;
   accessTokenLifetime: number;
   tokenPrefix: string;
+  /** Signs the tokens of resources whose format is `jwt`. */
+  jwt?: JwtAccessTokens;
   /**
    * Refresh token lifetimes, and the grace of a just-rotated token (`refreshTokenReuseGrace`),
    * in seconds; absent when the refresh_token grant is not enabled.
@@ -59,10 +69,10 @@ export interface TokenIssuerSettings {
 /** One issuer per grant type, made at start-up, so the event names the grant at no per-request cost. */
 export function tokenIssuer(settings: TokenIssuerSettings, grantType: string, onIssued: (event: TokenIssuedEvent) => void): TokenIssuer {
   return {
-    async issue({ client, scope, sub, grant }) {
-      const accessToken = generateTokenValue(settings.tokenPrefix, grant?.id);
+    async issue({ client, scope: granted, sub, resource, grant }) {
+      const scope = resource === undefined ? granted : scopeAtResource(granted, resource);
       const issuedAt = settings.clock();
-      const lifetime = client.accessTokenLifetime ?? settings.accessTokenLifetime;
+      const lifetime = resource?.accessTokenLifetime ?? client.accessTokenLifetime ?? settings.accessTokenLifetime;
       const expiresAt = issuedAt + lifetime;
       const record: AccessTokenRecord = {
         clientId: client.id,
@@ -70,12 +80,16 @@ export function tokenIssuer(settings: TokenIssuerSettings, grantType: string, on
         ...(sub !== undefined && { sub }),
         issuedAt,
         expiresAt,
+        ...(resource !== undefined && { audience: resource.uri }),
       };
+      // The store keeps a JWT's record under its jti (RFC 9068 §2.2), for revocation and introspection.
+      const storedValue = generateTokenValue(resource?.accessTokenFormat === 'jwt' ? '' : settings.tokenPrefix, grant?.id);
+      const accessToken = resource?.accessTokenFormat === 'jwt' ? await signJwt(settings, record, storedValue) : storedValue;
       let refreshToken: string | undefined;
-      if (grant === undefined) await settings.store.saveAccessToken(hashTokenValue(accessToken), record);
-      else refreshToken = await saveUnderGrant(settings, client, grant, { value: accessToken, record });
+      if (grant === undefined) await settings.store.saveAccessToken(hashTokenValue(storedValue), record);
+      else refreshToken = await saveUnderGrant(settings, client, grant, { value: storedValue, record });
       const scopeString = formatScope(scope);
-      onIssued({ clientId: client.id, grantType, scope: scopeString, ...(sub !== undefined && { sub }), expiresAt });
+      onIssued({ clientId: client.id, grantType, scope: scopeString, ...(sub !== undefined && { sub }), ...(resource !== undefined && { audience: resource.uri }), expiresAt });
       // RFC 6749 §5.1
       return {
         access_token: accessToken,
@@ -86,6 +100,31 @@ export function tokenIssuer(settings: TokenIssuerSettings, grantType: string, on
       };
     },
   };
+}
+
+/**
+ * A token for a resource carries only the scopes that resource understands (RFC 6749 §3.3 lets
+ * the server issue less than was asked); none at all is `invalid_scope`.
+ */
+function scopeAtResource(scope: readonly string[], resource: Resource): readonly string[] {
+  const atResource = scope.filter((token) => resource.scopes.includes(token));
+  if (atResource.length === 0) throw new InvalidScopeError('None of the scope is for the requested resource.');
+  return atResource;
+}
+
+/** RFC 9068: the JWT form of a token for a resource; the record's fields are its claims. */
+function signJwt(settings: TokenIssuerSettings, record: AccessTokenRecord, jti: string): Promise<string> {
+  if (settings.jwt === undefined) throw new TypeError('JWT access tokens need signing keys');
+  return settings.jwt.sign({
+    audience: record.audience as string,
+    // RFC 9068 §2.2: a token of the client itself has the client id as its subject.
+    sub: record.sub ?? record.clientId,
+    clientId: record.clientId,
+    scope: formatScope(record.scope),
+    issuedAt: record.issuedAt,
+    expiresAt: record.expiresAt,
+    jti,
+  });
 }
 
 /**
@@ -116,6 +155,7 @@ async function saveUnderGrant(
         clientId: client.id,
         ...(sub !== undefined && { sub }),
         scope: [...grant.scope],
+        ...(grant.resources !== undefined && { resources: [...grant.resources] }),
         issuedAt,
         expiresAt: Math.min(issuedAt + refresh.idleLifetime, grantExpiresAt),
         grantExpiresAt,
