@@ -44,9 +44,10 @@ function createApp(config) {
     store,
     // RFC 8707: the app's two resource servers. A token asked for one of them has it as its only
     // audience and is a JWT access token (RFC 9068); a token asked for without `resource` stays opaque.
+    // TODO(issue 14): drop accessTokenFormat 'opaque' (JWT is the default) once the package has signing keys.
     resources: [
-      { uri: resourceUris.api, scopes: ['read', 'admin'], name: 'Example API' },
-      { uri: resourceUris.mcp, scopes: ['mcp:tools'], name: 'Example MCP server' },
+      { uri: resourceUris.api, scopes: ['read', 'admin'], name: 'Example API', accessTokenFormat: 'opaque' },
+      { uri: resourceUris.mcp, scopes: ['mcp:tools'], name: 'Example MCP server', accessTokenFormat: 'opaque' },
     ],
     // The app's own login decides who the user is; the package's default consent page asks them.
     authorization: {

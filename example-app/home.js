@@ -107,7 +107,7 @@ Point an MCP client at <code>${escapeHtml(urls.origin)}/mcp</code>: it finds the
 <h2>Resources</h2>
 <p>A token asked for with <code>resource</code> (RFC 8707) is a JWT access token (RFC 9068) for that resource alone.
 Each resource publishes its protected resource metadata (RFC 9728), which names this authorization server.</p>
-<div class="scroll"><table>
+<div class="scroll"><table id="resources">
 <thead><tr><th>resource</th><th>Name</th><th>scopes</th><th>Metadata</th></tr></thead>
 <tbody>
 ${resources.map(renderResourceRow).join('\n')}
@@ -115,7 +115,7 @@ ${resources.map(renderResourceRow).join('\n')}
 
 <h2>Demo clients</h2>
 <p>The clients of <code>CLIENTS_FILE</code> and this page's demo client. Their secrets are not shown: they are in the file.</p>
-<div class="scroll"><table>
+<div class="scroll"><table id="clients">
 <thead><tr><th>client_id</th><th>Name</th><th>Type</th><th>grant_types</th><th>scope</th></tr></thead>
 <tbody>
 ${clients.map(renderClientRow).join('\n')}
