@@ -59,7 +59,7 @@ export function deviceAuthorization(options: DeviceAuthorizationOptions): Device
     parameters: ['device_code'],
     device,
     // RFC 8628 §3.4, §3.5
-    async handle({ client, params, store, now, tokens }) {
+    async handle({ client, params, store, now, tokens, resource }) {
       if (params.device_code === undefined) throw new InvalidRequestError('The device_code parameter is missing.');
       // RFC 8628 §3.4: bound to the client it was issued to; another client's poll changes nothing.
       const poll = await store.pollDeviceCode(hashTokenValue(params.device_code), client.id, now);
@@ -79,7 +79,7 @@ export function deviceAuthorization(options: DeviceAuthorizationOptions): Device
           throw new InvalidGrantError('The device_code was already used.');
         case 'approved': {
           const { sub, scope, grantId } = poll.decision;
-          return tokens.issue({ client, scope, sub, grant: { id: grantId, scope } });
+          return tokens.issue({ client, scope, sub, resource: resource.choose(), grant: { id: grantId, scope } });
         }
       }
     },

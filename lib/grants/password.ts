@@ -43,7 +43,7 @@ export function passwordGrant(options: PasswordGrantOptions): PasswordGrant {
     type: 'password',
     perUsername: limit,
     parameters: ['username', 'password', 'scope'],
-    async handle({ client, params, tokens, limits }) {
+    async handle({ client, params, tokens, limits, resource }) {
       const { username, password } = params;
       if (username === undefined || password === undefined) throw new InvalidRequestError('The username and password parameters are required.');
       // RFC 6749 §4.3.2, §3.3: within the client's scope.
@@ -54,7 +54,7 @@ export function passwordGrant(options: PasswordGrantOptions): PasswordGrant {
       if (check.outcome !== 'ok') throw refused();
       const sub = check.user;
       if (typeof sub !== 'string' || sub === '') throw new TypeError('passwordGrant.verifyUser must resolve to a non-empty string or undefined');
-      return tokens.issue({ client, scope, sub, grant: { id: generateGrantId(), scope } });
+      return tokens.issue({ client, scope, sub, resource: resource.choose(), grant: { id: generateGrantId(), scope } });
     },
   };
 }

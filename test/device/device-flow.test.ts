@@ -29,6 +29,7 @@ function deviceApp(kind: StoreKind, options: Partial<DeviceAuthorizationOptions>
       issuer: ISSUER,
       clients: CLIENTS,
       grants: [clientCredentials(), authorizationCode(), refreshToken(), deviceAuthorization({ verificationUri: VERIFICATION_URI, ...options })],
+      resources: [{ uri: 'https://as.example/api', scopes: ['read'], accessTokenFormat: 'opaque' }],
     }),
     before: (app) => app.set('trust proxy', 'loopback'),
   });
@@ -75,6 +76,19 @@ describe.each(STORE_KINDS)('device authorization grant, RFC 8628 (%s store)', (k
       expires_in: 600,
       interval: 5,
     });
+  });
+
+  test('RFC 8707: the device asks for a token for one resource when it polls; it carries that audience and its scopes', async () => {
+    const started = (await start(subject.app, { client_id: 'tv', scope: 'read write' })).body;
+    await decide(subject.app, started.user_code, 'allow');
+    const unknown = await poll(subject.app, started.device_code).send({ resource: 'https://elsewhere.example/api' });
+    expectError(unknown, 'invalid_target');
+    const res = await poll(subject.app, started.device_code).send({ resource: 'https://as.example/api' });
+    expect(res.status).toBe(200);
+    expect(res.body.scope).toBe('read');
+    // A token with an audience is not good at a route bound to none.
+    const unbound = await request(subject.app).get('/api/read').set('Authorization', `Bearer ${res.body.access_token}`);
+    expect(unbound.status).toBe(401);
   });
 
   test('§3.1: clients authenticate as at the token endpoint, must be registered for the grant, and ask within their scope', async () => {

@@ -25,10 +25,12 @@ describe.each(STORE_KINDS)('password grant (%s store)', (kind) => {
       clients: CLIENTS,
       grants: [clientCredentials(), passwordGrant({ verifyUser, ...options }), refreshToken()],
       store: stores(kind),
+      resources: [{ uri: 'https://as.example/api', scopes: ['write'], accessTokenFormat: 'opaque' }],
     });
     const host = express();
     host.use('/oauth', oauth);
     host.get('/api/me', oauth.requireToken('read'), (req, res) => res.json(req.oauth));
+    host.get('/api/write', oauth.resource('https://as.example/api').requireToken('write'), (req, res) => res.json(req.oauth));
     return Object.assign(host, { oauth });
   }
   const token = (host: express.Express, form: Record<string, string>, client: [string, string] = ['legacy', 'legacy-secret']) =>
@@ -45,6 +47,15 @@ describe.each(STORE_KINDS)('password grant (%s store)', (kind) => {
     expect(me.body).toMatchObject({ clientId: 'legacy', sub: 'user:alice', scope: ['read'] });
     const refreshed = await request(host).post('/oauth/token').auth('legacy', 'legacy-secret').type('form').send({ grant_type: 'refresh_token', refresh_token: res.body.refresh_token });
     expect(refreshed.status).toBe(200);
+  });
+
+  test('RFC 8707: a token for a resource has its audience and its scopes; an unknown resource is invalid_target', async () => {
+    const host = app();
+    expectError(await token(host, { username: 'alice', password: 'alice-password', resource: 'https://elsewhere.example/api' }), 'invalid_target');
+    const res = await token(host, { username: 'alice', password: 'alice-password', resource: 'https://as.example/api' });
+    expect(res.body.scope).toBe('write');
+    const write = await request(host).get('/api/write').auth(res.body.access_token, { type: 'bearer' });
+    expect(write.body).toMatchObject({ sub: 'user:alice', audience: 'https://as.example/api', scope: ['write'] });
   });
 
   test('no refresh token for a client not registered for refresh_token; no scope asked gives the client scope', async () => {
