@@ -44,11 +44,14 @@ function createApp(config) {
     store,
     // RFC 8707: the app's two resource servers. A token asked for one of them has it as its only
     // audience and is a JWT access token (RFC 9068); a token asked for without `resource` stays opaque.
-    // TODO(issue 14): drop accessTokenFormat 'opaque' (JWT is the default) once the package has signing keys.
     resources: [
-      { uri: resourceUris.api, scopes: ['read', 'admin'], name: 'Example API', accessTokenFormat: 'opaque' },
-      { uri: resourceUris.mcp, scopes: ['mcp:tools'], name: 'Example MCP server', accessTokenFormat: 'opaque' },
+      { uri: resourceUris.api, scopes: ['read', 'admin'], name: 'Example API' },
+      { uri: resourceUris.mcp, scopes: ['mcp:tools'], name: 'Example MCP server' },
     ],
+    // The keys that sign them are generated and rotated by the package. With Redis every instance
+    // must sign with the same keys, so the private keys are kept in Redis too: a demo's choice
+    // (whoever reads that Redis can sign tokens); a production app gives its own in `keys`.
+    ...(config.redisUrl && { signingKeys: { keepPrivateKeysInStore: true } }),
     // The app's own login decides who the user is; the package's default consent page asks them.
     authorization: {
       getUser: (req) => session.user(req),

@@ -4,6 +4,7 @@ import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { DEMO_USER, signInAndAllow } from '../helpers/example-login';
 import { startExampleApp, type RunningExampleApp } from '../helpers/example-app';
 import { freePort, startRedisServer, type RedisServer } from '../helpers/redis-server';
@@ -117,8 +118,11 @@ describe.each(['in-memory', 'Redis'] as const)('the example-app on the %s store'
   });
 
   describe('the MCP server at POST /mcp, reached with the MCP SDK', () => {
-    test('a client credentials token for <origin>/mcp opens it: whoami names the client and its scope', async () => {
+    test('a client credentials token for <origin>/mcp (an RFC 9068 JWT) opens it: whoami names the client and its scope', async () => {
       const token = await clientCredentialsToken(MCP_AGENT, { resource: mcpUrl() });
+      expect(decodeProtectedHeader(token).typ).toBe('at+jwt');
+      // RFC 9068 §2.2: for client credentials, the client is the subject.
+      expect(decodeJwt(token)).toMatchObject({ iss: issuer, aud: mcpUrl(), sub: 'mcp-agent', client_id: 'mcp-agent', scope: 'mcp:tools' });
       const transport = new StreamableHTTPClientTransport(new URL(mcpUrl()), { requestInit: { headers: { Authorization: `Bearer ${token}` } } });
       const { tools, whoami } = await listAndCallWhoami(transport);
       expect(tools).toEqual(['whoami']);
