@@ -61,8 +61,9 @@ async function handleMcpRequest(req, res) {
   });
   try {
     await server.connect(transport);
-    // The SDK hands `req.auth` to tool handlers as `extra.authInfo`.
-    const request = /** @type {import('express').Request & { auth?: AuthInfo }} */ (req);
+    // The SDK hands `req.auth` to tool handlers as `extra.authInfo`. (Seen as the SDK's own type:
+    // other middleware may declare another `auth` on Express's Request.)
+    const request = /** @type {import('node:http').IncomingMessage & { auth?: AuthInfo }} */ (/** @type {unknown} */ (req));
     request.auth = toAuthInfo(req);
     await transport.handleRequest(request, res);
   } catch (error) {
