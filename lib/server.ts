@@ -23,7 +23,9 @@ import { tokenGuard, type RequireToken } from './resource/token-guard';
 import { localTokenVerifier } from './resource/local-verifier';
 import { protectedResource, type ProtectedResource } from './resource/protected-resource';
 import { tokenStoreKey, type TokenStoreKey } from './tokens/token-lookup';
-import type { JwtAccessTokens } from './tokens/jwt-access-token';
+import { jwtAccessTokens, type JwtAccessTokens } from './tokens/jwt-access-token';
+import { signingKeys, type SigningKeys } from './keys/signing-keys';
+import { jwksEndpoint } from './endpoints/jwks';
 import { tokenIssuer } from './tokens/issuer';
 import { dpopRequests, type DpopRequests } from './dpop/dpop';
 import { memoryStore } from './stores/memory/store';
@@ -77,6 +79,7 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
   mountClientEndpoints(router, settings, parts);
   mountCodeFlow(router, settings, parts);
   mountDeviceFlow(router, settings, parts);
+  mountKeys(router, settings, parts);
   mountMetadata(router, settings);
 
   const { store, clock, realm, bearerMethods, onError } = settings;
@@ -104,6 +107,7 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
   router.limits = parts.limits;
   router.close = async () => {
     parts.closeLimits();
+    parts.keys?.close();
     await parts.closeReplayRecords();
     return store.close();
   };
@@ -121,7 +125,8 @@ interface SharedParts {
   pageReaders: { readForm: ReturnType<typeof rawFormReader>; readQuery: ReturnType<typeof queryReader> };
   /** What every endpoint that authenticates clients needs: they share one authenticator, and so its limits. */
   clientEndpoints: ClientEndpointSettings;
-  /** Signs and reads JWT access tokens (RFC 9068), when a resource has them. */
+  /** The keys of JWT access tokens (RFC 9068), and what signs and reads those, when a resource has them. */
+  keys?: SigningKeys;
   jwt?: JwtAccessTokens;
   /** Where the store keeps a presented token's record. */
   storeKey: TokenStoreKey;
@@ -144,12 +149,16 @@ function sharedParts(settings: ServerSettings): SharedParts {
     ...grants.flatMap((grant) => grant.parameters),
     ...(deviceGrant !== undefined ? ['scope'] : []),
   ]);
-  const jwt: JwtAccessTokens | undefined = undefined;
   // Replay records live in the store, or in this process for a store that keeps none (one instance only).
   const ownReplayStore = store.rememberOnce === undefined && settings.dpop !== undefined ? memoryStore({ clock: settings.clock }) : undefined;
   const replayStore = ownReplayStore ?? store;
   const rememberOnce = (key: string, expiresAt: number) => (replayStore.rememberOnce as NonNullable<typeof replayStore.rememberOnce>).call(replayStore, key, expiresAt);
+  const keys = settings.jwt && signingKeys({ options: settings.jwt.keys, store, clock: settings.clock, longestTokenLifetimeSeconds: settings.jwt.longestLifetime });
+  // Imported now, so that the first token is not slower than the others; a failure shows there too.
+  keys?.signingKey().catch(onError);
+  const jwt = keys && jwtAccessTokens(settings.issuer, keys);
   return {
+    keys,
     jwt,
     ...(settings.dpop !== undefined && { dpop: dpopRequests(settings.dpop, settings.clock, rememberOnce) }),
     closeReplayRecords: async () => ownReplayStore?.close(),
@@ -216,8 +225,16 @@ function mountDeviceFlow(router: OAuthServer, settings: ServerSettings, { limite
   router.all('/device/decision', methodNotAllowed('POST'));
 }
 
+/** RFC 9068 §4, RFC 8414 `jwks_uri`: the public keys of JWT access tokens. */
+function mountKeys(router: OAuthServer, settings: ServerSettings, { keys }: SharedParts): void {
+  if (keys === undefined) return;
+  router.get('/jwks', jwksEndpoint(keys, settings.onError));
+  router.all('/jwks', methodNotAllowed('GET'));
+}
+
 /** RFC 8414: the metadata, served under the router and offered for the host app's path-insertion URL. */
-function mountMetadata(router: OAuthServer, { issuer, codeFlow, deviceGrant, grants, clients, dpop }: ServerSettings): void {
+function mountMetadata(router: OAuthServer, settings: ServerSettings): void {
+  const { issuer, codeFlow, deviceGrant, grants, clients, dpop } = settings;
   router.metadata = buildMetadata({
     issuer,
     endpoints: {
@@ -227,6 +244,7 @@ function mountMetadata(router: OAuthServer, { issuer, codeFlow, deviceGrant, gra
       introspection_endpoint: '/introspect',
       // RFC 8628 §4
       ...(deviceGrant !== undefined && { device_authorization_endpoint: '/device_authorization' }),
+      ...(settings.jwt !== undefined && { jwks_uri: '/jwks' }),
     },
     grantTypes: grants.map((grant) => grant.type),
     scopes: clients.knownScopes,
