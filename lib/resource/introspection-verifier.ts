@@ -102,7 +102,8 @@ function activeTokenInfo(answer: Record<string, unknown>, settings: Introspectio
   const { active, exp, nbf, iss, aud, token_type: tokenType } = answer;
   if (active !== true) return undefined;
   // RFC 7662 §2.2 token_type: a refresh token taken for an access token would outlive its purpose.
-  if (tokenType !== undefined && !(typeof tokenType === 'string' && /^(bearer|access_token)$/i.test(tokenType))) return undefined;
+  // RFC 9449 §6.2: a DPoP-bound access token is of type DPoP.
+  if (tokenType !== undefined && !(typeof tokenType === 'string' && /^(bearer|dpop|access_token)$/i.test(tokenType))) return undefined;
   if (iss !== undefined && iss !== settings.issuer) return undefined;
   if (exp !== undefined && (typeof exp !== 'number' || exp <= now - settings.clockToleranceSeconds)) return undefined;
   if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now + settings.clockToleranceSeconds)) return undefined;
@@ -118,5 +119,6 @@ function activeTokenInfo(answer: Record<string, unknown>, settings: Introspectio
     // An answer without exp (it is optional) is good for the cache's time.
     expiresAt: typeof exp === 'number' ? exp : now + settings.cacheSeconds,
     ...(audiences !== undefined && { audience: settings.resource }),
+    cnf: answer.cnf,
   });
 }

@@ -62,5 +62,5 @@ export function remoteJwtVerifier(settings: RemoteJwtSettings): { verify(token: 
 /** RFC 9068 §2.2: sub is required of a JWT access token (jwtVerify checks it is there). */
 function tokenInfoOf(payload: JWTPayload, resource: string): TokenInfo | undefined {
   if (typeof payload.sub !== 'string' || typeof payload.exp !== 'number') return undefined;
-  return tokenInfoFromClaims({ client_id: payload.client_id, scope: payload.scope, sub: payload.sub, expiresAt: payload.exp, audience: resource });
+  return tokenInfoFromClaims({ client_id: payload.client_id, scope: payload.scope, sub: payload.sub, expiresAt: payload.exp, audience: resource, cnf: payload.cnf });
 }

@@ -5,9 +5,13 @@ import type { TokenInfo } from './token-guard';
  * What a route sees of a token's claims, whether a JWT's (RFC 9068 §2.2) or an introspection
  * answer's (RFC 7662 §2.2), or `undefined` when a claim is not of its type.
  */
-export function tokenInfoFromClaims(claims: { client_id: unknown; scope: unknown; sub: unknown; expiresAt: number; audience?: string }): TokenInfo | undefined {
-  const { client_id: clientId, scope = '', sub, expiresAt, audience } = claims;
+export function tokenInfoFromClaims(claims: { client_id: unknown; scope: unknown; sub: unknown; expiresAt: number; audience?: string; cnf?: unknown }): TokenInfo | undefined {
+  const { client_id: clientId, scope = '', sub, expiresAt, audience, cnf } = claims;
   if (typeof clientId !== 'string' || clientId === '' || typeof scope !== 'string' || (sub !== undefined && typeof sub !== 'string')) return undefined;
+  // RFC 9449 §6: a token bound to a DPoP key is used only with a proof of it; a cnf this
+  // package cannot check (another confirmation method, RFC 7800) is a token it cannot accept.
+  const jkt: unknown = cnf === undefined ? undefined : (cnf as { jkt?: unknown } | null)?.jkt;
+  if (cnf !== undefined && (typeof jkt !== 'string' || jkt === '')) return undefined;
   let scopes: string[];
   try {
     // RFC 9068 §2.2.3, RFC 7662 §2.2: "scope" is a space-separated string (RFC 6749 §3.3).
@@ -22,5 +26,6 @@ export function tokenInfoFromClaims(claims: { client_id: unknown; scope: unknown
     ...(sub !== undefined && sub !== clientId && { sub }),
     expiresAt,
     ...(audience !== undefined && { audience }),
+    ...(typeof jkt === 'string' && { cnf: { jkt } }),
   };
 }

@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import request from 'supertest';
+import { decodeJwt } from 'jose';
 import type { OAuthServerOptions } from '../../lib/options';
 import { tokenGuard } from '../../lib/resource/token-guard';
 import { dpopRequests } from '../../lib/dpop/dpop';
@@ -12,6 +13,7 @@ import { FLOW_CLIENTS, FLOW_ISSUER, expectOAuthErrorBody, flowOptions, testApp }
 const ORIGIN = new URL(FLOW_ISSUER).origin;
 const TOKEN_URL = `${FLOW_ISSUER}/token`;
 const API = 'https://api.example/v1';
+const MCP = 'https://as.example/mcp';
 const ALGS = `algs="${ACCESS_TOKEN_ALGORITHMS.join(' ')}"`;
 const NONCE_SECRET = 'a-secret-the-instances-share-0123456789';
 
@@ -20,14 +22,18 @@ const makeStore = useStores();
 /** The flow app with `/api/read` (oauth.requireToken('read')) and `/v1/data` (the API resource, another origin). */
 function resourceApp(kind: StoreKind, options: Partial<OAuthServerOptions> = {}): Express {
   const { app, oauth } = testApp({
-    ...flowOptions((clock) => makeStore(kind, clock), options),
+    ...flowOptions((clock) => makeStore(kind, clock), { signingKeys: { keepPrivateKeysInStore: true }, ...options }),
     clients: FLOW_CLIENTS,
-    resources: [{ uri: API, scopes: ['read'], accessTokenFormat: 'opaque' }],
+    resources: [
+      { uri: API, scopes: ['read'], accessTokenFormat: 'opaque' },
+      { uri: MCP, scopes: ['read'], accessTokenFormat: 'jwt' },
+    ],
     now: Math.floor(Date.now() / 1000),
   });
   const api = oauth.resource(API);
   app.get(api.metadataPath, api.metadataHandler);
   app.get('/v1/data', api.requireToken('read'), (req, res) => void res.json(req.oauth));
+  app.get('/mcp', oauth.resource(MCP).requireToken('read'), (req, res) => void res.json(req.oauth));
   return app;
 }
 
@@ -142,6 +148,17 @@ describe.each(STORE_KINDS)('DPoP at protected routes on the %s store (RFC 9449 ย
     expect(onIssuerOrigin.status).toBe(401);
     const metadata = await request(app).get('/.well-known/oauth-protected-resource/v1');
     expect(metadata.body.dpop_signing_alg_values_supported).toEqual(ACCESS_TOKEN_ALGORITHMS);
+  });
+
+  it('binds a JWT access token (cnf.jkt, RFC 9449 ยง6.1) and checks its proofs like an opaque one', async () => {
+    const token = await issue(app, key, { resource: MCP });
+    expect(decodeJwt(token).cnf).toEqual({ jkt: key.jkt });
+    const res = await get(app, '/mcp', `DPoP ${token}`, await proofFor(token, '/mcp'));
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ audience: MCP, cnf: { jkt: key.jkt } });
+    expectRefused(await get(app, '/mcp', `Bearer ${token}`), 401, /error="invalid_token"/, 'invalid_token');
+    const thief = await dpopKey();
+    expectRefused(await get(app, '/mcp', `DPoP ${token}`, await proofFor(token, '/mcp', 'GET', thief)), 401, /DPoP error="invalid_token"/, 'invalid_token');
   });
 
   it('with dpop: false, a DPoP header is no credential at all and the challenge is Bearer alone', async () => {
