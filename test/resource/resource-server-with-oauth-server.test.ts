@@ -2,6 +2,8 @@ import express from 'express';
 import request from 'supertest';
 import { oauthServer, resourceServer, type OAuthServer, type ResourceServer } from '../../lib';
 import { listenLocal, type LocalServer } from '../helpers/local-server';
+import { decodeJwt } from 'jose';
+import { dpopKey, type DpopKey } from '../helpers/dpop';
 
 /** resourceServer() in front of this package's own oauthServer(), over real HTTP on 127.0.0.1. */
 const RESOURCE = 'https://api.example.test/reports';
@@ -99,4 +101,33 @@ test('a JWT for another resource of the same server is invalid_token here', asyn
   expect((await request(app).get('/mcp').set('Authorization', `Bearer ${opaque}`)).status).toBe(401);
   const jwt = await token({ resource: JWT_RESOURCE, scope: 'read' });
   expect((await request(app).get('/reports').set('Authorization', `Bearer ${jwt}`)).status).toBe(401);
+});
+
+describe('DPoP-bound tokens (RFC 9449 §6): the verifiers carry the binding, so a bound token is never a bearer token here', () => {
+  const boundToken = async (resource: string, key: DpopKey) => {
+    const res = await request(server.origin)
+      .post('/oauth/token')
+      .auth('robot', 'robot-secret')
+      .set('DPoP', await key.proof('POST', `${server.origin}/oauth/token`, { iat: now }))
+      .type('form')
+      .send({ grant_type: 'client_credentials', resource, scope: 'read' });
+    expect(res.body.token_type).toBe('DPoP');
+    return res.body.access_token as string;
+  };
+
+  test('a bound JWT carries cnf.jkt and is refused as a Bearer token', async () => {
+    const key = await dpopKey();
+    const accessToken = await boundToken(JWT_RESOURCE, key);
+    expect(decodeJwt(accessToken).cnf).toEqual({ jkt: key.jkt });
+    const res = await request(app).get('/mcp').set('Authorization', `Bearer ${accessToken}`);
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toMatch(/error="invalid_token", error_description="The access token is bound to a DPoP key/);
+  });
+
+  test('a bound opaque token is introspected as token_type DPoP with cnf, and refused as a Bearer token', async () => {
+    const accessToken = await boundToken(RESOURCE, await dpopKey());
+    const res = await request(app).get('/reports').set('Authorization', `Bearer ${accessToken}`);
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toMatch(/error="invalid_token", error_description="The access token is bound to a DPoP key/);
+  });
 });
