@@ -21,7 +21,7 @@ const { describeToken } = require('./token-description');
 
 /**
  * The example-app: the package mounted in an Express app as a user would mount it.
- * @param {{ issuer: string, clients: any[], users: { username: string, password: string }[], host?: string, port?: number, redisUrl?: string, sessionSecret?: string, devicePollInterval?: number }} config
+ * @param {{ issuer: string, clients: any[], users: { username: string, password: string }[], host?: string, port?: number, redisUrl?: string, sessionSecret?: string, devicePollInterval?: number, dpopRequireNonce?: boolean, dpopNonceSecret?: string }} config
  */
 function createApp(config) {
   const store = config.redisUrl ? redisStore({ url: config.redisUrl }) : memoryStore();
@@ -52,6 +52,8 @@ function createApp(config) {
     // must sign with the same keys, so the private keys are kept in Redis too: a demo's choice
     // (whoever reads that Redis can sign tokens); a production app gives its own in `keys`.
     ...(config.redisUrl && { signingKeys: { keepPrivateKeysInStore: true } }),
+    // DPoP (RFC 9449) is on: tokens asked for with a proof are bound to the client's key.
+    ...(config.dpopRequireNonce && { dpop: { requireNonce: true, nonceSecret: config.dpopNonceSecret } }),
     // The app's own login decides who the user is; the package's default consent page asks them.
     authorization: {
       getUser: (req) => session.user(req),

@@ -28,6 +28,10 @@ function readConfig(env) {
     devicePollInterval: readPositiveInteger(env.DEVICE_POLL_INTERVAL, 'DEVICE_POLL_INTERVAL'),
     // Signs the login cookies; without it, a random key per start (sessions end with the process).
     sessionSecret: env.SESSION_SECRET || undefined,
+    // RFC 9449 §8, §9: DPOP_REQUIRE_NONCE=1 makes DPoP proofs carry a server nonce; the nonces'
+    // key (DPOP_NONCE_SECRET, 32 characters or more) must be the same on every instance.
+    dpopRequireNonce: env.DPOP_REQUIRE_NONCE === '1',
+    dpopNonceSecret: env.DPOP_NONCE_SECRET || undefined,
   };
 }
 
