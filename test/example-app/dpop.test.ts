@@ -31,9 +31,9 @@ describe('example-app with DPOP_REQUIRE_NONCE=1', () => {
     expect(await first.json()).toMatchObject({ error: 'use_dpop_nonce' });
     const nonce = first.headers.get('dpop-nonce') as string;
     const second = await tokenRequest(nonce);
-    const body = await second.json();
+    const body = (await second.json()) as { token_type: string; access_token: string };
     expect(body.token_type).toBe('DPoP');
-    const metadata = await (await fetch(`${app.url}/.well-known/oauth-authorization-server/oauth`)).json();
+    const metadata = (await (await fetch(`${app.url}/.well-known/oauth-authorization-server/oauth`)).json()) as { dpop_signing_alg_values_supported: string[] };
     expect(metadata.dpop_signing_alg_values_supported).toContain('ES256');
 
     const api = `${new URL(issuer).origin}/api/hello`;
