@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { calculateJwkThumbprint, EmbeddedJWK, errors as joseErrors, jwtVerify, type FlattenedJWSInput, type JWSHeaderParameters } from 'jose';
+import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify, type FlattenedJWSInput, type JWSHeaderParameters } from 'jose';
 import { InvalidDpopProofError, UseDpopNonceError } from '../errors';
 import type { Clock } from '../clock';
 import { onceKey } from '../stores/store';
@@ -69,8 +69,9 @@ export function dpopProofChecker(settings: DpopProofSettings): DpopProofChecker 
       verified = await jwtVerify(headers[0], publicEmbeddedKey, { ...verifyOptions, currentDate: new Date(now * 1000) });
     } catch (error) {
       if (error instanceof InvalidDpopProofError) throw error;
-      if (error instanceof joseErrors.JOSEError || error instanceof TypeError) throw invalidProof('The DPoP proof is not a valid signed proof JWT.');
-      throw error;
+      // Everything here works on the proof alone: whatever fails (jose, or WebCrypto refusing a
+      // malformed jwk with a DOMException) is the proof's fault, never the server's.
+      throw invalidProof('The DPoP proof is not a valid signed proof JWT.');
     }
     const { payload, protectedHeader } = verified;
     const { jti, htm, htu, iat } = payload as { jti: unknown; htm: unknown; htu: unknown; iat: number };

@@ -175,3 +175,9 @@ describe('DPoP proof (RFC 9449 §4.3)', () => {
     await expect(check(request(await key.proof('POST', URL, { iat: NOW, claims: { nonce: nonces?.current() } })))).resolves.toBe(key.jkt);
   });
 });
+
+test('a jwk WebCrypto cannot import (found by the DPoP fuzz target) is invalid_dpop_proof, not a server error', async () => {
+  const key = await dpopKey();
+  const proof = await key.proof('POST', URL, { iat: NOW, header: { jwk: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' } } });
+  await expectRefused(checker().check(request(proof)), /not a valid/);
+});
