@@ -190,7 +190,7 @@ function jwtCases(scenario: ScenarioName, store: StoreKind, make: MakeCase): Cas
   const list = [
     checked(make('ours-jwt', 'ours', 'ours', 1, store === 'redis' ? 'jti record: 1 Redis GET per request' : undefined)),
     checked(make('jwt-bearer', 'express-oauth2-jwt-bearer', 'peer', 1, 'verifies every request; issuer in its process'), { storeFree: true }),
-    checked(make('resource-server', 'ours, resourceServer() (JWKS)', 'ours', 1, 'issuer in its process, reached over HTTP'), { storeFree: true }),
+    checked(make('resource-server', 'ours, resourceServer() (JWKS)', 'ours', 1, 'verified tokens cached; issuer in its process'), { storeFree: true }),
   ];
   if (store === 'redis') {
     list.splice(1, 0, checked(make('ours-jwt-cache', 'ours, token cache on', 'ours', 1, 'redisStore({ url, cache: {} })')));
@@ -688,20 +688,22 @@ interface NotMeasured {
 /**
  * Tries once each case that asks for it (issue 14's rows, some waiting for code not on main yet),
  * leaves out those that fail, and says why. First finds out whether ours signs JWT access tokens:
- * express-oauth2-jwt-bearer checks ours' tokens if so, the jose issuer's otherwise.
+ * express-oauth2-jwt-bearer and resourceServer() check ours' tokens if so, the jose issuer's otherwise.
  */
 async function runPreflights(groups: { scenario: Scenario; cases: Case[] }[], redisUrl: string, secret: Secret, admin: Redis): Promise<NotMeasured[]> {
   const checked = groups.flatMap((g) => g.cases.filter((c) => c.preflight === true));
   if (checked.length === 0) return [];
-  if (checked.some((c) => c.target === 'jwt-bearer')) {
+  const checksIssuedJwts = (c: Case) => c.target === 'jwt-bearer' || c.target === 'resource-server';
+  if (checked.some(checksIssuedJwts)) {
     const jwtToken = scenarios.find((s) => s.name === 'jwt-token') as Scenario;
     const probe: Case = { id: 'probe/ours-jwt', group: 'probe', scenario: jwtToken, store: 'memory', target: 'ours-jwt', label: 'ours', kind: 'ours', workers: 1 };
     const oursCannotSign = await preflight(probe, redisUrl, secret);
     jwtIssuer = oursCannotSign === undefined ? 'ours' : 'jose';
-    for (const c of checked.filter((c) => c.target === 'jwt-bearer')) {
-      c.note = jwtIssuer === 'ours' ? "verifies every request; ours' tokens, ours in its process" : 'verifies every request; issuer: jose (ours cannot sign yet), in its process';
+    for (const c of checked.filter(checksIssuedJwts)) {
+      const how = c.target === 'jwt-bearer' ? 'verifies every request' : 'verified tokens cached';
+      c.note = jwtIssuer === 'ours' ? `${how}; ours' tokens, ours in its process` : `${how}; issuer: jose (ours cannot sign yet), in its process`;
     }
-    console.log(`preflight: express-oauth2-jwt-bearer checks tokens of the ${jwtIssuer === 'ours' ? 'package' : `jose issuer (ours: ${oursCannotSign})`}`);
+    console.log(`preflight: the JWT resource servers check tokens of the ${jwtIssuer === 'ours' ? 'package' : `jose issuer (ours: ${oursCannotSign})`}`);
   }
   const out: NotMeasured[] = [];
   for (const c of checked) {
