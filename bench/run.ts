@@ -16,7 +16,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
-import { decodeProtectedHeader } from 'jose';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { generateClientSecret } from 'express-oauth2-server';
 import { freePort, startRedisServer } from '../test/helpers/redis-server';
 import { renderChart, type ChartGroup } from './chart';
@@ -24,6 +24,7 @@ import {
   CEILING_TOKEN,
   CLIENT_ID,
   DEFAULT_JWT_ALGORITHM,
+  JWT_RESOURCE,
   JWT_TOKEN_BODY,
   RESOURCE_PATH,
   SCOPE,
@@ -286,16 +287,21 @@ async function fetchToken(port: number, basic: string, body: string): Promise<st
   return token;
 }
 
-/** Every server of the JWT scenarios must sign with the same algorithm, as an RFC 9068 token. */
+/** Every server of the JWT scenarios must sign the same kind of token: RFC 9068, the same algorithm, audience and scope. */
 function checkJwtAccessToken(token: string): void {
   let header: { alg?: string; typ?: string };
+  let claims: { aud?: unknown; scope?: unknown; client_id?: unknown; jti?: unknown };
   try {
-    header = decodeProtectedHeader(token);
+    [header, claims] = [decodeProtectedHeader(token), decodeJwt(token)];
   } catch {
     throw new Error(`not a JWT access token: ${token.slice(0, 40)}…`);
   }
   if (header.alg !== config.jwtAlgorithm || header.typ?.replace(/^application\//, '') !== 'at+jwt') {
     throw new Error(`JWT header ${JSON.stringify(header)}: expected alg ${config.jwtAlgorithm}, typ at+jwt`);
+  }
+  const audience = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  if (!audience.includes(JWT_RESOURCE) || claims.scope !== SCOPE || claims.client_id !== CLIENT_ID || typeof claims.jti !== 'string') {
+    throw new Error(`JWT claims ${JSON.stringify(claims)}: expected aud ${JWT_RESOURCE}, scope ${SCOPE}, client_id ${CLIENT_ID}, a jti`);
   }
 }
 
