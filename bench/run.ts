@@ -109,7 +109,7 @@ interface Case {
    * table beside the rows it is compared with.
    */
   storeFree?: boolean;
-  /** Started and asked once before the rounds; left out, with the reason shown, if that fails (a feature not merged yet). */
+  /** Started and asked once before the rounds; left out, with the reason shown, if that fails (a misconfigured server, a feature missing). */
   preflight?: boolean;
 }
 
@@ -692,7 +692,7 @@ interface NotMeasured {
 }
 
 /**
- * Tries once each case that asks for it (issue 14's rows, some waiting for code not on main yet),
+ * Tries once each case that asks for it (issue 14's rows: they depend on the newest parts of the package),
  * leaves out those that fail, and says why. First finds out whether ours signs JWT access tokens:
  * express-oauth2-jwt-bearer and resourceServer() check ours' tokens if so, the jose issuer's otherwise.
  */
@@ -707,7 +707,7 @@ async function runPreflights(groups: { scenario: Scenario; cases: Case[] }[], re
     jwtIssuer = oursCannotSign === undefined ? 'ours' : 'jose';
     for (const c of checked.filter(checksIssuedJwts)) {
       const how = c.target === 'jwt-bearer' ? 'verifies every request' : 'verified tokens cached';
-      c.note = jwtIssuer === 'ours' ? `${how}; ours' tokens, ours in its process` : `${how}; issuer: jose (ours cannot sign yet), in its process`;
+      c.note = jwtIssuer === 'ours' ? `${how}; ours' tokens, ours in its process` : `${how}; issuer: jose (ours did not sign in the preflight), in its process`;
     }
     console.log(`preflight: the JWT resource servers check tokens of the ${jwtIssuer === 'ours' ? 'package' : `jose issuer (ours: ${oursCannotSign})`}`);
   }

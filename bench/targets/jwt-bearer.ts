@@ -15,7 +15,7 @@ import { oursServer } from './ours';
  *
  * The issuer runs in the same process, so that the token it checks is the one ours checks: our
  * server with JWT access tokens (`settings.jwtIssuer === 'ours'`), or, while the package
- * cannot sign yet, the jose issuer of jose-issuer.ts. Its RSS therefore includes that issuer.
+ * did not sign in the runner's preflight, the jose issuer of jose-issuer.ts. Its RSS therefore includes that issuer.
  */
 export async function build(settings: ServerSettings): Promise<BuiltApp> {
   const issuer = await issuerApp(settings);

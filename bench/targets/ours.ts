@@ -1,5 +1,5 @@
 import express from 'express';
-import { authorizationCode, clientCredentials, memoryStore, oauthServer, redisStore, refreshToken, type OAuthServer, type OAuthServerOptions } from 'express-oauth2-server';
+import { authorizationCode, clientCredentials, memoryStore, oauthServer, redisStore, refreshToken, type OAuthServer } from 'express-oauth2-server';
 import { BENCH_USER, CLIENT_ID, CODE_LIFETIME, ISSUER_PATH, JWT_RESOURCE, REDIRECT_URI, RESOURCE_PATH, SCOPE, TOKEN_LIFETIME, type BuiltApp, type ServerSettings } from '../common';
 import { signingKeyPair } from './signing-key';
 
@@ -63,8 +63,7 @@ export async function oursServer(settings: ServerSettings, options: OursOptions 
     accessTokenLifetime: TOKEN_LIFETIME,
     ...jwtOptions,
   };
-  // `signingKeys` is typed only once the keys (lib/keys) are on this branch.
-  const oauth = oauthServer(serverOptions as OAuthServerOptions);
+  const oauth = oauthServer(serverOptions);
   const app = express();
   app.use(ISSUER_PATH, oauth);
   if (options.jwt) app.get(oauth.metadataPath, oauth.metadataHandler);

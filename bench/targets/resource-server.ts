@@ -1,12 +1,8 @@
 import type express from 'express';
-import type { RequestHandler } from 'express';
-import * as pkg from 'express-oauth2-server';
+import { resourceServer } from 'express-oauth2-server';
 import { CLIENT_ID, ISSUER_PATH, JWT_RESOURCE, RESOURCE_PATH, SCOPE, type BuiltApp, type ServerSettings } from '../common';
 import { issuerApp } from './jwt-bearer';
 import { oursServer } from './ours';
-
-/** The part of `resourceServer()` (issue 14) that the bench uses. */
-type ResourceServerFactory = (options: Record<string, unknown>) => { requireToken(scope: string): RequestHandler; close(): Promise<void> };
 
 /**
  * The package's `resourceServer()`: `requireToken` for an app that does not run the authorization
@@ -21,12 +17,8 @@ type ResourceServerFactory = (options: Record<string, unknown>) => { requireToke
  * - `introspection: true`: ours issues opaque tokens (without a resource), checked at the RFC 7662
  *   endpoint with the bench client's credentials, answers kept in its bounded cache
  *   (`acceptTokensWithoutAudience`, since these tokens have no `aud`).
- *
- * Throws, naming what is missing, while `resourceServer` is not exported by this build of the package.
  */
 export async function build(settings: ServerSettings, { introspection }: { introspection: boolean }): Promise<BuiltApp> {
-  const resourceServer = (pkg as unknown as { resourceServer?: ResourceServerFactory }).resourceServer;
-  if (typeof resourceServer !== 'function') throw new Error('resourceServer() is not exported by express-oauth2-server on this branch (lib/resource/resource-server.ts not merged yet)');
   const { app, close } = introspection ? await introspectionIssuer(settings) : await issuerApp(settings);
   const api = resourceServer({
     issuer: `http://127.0.0.1:${settings.port}${ISSUER_PATH}`,
