@@ -10,7 +10,7 @@ const resource = `${origin}/api`;
 
 const service = await discover(issuer, 'svc-reporting', 'reporting-secret-change-me', client.ClientSecretBasic());
 const tokens = await client.clientCredentialsGrant(service, { scope: 'read write', resource });
-const { payload, protectedHeader } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(service.serverMetadata().jwks_uri)), {
+const { payload, protectedHeader } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(/** @type {string} */ (service.serverMetadata().jwks_uri))), {
   issuer,
   audience: resource,
   typ: 'at+jwt',
@@ -27,7 +27,7 @@ let unknownResource;
 try {
   await client.clientCredentialsGrant(service, { resource: 'https://elsewhere.example/api' });
 } catch (error) {
-  unknownResource = error.error;
+  unknownResource = error instanceof client.ResponseBodyError ? error.error : String(error);
 }
 
 const apiBefore = await api();
