@@ -34,7 +34,7 @@ export function pushedAuthorizationRequest({ clients, store, clock, options, res
     const params = form[AS_RECEIVED];
     // RFC 9126 §2.1: "The request_uri authorization request parameter is one exception, and it MUST NOT be provided."
     if (params.request_uri !== undefined && params.request_uri !== '') {
-      throw new InvalidRequestError('request_uri cannot be pushed (RFC 9126 §2.1).');
+      throw new InvalidRequestError('A pushed authorization request cannot carry a request_uri.');
     }
     // RFC 9126 §2.1: the request is the authenticated client's.
     if (params.client_id !== undefined && params.client_id !== '' && params.client_id !== client.id) {
