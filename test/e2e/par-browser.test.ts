@@ -1,5 +1,5 @@
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, type Browser } from '../helpers/browser';
+import { captureCallbacks, launchBrowser, type Browser } from '../helpers/browser';
 import { startExampleApp, type RunningExampleApp } from '../helpers/example-app';
 import { pkcePair } from '../helpers/test-app';
 
@@ -7,8 +7,7 @@ import { pkcePair } from '../helpers/test-app';
  * A pushed authorization request (RFC 9126) as a person goes through it: the spa client pushes
  * its request, Debian's headless Chromium opens the authorization endpoint with the request_uri
  * alone, signs in on the example-app's login page (the round trip the pushed request must
- * survive), allows, and is sent to the callback, which a route handler captures (see
- * authorization-code-browser.test.ts). The test then exchanges the code.
+ * survive), allows, and is sent to the callback, where `captureCallbacks` catches it. The test then exchanges the code.
  */
 
 const CALLBACK = 'http://127.0.0.1:8080/callback';
@@ -23,14 +22,7 @@ beforeAll(async () => {
   exampleApp = await startExampleApp();
   browser = await launchBrowser();
   ({ context, page } = browser);
-  callbacks = [];
-  await context.route(`${exampleApp.url}/oauth/**`, async (route) => {
-    const response = await route.fetch({ maxRedirects: 0 });
-    const location = response.headers().location;
-    if (location === undefined || !location.startsWith(`${CALLBACK}?`)) return route.fulfill({ response });
-    callbacks.push(location);
-    return route.fulfill({ status: 200, contentType: 'text/plain', body: 'callback captured' });
-  });
+  callbacks = await captureCallbacks(context, exampleApp.url, CALLBACK);
 });
 
 afterAll(async () => {
