@@ -9,9 +9,12 @@ import type { AttemptStore, Store } from '../../lib/stores/store';
 import { ISSUER } from '../helpers/test-app';
 import { deviceAuthorization, DEVICE_CODE_GRANT_TYPE } from '../../lib/grants/device-code';
 import { send } from './http';
-import { AUTHORIZE_CLIENT, LOGIN_PATH } from './authorize-target';
+import { AUTHORIZE_CLIENT, FUZZ_REDIRECT_URI, LOGIN_PATH } from './authorize-target';
 import { clientCredentials } from '../../lib/grants/client-credentials';
 import { authorizationCode } from '../../lib/grants/authorization-code';
+
+/** The resource the fuzz app knows (RFC 8707). */
+export const FUZZ_RESOURCE = 'https://rs.example';
 
 /** Credentials that are valid on the fuzz app; the generators use them to make requests that must succeed. */
 export interface ValidCredentials {
@@ -40,8 +43,15 @@ export async function startFuzzApp(options: Partial<OAuthServerOptions> = {}): P
   const oauth: OAuthServer = oauthServer({
     issuer: ISSUER,
     clients: [
-      { client_id: 'svc', client_secret: basicClient.hash, grant_types: ['client_credentials', DEVICE_CODE_GRANT_TYPE], scope: 'read write' },
-      { client_id: 'poster', client_secret: postClient.hash, grant_types: ['client_credentials', DEVICE_CODE_GRANT_TYPE], scope: 'read', token_endpoint_auth_method: 'client_secret_post' },
+      { client_id: 'svc', client_secret: basicClient.hash, grant_types: ['client_credentials', DEVICE_CODE_GRANT_TYPE, 'authorization_code'], redirect_uris: [FUZZ_REDIRECT_URI], scope: 'read write' },
+      {
+        client_id: 'poster',
+        client_secret: postClient.hash,
+        grant_types: ['client_credentials', DEVICE_CODE_GRANT_TYPE, 'authorization_code'],
+        redirect_uris: [FUZZ_REDIRECT_URI],
+        scope: 'read',
+        token_endpoint_auth_method: 'client_secret_post',
+      },
       // A person-chosen secret, hashed with scrypt: the slow path of secret checks.
       { client_id: 'human', client_secret: 'correct horse battery staple', grant_types: ['client_credentials'], scope: 'read' },
       { client_id: 'pub', grant_types: ['client_credentials'], scope: 'read' },
@@ -64,7 +74,9 @@ export async function startFuzzApp(options: Partial<OAuthServerOptions> = {}): P
       getUser: (req) => req.header('x-user'),
       login: (_req, res, returnTo) => res.redirect(`${LOGIN_PATH}?returnTo=${encodeURIComponent(returnTo)}`),
       maxPendingConsents: 1e9,
+      maxPushedRequestsPerClient: 1e9,
     },
+    resources: [{ uri: FUZZ_RESOURCE, scopes: ['read', 'write'], accessTokenFormat: 'opaque' }],
     bearerMethods: { body: true, query: true },
     // Limits so high they never block (the valid clients must keep working), so that every
     // secret check still goes through the counters.
