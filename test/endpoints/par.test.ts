@@ -6,6 +6,10 @@ import type { OAuthServerOptions } from '../../lib/options';
 import type { ResourceOptions } from '../../lib/options/resources';
 import { memoryStore } from '../../lib/stores/memory/store';
 import { pushRequest } from '../../lib/authorization/pushed-request';
+import type { Client } from '../../lib/clients/client';
+import { pushedAuthorizationRequest } from '../../lib/endpoints/pushed-authorization';
+import { AS_RECEIVED } from '../../lib/http/form-params';
+import { resolveServerOptions } from '../../lib/options/server';
 import { hashTokenValue } from '../../lib/tokens/token-value';
 import { STORE_KINDS, useStores, type StoreKind } from '../helpers/stores';
 import {
@@ -124,8 +128,9 @@ describe.each(STORE_KINDS)('pushed authorization requests, RFC 9126 (%s store)',
       expect((await push(noClient)).status).toBe(401);
     });
 
-    test('a client_id in the body must be the authenticated client', async () => {
-      const res = await push(spaRequest({ client_id: 'spa' }).query, ['web', 'web-secret']);
+    test('a client_id in the body must be the authenticated client (checked by the authenticator for Basic)', async () => {
+      // A request that would be valid for web, but names spa.
+      const res = await push(spaRequest({ client_id: 'spa', redirect_uri: 'https://web.example/other', scope: 'admin' }).query, ['web', 'web-secret']);
       expect(res.status).toBe(400);
       expectOAuthErrorBody(res.body, 'invalid_request');
     });
@@ -349,6 +354,20 @@ describe('PAR options', () => {
     const options = base();
     const clients = [{ ...PUSHER, require_pushed_authorization_requests: 'true' as unknown as boolean }];
     expect(() => testApp({ ...options, clients })).toThrow(/`require_pushed_authorization_requests` must be true or false/);
+  });
+});
+
+describe('the pushed request endpoint behind client authentication', () => {
+  test('refuses a body client_id other than the authenticated client, whatever method authenticated it', async () => {
+    const { now: _movableClock, store: _maker, ...serverOptions } = flowOptions(memoryStore());
+    const settings = resolveServerOptions(serverOptions);
+    const handle = pushedAuthorizationRequest({ ...settings, options: settings.codeFlow as NonNullable<typeof settings.codeFlow> });
+    const web = (await settings.clients.find('web')) as Client;
+    const { query } = spaRequest({ client_id: 'spa', redirect_uri: 'https://web.example/other', scope: 'admin' });
+    const form = Object.assign({}, { [AS_RECEIVED]: query });
+    await expect(handle(web, form)).rejects.toMatchObject({ code: 'invalid_request' });
+    await expect(handle(web, Object.assign({}, { [AS_RECEIVED]: { ...query, client_id: 'web' } }))).resolves.toMatchObject({ expires_in: 60 });
+    await settings.store.close();
   });
 });
 
