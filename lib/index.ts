@@ -43,9 +43,16 @@ export type {
   CodeExchangeResult,
 } from './stores/store';
 export type { AttemptKey, AttemptLimit, AttemptStore } from './stores/store';
+export type { SigningKeyStore, StoredSigningKey, StoredSigningKeySet } from './stores/store';
+export type { SigningKeyOptions, SigningAlgorithm } from './options/signing-keys';
 export type { BruteForceOptions } from './limits/brute-force';
 export type { AttemptLimits, PasswordCheck } from './limits/password-limits';
 export type { TokenInfo, RequireToken } from './resource/token-guard';
+export type { ProtectedResource } from './resource/protected-resource';
+export type { ProtectedResourceMetadata } from './resource/protected-resource-metadata';
+export { resourceServer, type ResourceServer } from './resource/resource-server';
+export type { ResourceServerOptions } from './options/resource-server';
+export { GuardedFetchError, type GuardedFetchErrorCode } from './http/guarded-fetch';
 export type { Clock } from './clock';
 export {
   OAuthError,

@@ -5,16 +5,14 @@ import { generateClientSecret } from '../../lib/clients/secrets';
 import type { OAuthServerOptions } from '../../lib/options';
 import { TemporarilyUnavailableError } from '../../lib/errors';
 import { memoryStore } from '../../lib/stores/memory/store';
-import type { AttemptStore, Store } from '../../lib/stores/store';
+import type { AttemptStore, SigningKeyStore, Store } from '../../lib/stores/store';
 import { ISSUER } from '../helpers/test-app';
 import { deviceAuthorization, DEVICE_CODE_GRANT_TYPE } from '../../lib/grants/device-code';
 import { send } from './http';
 import { AUTHORIZE_CLIENT, FUZZ_REDIRECT_URI, LOGIN_PATH } from './authorize-target';
+import { FUZZ_RESOURCE } from './targets';
 import { clientCredentials } from '../../lib/grants/client-credentials';
 import { authorizationCode } from '../../lib/grants/authorization-code';
-
-/** The resource the fuzz app knows (RFC 8707). */
-export const FUZZ_RESOURCE = 'https://rs.example';
 
 /** Credentials that are valid on the fuzz app; the generators use them to make requests that must succeed. */
 export interface ValidCredentials {
@@ -22,6 +20,8 @@ export interface ValidCredentials {
   post: { id: string; secret: string };
   /** An access token with scope "read write", issued at start. */
   token: string;
+  /** A JWT access token for FUZZ_RESOURCE, scope "read write". */
+  jwt: string;
 }
 
 export interface FuzzApp {
@@ -76,8 +76,8 @@ export async function startFuzzApp(options: Partial<OAuthServerOptions> = {}): P
       maxPendingConsents: 1e9,
       maxPushedRequestsPerClient: 1e9,
     },
-    resources: [{ uri: FUZZ_RESOURCE, scopes: ['read', 'write'], accessTokenFormat: 'opaque' }],
     bearerMethods: { body: true, query: true },
+    resources: [{ uri: FUZZ_RESOURCE, scopes: ['read', 'write'] }],
     // Limits so high they never block (the valid clients must keep working), so that every
     // secret check still goes through the counters.
     bruteForce: { perPair: { points: 1e9 }, perClient: { points: 1e9 }, perAddress: { points: 1e9 } },
@@ -92,27 +92,33 @@ export async function startFuzzApp(options: Partial<OAuthServerOptions> = {}): P
   };
   app.all('/api/read', oauth.requireToken('read'), echo);
   app.all('/api/any', oauth.requireToken(), echo);
+  app.all('/api/resource', oauth.resource(FUZZ_RESOURCE).requireToken('read'), echo);
 
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
   const port = (server.address() as { port: number }).port;
 
-  const issued = await send(port, {
-    method: 'POST',
-    path: '/oauth/token',
-    headers: {
-      'Content-Type': 'application/x-www-form-urlencoded',
-      Authorization: 'Basic ' + Buffer.from(`svc:${basicClient.secret}`).toString('base64'),
-    },
-    body: Buffer.from('grant_type=client_credentials'),
-  });
-  const token = (JSON.parse(issued?.text ?? '{}') as { access_token?: string }).access_token;
-  if (token === undefined) throw new Error(`the fuzz app did not issue its start-up token: ${issued?.text}`);
+  const issue = async (body: string): Promise<string> => {
+    const issued = await send(port, {
+      method: 'POST',
+      path: '/oauth/token',
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        Authorization: 'Basic ' + Buffer.from(`svc:${basicClient.secret}`).toString('base64'),
+      },
+      body: Buffer.from(body),
+    });
+    const token = (JSON.parse(issued?.text ?? '{}') as { access_token?: string }).access_token;
+    if (token === undefined) throw new Error(`the fuzz app did not issue its start-up token: ${issued?.text}`);
+    return token;
+  };
+  const token = await issue('grant_type=client_credentials');
+  const jwt = await issue(`grant_type=client_credentials&resource=${encodeURIComponent(FUZZ_RESOURCE)}`);
 
   return {
     port,
-    valid: { basic: { id: 'svc', secret: basicClient.secret }, post: { id: 'poster', secret: postClient.secret }, token },
+    valid: { basic: { id: 'svc', secret: basicClient.secret }, post: { id: 'poster', secret: postClient.secret }, token, jwt },
     unexpectedErrors,
     async close() {
       server.closeAllConnections();
@@ -130,11 +136,13 @@ export function breakableStore(): { store: Store; takeDown(): void } {
     down ? Promise.reject(new TemporarilyUnavailableError('The token store is unreachable.')) : operation(...args);
   const inner = healthy.attempts as AttemptStore;
   const attempts: AttemptStore = { read: guard(inner.read), countFailure: guard(inner.countFailure), markKnown: guard(inner.markKnown) };
+  const keys = healthy.signingKeys as SigningKeyStore;
+  const signingKeys: SigningKeyStore = { inProcess: keys.inProcess, read: guard(keys.read), replace: guard(keys.replace) };
   // Every operation is guarded, those of the grants that land later included.
   const store = Object.fromEntries(
     Object.entries(healthy).map(([name, operation]) => [
       name,
-      name === 'close' ? operation : name === 'attempts' ? attempts : guard(operation as (...args: unknown[]) => Promise<unknown>),
+      name === 'close' ? operation : name === 'attempts' ? attempts : name === 'signingKeys' ? signingKeys : guard(operation as (...args: unknown[]) => Promise<unknown>),
     ]),
   ) as unknown as Store;
   return { store, takeDown: () => (down = true) };

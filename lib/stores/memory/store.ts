@@ -4,6 +4,7 @@ import { checkMemoryStoreOptions } from '../../options/stores';
 import { TemporarilyUnavailableError } from '../../errors';
 import { MemoryQuotas } from './quotas';
 import { memoryAttemptStore } from './attempts';
+import { memorySigningKeyStore } from './signing-keys';
 import {
   consentKey,
   EXPIRED_DEVICE_CODE_MEMORY_SECONDS,
@@ -241,6 +242,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     },
 
     attempts,
+    signingKeys: memorySigningKeyStore(clock),
     async ping() {},
     async close() {
       clearInterval(sweep);

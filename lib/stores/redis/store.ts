@@ -7,6 +7,7 @@ import { redisPushedRequestOperations } from './pushed-requests';
 import { parseRecord, trackedTokenCache, type TokenCacheOptions } from './token-cache';
 import { checkRedisStoreOptions, type RedisConnection } from '../../options/stores';
 import { redisAttemptStore } from './attempts';
+import { redisSigningKeyStore } from './signing-keys';
 import { scriptRecorder, type Durability } from './durability';
 
 export interface RedisStoreOptions {
@@ -63,6 +64,7 @@ const REVOKE_ACCESS_TOKEN = `return redis.call('DEL', KEYS[1])`;
  *   <prefix>lim:{<digest>}:<digest>:n|b|k  brute-force limits: failure counter, block, known-good mark (attempts.ts)
  *   <prefix>{quota}:<digest>               ids a quota counts → sorted set scored by when each is forgotten (see quotas.ts)
  *   <prefix>{quota}:of:<digest>            the quota keys a pending consent or pushed request counts under, to free its place when taken
+ *   <prefix>signing-keys                   generated JWT signing keys, private (opt-in) → hash { version, keys: JSON } (signing-keys.ts)
  * A grant-bound token carries its grant id (see `hashTokenValue`), so its key is computed from
  * the token alone. The `{<grantId>}` hash tag keeps every key of one grant in one Redis Cluster
  * slot, and `{<digest>}` the limit keys of one group: each multi-key script names keys of one
@@ -98,6 +100,7 @@ export function redisStore(options: RedisStoreOptions): Store {
       return (await evalRecorded(REVOKE_ACCESS_TOKEN, [accessTokenKey(tokenHash)], [])) === 1;
     },
     attempts: redisAttemptStore(settings, timeoutMs),
+    signingKeys: redisSigningKeyStore(settings),
     async ping() {
       await unavailableOnFailure(() => client.ping());
     },
