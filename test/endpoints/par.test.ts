@@ -11,7 +11,9 @@ import { pushedAuthorizationRequest } from '../../lib/endpoints/pushed-authoriza
 import { AS_RECEIVED } from '../../lib/http/form-params';
 import { resolveServerOptions } from '../../lib/options/server';
 import { hashTokenValue } from '../../lib/tokens/token-value';
-import { STORE_KINDS, useStores, type StoreKind } from '../helpers/stores';
+import { STORE_KINDS, uniqueKeyPrefix, useStores, type StoreKind } from '../helpers/stores';
+import { startRedisServer, type RedisServer } from '../helpers/redis-server';
+import { redisStore } from '../../lib/stores/redis/store';
 import {
   FLOW_CLIENTS,
   FLOW_ISSUER,
@@ -379,5 +381,28 @@ describe('what a pushed request keeps', () => {
     const kept = await store.takePushedRequest(hashTokenValue(requestUri), 'web');
     expect(kept?.params).toEqual({ response_type: 'code', client_id: 'web', resource: ['https://a.example', 'https://b.example'] });
     await store.close();
+  });
+});
+
+describe('pushed requests across two instances sharing one Redis', () => {
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+  });
+  afterAll(() => redis.stop());
+
+  test('pushed at one instance, used once at the other', async () => {
+    const keyPrefix = uniqueKeyPrefix();
+    const [a, b] = [0, 1].map(() => testApp(flowOptions((clock) => redisStore({ url: redis.url, keyPrefix, clock }), { clients: FLOW_CLIENTS })));
+    try {
+      const { query } = spaRequest();
+      const pushed = await request(a.app).post('/oauth/par').type('form').send(query);
+      expect(pushed.status).toBe(201);
+      const use = (instance: TestApp) => request(instance.app).get('/oauth/authorize').query({ client_id: 'spa', request_uri: pushed.body.request_uri }).set('x-user', 'alice');
+      expect((await use(b)).status).toBe(200);
+      expect((await use(a)).status).toBe(400);
+    } finally {
+      await Promise.all([a.oauth.close(), b.oauth.close()]);
+    }
   });
 });
