@@ -9,6 +9,7 @@ import { freePort } from '../helpers/redis-server';
 const SCRIPT = path.join(__dirname, 'openid-client-flows.mjs');
 const REFRESH_SCRIPT = path.join(__dirname, 'openid-client-refresh.mjs');
 const PAR_SCRIPT = path.join(__dirname, 'openid-client-par.mjs');
+const RESOURCE_SCRIPT = path.join(__dirname, 'openid-client-resource.mjs');
 
 /** A real client library, configured only from the server's RFC 8414 metadata. */
 describe('openid-client against the example-app', () => {
@@ -36,6 +37,21 @@ describe('openid-client against the example-app', () => {
       introspectedByGateway: { active: true, client_id: 'svc-reporting' },
       introspectedAfterRevocation: { active: false },
       apiAfter: 401,
+    });
+  });
+
+  test('asks for a token for one resource (RFC 8707), verifies it with jose from jwks_uri (RFC 9068), and sees it refused once revoked', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [RESOURCE_SCRIPT, issuer, new URL(issuer).origin]);
+    const origin = new URL(issuer).origin;
+    expect(JSON.parse(stdout)).toEqual({
+      // The API understands read and admin: write is not for it.
+      scope: 'read',
+      typ: 'at+jwt',
+      claims: { aud: `${origin}/api`, client_id: 'svc-reporting', sub: 'svc-reporting', scope: 'read' },
+      apiBefore: 200,
+      introspected: { active: true, aud: `${origin}/api` },
+      apiAfterRevocation: 401,
+      unknownResource: 'invalid_target',
     });
   });
 
