@@ -3,6 +3,7 @@
 // alone, and exchanges the code. fetch plays the person's browser. Prints one JSON line of
 // observations.
 import * as client from 'openid-client';
+import { decodeJwt } from 'jose';
 import { discover } from './openid-client-discover.mjs';
 import { allow, signIn } from './example-browser.mjs';
 
@@ -13,6 +14,8 @@ const verifier = client.randomPKCECodeVerifier();
 const state = client.randomState();
 const parameters = {
   redirect_uri: callback,
+  // RFC 8707: pushed like any other parameter; the code's token is then for the API.
+  resource: `${new URL(appUrl).origin}/api`,
   scope: 'read',
   state,
   code_challenge: await client.calculatePKCECodeChallenge(verifier),
@@ -31,6 +34,7 @@ console.log(
     parEndpoint: web.serverMetadata().pushed_authorization_request_endpoint,
     authorizationQuery: [...pushedUrl.searchParams.keys()].sort(),
     scope: tokens.scope,
+    audience: decodeJwt(tokens.access_token).aud,
     api: (await fetch(`${appUrl}/api/hello`, { headers: { Authorization: `Bearer ${tokens.access_token}` } })).status,
     replay: { status: replay.status, location: replay.headers.get('location') },
     unpushed: { status: unpushed.status, error: new URL(unpushed.headers.get('location') ?? 'x:/').searchParams.get('error') },

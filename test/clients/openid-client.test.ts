@@ -104,6 +104,7 @@ describe('openid-client pushing its authorization requests (RFC 9126)', () => {
       parEndpoint: `${issuer}/par`,
       authorizationQuery: ['client_id', 'request_uri'],
       scope: 'read',
+      audience: `${new URL(app.url).origin}/api`,
       api: 200,
       replay: { status: 400, location: null },
       unpushed: { status: 302, error: 'invalid_request' },
