@@ -14,6 +14,7 @@ export {
 } from './grants/device-code';
 export type { DeviceUserStep, PendingDevice } from './device/user-step';
 export type { DeviceAuthorizationResponse } from './endpoints/device-authorization';
+export type { PushedAuthorizationResponse } from './endpoints/pushed-authorization';
 export type { Grant, TokenRequestContext, TokenResponse } from './grants/grant';
 export type { TokenIssuer, IssueRequest, GrantIssue, TokenIssuedEvent } from './tokens/issuer';
 export type { AuthorizationOptions, ConsentPrompt } from './options/authorization';
@@ -33,6 +34,7 @@ export type {
   AuthorizationTransactionRecord,
   DeviceTransactionRecord,
   TransactionRecord,
+  PushedRequestRecord,
   DeviceCodeRecord,
   DeviceDecision,
   DevicePoll,
@@ -72,5 +74,6 @@ export {
   AuthorizationPendingError,
   SlowDownError,
   ExpiredTokenError,
+  InvalidRequestUriError,
   type OAuthErrorCode,
 } from './errors';

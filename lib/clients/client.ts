@@ -19,6 +19,8 @@ export interface ClientMetadata {
   access_token_lifetime?: number;
   /** May introspect every token (a resource server), not only its own. */
   introspect_any?: boolean;
+  /** RFC 9126 §6: the client may start the authorization endpoint only with a pushed request. */
+  require_pushed_authorization_requests?: boolean;
   /** RFC 9449 §5.2: every token request of the client must carry a DPoP proof. */
   dpop_bound_access_tokens?: boolean;
 }
@@ -34,6 +36,8 @@ export interface Client {
   readonly scope: readonly string[];
   readonly accessTokenLifetime?: number;
   readonly introspectAny: boolean;
+  /** RFC 9126 §6: `require_pushed_authorization_requests`. */
+  readonly requirePushedRequests: boolean;
   /** RFC 9449 §5.2 `dpop_bound_access_tokens`. */
   readonly dpopBoundAccessTokens: boolean;
 }
@@ -100,6 +104,8 @@ export function normalizeClient(metadata: ClientMetadata, options: { hashPlainte
     fail('`dpop_bound_access_tokens` must be true or false');
   }
   if (metadata.client_name !== undefined && typeof metadata.client_name !== 'string') fail('`client_name` must be a string');
+  const requirePushed = metadata.require_pushed_authorization_requests;
+  if (requirePushed !== undefined && typeof requirePushed !== 'boolean') fail('`require_pushed_authorization_requests` must be true or false');
 
   return Object.freeze({
     id,
@@ -111,6 +117,7 @@ export function normalizeClient(metadata: ClientMetadata, options: { hashPlainte
     scope: Object.freeze([...new Set(scope)]),
     accessTokenLifetime: lifetime,
     introspectAny: metadata.introspect_any ?? false,
+    requirePushedRequests: requirePushed ?? false,
     dpopBoundAccessTokens: metadata.dpop_bound_access_tokens ?? false,
   });
 }

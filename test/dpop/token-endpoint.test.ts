@@ -167,6 +167,17 @@ describe.each(STORE_KINDS)('DPoP at the token endpoint on the %s store (RFC 9449
       expect(good.body.token_type).toBe('DPoP');
     });
 
+    it('keeps dpop_jkt in a pushed request (RFC 9449 §10.1, RFC 9126)', async () => {
+      const { query, verifier } = spaRequest({ dpop_jkt: key.jkt });
+      const pushed = await request(app).post('/oauth/par').type('form').send(query);
+      expect(pushed.status).toBe(201);
+      const code = await authorize(app, { client_id: 'spa', request_uri: pushed.body.request_uri });
+      const form = { grant_type: 'authorization_code', client_id: 'spa', code, redirect_uri: 'https://spa.example/cb', code_verifier: verifier };
+      expectOAuthErrorBody((await tokenRequest(app, form)).body, 'invalid_dpop_proof');
+      const good = await withProof(app, form, [await key.proof('POST', TOKEN_URL)]);
+      expect(good.body.token_type).toBe('DPoP');
+    });
+
     it('refuses a dpop_jkt that is not a thumbprint, at the redirect URI', async () => {
       const { query } = spaRequest({ dpop_jkt: 'not-a-thumbprint' });
       const res = await request(app).get('/oauth/authorize').query(query as Query).set('x-user', 'alice');
