@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
-import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify, type FlattenedJWSInput, type JWSHeaderParameters } from 'jose';
+import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify, type CryptoKey, type FlattenedJWSInput, type JWSHeaderParameters } from 'jose';
+import { setBounded } from '../bounded-map';
 import { InvalidDpopProofError, UseDpopNonceError } from '../errors';
 import type { Clock } from '../clock';
 import { onceKey } from '../stores/store';
@@ -17,6 +18,9 @@ export const DPOP_IAT_WINDOW_SECONDS = 60;
 
 /** RFC 9449 §4.2: `jti` names one proof; a bound on its length bounds the replay records. */
 const MAX_JTI_LENGTH = 256;
+
+/** Client keys remembered, imported, with their thumbprints (a few hundred bytes each): a client's next proofs skip the import. */
+const KEYS_KEPT = 10_000;
 
 /** Members that only a private or symmetric JWK has (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2; `priv` of AKP keys). */
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'];
@@ -60,6 +64,30 @@ export function dpopProofChecker(settings: DpopProofSettings): DpopProofChecker 
     clockTolerance: DPOP_IAT_WINDOW_SECONDS,
   };
 
+  // By the header's alg and the jwk exactly as sent: any other member (use, alg) is another entry, checked by EmbeddedJWK.
+  const keys = new Map<string, { key: CryptoKey; jkt?: string }>();
+  const cacheKey = (header: JWSHeaderParameters) => `${header.alg} ${JSON.stringify(header.jwk)}`;
+  /** RFC 9449 §4.3 point 7: the key is the `jwk` of the header, and it must be a public key. */
+  const publicEmbeddedKey = async (header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey> => {
+    const jwk = header.jwk;
+    if (typeof jwk === 'object' && jwk !== null && PRIVATE_JWK_MEMBERS.some((member) => Object.hasOwn(jwk, member))) {
+      throw invalidProof('The DPoP proof jwk must be a public key.');
+    }
+    const known = keys.get(cacheKey(header));
+    if (known !== undefined) return known.key;
+    const key = await EmbeddedJWK(header, token);
+    setBounded(keys, KEYS_KEPT, cacheKey(header), { key });
+    return key;
+  };
+  /** RFC 7638: the thumbprint of a verified proof's key, computed once per key. */
+  const thumbprint = async (header: JWSHeaderParameters): Promise<string> => {
+    const known = keys.get(cacheKey(header));
+    if (known?.jkt !== undefined) return known.jkt;
+    const jkt = await calculateJwkThumbprint(header.jwk as NonNullable<JWSHeaderParameters['jwk']>, 'sha256');
+    if (known !== undefined) known.jkt = jkt;
+    return jkt;
+  };
+
   return async ({ headers, method, url, accessToken }) => {
     // RFC 9449 §4.3 point 1: exactly one DPoP header.
     if (headers === undefined || headers.length !== 1) throw invalidProof('Send exactly one DPoP header.');
@@ -90,22 +118,13 @@ export function dpopProofChecker(settings: DpopProofSettings): DpopProofChecker 
       throw new UseDpopNonceError('The DPoP proof must carry the nonce of the DPoP-Nonce header.', nonces.current());
     }
 
-    const jkt = await calculateJwkThumbprint(protectedHeader.jwk as NonNullable<JWSHeaderParameters['jwk']>, 'sha256');
+    const jkt = await thumbprint(protectedHeader);
     // RFC 9449 §11.1: a proof is used once, on every instance; remembered while its iat is acceptable.
     if (!(await rememberOnce(onceKey('dpop', jkt, jti), iat + DPOP_IAT_WINDOW_SECONDS + 1))) {
       throw invalidProof('The DPoP proof was already used.');
     }
     return jkt;
   };
-}
-
-/** RFC 9449 §4.3 point 7: the key is the `jwk` of the header, and it must be a public key. */
-async function publicEmbeddedKey(header: JWSHeaderParameters, token: FlattenedJWSInput) {
-  const jwk = header.jwk;
-  if (typeof jwk === 'object' && jwk !== null && PRIVATE_JWK_MEMBERS.some((member) => Object.hasOwn(jwk, member))) {
-    throw invalidProof('The DPoP proof jwk must be a public key.');
-  }
-  return EmbeddedJWK(header, token);
 }
 
 /** RFC 9449 §4.2 `ath`: base64url of the SHA-256 of the access token's ASCII value. */

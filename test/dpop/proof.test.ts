@@ -181,3 +181,14 @@ test('a jwk WebCrypto cannot import (found by the DPoP fuzz target) is invalid_d
   const proof = await key.proof('POST', URL, { iat: NOW, header: { jwk: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' } } });
   await expectRefused(checker().check(request(proof)), /not a valid/);
 });
+
+test('a key seen before is not let through by its imported copy: the same key with use "enc" or another alg is still refused', async () => {
+  const key = await dpopKey();
+  const { check } = checker();
+  await expect(check(request(await key.proof('POST', URL, { iat: NOW })))).resolves.toBe(key.jkt);
+  await expectRefused(check(request(await key.proof('POST', URL, { iat: NOW, header: { jwk: { ...key.publicJwk, use: 'enc' } } }))), /not a valid/);
+  await expectRefused(check(request(await key.proof('POST', URL, { iat: NOW, header: { jwk: { ...key.publicJwk, alg: 'ES384' } } }))), /not a valid/);
+  await expectRefused(check(request(await key.proof('POST', URL, { iat: NOW, header: { jwk: { ...key.publicJwk, d: 'AAAA' } } }))), /public key/);
+  // And the same key again is still good, with the same thumbprint.
+  await expect(check(request(await key.proof('POST', URL, { iat: NOW })))).resolves.toBe(key.jkt);
+});
