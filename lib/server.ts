@@ -29,8 +29,7 @@ import { jwtAccessTokens, type JwtAccessTokens } from './tokens/jwt-access-token
 import { signingKeys, type SigningKeys } from './keys/signing-keys';
 import { jwksEndpoint } from './endpoints/jwks';
 import { tokenIssuer } from './tokens/issuer';
-import { dpopRequests, type DpopRequests } from './dpop/dpop';
-import { memoryStore } from './stores/memory/store';
+import { dpopWithReplayRecords, type DpopRequests } from './dpop/dpop';
 
 /** The Express router to mount, with the middleware that protects the host app's routes. */
 export interface OAuthServer extends Router {
@@ -152,9 +151,7 @@ function sharedParts(settings: ServerSettings): SharedParts {
     ...(deviceGrant !== undefined ? ['scope'] : []),
   ]);
   // Replay records live in the store, or in this process for a store that keeps none (one instance only).
-  const ownReplayStore = store.rememberOnce === undefined && settings.dpop !== undefined ? memoryStore({ clock: settings.clock }) : undefined;
-  const replayStore = ownReplayStore ?? store;
-  const rememberOnce = (key: string, expiresAt: number) => (replayStore.rememberOnce as NonNullable<typeof replayStore.rememberOnce>).call(replayStore, key, expiresAt);
+  const dpop = settings.dpop === undefined ? undefined : dpopWithReplayRecords(settings.dpop, settings.clock, store);
   const keys = settings.jwt && signingKeys({ options: settings.jwt.keys, store, clock: settings.clock, longestTokenLifetimeSeconds: settings.jwt.longestLifetime });
   // Imported now, so that the first token is not slower than the others; a failure shows there too.
   keys?.signingKey().catch(onError);
@@ -162,8 +159,8 @@ function sharedParts(settings: ServerSettings): SharedParts {
   return {
     keys,
     jwt,
-    ...(settings.dpop !== undefined && { dpop: dpopRequests(settings.dpop, settings.clock, rememberOnce) }),
-    closeReplayRecords: async () => ownReplayStore?.close(),
+    ...(dpop !== undefined && { dpop: dpop.requests }),
+    closeReplayRecords: async () => dpop?.close(),
     storeKey: tokenStoreKey(jwt),
     limiter,
     limits,

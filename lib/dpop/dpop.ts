@@ -1,6 +1,8 @@
 import type { Request, Response } from 'express';
 import type { Clock } from '../clock';
 import type { DpopSettings } from '../options/dpop';
+import { memoryStore } from '../stores/memory/store';
+import type { Store } from '../stores/store';
 import { dpopNonces } from './nonce';
 import { dpopProofChecker } from './proof';
 
@@ -16,6 +18,18 @@ export interface DpopRequests {
   proofKey(req: Request, url: string, accessToken?: string): Promise<string | undefined>;
   /** RFC 9449 §8.2, §9: a fresh `DPoP-Nonce` on the response, when nonces are required. */
   offerNonce(res: Response): void;
+}
+
+/**
+ * DPoP with its replay records: in `store` when it keeps them (`rememberOnce`, shared by every
+ * instance using it), else in this process's memory (right for one instance only). `close`
+ * releases that memory. For `oauthServer()`, and for `resourceServer()` with the store it is given.
+ */
+export function dpopWithReplayRecords(settings: DpopSettings, clock: Clock, store: Store | undefined): { requests: DpopRequests; close(): Promise<void> } {
+  const own = store?.rememberOnce === undefined ? memoryStore({ clock }) : undefined;
+  const records = own ?? (store as Store);
+  const rememberOnce = (key: string, expiresAt: number) => (records.rememberOnce as NonNullable<Store['rememberOnce']>).call(records, key, expiresAt);
+  return { requests: dpopRequests(settings, clock, rememberOnce), close: async () => own?.close() };
 }
 
 export function dpopRequests(settings: DpopSettings, clock: Clock, rememberOnce: (key: string, expiresAt: number) => Promise<boolean>): DpopRequests {

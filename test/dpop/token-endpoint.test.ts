@@ -255,3 +255,12 @@ test('client metadata: dpop_bound_access_tokens must be true or false', () => {
     /client "bound": `dpop_bound_access_tokens` must be true or false/,
   );
 });
+
+test('with a store that keeps no replay records (no rememberOnce), the server keeps them itself: a replay is still refused', async () => {
+  const store = { ...memoryStore(), rememberOnce: undefined };
+  const { app, oauth } = testApp({ ...flowOptions(store), clients: [...FLOW_CLIENTS, BOUND], now: Math.floor(Date.now() / 1000) });
+  const proof = await (await dpopKey()).proof('POST', TOKEN_URL);
+  expect((await withProof(app, serviceForm, [proof], SVC)).status).toBe(200);
+  expectOAuthErrorBody((await withProof(app, serviceForm, [proof], SVC)).body, 'invalid_dpop_proof');
+  await oauth.close();
+});
