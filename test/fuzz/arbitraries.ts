@@ -144,7 +144,7 @@ export function tokenShape(valid: string): fc.Arbitrary<string> {
 export function bearerRequest(valid: string, path: string): fc.Arbitrary<RawRequest> {
   const header = fc.oneof(
     { weight: 4, arbitrary: tokenShape(valid).map((token) => `Bearer ${token}`) },
-    fc.tuple(fc.constantFrom('bearer ', 'BEARER  ', 'Bearer\t', 'Bearer', 'Basic ', 'Token ', '', ' Bearer '), tokenShape(valid), fc.constantFrom('', ' ', ' x', ',', '\t')).map(
+    fc.tuple(fc.constantFrom('bearer ', 'BEARER  ', 'Bearer\t', 'Bearer', 'Basic ', 'Token ', '', ' Bearer ', 'DPoP ', 'dpop '), tokenShape(valid), fc.constantFrom('', ' ', ' x', ',', '\t')).map(
       ([scheme, token, tail]) => scheme + token + tail,
     ),
     headerText,

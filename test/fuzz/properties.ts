@@ -1,6 +1,6 @@
 import type { RawRequest, RawResponse } from './http';
 
-/** Error codes of RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, RFC 8628 §3.5, RFC 8707 §2 and RFC 9101 §7 that a 4xx/503 may carry. */
+/** Error codes of RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, RFC 8628 §3.5, RFC 8707 §2, RFC 9101 §7 and RFC 9449 §7.1, §8 that a 4xx/503 may carry. */
 const ERROR_CODES = new Set([
   'invalid_request',
   'invalid_client',
@@ -18,6 +18,9 @@ const ERROR_CODES = new Set([
   'expired_token',
   'invalid_target',
   'invalid_request_uri',
+  // RFC 9449 §5, §7.1, §8: a request with a DPoP header (or an Authorization: DPoP one).
+  'invalid_dpop_proof',
+  'use_dpop_nonce',
 ]);
 
 /** RFC 6749 §5.2: error and error_description are %x20-21 / %x23-5B / %x5D-7E. */
