@@ -48,6 +48,7 @@ export type { AttemptKey, AttemptLimit, AttemptStore } from './stores/store';
 export type { SigningKeyStore, StoredSigningKey, StoredSigningKeySet } from './stores/store';
 export type { SigningKeyOptions, SigningAlgorithm } from './options/signing-keys';
 export type { BruteForceOptions } from './limits/brute-force';
+export type { DpopOptions } from './options/dpop';
 export type { AttemptLimits, PasswordCheck } from './limits/password-limits';
 export type { TokenInfo, RequireToken } from './resource/token-guard';
 export type { ProtectedResource } from './resource/protected-resource';
@@ -75,5 +76,7 @@ export {
   SlowDownError,
   ExpiredTokenError,
   InvalidRequestUriError,
+  InvalidDpopProofError,
+  UseDpopNonceError,
   type OAuthErrorCode,
 } from './errors';
