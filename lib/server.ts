@@ -10,7 +10,7 @@ import { formParamsReader, queryReader, rawFormReader, repeatableFormReader } fr
 import { pushedAuthorizationRequest } from './endpoints/pushed-authorization';
 import { PUSHED_PARAMETERS } from './authorization/pushed-request';
 import { introspectToken } from './endpoints/introspection';
-import { buildMetadata, metadataPath, type ServerMetadata } from './endpoints/metadata';
+import { buildMetadata, endpointUrl, metadataPath, type ServerMetadata } from './endpoints/metadata';
 import { jsonDocumentHandler } from './http/json-document';
 import { methodNotAllowed } from './http/method-not-allowed';
 import { revokeToken } from './endpoints/revocation';
@@ -189,7 +189,7 @@ function mountClientEndpoints(router: OAuthServer, settings: ServerSettings, { l
   const enabledGrants = new Map<string, EnabledGrant>(
     grants.map((grant) => [grant.type, { grant, tokens: tokenIssuer({ store, clock, accessTokenLifetime, tokenPrefix, refreshTokens, jwt }, grant.type, onTokenIssued) }]),
   );
-  const tokenEndpointUrl = `${issuer.replace(/\/$/, '')}/token`;
+  const tokenEndpointUrl = endpointUrl(issuer, '/token');
   router.post('/token', tokenEndpoint({ ...clientEndpoints, grants: enabledGrants, store, clock, limits, resources, ...(dpop !== undefined && { dpop: { requests: dpop, tokenEndpointUrl } }) }));
   router.post('/revoke', clientEndpoint(clientEndpoints, revokeToken(store, storeKey)));
   router.post('/introspect', clientEndpoint(clientEndpoints, introspectToken({ store, storeKey, clock, issuer, audience, ownTokens: introspectOwnTokens })));
@@ -201,7 +201,7 @@ function mountClientEndpoints(router: OAuthServer, settings: ServerSettings, { l
  * code grant; and the pushed authorization request endpoint (RFC 9126), whose clients
  * authenticate as at the token endpoint.
  */
-function mountCodeFlow(router: OAuthServer, settings: ServerSettings, { pageReaders, clientEndpoints }: SharedParts): void {
+function mountCodeFlow(router: OAuthServer, settings: ServerSettings, { pageReaders, clientEndpoints, dpop }: SharedParts): void {
   const { codeFlow, issuer, clients, store, clock, resources, onError } = settings;
   if (codeFlow === undefined) return;
   const endpointSettings = { issuer, clients, store, clock, options: codeFlow, resources, ...pageReaders, onError };
@@ -214,7 +214,8 @@ function mountCodeFlow(router: OAuthServer, settings: ServerSettings, { pageRead
 
   // RFC 9126 §2.1: the parameters of an authorization request, where `resource` may repeat (RFC 8707 §2.1).
   const readPushed = repeatableFormReader(settings.limits, new Set([...PUSHED_PARAMETERS, 'request_uri', 'client_secret']), new Set(['resource']));
-  const pushed = pushedAuthorizationRequest({ clients, store, clock, options: codeFlow, resources });
+  const pushedDpop = dpop === undefined ? undefined : { requests: dpop, endpointUrl: endpointUrl(issuer, '/par') };
+  const pushed = pushedAuthorizationRequest({ clients, store, clock, options: codeFlow, resources, ...(pushedDpop !== undefined && { dpopProofs: pushedDpop }) });
   router.post('/par', clientEndpoint({ ...clientEndpoints, readParams: readPushed }, pushed, 201));
   router.all('/par', methodNotAllowed('POST'));
 }

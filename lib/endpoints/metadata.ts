@@ -22,8 +22,7 @@ const CONFIDENTIAL_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'];
 export function buildMetadata(settings: MetadataSettings): ServerMetadata {
   const { issuer, endpoints } = settings;
   const metadata: ServerMetadata = { issuer };
-  const base = issuer.replace(/\/$/, '');
-  for (const [name, path] of Object.entries(endpoints)) metadata[name] = base + path;
+  for (const [name, path] of Object.entries(endpoints)) metadata[name] = endpointUrl(issuer, path);
   Object.assign(metadata, {
     grant_types_supported: [...settings.grantTypes],
     token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
@@ -35,6 +34,11 @@ export function buildMetadata(settings: MetadataSettings): ServerMetadata {
     ...settings.extra,
   });
   return metadata;
+}
+
+/** The URL of an endpoint of the router (`/token`), mounted at the issuer's path. */
+export function endpointUrl(issuer: string, path: string): string {
+  return issuer.replace(/\/$/, '') + path;
 }
 
 /**

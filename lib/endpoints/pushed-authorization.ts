@@ -1,7 +1,9 @@
 import type { Client } from '../clients/client';
 import type { ClientRegistry } from '../clients/registry';
 import type { Clock } from '../clock';
-import { InvalidRequestError } from '../errors';
+import { InvalidDpopProofError, InvalidRequestError } from '../errors';
+import type { DpopRequests } from '../dpop/dpop';
+import type { Request } from 'express';
 import { AS_RECEIVED, type FormParamsWithRepeats } from '../http/form-params';
 import type { CheckedAuthorizationOptions } from '../options/authorization';
 import type { Resources } from '../resource/resources';
@@ -21,6 +23,8 @@ export interface PushedAuthorizationSettings {
   clock: Clock;
   options: CheckedAuthorizationOptions;
   resources: Resources;
+  /** DPoP (RFC 9449 §10.1), unless turned off, and this endpoint's URL, the `htu` of its proofs. */
+  dpopProofs?: { requests: DpopRequests; endpointUrl: string };
 }
 
 /**
@@ -29,8 +33,9 @@ export interface PushedAuthorizationSettings {
  * endpoint checks it, and kept for `pushedRequestLifetime` under a new request_uri. Every error
  * is the JSON of RFC 6749 §5.2 (§2.3): nothing is redirected.
  */
-export function pushedAuthorizationRequest({ clients, store, clock, options, resources }: PushedAuthorizationSettings) {
-  return async (client: Client, form: FormParamsWithRepeats): Promise<PushedAuthorizationResponse> => {
+export function pushedAuthorizationRequest({ clients, store, clock, options, resources, dpopProofs }: PushedAuthorizationSettings) {
+  /** `req`: the HTTP request, for its DPoP header (none without it). */
+  return async (client: Client, form: FormParamsWithRepeats, req?: Request): Promise<PushedAuthorizationResponse> => {
     const params = form[AS_RECEIVED];
     // RFC 9126 §2.1: "The request_uri authorization request parameter is one exception, and it MUST NOT be provided."
     if (params.request_uri !== undefined && params.request_uri !== '') {
@@ -40,7 +45,11 @@ export function pushedAuthorizationRequest({ clients, store, clock, options, res
     if (params.client_id !== undefined && params.client_id !== '' && params.client_id !== client.id) {
       throw new InvalidRequestError('client_id differs from the authenticated client.');
     }
-    const request = { ...params, client_id: client.id };
+    // RFC 9449 §10.1: a DPoP proof here binds the code as dpop_jkt does; with both, they must name one key.
+    const jkt = req === undefined ? undefined : await dpopProofs?.requests.proofKey(req, dpopProofs.endpointUrl);
+    const named = params.dpop_jkt === '' ? undefined : params.dpop_jkt;
+    if (jkt !== undefined && named !== undefined && named !== jkt) throw new InvalidDpopProofError('dpop_jkt is not the thumbprint of the DPoP proof key.');
+    const request = { ...params, client_id: client.id, ...(jkt !== undefined && { dpop_jkt: jkt }) };
     // RFC 9126 §2.1: "Validate the pushed request as it would an authorization request".
     await checkedAuthorizationRequest(request, { clients, options, resources });
     const policy = { lifetime: options.pushedRequestLifetime, maxPerClient: options.maxPushedRequestsPerClient };

@@ -178,6 +178,24 @@ describe.each(STORE_KINDS)('DPoP at the token endpoint on the %s store (RFC 9449
       expect(good.body.token_type).toBe('DPoP');
     });
 
+    it('binds the code to the key of a DPoP proof sent to the PAR endpoint, and refuses a dpop_jkt of another key beside it (RFC 9449 §10.1)', async () => {
+      const parUrl = `${FLOW_ISSUER}/par`;
+      const { query, verifier } = spaRequest();
+      const pushed = await request(app).post('/oauth/par').type('form').set('DPoP', await key.proof('POST', parUrl)).send(query);
+      expect(pushed.status).toBe(201);
+      const code = await authorize(app, { client_id: 'spa', request_uri: pushed.body.request_uri });
+      const form = { grant_type: 'authorization_code', client_id: 'spa', code, redirect_uri: 'https://spa.example/cb', code_verifier: verifier };
+      const other = await dpopKey();
+      expectOAuthErrorBody((await withProof(app, form, [await other.proof('POST', TOKEN_URL)])).body, 'invalid_grant');
+      expect((await withProof(app, form, [await key.proof('POST', TOKEN_URL)])).body.token_type).toBe('DPoP');
+
+      const mismatch = await request(app).post('/oauth/par').type('form').set('DPoP', await key.proof('POST', parUrl)).send(spaRequest({ dpop_jkt: other.jkt }).query);
+      expect(mismatch.status).toBe(400);
+      expectOAuthErrorBody(mismatch.body, 'invalid_dpop_proof');
+      const forTokenEndpoint = await request(app).post('/oauth/par').type('form').set('DPoP', await key.proof('POST', TOKEN_URL)).send(spaRequest().query);
+      expectOAuthErrorBody(forTokenEndpoint.body, 'invalid_dpop_proof');
+    });
+
     it('refuses a dpop_jkt that is not a thumbprint, at the redirect URI', async () => {
       const { query } = spaRequest({ dpop_jkt: 'not-a-thumbprint' });
       const res = await request(app).get('/oauth/authorize').query(query as Query).set('x-user', 'alice');
