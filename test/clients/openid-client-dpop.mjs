@@ -37,17 +37,37 @@ const refreshOutcome = (/** @type {string} */ token, /** @type {client.DPoPHandl
 
 const serviceTokens = await client.clientCredentialsGrant(service, { scope: 'read' }, { DPoP });
 
+/** The person (signed in as alice by the test server) allows; returns where they are sent. */
+const allow = async (/** @type {URL} */ authorizationUrl) => {
+  const consent = await (await fetch(authorizationUrl)).text();
+  const field = (/** @type {string} */ name) => new RegExp(`name="${name}" value="([^"]+)"`).exec(consent)?.[1] ?? '';
+  const decision = await fetch(new URL(`${issuer}/authorize/decision`), {
+    method: 'POST',
+    body: new URLSearchParams({ transaction_id: field('transaction_id'), csrf_token: field('csrf_token'), decision: 'allow' }),
+    redirect: 'manual',
+  });
+  return new URL(decision.headers.get('location') ?? '');
+};
+
 // RFC 9449 §10: the code is bound to the key.
 const { url: authorizationUrl, verifier, state } = await authorizationRequest(spa, CALLBACK, { dpop_jkt: await spaDPoP.calculateThumbprint() });
-const consent = await (await fetch(authorizationUrl)).text();
-const field = (/** @type {string} */ name) => new RegExp(`name="${name}" value="([^"]+)"`).exec(consent)?.[1] ?? '';
-const decision = await fetch(new URL(`${issuer}/authorize/decision`), {
-  method: 'POST',
-  body: new URLSearchParams({ transaction_id: field('transaction_id'), csrf_token: field('csrf_token'), decision: 'allow' }),
-  redirect: 'manual',
-});
-const callback = new URL(decision.headers.get('location') ?? '');
-const codeTokens = await client.authorizationCodeGrant(spa, callback, { pkceCodeVerifier: verifier, expectedState: state }, undefined, { DPoP: spaDPoP });
+const codeTokens = await client.authorizationCodeGrant(spa, await allow(authorizationUrl), { pkceCodeVerifier: verifier, expectedState: state }, undefined, { DPoP: spaDPoP });
+
+// RFC 9449 §10.1: a pushed request with a proof binds the code to the proof's key.
+const parVerifier = client.randomPKCECodeVerifier();
+const parUrl = await client.buildAuthorizationUrlWithPAR(
+  spa,
+  { redirect_uri: CALLBACK, scope: 'read', code_challenge: await client.calculatePKCECodeChallenge(parVerifier), code_challenge_method: 'S256' },
+  { DPoP: spaDPoP },
+);
+const parCallback = await allow(parUrl);
+const exchangeOutcome = (/** @type {client.DPoPHandle} */ handle) =>
+  client.authorizationCodeGrant(spa, parCallback, { pkceCodeVerifier: parVerifier }, undefined, { DPoP: handle }).then(
+    (tokens) => tokens.token_type,
+    (error) => (error instanceof client.ResponseBodyError ? error.error : String(error)),
+  );
+const parCodeWithOtherKey = await exchangeOutcome(otherDPoP);
+const parCodeWithItsKey = await exchangeOutcome(spaDPoP);
 const refreshToken = /** @type {string} */ (codeTokens.refresh_token);
 
 const observations = {
@@ -58,6 +78,8 @@ const observations = {
   // A new handle of the same key knows no nonce yet: the API asks for one, openid-client retries.
   apiWithFreshHandle: await api(serviceTokens.access_token, client.getDPoPHandle(service, serviceKeys)),
   codeTokenType: codeTokens.token_type,
+  parCodeWithOtherKey,
+  parCodeWithItsKey,
   refreshWithoutProof: await refreshOutcome(refreshToken, undefined),
   refreshWithOtherKey: await refreshOutcome(refreshToken, otherDPoP),
 };

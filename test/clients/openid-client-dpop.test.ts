@@ -64,7 +64,7 @@ async function startServer(store: ReturnType<typeof makeStore>): Promise<{ issue
 }
 
 describe.each(STORE_KINDS)('openid-client with DPoP (RFC 9449) on the %s store', (kind) => {
-  test('gets DPoP tokens by client credentials and the code flow with dpop_jkt, refreshes with its key only, calls the API with proofs, retrying once on each nonce demand', async () => {
+  test('gets DPoP tokens by client credentials and the code flow with dpop_jkt or a pushed request with a proof, refreshes with its key only, calls the API with proofs, retrying once on each nonce demand', async () => {
     const server = await startServer(makeStore(kind));
     try {
       const { stdout } = await promisify(execFile)(process.execPath, [SCRIPT, server.issuer, server.apiUrl]);
@@ -75,6 +75,8 @@ describe.each(STORE_KINDS)('openid-client with DPoP (RFC 9449) on the %s store',
         apiAsBearer: '401 bearer invalid_token',
         apiWithFreshHandle: 200,
         codeTokenType: 'dpop',
+        parCodeWithOtherKey: 'invalid_grant',
+        parCodeWithItsKey: 'dpop',
         refreshWithoutProof: 'invalid_dpop_proof',
         refreshWithOtherKey: 'invalid_grant',
         refreshedTokenType: 'dpop',
@@ -88,9 +90,10 @@ describe.each(STORE_KINDS)('openid-client with DPoP (RFC 9449) on the %s store',
         { path: '/oauth/token', status: 200, nonceError: false },
       ]);
       // Each DPoP handle keeps the nonces of the answers' DPoP-Nonce headers: one demand per handle
-      // (three at the token endpoint), and one at the API for the handle that first went there.
+      // (three at the token endpoint; the PAR request went with a nonce it had), and one at the API
+      // for the handle that first went there.
       const demands = server.answers.filter((answer) => answer.nonceError).map((answer) => `${answer.status} ${answer.path}`);
-      expect(demands).toEqual(['400 /oauth/token', '400 /oauth/token', '401 /api/hello', '400 /oauth/token']);
+      expect(demands).toEqual(['400 /oauth/token', '400 /oauth/token', '400 /oauth/token', '401 /api/hello']);
     } finally {
       await server.close();
     }
