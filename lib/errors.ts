@@ -19,7 +19,9 @@ export type OAuthErrorCode =
   | 'authorization_pending'
   | 'slow_down'
   | 'expired_token'
-  | 'invalid_target';
+  | 'invalid_target'
+  | 'invalid_redirect_uri'
+  | 'invalid_client_metadata';
 
 export abstract class OAuthError extends Error {
   abstract readonly code: OAuthErrorCode;
@@ -88,6 +90,18 @@ export class UnsupportedGrantTypeError extends OAuthError {
 /** RFC 8707 §2: the requested resource is invalid, missing, unknown, or malformed. */
 export class InvalidTargetError extends OAuthError {
   readonly code = 'invalid_target';
+  readonly status: number = 400;
+}
+
+/** RFC 7591 §3.2.2: a redirect URI of the registration request is invalid. */
+export class InvalidRedirectUriError extends OAuthError {
+  readonly code = 'invalid_redirect_uri';
+  readonly status: number = 400;
+}
+
+/** RFC 7591 §3.2.2: a client metadata field is invalid, or the server refused it. */
+export class InvalidClientMetadataError extends OAuthError {
+  readonly code = 'invalid_client_metadata';
   readonly status: number = 400;
 }
 

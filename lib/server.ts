@@ -25,6 +25,7 @@ import { protectedResource, type ProtectedResource } from './resource/protected-
 import { tokenStoreKey, type TokenStoreKey } from './tokens/token-lookup';
 import type { JwtAccessTokens } from './tokens/jwt-access-token';
 import { tokenIssuer } from './tokens/issuer';
+import { mountRegistration, withRegistration } from './registration/mount';
 
 /** The Express router to mount, with the middleware that protects the host app's routes. */
 export interface OAuthServer extends Router {
@@ -69,12 +70,13 @@ export interface ResourceRouteOptions {
  * ```
  */
 export function oauthServer(options: OAuthServerOptions): OAuthServer {
-  const settings = resolveServerOptions(options);
+  const settings = withRegistration(resolveServerOptions(options));
   const parts = sharedParts(settings);
   const router = Router() as OAuthServer;
   mountClientEndpoints(router, settings, parts);
   mountCodeFlow(router, settings, parts);
   mountDeviceFlow(router, settings, parts);
+  mountRegistration(router, settings);
   mountMetadata(router, settings);
 
   const { store, clock, realm, bearerMethods, onError } = settings;
@@ -202,7 +204,7 @@ function mountDeviceFlow(router: OAuthServer, settings: ServerSettings, { limite
 }
 
 /** RFC 8414: the metadata, served under the router and offered for the host app's path-insertion URL. */
-function mountMetadata(router: OAuthServer, { issuer, codeFlow, deviceGrant, grants, clients }: ServerSettings): void {
+function mountMetadata(router: OAuthServer, { issuer, codeFlow, deviceGrant, grants, clients, registration }: ServerSettings): void {
   router.metadata = buildMetadata({
     issuer,
     endpoints: {
@@ -212,6 +214,8 @@ function mountMetadata(router: OAuthServer, { issuer, codeFlow, deviceGrant, gra
       introspection_endpoint: '/introspect',
       // RFC 8628 §4
       ...(deviceGrant !== undefined && { device_authorization_endpoint: '/device_authorization' }),
+      // RFC 8414 §2, RFC 7591 §3
+      ...(registration !== undefined && { registration_endpoint: '/register' }),
     },
     grantTypes: grants.map((grant) => grant.type),
     scopes: clients.knownScopes,

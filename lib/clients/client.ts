@@ -32,6 +32,8 @@ export interface Client {
   readonly scope: readonly string[];
   readonly accessTokenLifetime?: number;
   readonly introspectAny: boolean;
+  /** Registered through the registration endpoint (RFC 7591), kept in the store; its tokens end when it is deleted. */
+  readonly registered?: true;
 }
 
 export function isConfidential(client: Client): boolean {

@@ -81,6 +81,7 @@ export function tokenIssuer(settings: TokenIssuerSettings, grantType: string, on
         issuedAt,
         expiresAt,
         ...(resource !== undefined && { audience: resource.uri }),
+        ...(client.registered === true && { registeredClient: true }),
       };
       // The store keeps a JWT's record under its jti (RFC 9068 §2.2), for revocation and introspection.
       const storedValue = generateTokenValue(resource?.accessTokenFormat === 'jwt' ? '' : settings.tokenPrefix, grant?.id);
@@ -159,6 +160,7 @@ async function saveUnderGrant(
         issuedAt,
         expiresAt: Math.min(issuedAt + refresh.idleLifetime, grantExpiresAt),
         grantExpiresAt,
+        ...(client.registered === true && { registeredClient: true }),
       },
     };
   }
