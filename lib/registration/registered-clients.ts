@@ -38,17 +38,14 @@ export function withRegisteredClients(base: ClientRegistry, store: RegisteredCli
  * seen through this view by every reader of tokens (requireToken, introspection, revocation,
  * the grants): a token of a registered client (`registeredClient` in its record) is found only
  * while the client is. That costs one read of the client per look-up of such a token; tokens
- * of static clients cost nothing more. Codes and refresh tokens are refused anyway, since a
- * deleted client can no longer authenticate or be found at the authorization endpoint.
+ * of static clients cost nothing more. Codes and refresh tokens need no such check: only their
+ * client can use them or introspect them, and a deleted client is found nowhere.
  */
 export function storeForgettingDeletedClients(store: Store, clients: RegisteredClientStore): Store {
-  const stillRegistered = async <R extends { clientId: string; registeredClient?: true }>(record: R | undefined): Promise<R | undefined> =>
-    record?.registeredClient === true && (await clients.findClient(record.clientId)) === undefined ? undefined : record;
   const overrides: Partial<Store> = {
-    findAccessToken: async (tokenHash) => stillRegistered(await store.findAccessToken(tokenHash)),
-    findRefreshToken: async (tokenHash) => {
-      const found = await store.findRefreshToken(tokenHash);
-      return found === undefined || (await stillRegistered(found.record)) === undefined ? undefined : found;
+    findAccessToken: async (tokenHash) => {
+      const record = await store.findAccessToken(tokenHash);
+      return record?.registeredClient === true && (await clients.findClient(record.clientId)) === undefined ? undefined : record;
     },
   };
   // A proxy, not a copy: every other operation, those a custom store or a later version adds included, is the store's own.

@@ -52,8 +52,6 @@ export interface RefreshTokenRecord {
   expiresAt: number;
   /** The absolute expiry of the grant's refresh tokens, carried over by rotation. */
   grantExpiresAt: number;
-  /** As for access tokens: good only while the client is registered. */
-  registeredClient?: true;
 }
 
 /** An authorization request waiting for the user's decision (consent), bound to that user. */

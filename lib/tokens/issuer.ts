@@ -160,7 +160,6 @@ async function saveUnderGrant(
         issuedAt,
         expiresAt: Math.min(issuedAt + refresh.idleLifetime, grantExpiresAt),
         grantExpiresAt,
-        ...(client.registered === true && { registeredClient: true }),
       },
     };
   }
