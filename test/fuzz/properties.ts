@@ -1,6 +1,6 @@
 import type { RawRequest, RawResponse } from './http';
 
-/** Error codes of RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1 and RFC 8628 §3.5 that a 4xx/503 may carry. */
+/** Error codes of RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, RFC 8628 §3.5 and RFC 7591 §3.2.2 that a 4xx/503 may carry. */
 const ERROR_CODES = new Set([
   'invalid_request',
   'invalid_client',
@@ -16,6 +16,8 @@ const ERROR_CODES = new Set([
   'authorization_pending',
   'slow_down',
   'expired_token',
+  'invalid_redirect_uri',
+  'invalid_client_metadata',
 ]);
 
 /** RFC 6749 §5.2: error and error_description are %x20-21 / %x23-5B / %x5D-7E. */
@@ -60,7 +62,7 @@ export function responseProblems(request: RawRequest, response: RawResponse | un
     }
   }
   const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  const grantsSomething = 'access_token' in fields || 'refresh_token' in fields || fields.active === true;
+  const grantsSomething = 'access_token' in fields || 'refresh_token' in fields || fields.active === true || 'registration_access_token' in fields || 'client_secret' in fields;
   if (!expected.carriesCredential) {
     if (grantsSomething) problems.push('a token or active:true without valid credentials');
     // Every endpoint here needs client credentials or a token: success without them is a bypass.
