@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import request from 'supertest';
 import { hashClientSecretSync } from '../../lib/clients/secrets';
 import { InvalidClientMetadataError } from '../../lib/errors';
@@ -202,6 +203,27 @@ describe('registered clients on one Redis, across instances and restarts', () =>
     redis = await startRedisServer();
   });
   afterAll(() => redis.stop());
+
+  test('Redis keeps no client secret and no registration access token, only their hashes', async () => {
+    const keyPrefix = uniqueKeyPrefix();
+    const subject = testApp(registrationOptions(() => redisStore({ url: redis.url, keyPrefix }), { perAddress: false }));
+    const inspector = new Redis(redis.url);
+    try {
+      const client = await registered(subject.app, SERVICE_METADATA);
+      const update = await request(subject.app).put(configurationPath(client)).set('Authorization', `Bearer ${client.registration_access_token}`).send({ ...SERVICE_METADATA, client_id: client.client_id });
+      expect(update.status).toBe(200);
+      const updated = update.body as Registered;
+      const keys = await inspector.keys(`${keyPrefix}*`);
+      const values = await Promise.all(keys.map((key) => inspector.type(key).then((type) => (type === 'string' ? inspector.get(key) : inspector.smembers(key)))));
+      const keyspace = JSON.stringify([keys, values]);
+      // Not vacuous: the client is there.
+      expect(keyspace).toContain('Reporting');
+      for (const secret of [client.client_secret, client.registration_access_token, updated.registration_access_token] as string[]) expect(keyspace).not.toContain(secret);
+    } finally {
+      inspector.disconnect();
+      await subject.oauth.close();
+    }
+  });
 
   test('two instances see the same clients; a deletion on one refuses the tokens on the other; a new instance still has them', async () => {
     const keyPrefix = uniqueKeyPrefix();
