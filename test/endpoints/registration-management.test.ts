@@ -214,7 +214,7 @@ describe('registered clients on one Redis, across instances and restarts', () =>
       expect(update.status).toBe(200);
       const updated = update.body as Registered;
       const keys = await inspector.keys(`${keyPrefix}*`);
-      const values = await Promise.all(keys.map((key) => inspector.type(key).then((type) => (type === 'string' ? inspector.get(key) : inspector.smembers(key)))));
+      const values = await Promise.all(keys.map(async (key): Promise<unknown> => ((await inspector.type(key)) === 'string' ? inspector.get(key) : inspector.smembers(key))));
       const keyspace = JSON.stringify([keys, values]);
       // Not vacuous: the client is there.
       expect(keyspace).toContain('Reporting');
