@@ -44,6 +44,9 @@ function createApp(config) {
       getUser: (req) => session.user(req),
       login: (_req, res, returnTo) => res.redirect(`/login?returnTo=${encodeURIComponent(returnTo)}`),
     },
+    // Open dynamic client registration (RFC 7591) at /oauth/register, limited per address; a
+    // registered client may have `read` only.
+    registration: { scopes: ['read'] },
   });
 
   const app = express();
