@@ -49,6 +49,8 @@ export type {
   ClientCreation,
 } from './stores/store';
 export type { AttemptKey, AttemptLimit, AttemptStore } from './stores/store';
+export type { SigningKeyStore, StoredSigningKey, StoredSigningKeySet } from './stores/store';
+export type { SigningKeyOptions, SigningAlgorithm } from './options/signing-keys';
 export type { BruteForceOptions } from './limits/brute-force';
 export type { AttemptLimits, PasswordCheck } from './limits/password-limits';
 export type { TokenInfo, RequireToken } from './resource/token-guard';

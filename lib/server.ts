@@ -23,7 +23,9 @@ import { tokenGuard, type RequireToken } from './resource/token-guard';
 import { localTokenVerifier } from './resource/local-verifier';
 import { protectedResource, type ProtectedResource } from './resource/protected-resource';
 import { tokenStoreKey, type TokenStoreKey } from './tokens/token-lookup';
-import type { JwtAccessTokens } from './tokens/jwt-access-token';
+import { jwtAccessTokens, type JwtAccessTokens } from './tokens/jwt-access-token';
+import { signingKeys, type SigningKeys } from './keys/signing-keys';
+import { jwksEndpoint } from './endpoints/jwks';
 import { tokenIssuer } from './tokens/issuer';
 import { mountRegistration, withRegistration } from './registration/mount';
 
@@ -76,6 +78,7 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
   mountClientEndpoints(router, settings, parts);
   mountCodeFlow(router, settings, parts);
   mountDeviceFlow(router, settings, parts);
+  mountKeys(router, settings, parts);
   mountRegistration(router, settings);
   mountMetadata(router, settings);
 
@@ -103,6 +106,7 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
   router.limits = parts.limits;
   router.close = () => {
     parts.closeLimits();
+    parts.keys?.close();
     return store.close();
   };
   return router;
@@ -119,7 +123,8 @@ interface SharedParts {
   pageReaders: { readForm: ReturnType<typeof rawFormReader>; readQuery: ReturnType<typeof queryReader> };
   /** What every endpoint that authenticates clients needs: they share one authenticator, and so its limits. */
   clientEndpoints: ClientEndpointSettings;
-  /** Signs and reads JWT access tokens (RFC 9068), when a resource has them. */
+  /** The keys of JWT access tokens (RFC 9068), and what signs and reads those, when a resource has them. */
+  keys?: SigningKeys;
   jwt?: JwtAccessTokens;
   /** Where the store keeps a presented token's record. */
   storeKey: TokenStoreKey;
@@ -138,8 +143,12 @@ function sharedParts(settings: ServerSettings): SharedParts {
     ...grants.flatMap((grant) => grant.parameters),
     ...(deviceGrant !== undefined ? ['scope'] : []),
   ]);
-  const jwt: JwtAccessTokens | undefined = undefined;
+  const keys = settings.jwt && signingKeys({ options: settings.jwt.keys, store, clock: settings.clock, longestTokenLifetimeSeconds: settings.jwt.longestLifetime });
+  // Imported now, so that the first token is not slower than the others; a failure shows there too.
+  keys?.signingKey().catch(onError);
+  const jwt = keys && jwtAccessTokens(settings.issuer, keys);
   return {
+    keys,
     jwt,
     storeKey: tokenStoreKey(jwt),
     limiter,
@@ -203,8 +212,16 @@ function mountDeviceFlow(router: OAuthServer, settings: ServerSettings, { limite
   router.all('/device/decision', methodNotAllowed('POST'));
 }
 
+/** RFC 9068 §4, RFC 8414 `jwks_uri`: the public keys of JWT access tokens. */
+function mountKeys(router: OAuthServer, settings: ServerSettings, { keys }: SharedParts): void {
+  if (keys === undefined) return;
+  router.get('/jwks', jwksEndpoint(keys, settings.onError));
+  router.all('/jwks', methodNotAllowed('GET'));
+}
+
 /** RFC 8414: the metadata, served under the router and offered for the host app's path-insertion URL. */
-function mountMetadata(router: OAuthServer, { issuer, codeFlow, deviceGrant, grants, clients, registration }: ServerSettings): void {
+function mountMetadata(router: OAuthServer, settings: ServerSettings): void {
+  const { issuer, codeFlow, deviceGrant, grants, clients, registration } = settings;
   router.metadata = buildMetadata({
     issuer,
     endpoints: {
@@ -214,6 +231,7 @@ function mountMetadata(router: OAuthServer, { issuer, codeFlow, deviceGrant, gra
       introspection_endpoint: '/introspect',
       // RFC 8628 §4
       ...(deviceGrant !== undefined && { device_authorization_endpoint: '/device_authorization' }),
+      ...(settings.jwt !== undefined && { jwks_uri: '/jwks' }),
       // RFC 8414 §2, RFC 7591 §3
       ...(registration !== undefined && { registration_endpoint: '/register' }),
     },

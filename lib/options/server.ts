@@ -28,6 +28,7 @@ import { checkBruteForce } from './limits';
 import { checkResources, type ResourceOptions } from './resources';
 import { checkRegistrationOptions, type CheckedRegistrationOptions, type RegistrationOptions } from './registration';
 import type { Resources } from '../resource/resources';
+import { resolveSigningKeyOptions, type CheckedSigningKeyOptions, type SigningKeyOptions } from './signing-keys';
 
 export interface OAuthServerOptions {
   /** The issuer identifier (RFC 8414 §2): an https URL (http only on loopback), no query or fragment. */
@@ -76,6 +77,11 @@ export interface OAuthServerOptions {
    */
   resources?: readonly ResourceOptions[];
   /**
+   * The keys that sign JWT access tokens: the host's (`keys`), or generated and rotated in the
+   * store (default). Used only when a resource has JWT access tokens.
+   */
+  signingKeys?: SigningKeyOptions;
+  /**
    * Limits on failed client authentication, per client id and per source address (`req.ip`:
    * set Express's `trust proxy` behind a proxy), counted in the store. On by default; `false`
    * turns them off.
@@ -109,6 +115,8 @@ export interface ServerSettings {
   limits: FormLimits;
   audience?: string | string[];
   resources: Resources;
+  /** With a resource whose tokens are JWTs only. */
+  jwt?: { keys: CheckedSigningKeyOptions; longestLifetime: number };
   introspectOwnTokens: boolean;
   bearerMethods: { body: boolean; query: boolean };
   bruteForce: ClientAuthLimits | false;
@@ -129,7 +137,7 @@ const SERVER = new OptionPath('oauthServer');
 const SERVER_KEYS: KnownKeys<OAuthServerOptions> = {
   issuer: true, clients: true, grants: true, store: true, accessTokenLifetime: true, refreshTokenLifetime: true,
   refreshTokenIdleLifetime: true, refreshTokenReuseGrace: true, authorization: true, tokenPrefix: true, realm: true, bearerMethods: true, limits: true,
-  introspection: true, audience: true, resources: true, bruteForce: true, registration: true, onTokenIssued: true, onClientAuthFailed: true, onError: true, clock: true,
+  introspection: true, audience: true, resources: true, signingKeys: true, bruteForce: true, registration: true, onTokenIssued: true, onClientAuthFailed: true, onError: true, clock: true,
 };
 const LIMITS_KEYS: KnownKeys<NonNullable<OAuthServerOptions['limits']>> = { maxBodySize: true, maxParameters: true, maxParameterLength: true };
 const INTROSPECTION_KEYS: KnownKeys<NonNullable<OAuthServerOptions['introspection']>> = { ownTokens: true };
@@ -156,6 +164,8 @@ export function resolveServerOptions(value: unknown): ServerSettings {
     throw SERVER.at('authorization').error('is only used with the authorizationCode() grant and with deviceAuthorization(): add one to `grants`');
   }
   const authorization = hasUsers ? checkAuthorizationOptions(SERVER.at('authorization'), options.authorization) : undefined;
+  const accessTokenLifetime = checkPositiveInteger(SERVER.at('accessTokenLifetime'), options.accessTokenLifetime, 3600);
+  const resources = checkResources(SERVER.at('resources'), options.resources);
 
   return {
     issuer,
@@ -164,7 +174,7 @@ export function resolveServerOptions(value: unknown): ServerSettings {
     clock,
     store,
     clients: checkClients(SERVER.at('clients'), options.clients, enabledGrantTypes),
-    accessTokenLifetime: checkPositiveInteger(SERVER.at('accessTokenLifetime'), options.accessTokenLifetime, 3600),
+    accessTokenLifetime,
     ...(enabledGrantTypes.has('refresh_token') && {
       refreshTokens: {
         absoluteLifetime: checkPositiveInteger(SERVER.at('refreshTokenLifetime'), options.refreshTokenLifetime, 30 * 24 * 3600),
@@ -180,7 +190,8 @@ export function resolveServerOptions(value: unknown): ServerSettings {
       maxParameterLength: checkPositiveInteger(SERVER.at('limits').at('maxParameterLength'), limits.maxParameterLength, 4096),
     },
     audience: checkAudience(SERVER.at('audience'), options.audience),
-    resources: checkResources(SERVER.at('resources'), options.resources),
+    resources,
+    jwt: checkJwtSettings(options, resources, store, accessTokenLifetime),
     introspectOwnTokens: checkBoolean(SERVER.at('introspection').at('ownTokens'), introspection.ownTokens, true),
     bearerMethods: {
       body: checkBoolean(SERVER.at('bearerMethods').at('body'), bearerMethods.body, false),
@@ -195,6 +206,23 @@ export function resolveServerOptions(value: unknown): ServerSettings {
     onTokenIssued: checkFunction(SERVER.at('onTokenIssued'), options.onTokenIssued),
     onClientAuthFailed: checkFunction(SERVER.at('onClientAuthFailed'), options.onClientAuthFailed),
     onError: checkFunction(SERVER.at('onError'), options.onError) ?? (() => {}),
+  };
+}
+
+/**
+ * The signing keys, when a resource has JWT access tokens (a shared store holds generated
+ * private keys only with the host's opt-in), and the longest such a token lives: a retired key
+ * stays published that long.
+ */
+function checkJwtSettings(options: Partial<OAuthServerOptions>, resources: Resources, store: Store, accessTokenLifetime: number): ServerSettings['jwt'] {
+  const jwtResources = [...resources.values()].filter((resource) => resource.accessTokenFormat === 'jwt');
+  if (jwtResources.length === 0) {
+    if (options.signingKeys !== undefined) throw SERVER.at('signingKeys').error("is only used for JWT access tokens: add a resource with accessTokenFormat 'jwt' (the default) to `resources`");
+    return undefined;
+  }
+  return {
+    keys: resolveSigningKeyOptions(SERVER.at('signingKeys'), options.signingKeys, store),
+    longestLifetime: Math.max(...jwtResources.map((resource) => resource.accessTokenLifetime ?? accessTokenLifetime)),
   };
 }
 

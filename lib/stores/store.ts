@@ -1,5 +1,6 @@
 
 import { hash } from 'node:crypto';
+import type { JWK } from 'jose';
 
 /** What the server remembers about an access token; stored under the token's hash. */
 export interface AccessTokenRecord {
@@ -238,6 +239,13 @@ export interface Store {
   attempts?: AttemptStore;
 
   /**
+   * The generated keys that sign JWT access tokens (lib/keys), kept where the tokens are so that
+   * every instance sharing the store signs with the same set. Optional: without it the host app
+   * gives its own keys (`signingKeys.keys`).
+   */
+  signingKeys?: SigningKeyStore;
+
+  /**
    * Clients that registered themselves (RFC 7591), kept where the tokens are so that every
    * instance sees them. Optional: the `registration` option needs it.
    */
@@ -331,6 +339,36 @@ export interface RegisteredClientStore {
   replaceClient(currentTokenHash: string, record: RegisteredClientRecord): Promise<boolean>;
   /** Deletes the client while its registration token hash is `currentTokenHash`; resolves whether it did. */
   deleteClient(clientId: string, currentTokenHash: string): Promise<boolean>;
+}
+
+/** A generated signing key as a store keeps it; lib/keys/rotation.ts decides its times. */
+export interface StoredSigningKey {
+  /** The private key as a JWK, with its `kid` and `alg`. */
+  privateJwk: JWK;
+  /** Seconds since the epoch. */
+  createdAt: number;
+  /** From this second on the key signs, until a key with a later `signsFrom` does. */
+  signsFrom: number;
+}
+
+/** The generated signing keys and the version of the set, which every replacement raises by one. */
+export interface StoredSigningKeySet {
+  /** 0 while no set is kept. */
+  version: number;
+  keys: StoredSigningKey[];
+}
+
+/** The generated signing keys, as one set that is replaced whole (compare-and-set), so that instances racing to rotate end with one new key. */
+export interface SigningKeyStore {
+  /** True when the keys never leave this process (the memory store); elsewhere the host app must opt in to keeping private keys there. */
+  readonly inProcess: boolean;
+  /** The set as it is now (version 0, no keys, when none is kept). */
+  read(): Promise<StoredSigningKeySet>;
+  /**
+   * Replaces the set, atomically, only if its version is still `expectedVersion`; resolves
+   * whether it did. The set is forgotten `ttlSeconds` after its last replacement.
+   */
+  replace(expectedVersion: number, keys: readonly StoredSigningKey[], ttlSeconds: number): Promise<boolean>;
 }
 
 const STORE_METHODS = [

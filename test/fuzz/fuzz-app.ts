@@ -5,11 +5,12 @@ import { generateClientSecret } from '../../lib/clients/secrets';
 import type { OAuthServerOptions } from '../../lib/options';
 import { TemporarilyUnavailableError } from '../../lib/errors';
 import { memoryStore } from '../../lib/stores/memory/store';
-import type { AttemptStore, RegisteredClientStore, Store } from '../../lib/stores/store';
+import type { AttemptStore, RegisteredClientStore, SigningKeyStore, Store } from '../../lib/stores/store';
 import { ISSUER } from '../helpers/test-app';
 import { deviceAuthorization, DEVICE_CODE_GRANT_TYPE } from '../../lib/grants/device-code';
 import { send } from './http';
 import { AUTHORIZE_CLIENT, LOGIN_PATH } from './authorize-target';
+import { FUZZ_RESOURCE } from './targets';
 import { clientCredentials } from '../../lib/grants/client-credentials';
 import { authorizationCode } from '../../lib/grants/authorization-code';
 import { hashInitialAccessToken } from '../../lib/registration/initial-access-token';
@@ -21,6 +22,8 @@ export interface ValidCredentials {
   post: { id: string; secret: string };
   /** An access token with scope "read write", issued at start. */
   token: string;
+  /** A JWT access token for FUZZ_RESOURCE, scope "read write". */
+  jwt: string;
   /** The initial access token that registration (RFC 7591 §3) needs on the fuzz app. */
   initialAccessToken: string;
   /** A client registered at start: its configuration endpoint's path and registration access token (RFC 7592). */
@@ -73,6 +76,7 @@ export async function startFuzzApp(options: Partial<OAuthServerOptions> = {}): P
       maxPendingConsents: 1e9,
     },
     bearerMethods: { body: true, query: true },
+    resources: [{ uri: FUZZ_RESOURCE, scopes: ['read', 'write'] }],
     // Gated, so that a registration without the token is a bypass; no limit, as for the quotas above.
     registration: { initialAccessTokens: [hashInitialAccessToken(initialAccessToken)], scopes: ['read'], perAddress: false, maxClients: 1e9 },
     // Limits so high they never block (the valid clients must keep working), so that every
@@ -89,23 +93,29 @@ export async function startFuzzApp(options: Partial<OAuthServerOptions> = {}): P
   };
   app.all('/api/read', oauth.requireToken('read'), echo);
   app.all('/api/any', oauth.requireToken(), echo);
+  app.all('/api/resource', oauth.resource(FUZZ_RESOURCE).requireToken('read'), echo);
 
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
   const port = (server.address() as { port: number }).port;
 
-  const issued = await send(port, {
-    method: 'POST',
-    path: '/oauth/token',
-    headers: {
-      'Content-Type': 'application/x-www-form-urlencoded',
-      Authorization: 'Basic ' + Buffer.from(`svc:${basicClient.secret}`).toString('base64'),
-    },
-    body: Buffer.from('grant_type=client_credentials'),
-  });
-  const token = (JSON.parse(issued?.text ?? '{}') as { access_token?: string }).access_token;
-  if (token === undefined) throw new Error(`the fuzz app did not issue its start-up token: ${issued?.text}`);
+  const issue = async (body: string): Promise<string> => {
+    const issued = await send(port, {
+      method: 'POST',
+      path: '/oauth/token',
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        Authorization: 'Basic ' + Buffer.from(`svc:${basicClient.secret}`).toString('base64'),
+      },
+      body: Buffer.from(body),
+    });
+    const token = (JSON.parse(issued?.text ?? '{}') as { access_token?: string }).access_token;
+    if (token === undefined) throw new Error(`the fuzz app did not issue its start-up token: ${issued?.text}`);
+    return token;
+  };
+  const token = await issue('grant_type=client_credentials');
+  const jwt = await issue(`grant_type=client_credentials&resource=${encodeURIComponent(FUZZ_RESOURCE)}`);
 
   const registration = await send(port, {
     method: 'POST',
@@ -122,6 +132,7 @@ export async function startFuzzApp(options: Partial<OAuthServerOptions> = {}): P
       basic: { id: 'svc', secret: basicClient.secret },
       post: { id: 'poster', secret: postClient.secret },
       token,
+      jwt,
       initialAccessToken,
       registered: { path: new URL(registered.registration_client_uri).pathname, token: registered.registration_access_token as string },
     },
@@ -142,6 +153,8 @@ export function breakableStore(): { store: Store; takeDown(): void } {
     down ? Promise.reject(new TemporarilyUnavailableError('The token store is unreachable.')) : operation(...args);
   const inner = healthy.attempts as AttemptStore;
   const attempts: AttemptStore = { read: guard(inner.read), countFailure: guard(inner.countFailure), markKnown: guard(inner.markKnown) };
+  const keys = healthy.signingKeys as SigningKeyStore;
+  const signingKeys: SigningKeyStore = { inProcess: keys.inProcess, read: guard(keys.read), replace: guard(keys.replace) };
   const clients = healthy.registeredClients as RegisteredClientStore;
   const registeredClients: RegisteredClientStore = {
     createClient: guard(clients.createClient),
@@ -153,7 +166,7 @@ export function breakableStore(): { store: Store; takeDown(): void } {
   const store = Object.fromEntries(
     Object.entries(healthy).map(([name, operation]) => [
       name,
-      name === 'close' ? operation : name === 'attempts' ? attempts : name === 'registeredClients' ? registeredClients : guard(operation as (...args: unknown[]) => Promise<unknown>),
+      name === 'close' ? operation : name === 'attempts' ? attempts : name === 'signingKeys' ? signingKeys : name === 'registeredClients' ? registeredClients : guard(operation as (...args: unknown[]) => Promise<unknown>),
     ]),
   ) as unknown as Store;
   return { store, takeDown: () => (down = true) };

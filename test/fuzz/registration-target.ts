@@ -132,5 +132,5 @@ export function clientConfigurationTarget(): FuzzTarget {
 }
 
 function secretsOf(valid: ValidCredentials): string[] {
-  return [valid.basic.secret, valid.post.secret, valid.token, valid.initialAccessToken, valid.registered.token];
+  return [valid.basic.secret, valid.post.secret, valid.token, valid.jwt, valid.initialAccessToken, valid.registered.token];
 }

@@ -31,6 +31,11 @@ export interface FormEndpoint {
   success: { params: [string, string][]; status: number };
 }
 
+/** The resource (RFC 8707) of the fuzz app, whose tokens are JWTs. */
+export const FUZZ_RESOURCE = 'https://auth.example.test/api';
+/** Token values worth trying at revocation and introspection: opaque-looking, JWT-looking, `alg: none`. */
+const TOKEN_VALUES = ['never-issued', 'a.b', '', 'a.b.c', 'eyJhbGciOiJub25lIn0.eyJqdGkiOiJ4In0.', `eyJhbGciOiJFUzI1NiJ9.${'A'.repeat(300)}.AA`];
+
 /** Every form endpoint under fuzzing: adding one is adding a line here. */
 export const FORM_ENDPOINTS: readonly FormEndpoint[] = [
   {
@@ -40,19 +45,20 @@ export const FORM_ENDPOINTS: readonly FormEndpoint[] = [
       grant_type: ['client_credentials', 'authorization_code', 'refresh_token', 'password', 'urn:ietf:params:oauth:grant-type:device_code', 'urn:x:y'],
       scope: ['read', 'write', 'read write', 'admin', 'read  write'],
       device_code: ['x', 'A'.repeat(43)],
+      resource: [FUZZ_RESOURCE, 'https://elsewhere.example/api', `${FUZZ_RESOURCE}#x`, 'api'],
     },
     success: { params: [['grant_type', 'client_credentials']], status: 200 },
   },
   {
     name: 'revocation endpoint',
     path: '/oauth/revoke',
-    parameters: { token: ['never-issued', 'a.b', ''], token_type_hint: ['access_token', 'refresh_token', 'x'] },
+    parameters: { token: TOKEN_VALUES, token_type_hint: ['access_token', 'refresh_token', 'x'] },
     success: { params: [['token', 'never-issued']], status: 200 },
   },
   {
     name: 'introspection endpoint',
     path: '/oauth/introspect',
-    parameters: { token: ['never-issued', 'a.b', ''], token_type_hint: ['access_token', 'refresh_token', 'x'] },
+    parameters: { token: TOKEN_VALUES, token_type_hint: ['access_token', 'refresh_token', 'x'] },
     success: { params: [['token', 'never-issued']], status: 200 },
   },
   {
@@ -63,8 +69,13 @@ export const FORM_ENDPOINTS: readonly FormEndpoint[] = [
   },
 ];
 
-/** Every route protected by requireToken under fuzzing (the fuzz app mounts them). */
-export const PROTECTED_ROUTES: readonly string[] = ['/api/read', '/api/any'];
+/** Every route protected by requireToken under fuzzing (the fuzz app mounts them), with the kind of token it takes. */
+export const PROTECTED_ROUTES: readonly { path: string; token: 'opaque' | 'jwt' }[] = [
+  { path: '/api/read', token: 'opaque' },
+  { path: '/api/any', token: 'opaque' },
+  // oauth.resource(FUZZ_RESOURCE).requireToken('read'): a JWT access token (RFC 9068).
+  { path: '/api/resource', token: 'jwt' },
+];
 
 export function formEndpointTarget(endpoint: FormEndpoint): FuzzTarget {
   return {
@@ -76,7 +87,7 @@ export function formEndpointTarget(endpoint: FormEndpoint): FuzzTarget {
       // valid request stays valid with them, with either client authentication method.
       const ignorable = fc.uniqueArray(
         fc.oneof(
-          fc.constantFrom<[string, string]>(['client_id', ''], ['client_secret', ''], ['scope', ''], ['state', 'x'], ['resource', 'https://rs.example']),
+          fc.constantFrom<[string, string]>(['client_id', ''], ['client_secret', ''], ['scope', ''], ['state', 'x'], ['audience', 'https://rs.example']),
           fc.tuple(fc.stringMatching(/^x_[a-z]{1,8}$/), fc.string({ maxLength: 20 })),
         ),
         { maxLength: 4, selector: ([name]) => name },
@@ -117,10 +128,11 @@ export function formEndpointTarget(endpoint: FormEndpoint): FuzzTarget {
   };
 }
 
-export function protectedRouteTarget(path: string): FuzzTarget {
+export function protectedRouteTarget({ path, token: kind }: (typeof PROTECTED_ROUTES)[number]): FuzzTarget {
   return {
     name: `requireToken ${path}`,
-    cases(valid) {
+    cases(credentials) {
+      const valid = { ...credentials, token: kind === 'jwt' ? credentials.jwt : credentials.token };
       const secrets = [valid.basic.secret, valid.post.secret, valid.token];
       const clean = fc.constant<FuzzCase>({
         request: { method: 'GET', path, headers: { Authorization: `Bearer ${valid.token}` } },

@@ -4,6 +4,7 @@ import { authorizationContract } from './authorization-contract';
 import { deviceContract } from './device-contract';
 import { quotaContract } from './quota-contract';
 import { attemptsContract } from './attempts-contract';
+import { signingKeysContract } from './signing-keys-contract';
 import { registeredClientsContract } from './registered-clients-contract';
 
 export interface StoreUnderTest {
@@ -91,6 +92,7 @@ export function storeContract(name: string, setup: () => Promise<StoreUnderTest>
     deviceContract(() => subject);
     quotaContract(() => subject);
     attemptsContract(() => subject);
+    signingKeysContract(() => subject);
     registeredClientsContract(() => subject);
   });
 }

@@ -5,6 +5,7 @@ import { TemporarilyUnavailableError } from '../../errors';
 import { MemoryQuotas } from './quotas';
 import { memoryAttemptStore } from './attempts';
 import { memoryRegisteredClients } from './clients';
+import { memorySigningKeyStore } from './signing-keys';
 import {
   consentKey,
   EXPIRED_DEVICE_CODE_MEMORY_SECONDS,
@@ -229,6 +230,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
 
     attempts,
     registeredClients,
+    signingKeys: memorySigningKeyStore(clock),
     async ping() {},
     async close() {
       clearInterval(sweep);

@@ -7,6 +7,7 @@ import { parseRecord, trackedTokenCache, type TokenCacheOptions } from './token-
 import { checkRedisStoreOptions, type RedisConnection } from '../../options/stores';
 import { redisAttemptStore } from './attempts';
 import { redisRegisteredClients } from './clients';
+import { redisSigningKeyStore } from './signing-keys';
 import { scriptRecorder, type Durability } from './durability';
 
 export interface RedisStoreOptions {
@@ -64,6 +65,7 @@ const REVOKE_ACCESS_TOKEN = `return redis.call('DEL', KEYS[1])`;
  *   <prefix>{quota}:of:<digest>            the quota keys a pending consent counts under, to free its place when answered
  *   <prefix>{clients}:<digest of the id>   a registered client (RFC 7591) → JSON, no expiry (see clients.ts)
  *   <prefix>{clients}:all                  the set of registered clients' digests, which bounds their number
+ *   <prefix>signing-keys                   generated JWT signing keys, private (opt-in) → hash { version, keys: JSON } (signing-keys.ts)
  * A grant-bound token carries its grant id (see `hashTokenValue`), so its key is computed from
  * the token alone. The `{<grantId>}` hash tag keeps every key of one grant in one Redis Cluster
  * slot, and `{<digest>}` the limit keys of one group: each multi-key script names keys of one
@@ -100,6 +102,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     },
     attempts: redisAttemptStore(settings, timeoutMs),
     registeredClients: redisRegisteredClients(settings),
+    signingKeys: redisSigningKeyStore(settings),
     async ping() {
       await unavailableOnFailure(() => client.ping());
     },
