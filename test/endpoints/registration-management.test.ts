@@ -137,6 +137,15 @@ describe.each(STORE_KINDS)('client management (RFC 7592), %s store', (kind) => {
       expect((await configuration(client).put(updateBody(client, { client_secret: client.client_secret }))).status).toBe(200);
     });
 
+    test('a confidential client that becomes public loses its secret', async () => {
+      const client = await registered(subject.app, SERVICE_METADATA);
+      const res = await configuration(client).put(updateBody(client, { token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], redirect_uris: ['https://app.example/cb'], response_types: ['code'] }));
+      expect(res.status).toBe(200);
+      expect(res.body).not.toHaveProperty('client_secret');
+      expect(res.body).not.toHaveProperty('client_secret_expires_at');
+      expect((await clientCredentialsToken(client)).status).toBe(401);
+    });
+
     test('a public client that becomes confidential is given a secret, once', async () => {
       const client = await registered(subject.app, NATIVE_METADATA);
       const res = await configuration(client).put(updateBody(client, { token_endpoint_auth_method: 'client_secret_post', grant_types: ['client_credentials'], response_types: [] }));

@@ -381,6 +381,15 @@ describe('registered clients beside the static ones', () => {
   });
 });
 
+test('scopes_supported lists the scopes registered clients may have besides the static clients\' ones', async () => {
+  const subject = testApp({ registration: { scopes: ['read', 'reports:export'] } });
+  try {
+    expect(subject.oauth.metadata.scopes_supported).toEqual(['read', 'reports:export', 'write']);
+  } finally {
+    await subject.oauth.close();
+  }
+});
+
 describe('registration options', () => {
   const options = (registration: unknown, store?: Store) => () =>
     oauthServer({ issuer: FLOW_ISSUER, clients: [], grants: [clientCredentials()], ...(store !== undefined && { store }), registration: registration as never });
