@@ -4,7 +4,7 @@ import { addressNetwork } from '../address-network';
 import type { ClientRegistry } from '../clients/registry';
 import { generateClientSecret, type SecretVerifier } from '../clients/secrets';
 import type { Clock } from '../clock';
-import { InvalidClientMetadataError, InvalidTokenError, ServerError, TemporarilyUnavailableError } from '../errors';
+import { InvalidClientMetadataError, InvalidRedirectUriError, InvalidTokenError, ServerError, TemporarilyUnavailableError } from '../errors';
 import { sendError, sendJson, setNoStore } from '../http/respond';
 import type { CheckedRegistrationOptions, RegistrationContext } from '../options/registration';
 import { checkClientMetadata, SECRET_AUTH_METHODS, type RegisteredClientMetadata } from '../registration/metadata';
@@ -80,7 +80,12 @@ export function registrationEndpoints(settings: RegistrationEndpointSettings): R
   /** The host app's policy may change or refuse what is registered; what it returns passes the same checks. */
   async function applyPolicy(metadata: RegisteredClientMetadata, context: RegistrationContext): Promise<RegisteredClientMetadata> {
     if (options.policy === undefined) return metadata;
-    const decided = (await options.policy(metadata, context)) ?? metadata;
+    let decided: RegisteredClientMetadata;
+    try {
+      decided = (await options.policy(metadata, context)) ?? metadata;
+    } catch (error) {
+      throw error instanceof InvalidClientMetadataError || error instanceof InvalidRedirectUriError ? withSafeDescription(error) : error;
+    }
     try {
       return checkClientMetadata(decided, options);
     } catch (error) {
@@ -187,6 +192,14 @@ export function registrationEndpoints(settings: RegistrationEndpointSettings): R
       registration_client_uri: clientUri(record.metadata.client_id),
     };
   }
+}
+
+/** RFC 6749 §5.2: error_description is %x20-21 / %x23-5B / %x5D-7E; a policy's own words are kept to that. */
+function withSafeDescription(error: InvalidClientMetadataError | InvalidRedirectUriError): InvalidClientMetadataError | InvalidRedirectUriError {
+  const safe = error.description.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '?');
+  if (safe === error.description && safe !== '') return error;
+  const Refusal = error instanceof InvalidRedirectUriError ? InvalidRedirectUriError : InvalidClientMetadataError;
+  return new Refusal(safe === '' ? 'The client metadata was refused.' : safe);
 }
 
 function usesSecret(metadata: RegisteredClientMetadata): boolean {

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { InvalidClientMetadataError } from '../../lib/errors';
+import { InvalidClientMetadataError, InvalidRedirectUriError } from '../../lib/errors';
 import { hashInitialAccessToken } from '../../lib/registration/initial-access-token';
 import { clientCredentials } from '../../lib/grants/client-credentials';
 import { memoryStore } from '../../lib/stores/memory/store';
@@ -292,6 +292,19 @@ describe.each(STORE_KINDS)('dynamic client registration (RFC 7591), %s store', (
       expect(res.status).toBe(400);
       expect(res.body).toEqual({ error: 'invalid_client_metadata', error_description: 'Services are registered by hand here.' });
       expect((await register(app, NATIVE_METADATA)).status).toBe(201);
+    });
+
+    test.each([
+      ['InvalidClientMetadataError', new InvalidClientMetadataError('Nom "refusé"\n'), 'invalid_client_metadata', 'Nom ?refus???'],
+      ['InvalidRedirectUriError', new InvalidRedirectUriError('“no”'), 'invalid_redirect_uri', '?no?'],
+      ['an empty description', new InvalidClientMetadataError(''), 'invalid_client_metadata', 'The client metadata was refused.'],
+    ])('a refusal (%s) keeps to the characters RFC 6749 §5.2 allows in error_description', async (_name, refusal, error, description) => {
+      const { app } = start({
+        policy: () => {
+          throw refusal;
+        },
+      });
+      expect((await register(app, SERVICE_METADATA)).body).toEqual({ error, error_description: description });
     });
 
     test('metadata it returns is checked again: an invalid result is the host app\'s bug, a server_error given to onError', async () => {
