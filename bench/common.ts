@@ -19,6 +19,16 @@ export const REDIRECT_URI = 'https://client.bench.example/callback';
 /** The user every server sees as signed in at its authorization endpoint. */
 export const BENCH_USER = 'bench-user';
 
+/**
+ * The resource (RFC 8707) of the JWT scenarios: a token requested with `resource=` this URI is a
+ * JWT access token (RFC 9068) with it as `aud`. It is never fetched.
+ */
+export const JWT_RESOURCE = 'https://api.bench.example/jwt';
+/** The body of every token request of the JWT scenarios, at every server. */
+export const JWT_TOKEN_BODY = `grant_type=client_credentials&scope=${SCOPE}&resource=${encodeURIComponent(JWT_RESOURCE)}`;
+/** The JWS algorithm of the JWT scenarios, at every server that signs (BENCH_JWT_ALG). */
+export const DEFAULT_JWT_ALGORITHM = 'ES256';
+
 /** The one token the Redis GET ceiling knows; any other Bearer value is refused with 401. */
 export const CEILING_TOKEN = 'ceiling-token';
 
@@ -43,6 +53,13 @@ export interface ServerSettings {
   clientSecret: string;
   /** The client's secret as generateClientSecret() hashed it: sha256$<salt>$<hash>. */
   clientSecretHash: string;
+  /** The JWS algorithm of JWT access tokens (JWT scenarios). */
+  jwtAlgorithm: string;
+  /**
+   * Who issues the tokens that express-oauth2-jwt-bearer checks, in its process: ours, or the
+   * jose issuer while the package cannot sign JWT access tokens (the runner finds out).
+   */
+  jwtIssuer: 'ours' | 'jose';
 }
 
 export type Handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void;

@@ -3,8 +3,9 @@
  * drives one scenario, then prints where the CPU time went: the functions with the most self
  * time, and self time summed by package. Profiles are kept in bench/results/profiles/.
  *
- * BENCH_SCENARIO=token|protected|refused (default token), BENCH_STORE=redis|memory (default
- * redis), BENCH_TARGET (default ours), BENCH_DURATION (seconds, default 8).
+ * BENCH_SCENARIO=token|protected|refused|jwt-token|jwt-protected (default token),
+ * BENCH_STORE=redis|memory (default redis), BENCH_TARGET (default ours; ours-jwt for the JWT
+ * scenarios), BENCH_DURATION (seconds, default 8), BENCH_JWT_ALG (default ES256).
  */
 import { fork } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { generateClientSecret } from 'express-oauth2-server';
 import { freePort, startRedisServer } from '../test/helpers/redis-server';
-import { CEILING_TOKEN, CLIENT_ID, RESOURCE_PATH, SCOPE, TOKEN_PATH, randomToken, SERVER_NODE_FLAGS, type ServerSettings, type StoreKind } from './common';
+import { CEILING_TOKEN, CLIENT_ID, DEFAULT_JWT_ALGORITHM, JWT_TOKEN_BODY, RESOURCE_PATH, SCOPE, TOKEN_PATH, randomToken, SERVER_NODE_FLAGS, type ServerSettings, type StoreKind } from './common';
 
 interface ProfileNode {
   id: number;
@@ -26,9 +27,12 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-const scenario = (process.env.BENCH_SCENARIO ?? 'token') as 'token' | 'protected' | 'refused';
+const scenario = (process.env.BENCH_SCENARIO ?? 'token') as 'token' | 'protected' | 'refused' | 'jwt-token' | 'jwt-protected';
 const store = (process.env.BENCH_STORE ?? 'redis') as StoreKind;
-const target = process.env.BENCH_TARGET ?? 'ours';
+const jwt = scenario === 'jwt-token' || scenario === 'jwt-protected';
+const target = process.env.BENCH_TARGET ?? (jwt ? 'ours-jwt' : 'ours');
+const isTokenScenario = scenario === 'token' || scenario === 'jwt-token';
+const tokenBody = jwt ? JWT_TOKEN_BODY : `grant_type=client_credentials&scope=${SCOPE}`;
 const duration = Number(process.env.BENCH_DURATION ?? 8);
 const root = join(__dirname, '..', '..');
 const profileDir = join(root, 'bench', 'results', 'profiles', `${target}-${scenario}-${store}`);
@@ -39,7 +43,17 @@ async function main(): Promise<void> {
   const redis = await startRedisServer();
   const port = await freePort();
   const secret = generateClientSecret();
-  const settings: ServerSettings = { target, store, redisUrl: redis.url, port, workers: 1, clientSecret: secret.secret, clientSecretHash: secret.hash };
+  const settings: ServerSettings = {
+    target,
+    store,
+    redisUrl: redis.url,
+    port,
+    workers: 1,
+    clientSecret: secret.secret,
+    clientSecretHash: secret.hash,
+    jwtAlgorithm: process.env.BENCH_JWT_ALG ?? DEFAULT_JWT_ALGORITHM,
+    jwtIssuer: 'ours',
+  };
   const child = fork(join(__dirname, 'server.js'), [], {
     env: { ...process.env, BENCH_SERVER: JSON.stringify(settings), NODE_ENV: 'production' },
     execArgv: [...SERVER_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${profileDir}`],
@@ -49,25 +63,25 @@ async function main(): Promise<void> {
 
   const basic = `Basic ${Buffer.from(`${CLIENT_ID}:${secret.secret}`).toString('base64')}`;
   let headers: Record<string, string>;
-  if (scenario === 'token') {
+  if (isTokenScenario) {
     headers = { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' };
   } else if (scenario === 'protected' && target === 'express-redis-get') {
     headers = { authorization: `Bearer ${CEILING_TOKEN}` };
-  } else if (scenario === 'protected') {
+  } else if (scenario === 'protected' || scenario === 'jwt-protected') {
     const response = await fetch(`http://127.0.0.1:${port}${TOKEN_PATH}`, {
       method: 'POST',
       headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
-      body: `grant_type=client_credentials&scope=${SCOPE}`,
+      body: tokenBody,
     });
     headers = { authorization: `Bearer ${((await response.json()) as { access_token: string }).access_token}` };
   } else {
     headers = { authorization: `Bearer ${randomToken()}` };
   }
   const result = await autocannon({
-    url: `http://127.0.0.1:${port}${scenario === 'token' ? TOKEN_PATH : RESOURCE_PATH}`,
-    method: scenario === 'token' ? 'POST' : 'GET',
+    url: `http://127.0.0.1:${port}${isTokenScenario ? TOKEN_PATH : RESOURCE_PATH}`,
+    method: isTokenScenario ? 'POST' : 'GET',
     headers,
-    body: scenario === 'token' ? `grant_type=client_credentials&scope=${SCOPE}` : undefined,
+    body: isTokenScenario ? tokenBody : undefined,
     connections: 32,
     duration,
   });

@@ -5,9 +5,10 @@
  *
  * Environment: BENCH_QUICK=1 (or --quick) for a short smoke run; BENCH_ROUNDS, BENCH_DURATION
  * (seconds), BENCH_WARMUP (seconds), BENCH_CONNECTIONS, BENCH_CODE_RATE (codes minted per
- * second of a run); BENCH_ONLY=token,protected,refused,code,refresh to run some scenarios
- * only; BENCH_TARGETS=ours,oauth2orize,... for some servers only; BENCH_STORES=redis or
- * memory for one store only.
+ * second of a run); BENCH_ONLY=token,protected,refused,code,refresh,jwt-token,jwt-protected to
+ * run some scenarios only; BENCH_TARGETS=ours,oauth2orize,... for some servers only;
+ * BENCH_STORES=redis or memory for one store only; BENCH_JWT_ALG (default ES256) for the JWS
+ * algorithm of the JWT scenarios, at every server that signs.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -15,10 +16,25 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { generateClientSecret } from 'express-oauth2-server';
 import { freePort, startRedisServer } from '../test/helpers/redis-server';
 import { renderChart, type ChartGroup } from './chart';
-import { CEILING_TOKEN, CLIENT_ID, RESOURCE_PATH, SCOPE, TOKEN_PATH, randomToken, SERVER_NODE_FLAGS, type ServerSettings, type StoreKind } from './common';
+import {
+  CEILING_TOKEN,
+  CLIENT_ID,
+  DEFAULT_JWT_ALGORITHM,
+  JWT_RESOURCE,
+  JWT_TOKEN_BODY,
+  RESOURCE_PATH,
+  SCOPE,
+  TOKEN_PATH,
+  randomToken,
+  SERVER_NODE_FLAGS,
+  type ServerSettings,
+  type StoreKind,
+} from './common';
+import { measureJwtAlgorithms, renderJwtAlgorithms, type JwtAlgorithmCost } from './jwt-algorithms';
 import { checkCodeExchange, checkRefreshRotation, codeRequests, refreshRequests, userFlowClient } from './user-flow';
 
 const quick = process.env.BENCH_QUICK === '1' || process.argv.includes('--quick');
@@ -29,16 +45,18 @@ const config = {
   connections: Number(process.env.BENCH_CONNECTIONS ?? 32),
   /** Codes minted per second of warm-up and run: about what the fastest server here redeems; a run that uses them all ends early. */
   codeRate: Number(process.env.BENCH_CODE_RATE ?? 2500),
+  /** The JWS algorithm of the JWT scenarios, the same at every server that signs. */
+  jwtAlgorithm: process.env.BENCH_JWT_ALG ?? DEFAULT_JWT_ALGORITHM,
 };
 const only = process.env.BENCH_ONLY?.split(',');
 const onlyTargets = process.env.BENCH_TARGETS?.split(',');
 const onlyStores = process.env.BENCH_STORES?.split(',');
 const resultsDir = join(__dirname, '..', '..', 'bench', 'results');
 // Only a full default run replaces the committed results; quick or filtered runs go beside them.
-const partial = quick || only !== undefined || process.env.BENCH_TARGETS !== undefined || process.env.BENCH_STORES !== undefined;
+const partial = quick || only !== undefined || process.env.BENCH_TARGETS !== undefined || process.env.BENCH_STORES !== undefined || process.env.BENCH_JWT_ALG !== undefined;
 const outputName = partial ? 'partial' : 'latest';
 
-type ScenarioName = 'token' | 'protected' | 'refused' | 'code' | 'refresh';
+type ScenarioName = 'token' | 'protected' | 'refused' | 'code' | 'refresh' | 'jwt-token' | 'jwt-protected';
 type Kind = 'ours' | 'peer' | 'ceiling';
 
 interface Scenario {
@@ -55,10 +73,25 @@ const scenarios: Scenario[] = [
   { name: 'refused', title: 'Protected route, unknown token (401)', method: 'GET', path: RESOURCE_PATH, expectStatus: 401 },
   { name: 'code', title: 'Code exchange (authorization_code + PKCE S256, HTTP Basic)', method: 'POST', path: TOKEN_PATH, expectStatus: 200 },
   { name: 'refresh', title: 'Refresh with rotation (refresh_token, HTTP Basic)', method: 'POST', path: TOKEN_PATH, expectStatus: 200 },
+  {
+    name: 'jwt-token',
+    title: `Token endpoint issuing JWT access tokens (client_credentials + resource, ${config.jwtAlgorithm}, HTTP Basic)`,
+    method: 'POST',
+    path: TOKEN_PATH,
+    expectStatus: 200,
+  },
+  { name: 'jwt-protected', title: `Protected route, JWT access token (${config.jwtAlgorithm}), verifier warm`, method: 'GET', path: RESOURCE_PATH, expectStatus: 200 },
 ];
 
 /** The scenarios of a user's grant: every request carries a code or refresh token minted before the run. */
 const isUserFlow = (name: ScenarioName) => name === 'code' || name === 'refresh';
+/** The scenarios of JWT access tokens (issue 14): every token is requested with `resource`. */
+const isJwtScenario = (name: ScenarioName) => name === 'jwt-token' || name === 'jwt-protected';
+const isTokenEndpoint = (name: ScenarioName) => name === 'token' || name === 'jwt-token';
+const isProtectedRoute = (name: ScenarioName) => name === 'protected' || name === 'jwt-protected';
+const tokenBodyOf = (name: ScenarioName) => (isJwtScenario(name) ? JWT_TOKEN_BODY : `grant_type=client_credentials&scope=${SCOPE}`);
+/** The row every ratio of a table divides: ours, one process, in the table's store. */
+const referenceTarget = (name: ScenarioName) => (isJwtScenario(name) ? 'ours-jwt' : 'ours');
 
 interface Case {
   id: string;
@@ -70,6 +103,14 @@ interface Case {
   kind: Kind;
   workers: number;
   note?: string;
+  /**
+   * The server keeps nothing in the store on this path (a JWT verified with a public key, an
+   * answer cached in its process): measured once, in the memory table, and shown in the Redis
+   * table beside the rows it is compared with.
+   */
+  storeFree?: boolean;
+  /** Started and asked once before the rounds; left out, with the reason shown, if that fails (a misconfigured server, a feature missing). */
+  preflight?: boolean;
 }
 
 interface Sample {
@@ -111,6 +152,9 @@ const PEERS: Peer[] = [
   },
 ];
 
+/** The store whose table measures the store-free rows: memory, unless only Redis is run. */
+const storeFreeStore: StoreKind = onlyStores === undefined || onlyStores.includes('memory') ? 'memory' : 'redis';
+
 function casesFor(scenario: Scenario, store: StoreKind): Case[] {
   const group = `${scenario.name}/${store}`;
   const make = (target: string, label: string, kind: Kind, workers = 1, note?: string): Case => ({
@@ -124,27 +168,66 @@ function casesFor(scenario: Scenario, store: StoreKind): Case[] {
     workers,
     note,
   });
+  const list = isJwtScenario(scenario.name) ? jwtCases(scenario.name, store, make) : classicCases(scenario.name, store, make);
+  const kept = list.filter((c) => !(c.storeFree === true && store !== storeFreeStore));
+  return onlyTargets === undefined ? kept : kept.filter((c) => onlyTargets.includes(c.target));
+}
+
+type MakeCase = (target: string, label: string, kind: Kind, workers?: number, note?: string) => Case;
+
+/**
+ * Issue 14: JWT access tokens for JWT_RESOURCE, signed with config.jwtAlgorithm by every server
+ * that signs. The ratios divide ours-jwt (one process).
+ */
+function jwtCases(scenario: ScenarioName, store: StoreKind, make: MakeCase): Case[] {
+  const checked = (c: Case, extra: Partial<Case> = {}): Case => ({ ...c, preflight: true, ...extra });
+  if (scenario === 'jwt-token') {
+    return [
+      checked(make('ours-jwt', 'ours', 'ours', 1, 'host key (signingKeys.keys); jti record saved')),
+      checked(make('oidc-provider-jwt', 'oidc-provider (resource indicators)', 'peer', 1, 'keeps no record of JWT access tokens')),
+      checked(make('express-jose-sign', store === 'redis' ? 'Express + jose sign + 1 Redis SET' : 'Express + jose sign + Map set', 'ceiling', 1, 'jti record saved')),
+    ];
+  }
+  const list = [
+    checked(make('ours-jwt', 'ours', 'ours', 1, store === 'redis' ? 'jti record: 1 Redis GET per request' : undefined)),
+    checked(make('jwt-bearer', 'express-oauth2-jwt-bearer', 'peer', 1, 'verifies every request; issuer in its process'), { storeFree: true }),
+    checked(make('resource-server', 'ours, resourceServer() (JWKS)', 'ours', 1, 'verified tokens cached; issuer in its process'), { storeFree: true }),
+  ];
+  if (store === 'redis') {
+    list.splice(1, 0, checked(make('ours-jwt-cache', 'ours, token cache on', 'ours', 1, 'redisStore({ url, cache: {} })')));
+    list.push(make('express-redis-get', 'Express + 1 Redis GET', 'ceiling'));
+  }
+  return list;
+}
+
+/** The scenarios of issue 7 and 17: opaque tokens, user flows. */
+function classicCases(scenario: ScenarioName, store: StoreKind, make: MakeCase): Case[] {
   const list: Case[] = [make('ours', 'ours', 'ours')];
   // A secret a person chose (plaintext in the config, hashed with scrypt): the brute-force limits
   // run on every request, and no correct request may be refused under its own concurrency.
-  if (scenario.name === 'token') list.push(make('ours-chosen-secret', 'ours, person-chosen secret', 'ours', 1, 'plaintext in config: scrypt, limits on'));
+  if (scenario === 'token') list.push(make('ours-chosen-secret', 'ours, person-chosen secret', 'ours', 1, 'plaintext in config: scrypt, limits on'));
   // The example-app as `npm start` runs it: its routers, login and pages mounted, a plaintext secret.
-  if (!isUserFlow(scenario.name)) list.push(make('example-app', 'example-app (npm start)', 'ours', 1, 'clients.json style: plaintext secret; GET /api/hello'));
+  if (!isUserFlow(scenario)) list.push(make('example-app', 'example-app (npm start)', 'ours', 1, 'clients.json style: plaintext secret; GET /api/hello'));
   for (const peer of PEERS) {
-    if (peer.runs?.(scenario.name, store) ?? true) list.push(make(peer.target, peer.label, 'peer', 1, peer.note(scenario.name, store)));
+    if (peer.runs?.(scenario, store) ?? true) list.push(make(peer.target, peer.label, 'peer', 1, peer.note(scenario, store)));
   }
   if (store === 'redis') {
     // Memory tokens are per process, so the cluster is measured with Redis only.
     // The refusal path is measured for 1 process only, to keep the run short.
-    if (scenario.name !== 'refused') list.push(make('ours', 'ours, 2 processes (cluster)', 'ours', 2));
+    if (scenario !== 'refused') list.push(make('ours', 'ours, 2 processes (cluster)', 'ours', 2));
     // The token cache serves token lookups, and the SET ceiling of the token table is shown in the user flows' tables.
-    if (scenario.name === 'protected' || scenario.name === 'refused') {
+    if (scenario === 'protected' || scenario === 'refused') {
       list.push(make('ours-cache', 'ours, token cache on', 'ours', 1, 'redisStore({ url, cache: {} })'));
       list.push(make('express-redis-get', 'Express + 1 Redis GET', 'ceiling'));
     }
-    if (scenario.name === 'token') list.push(make('express-redis-set', 'Express + 1 Redis SET', 'ceiling'));
+    if (scenario === 'token') list.push(make('express-redis-set', 'Express + 1 Redis SET', 'ceiling'));
   }
-  return onlyTargets === undefined ? list : list.filter((c) => onlyTargets.includes(c.target));
+  if (scenario === 'protected') {
+    // Issue 14: the package's resource server for apps without the authorization server, opaque tokens through RFC 7662.
+    const note = 'introspection answers cached; issuer in its process';
+    list.push({ ...make('resource-server-introspection', 'ours, resourceServer() (introspection)', 'ours', 1, note), storeFree: true, preflight: true });
+  }
+  return list;
 }
 
 const jsonCeiling: Case = {
@@ -166,9 +249,10 @@ function startServer(settings: ServerSettings): Promise<ChildProcess> {
   });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${settings.target} did not start`)), 30_000);
-    child.once('message', () => {
+    child.once('message', (message: { type?: string; message?: string }) => {
       clearTimeout(timer);
-      resolve(child);
+      if (message.type === 'failed') reject(new Error(`${settings.target} could not start: ${message.message}`));
+      else resolve(child);
     });
     child.once('exit', (code) => reject(new Error(`${settings.target} exited with ${code}`)));
   });
@@ -190,17 +274,35 @@ function stopServer(child: ChildProcess): Promise<void> {
   });
 }
 
-async function fetchToken(port: number, basic: string): Promise<string> {
+async function fetchToken(port: number, basic: string, body: string): Promise<string> {
   const response = await fetch(`http://127.0.0.1:${port}${TOKEN_PATH}`, {
     method: 'POST',
     headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
-    body: `grant_type=client_credentials&scope=${SCOPE}`,
+    body,
   });
-  const body = (await response.json()) as { access_token?: string };
-  if (response.status !== 200 || typeof body.access_token !== 'string') {
-    throw new Error(`token request answered ${response.status} ${JSON.stringify(body)}`);
+  const text = await response.text();
+  const token = response.status === 200 ? (JSON.parse(text) as { access_token?: unknown }).access_token : undefined;
+  if (typeof token !== 'string') throw new Error(`token request answered ${response.status} ${text.slice(0, 300)}`);
+  if (body === JWT_TOKEN_BODY) checkJwtAccessToken(token);
+  return token;
+}
+
+/** Every server of the JWT scenarios must sign the same kind of token: RFC 9068, the same algorithm, audience and scope. */
+function checkJwtAccessToken(token: string): void {
+  let header: { alg?: string; typ?: string };
+  let claims: { aud?: unknown; scope?: unknown; client_id?: unknown; jti?: unknown };
+  try {
+    [header, claims] = [decodeProtectedHeader(token), decodeJwt(token)];
+  } catch {
+    throw new Error(`not a JWT access token: ${token.slice(0, 40)}…`);
   }
-  return body.access_token;
+  if (header.alg !== config.jwtAlgorithm || header.typ?.replace(/^application\//, '') !== 'at+jwt') {
+    throw new Error(`JWT header ${JSON.stringify(header)}: expected alg ${config.jwtAlgorithm}, typ at+jwt`);
+  }
+  const audience = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  if (!audience.includes(JWT_RESOURCE) || claims.scope !== SCOPE || claims.client_id !== CLIENT_ID || typeof claims.jti !== 'string') {
+    throw new Error(`JWT claims ${JSON.stringify(claims)}: expected aud ${JWT_RESOURCE}, scope ${SCOPE}, client_id ${CLIENT_ID}, a jti`);
+  }
 }
 
 /** Redis's own counters: commands run, and socket reads (one read can carry many pipelined commands). */
@@ -224,16 +326,17 @@ interface Load {
 async function prepareLoad(c: Case, port: number, basic: string): Promise<Load> {
   if (c.scenario.name === 'code') return codeLoad(port, basic);
   if (c.scenario.name === 'refresh') return refreshLoad(port, basic);
-  const load = { headers: await staticHeaders(c, port, basic), body: c.scenario.name === 'token' ? `grant_type=client_credentials&scope=${SCOPE}` : undefined };
+  const load = { headers: await staticHeaders(c, port, basic), body: isTokenEndpoint(c.scenario.name) ? tokenBodyOf(c.scenario.name) : undefined };
   return { warmup: async () => load, measured: async () => ({ ...load, maxOverallRequests: requestBound(config.duration) }) };
 }
 
 const tokenRequestHeaders = (basic: string) => ({ authorization: basic, 'content-type': 'application/x-www-form-urlencoded' });
 
 async function staticHeaders(c: Case, port: number, basic: string): Promise<Record<string, string>> {
-  if (c.scenario.name === 'token') return tokenRequestHeaders(basic);
-  if (c.target === 'express-redis-get' && c.scenario.name === 'protected') return { authorization: `Bearer ${CEILING_TOKEN}` };
-  if (c.scenario.name === 'protected' && c.target !== 'express-json') return { authorization: `Bearer ${await fetchToken(port, basic)}` };
+  const name = c.scenario.name;
+  if (isTokenEndpoint(name)) return tokenRequestHeaders(basic);
+  if (c.target === 'express-redis-get' && isProtectedRoute(name)) return { authorization: `Bearer ${CEILING_TOKEN}` };
+  if (isProtectedRoute(name) && c.target !== 'express-json') return { authorization: `Bearer ${await fetchToken(port, basic, tokenBodyOf(name))}` };
   return { authorization: `Bearer ${randomToken()}` };
 }
 
@@ -274,8 +377,13 @@ async function refreshLoad(port: number, basic: string): Promise<Load> {
   return { warmup: () => phase(config.warmup), measured: () => phase(config.duration) };
 }
 
-async function measureOnce(c: Case, round: number, redisUrl: string, secret: { secret: string; hash: string }, admin: Redis): Promise<Sample> {
-  const loadBefore = loadavg()[0];
+/** Who issues the tokens express-oauth2-jwt-bearer checks: ours once the preflight shows that it signs JWT access tokens. */
+let jwtIssuer: ServerSettings['jwtIssuer'] = 'jose';
+
+type Secret = { secret: string; hash: string };
+
+/** Starts the case's server on a free port; `run` gets it with the client's Basic header, and the server is stopped after. */
+async function withServer<T>(c: Case, redisUrl: string, secret: Secret, run: (child: ChildProcess, port: number, basic: string) => Promise<T>): Promise<T> {
   const port = await freePort();
   const child = await startServer({
     target: c.target,
@@ -285,9 +393,39 @@ async function measureOnce(c: Case, round: number, redisUrl: string, secret: { s
     workers: c.workers,
     clientSecret: secret.secret,
     clientSecretHash: secret.hash,
+    jwtAlgorithm: config.jwtAlgorithm,
+    jwtIssuer,
   });
   try {
     const basic = `Basic ${Buffer.from(`${encodeURIComponent(CLIENT_ID)}:${encodeURIComponent(secret.secret)}`).toString('base64')}`;
+    return await run(child, port, basic);
+  } finally {
+    await stopServer(child);
+  }
+}
+
+/**
+ * Before the rounds: starts the server, prepares its load (a token fetched and checked) and sends
+ * one request of it by hand. Returns why the case cannot be measured, or undefined when it can.
+ */
+async function preflight(c: Case, redisUrl: string, secret: Secret): Promise<string | undefined> {
+  try {
+    return await withServer(c, redisUrl, secret, async (_child, port, basic) => {
+      const load = await (await prepareLoad(c, port, basic)).warmup();
+      const response = await fetch(`http://127.0.0.1:${port}${c.scenario.path}`, { method: c.scenario.method, headers: load.headers as Record<string, string>, body: load.body as string | undefined });
+      const text = await response.text();
+      if (response.status !== c.scenario.expectStatus) return `answered ${response.status} ${text.slice(0, 300)}`;
+      if (c.scenario.name === 'jwt-token') checkJwtAccessToken((JSON.parse(text) as { access_token: string }).access_token);
+      return undefined;
+    });
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+async function measureOnce(c: Case, round: number, redisUrl: string, secret: Secret, admin: Redis): Promise<Sample> {
+  const loadBefore = loadavg()[0];
+  return withServer(c, redisUrl, secret, async (child, port, basic) => {
     const load = await prepareLoad(c, port, basic);
     const options = {
       url: `http://127.0.0.1:${port}${c.scenario.path}`,
@@ -313,9 +451,7 @@ async function measureOnce(c: Case, round: number, redisUrl: string, secret: { s
     // CPU time per request barely moves when other work shares the machine; req/s does.
     const cpuPerRequest = (after.cpuMicros - before.cpuMicros) / Math.max(1, total);
     return { round, rps: expected / result.duration, p99: result.latency.p99, rssMB, cpuPerRequest, redisCommandsPerRequest, redisReadsPerRequest, unexpected, loadBefore };
-  } finally {
-    await stopServer(child);
-  }
+  });
 }
 
 function median(values: number[]): number {
@@ -340,10 +476,20 @@ async function main(): Promise<void> {
     for (const store of ['redis', 'memory'] as const) if (onlyStores === undefined || onlyStores.includes(store)) groups.push({ scenario, store, cases: casesFor(scenario, store) });
   }
   const withJson = onlyTargets === undefined || onlyTargets.includes(jsonCeiling.target);
+  // Before the rounds, with no server running: the algorithms' own price, for the JWT tables.
+  const jwtAlgorithmCosts: JwtAlgorithmCost[] = groups.some((g) => isJwtScenario(g.scenario.name)) ? await measureJwtAlgorithms(quick ? 0.1 : 0.5) : [];
+  const notMeasured = await runPreflights(groups, redis.url, secret, admin);
   const allCases = [...(withJson ? [jsonCeiling] : []), ...groups.flatMap((g) => g.cases)];
   // The token table's SET ceiling, when measured, is shown in the user flows' Redis tables too.
   const setCeiling = allCases.find((c) => c.id === 'token/redis/express-redis-set');
-  const borrowedRows = (g: { scenario: Scenario; store: StoreKind }) => (setCeiling !== undefined && isUserFlow(g.scenario.name) && g.store === 'redis' ? [setCeiling] : []);
+  // Rows that keep nothing in the store, measured in one store's table, are shown in the other's.
+  const storeFreeRows = (g: { scenario: Scenario; store: StoreKind }) =>
+    g.store === storeFreeStore ? [] : groups.filter((o) => o.scenario === g.scenario && o.store === storeFreeStore).flatMap((o) => o.cases.filter((c) => c.storeFree === true));
+  const borrowedRows = (g: { scenario: Scenario; store: StoreKind }) => [
+    ...(setCeiling !== undefined && isUserFlow(g.scenario.name) && g.store === 'redis' ? [setCeiling] : []),
+    ...storeFreeRows(g),
+  ];
+  const borrowedNote = (c: Case) => (c === setCeiling ? 'measured in the token table' : `${c.note === undefined ? '' : `${c.note}; `}measured in the ${c.store} table`);
   const samples = new Map<string, Sample[]>(allCases.map((c) => [c.id, []]));
   const total = allCases.length * config.rounds;
   console.log(
@@ -397,20 +543,22 @@ async function main(): Promise<void> {
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGB: Math.round(totalmem() / 2 ** 30), node: process.version },
     config,
     seconds: Math.round((Date.now() - started) / 1000),
+    jwtAlgorithms: jwtAlgorithmCosts,
     groups: groups.map((g) => {
-      const oursCase = g.cases.find((c) => c.target === 'ours' && c.workers === 1);
+      const oursCase = g.cases.find((c) => c.target === referenceTarget(g.scenario.name) && c.workers === 1);
       const borrowed = borrowedRows(g);
       const cases = [...g.cases, ...borrowed, ...(withJson ? [jsonCeiling] : [])];
       return {
         scenario: g.scenario.name,
         title: g.scenario.title,
         store: g.store,
+        notMeasured: notMeasured.filter((n) => n.group === `${g.scenario.name}/${g.store}`).map(({ target, label, reason }) => ({ target, label, reason })),
         rows: cases.map((c) => ({
           target: c.target,
           label: c.label,
           kind: c.kind,
           workers: c.workers,
-          note: borrowed.includes(c) ? 'measured in the token table' : c.note,
+          note: borrowed.includes(c) ? borrowedNote(c) : c.note,
           ...summary(c),
           oursRatio: pairedRatio(oursCase, c),
           rounds: samples.get(c.id),
@@ -441,11 +589,13 @@ async function main(): Promise<void> {
           `  ${note}`,
       );
     }
+    for (const n of g.notMeasured) lines.push(`  ${pad(n.label, 40)} NOT MEASURED: ${n.reason}`);
   }
   const loads = [...samples.values()].flat().map((s) => s.loadBefore);
   lines.push('');
   lines.push(`1-minute load average before the runs: median ${median(loads).toFixed(2)}, max ${Math.max(...loads).toFixed(2)} (the bench itself keeps it near 2).`);
-  lines.push(...targetsCheck(report.groups), ...userFlowRatios(report.groups));
+  lines.push(...targetsCheck(report.groups), ...userFlowRatios(report.groups), ...issue14Targets(report.groups), ...signAndVerifyCpu(report.groups));
+  if (jwtAlgorithmCosts.length > 0) lines.push('', ...renderJwtAlgorithms(jwtAlgorithmCosts));
   const table = lines.join('\n');
   console.log(`\n${table}\n`);
 
@@ -470,7 +620,7 @@ async function main(): Promise<void> {
 interface ReportGroup {
   scenario: ScenarioName;
   store: string;
-  rows: { target: string; kind: string; oursRatio: number; unexpected: number }[];
+  rows: { target: string; label: string; kind: string; oursRatio: number; unexpected: number; cpuPerRequest: number }[];
 }
 
 /** Paired ours ÷ peer against the peer that did best against ours. */
@@ -532,6 +682,110 @@ function userFlowRatios(groups: ReportGroup[]): string[] {
     out.push(`  ${g.scenario}/${g.store}: ours ÷ fastest peer = ${oursVsFastestPeer(g).toFixed(2)}` + (vsSet === undefined ? '' : `; ours ÷ express-redis-set = ${vsSet.toFixed(2)}`));
   }
   return out.length === 0 ? [] : ['Code and refresh scenarios (no target; paired ratios):', ...out];
+}
+
+interface NotMeasured {
+  group: string;
+  target: string;
+  label: string;
+  reason: string;
+}
+
+/**
+ * Tries once each case that asks for it (issue 14's rows: they depend on the newest parts of the package),
+ * leaves out those that fail, and says why. First finds out whether ours signs JWT access tokens:
+ * express-oauth2-jwt-bearer and resourceServer() check ours' tokens if so, the jose issuer's otherwise.
+ */
+async function runPreflights(groups: { scenario: Scenario; cases: Case[] }[], redisUrl: string, secret: Secret, admin: Redis): Promise<NotMeasured[]> {
+  const checked = groups.flatMap((g) => g.cases.filter((c) => c.preflight === true));
+  if (checked.length === 0) return [];
+  const checksIssuedJwts = (c: Case) => c.target === 'jwt-bearer' || c.target === 'resource-server';
+  if (checked.some(checksIssuedJwts)) {
+    const jwtToken = scenarios.find((s) => s.name === 'jwt-token') as Scenario;
+    const probe: Case = { id: 'probe/ours-jwt', group: 'probe', scenario: jwtToken, store: 'memory', target: 'ours-jwt', label: 'ours', kind: 'ours', workers: 1 };
+    const oursCannotSign = await preflight(probe, redisUrl, secret);
+    jwtIssuer = oursCannotSign === undefined ? 'ours' : 'jose';
+    for (const c of checked.filter(checksIssuedJwts)) {
+      const how = c.target === 'jwt-bearer' ? 'verifies every request' : 'verified tokens cached';
+      c.note = jwtIssuer === 'ours' ? `${how}; ours' tokens, ours in its process` : `${how}; issuer: jose (ours did not sign in the preflight), in its process`;
+    }
+    console.log(`preflight: the JWT resource servers check tokens of the ${jwtIssuer === 'ours' ? 'package' : `jose issuer (ours: ${oursCannotSign})`}`);
+  }
+  const out: NotMeasured[] = [];
+  for (const c of checked) {
+    await admin.flushall();
+    const reason = await preflight(c, redisUrl, secret);
+    if (reason === undefined) continue;
+    // The first sentence is enough for the table (an option error goes on to list every option).
+    out.push({ group: c.group, target: c.target, label: c.label, reason: reason.length > 160 ? `${reason.slice(0, 160)}…` : reason });
+    console.log(`preflight: ${c.id} NOT MEASURED: ${reason}`);
+  }
+  for (const g of groups) g.cases = g.cases.filter((c) => !out.some((n) => n.group === c.group && n.target === c.target));
+  return out;
+}
+
+/** Issue 14's speed goals, as paired ratios of this run (information, not assertions). */
+function issue14Targets(groups: ReportGroup[]): string[] {
+  const out: string[] = [];
+  const mark = (value: number, goal: number) => `${value.toFixed(2)} (goal ≥ ${goal}: ${value >= goal ? 'met' : 'NOT met'})`;
+  for (const g of groups) {
+    // ours ÷ that row, paired by round; undefined when either was not measured.
+    const vs = (target: string) => {
+      const ratio = g.rows.find((r) => r.target === target)?.oursRatio;
+      return ratio === undefined || Number.isNaN(ratio) ? undefined : ratio;
+    };
+    const at = `${g.scenario}/${g.store}`;
+    if (g.scenario === 'jwt-token') {
+      const peer = vs('oidc-provider-jwt');
+      const ceiling = vs('express-jose-sign');
+      if (peer !== undefined) out.push(`  ${at}: ours ÷ oidc-provider (same algorithm) = ${mark(peer, 1.4)}`);
+      if (ceiling !== undefined) out.push(`  ${at}: ours ÷ Express + jose sign = ${ceiling.toFixed(2)}`);
+    }
+    if (g.scenario === 'jwt-protected') {
+      // The goal is for requireToken with its caches warm: the token cache with Redis, the memory store itself otherwise.
+      // (ours ÷ X) ÷ (ours ÷ cache) = cache ÷ X, both paired with ours in the same rounds.
+      const cache = g.store === 'redis' ? vs('ours-jwt-cache') : 1;
+      const who = g.store === 'redis' ? 'ours with the token cache' : 'ours';
+      const [json, bearer, remote] = [vs('express-json'), vs('jwt-bearer'), vs('resource-server')];
+      if (cache !== undefined && json !== undefined) out.push(`  ${at}: ${who} ÷ Express returning JSON = ${mark(json / cache, 0.9)}`);
+      if (cache !== undefined && bearer !== undefined) out.push(`  ${at}: ${who} ÷ express-oauth2-jwt-bearer = ${mark(bearer / cache, 1.5)}`);
+      if (remote !== undefined && bearer !== undefined) out.push(`  ${at}: resourceServer() (JWKS) ÷ express-oauth2-jwt-bearer = ${(bearer / remote).toFixed(2)}; ÷ ours in-process = ${(1 / remote).toFixed(2)}`);
+    }
+    if (g.scenario === 'protected') {
+      const remote = vs('resource-server-introspection');
+      if (remote !== undefined) {
+        const cache = vs('ours-cache');
+        out.push(
+          `  ${at}: resourceServer() (introspection, cached) ÷ requireToken in-process = ${mark(1 / remote, 0.9)}` +
+            (cache === undefined ? '' : `; ÷ requireToken with the token cache = ${(cache / remote).toFixed(2)}`),
+        );
+      }
+    }
+  }
+  return out.length === 0 ? [] : ['Targets of issue 14 (paired ratios):', ...out];
+}
+
+/**
+ * CPU per response of signing and of verifying, from the tables' medians: the JWT token endpoint
+ * against the opaque one (the price of the signature and of the longer answer), and the JWT
+ * route's servers against bare Express.
+ */
+function signAndVerifyCpu(groups: ReportGroup[]): string[] {
+  const cpu = (scenario: ScenarioName, store: string, target: string) => groups.find((g) => g.scenario === scenario && g.store === store)?.rows.find((r) => r.target === target)?.cpuPerRequest;
+  const out: string[] = [];
+  for (const store of ['redis', 'memory']) {
+    const [jwt, opaque, jose] = [cpu('jwt-token', store, 'ours-jwt'), cpu('token', store, 'ours'), cpu('jwt-token', store, 'express-jose-sign')];
+    if (jwt !== undefined) {
+      out.push(
+        `  sign, ${store}: ours ${jwt.toFixed(0)} µs per JWT token response` +
+          (opaque === undefined ? '' : ` (opaque: ${opaque.toFixed(0)} µs, so ${(jwt - opaque).toFixed(0)} µs for the JWT)`) +
+          (jose === undefined ? '' : `; Express + jose sign: ${jose.toFixed(0)} µs`),
+      );
+    }
+    const rows = groups.find((g) => g.scenario === 'jwt-protected' && g.store === store)?.rows ?? [];
+    if (rows.length > 0) out.push(`  verify, ${store}: ${rows.map((r) => `${r.label} ${r.cpuPerRequest.toFixed(0)} µs`).join('; ')}`);
+  }
+  return out.length === 0 ? [] : ['CPU per response with JWT access tokens (medians of the tables above):', ...out];
 }
 
 main().catch((error: unknown) => {

@@ -16,6 +16,8 @@ const { loginRoutes, findUser } = require('./login');
 const { loginCsrfToken } = require('./login-csrf');
 const { deviceRoutes } = require('./device');
 const { homeRoutes } = require('./home');
+const { mcpRoutes } = require('./mcp');
+const { describeToken } = require('./token-description');
 
 /**
  * The example-app: the package mounted in an Express app as a user would mount it.
@@ -27,6 +29,7 @@ function createApp(config) {
   const secret = config.sessionSecret ?? randomBytes(32).toString('base64url');
   const secure = config.issuer.startsWith('https:');
   const session = signedCookieSession({ secret, secure });
+  const resourceUris = exampleResourceUris(config.issuer);
   const oauth = oauthServer({
     issuer: config.issuer,
     clients: config.clients,
@@ -39,6 +42,16 @@ function createApp(config) {
       deviceAuthorization({ verificationUri: `${new URL(config.issuer).origin}/device`, interval: config.devicePollInterval }),
     ],
     store,
+    // RFC 8707: the app's two resource servers. A token asked for one of them has it as its only
+    // audience and is a JWT access token (RFC 9068); a token asked for without `resource` stays opaque.
+    resources: [
+      { uri: resourceUris.api, scopes: ['read', 'admin'], name: 'Example API' },
+      { uri: resourceUris.mcp, scopes: ['mcp:tools'], name: 'Example MCP server' },
+    ],
+    // The keys that sign them are generated and rotated by the package. With Redis every instance
+    // must sign with the same keys, so the private keys are kept in Redis too: a demo's choice
+    // (whoever reads that Redis can sign tokens); a production app gives its own in `keys`.
+    ...(config.redisUrl && { signingKeys: { keepPrivateKeysInStore: true } }),
     // The app's own login decides who the user is; the package's default consent page asks them.
     authorization: {
       getUser: (req) => session.user(req),
@@ -56,19 +69,25 @@ function createApp(config) {
   app.get(oauth.metadataPath, oauth.metadataHandler);
   app.use(loginRoutes({ users: config.users, session, limits: oauth.limits, csrf: loginCsrfToken({ secret, secure }), origins: ownOrigins(config) }));
   app.use(deviceRoutes());
-  app.use(homeRoutes({ clients: config.clients, oauth }));
+  // The API also takes the opaque tokens issued without a resource, as it did before resources;
+  // the MCP server only tokens for itself (MCP authorization: audience validation).
+  const api = oauth.resource(resourceUris.api, { acceptTokensWithoutAudience: true });
+  const mcp = oauth.resource(resourceUris.mcp);
+  // RFC 9728 §3.1: /.well-known/oauth-protected-resource/api and …/mcp, named in every challenge (§5.1).
+  for (const resource of [api, mcp]) app.get(resource.metadataPath, resource.metadataHandler);
+  app.use(homeRoutes({ clients: config.clients, oauth, resources: [api, mcp] }));
 
   /**
    * What the protected API answers: who the token speaks for.
    * @param {import('express').Request} req
    * @param {import('express').Response} res
    */
-  function describeToken(req, res) {
-    const token = /** @type {import('..').TokenInfo} */ (req.oauth);
-    res.json({ client_id: token.clientId, scope: token.scope.join(' '), ...(token.sub !== undefined && { sub: token.sub }) });
+  function sendTokenDescription(req, res) {
+    res.json(describeToken(/** @type {import('..').TokenInfo} */ (req.oauth)));
   }
-  app.get('/api/hello', oauth.requireToken('read'), describeToken);
-  app.get('/api/admin', oauth.requireToken('admin'), describeToken);
+  app.get('/api/hello', api.requireToken('read'), sendTokenDescription);
+  app.get('/api/admin', api.requireToken('admin'), sendTokenDescription);
+  app.use(mcpRoutes(mcp.requireToken('mcp:tools')));
 
   // For a load balancer or orchestrator: 200 while the token store answers, 503 while it does not.
   app.get('/healthz', async (_req, res) => {
@@ -77,6 +96,15 @@ function createApp(config) {
   });
 
   return { app, oauth, store };
+}
+
+/**
+ * The identifiers of the app's resources (RFC 8707 §2), on the origin of ISSUER.
+ * @param {string} issuer
+ */
+function exampleResourceUris(issuer) {
+  const { origin } = new URL(issuer);
+  return { api: `${origin}/api`, mcp: `${origin}/mcp` };
 }
 
 /**

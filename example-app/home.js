@@ -25,10 +25,10 @@ const PAGE_POLICY = [
  * secrets), the authorization code flow with PKCE played by the demo client in the browser
  * (example-app/public/home.js, which also finishes the flow at /demo/callback), the device flow
  * and the README's curl lines for this server.
- * @param {{ clients: any[], oauth: import('..').OAuthServer }} options
+ * @param {{ clients: any[], oauth: import('..').OAuthServer, resources: readonly ShownResource[] }} options
  */
-function homeRoutes({ clients, oauth }) {
-  const html = renderHomePage(clients, serverUrls(oauth));
+function homeRoutes({ clients, oauth, resources }) {
+  const html = renderHomePage(clients, serverUrls(oauth), resources);
   const router = express.Router();
   /**
    * @param {import('express').Request} _req
@@ -74,10 +74,16 @@ function serverUrls(oauth) {
 /** @typedef {ReturnType<typeof serverUrls>} ServerUrls */
 
 /**
+ * What the page shows of a protected resource (a ProtectedResource of `oauth.resource()`).
+ * @typedef {{ uri: string, metadataPath: string, metadata: { scopes_supported?: readonly string[], resource_name?: string } }} ShownResource
+ */
+
+/**
  * @param {any[]} clients the client metadata the server was given
  * @param {ServerUrls} urls
+ * @param {readonly ShownResource[]} resources
  */
-function renderHomePage(clients, urls) {
+function renderHomePage(clients, urls, resources) {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>express-oauth2-server example-app</title>
@@ -93,12 +99,23 @@ in an Express app as you would mount it in yours, with a demo login for the user
 <li>Issuer <code>${escapeHtml(urls.issuer)}</code>; its endpoints are under <code>/oauth</code>, listed in the
 <a href="${escapeHtml(urls.metadata)}">authorization server metadata</a>.</li>
 <li>The protected API: <code>GET /api/hello</code> needs scope <code>read</code>, <code>GET /api/admin</code> scope <code>admin</code>.</li>
+<li>The MCP server: <code>POST /mcp</code> (Streamable HTTP) needs scope <code>mcp:tools</code>; its tool <code>whoami</code> says who the token speaks for.
+Point an MCP client at <code>${escapeHtml(urls.origin)}/mcp</code>: it finds the authorization server by itself.</li>
 <li>The device flow's code page: <a href="/device">/device</a>.</li>
 </ul>
 
+<h2>Resources</h2>
+<p>A token asked for with <code>resource</code> (RFC 8707) is a JWT access token (RFC 9068) for that resource alone.
+Each resource publishes its protected resource metadata (RFC 9728), which names this authorization server.</p>
+<div class="scroll"><table id="resources">
+<thead><tr><th>resource</th><th>Name</th><th>scopes</th><th>Metadata</th></tr></thead>
+<tbody>
+${resources.map(renderResourceRow).join('\n')}
+</tbody></table></div>
+
 <h2>Demo clients</h2>
 <p>The clients of <code>CLIENTS_FILE</code> and this page's demo client. Their secrets are not shown: they are in the file.</p>
-<div class="scroll"><table>
+<div class="scroll"><table id="clients">
 <thead><tr><th>client_id</th><th>Name</th><th>Type</th><th>grant_types</th><th>scope</th></tr></thead>
 <tbody>
 ${clients.map(renderClientRow).join('\n')}
@@ -125,6 +142,15 @@ function renderClientRow(client) {
   const type = method === 'none' ? 'public' : `confidential (${method})`;
   const cells = [client.client_id, client.client_name ?? '', type, grantTypes(client).join(', '), client.scope ?? ''];
   return `<tr>${cells.map((cell) => `<td>${escapeHtml(String(cell))}</td>`).join('')}</tr>`;
+}
+
+/**
+ * One row of the resources table.
+ * @param {ShownResource} resource
+ */
+function renderResourceRow({ uri, metadataPath, metadata }) {
+  const cells = [uri, metadata.resource_name ?? '', (metadata.scopes_supported ?? []).join(' ')].map((cell) => `<td>${escapeHtml(cell)}</td>`);
+  return `<tr>${cells.join('')}<td><a href="${escapeHtml(metadataPath)}">${escapeHtml(metadataPath)}</a></td></tr>`;
 }
 
 /**

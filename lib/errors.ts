@@ -20,6 +20,7 @@ export type OAuthErrorCode =
   | 'slow_down'
   | 'expired_token'
   | 'invalid_target'
+  | 'invalid_request_uri'
   | 'invalid_redirect_uri'
   | 'invalid_client_metadata';
 
@@ -90,6 +91,12 @@ export class UnsupportedGrantTypeError extends OAuthError {
 /** RFC 8707 §2: the requested resource is invalid, missing, unknown, or malformed. */
 export class InvalidTargetError extends OAuthError {
   readonly code = 'invalid_target';
+  readonly status: number = 400;
+}
+
+/** RFC 9101 §7 (as RFC 9126 §4 uses it): the request_uri is unknown, expired, used, or another client's. */
+export class InvalidRequestUriError extends OAuthError {
+  readonly code = 'invalid_request_uri';
   readonly status: number = 400;
 }
 

@@ -14,6 +14,7 @@ export {
 } from './grants/device-code';
 export type { DeviceUserStep, PendingDevice } from './device/user-step';
 export type { DeviceAuthorizationResponse } from './endpoints/device-authorization';
+export type { PushedAuthorizationResponse } from './endpoints/pushed-authorization';
 export type { Grant, TokenRequestContext, TokenResponse } from './grants/grant';
 export type { TokenIssuer, IssueRequest, GrantIssue, TokenIssuedEvent } from './tokens/issuer';
 export type { AuthorizationOptions, ConsentPrompt } from './options/authorization';
@@ -36,6 +37,7 @@ export type {
   AuthorizationTransactionRecord,
   DeviceTransactionRecord,
   TransactionRecord,
+  PushedRequestRecord,
   DeviceCodeRecord,
   DeviceDecision,
   DevicePoll,
@@ -54,6 +56,11 @@ export type { SigningKeyOptions, SigningAlgorithm } from './options/signing-keys
 export type { BruteForceOptions } from './limits/brute-force';
 export type { AttemptLimits, PasswordCheck } from './limits/password-limits';
 export type { TokenInfo, RequireToken } from './resource/token-guard';
+export type { ProtectedResource } from './resource/protected-resource';
+export type { ProtectedResourceMetadata } from './resource/protected-resource-metadata';
+export { resourceServer, type ResourceServer } from './resource/resource-server';
+export type { ResourceServerOptions } from './options/resource-server';
+export { GuardedFetchError, type GuardedFetchErrorCode } from './http/guarded-fetch';
 export type { Clock } from './clock';
 export {
   OAuthError,
@@ -75,5 +82,6 @@ export {
   AuthorizationPendingError,
   SlowDownError,
   ExpiredTokenError,
+  InvalidRequestUriError,
   type OAuthErrorCode,
 } from './errors';

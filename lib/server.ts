@@ -6,7 +6,9 @@ import { authorizeEndpoint, decisionEndpoint } from './endpoints/authorize';
 import { clientEndpoint, type ClientEndpointSettings } from './endpoints/client-endpoint';
 import { deviceAuthorizationRequest } from './endpoints/device-authorization';
 import { deviceDecisionEndpoint, deviceVerifyEndpoint } from './endpoints/device-verification';
-import { formParamsReader, queryReader, rawFormReader } from './http/form-params';
+import { formParamsReader, queryReader, rawFormReader, repeatableFormReader } from './http/form-params';
+import { pushedAuthorizationRequest } from './endpoints/pushed-authorization';
+import { PUSHED_PARAMETERS } from './authorization/pushed-request';
 import { introspectToken } from './endpoints/introspection';
 import { buildMetadata, metadataPath, type ServerMetadata } from './endpoints/metadata';
 import { jsonDocumentHandler } from './http/json-document';
@@ -184,8 +186,12 @@ function mountClientEndpoints(router: OAuthServer, settings: ServerSettings, { l
   for (const path of ['/token', '/revoke', '/introspect']) router.all(path, methodNotAllowed('POST'));
 }
 
-/** The authorization endpoint (RFC 6749 §3.1) and its consent decision, with the authorization code grant. */
-function mountCodeFlow(router: OAuthServer, settings: ServerSettings, { pageReaders }: SharedParts): void {
+/**
+ * The authorization endpoint (RFC 6749 §3.1) and its consent decision, with the authorization
+ * code grant; and the pushed authorization request endpoint (RFC 9126), whose clients
+ * authenticate as at the token endpoint.
+ */
+function mountCodeFlow(router: OAuthServer, settings: ServerSettings, { pageReaders, clientEndpoints }: SharedParts): void {
   const { codeFlow, issuer, clients, store, clock, resources, onError } = settings;
   if (codeFlow === undefined) return;
   const endpointSettings = { issuer, clients, store, clock, options: codeFlow, resources, ...pageReaders, onError };
@@ -195,6 +201,12 @@ function mountCodeFlow(router: OAuthServer, settings: ServerSettings, { pageRead
   router.all('/authorize', methodNotAllowed('GET', 'POST'));
   router.post('/authorize/decision', decisionEndpoint(endpointSettings));
   router.all('/authorize/decision', methodNotAllowed('POST'));
+
+  // RFC 9126 §2.1: the parameters of an authorization request, where `resource` may repeat (RFC 8707 §2.1).
+  const readPushed = repeatableFormReader(settings.limits, new Set([...PUSHED_PARAMETERS, 'request_uri', 'client_secret']), new Set(['resource']));
+  const pushed = pushedAuthorizationRequest({ clients, store, clock, options: codeFlow, resources });
+  router.post('/par', clientEndpoint({ ...clientEndpoints, readParams: readPushed }, pushed, 201));
+  router.all('/par', methodNotAllowed('POST'));
 }
 
 /** RFC 8628: the device's endpoint, and the user's steps (verify the code, decide), with deviceAuthorization(). */
@@ -225,7 +237,7 @@ function mountMetadata(router: OAuthServer, settings: ServerSettings): void {
   router.metadata = buildMetadata({
     issuer,
     endpoints: {
-      ...(codeFlow !== undefined && { authorization_endpoint: '/authorize' }),
+      ...(codeFlow !== undefined && { authorization_endpoint: '/authorize', pushed_authorization_request_endpoint: '/par' }),
       token_endpoint: '/token',
       revocation_endpoint: '/revoke',
       introspection_endpoint: '/introspect',
@@ -244,6 +256,8 @@ function mountMetadata(router: OAuthServer, settings: ServerSettings): void {
         code_challenge_methods_supported: codeFlow.pkce.allowPlain ? ['S256', 'plain'] : ['S256'],
         // RFC 9207 §3
         authorization_response_iss_parameter_supported: true,
+        // RFC 9126 §5
+        require_pushed_authorization_requests: codeFlow.requirePushedRequests,
       },
     }),
   });

@@ -1,12 +1,13 @@
 import { generateKeyPairSync } from 'node:crypto';
 import express from 'express';
 import { Redis } from 'ioredis';
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { Adapter, AdapterPayload, AsymmetricSigningAlgorithm } from 'oidc-provider';
 import {
   BENCH_USER,
   CLIENT_ID,
   CODE_LIFETIME,
   ISSUER_PATH,
+  JWT_RESOURCE,
   REDIRECT_URI,
   RESOURCE_PATH,
   SCOPE,
@@ -15,6 +16,7 @@ import {
   type BuiltApp,
   type ServerSettings,
 } from '../common';
+import { signingKeyPair } from './signing-key';
 
 /** How long the Redis adapter keeps a grant's list of token keys: the refresh token's default lifetime (14 days). */
 const GRANT_INDEX_SECONDS = 14 * 24 * 3600;
@@ -34,13 +36,23 @@ const GRANT_INDEX_SECONDS = 14 * 24 * 3600;
  * tokens are issued for the refresh_token grant type alone (`issueRefreshToken`), not tied to
  * the login session (`expiresWithSession`), as with `offline_access`, and rotated on every use
  * (`rotateRefreshToken`).
+ *
+ * With `jwt`, resource indicators (RFC 8707) are on (`features.resourceIndicators`): JWT_RESOURCE
+ * is its one resource server, whose tokens are JWT access tokens (RFC 9068) signed with a key of
+ * `settings.jwtAlgorithm` from its keystore (`jwt.sign.alg`); a client credentials request
+ * without `resource` gets it too (`defaultResource`), and `useGrantedResource` lets a grant's
+ * resource be used without asking again, as its docs describe. It keeps no record of a JWT
+ * access token: they are not saved through the adapter (its design), so this row writes nothing
+ * to the store, where ours and the jose ceiling write the token's `jti` record.
  */
-export async function build(settings: ServerSettings): Promise<BuiltApp> {
-  const { default: Provider } = await import('oidc-provider');
+export async function build(settings: ServerSettings, options: { jwt?: boolean } = {}): Promise<BuiltApp> {
+  const { default: Provider, errors } = await import('oidc-provider');
   const redis = settings.store === 'redis' ? new Redis(settings.redisUrl) : undefined;
 
-  // A signing key of its default algorithm (RS256); client credentials tokens are opaque and not signed.
+  // A signing key of its default algorithm (RS256), for ID tokens; opaque tokens are not signed.
   const jwk = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+  // JWT access tokens: a key of the bench's algorithm, which `jwt.sign.alg` selects from the keystore.
+  const accessTokenKey = options.jwt ? (await signingKeyPair(settings.jwtAlgorithm)).privateJwk : undefined;
   const provider = new Provider(`http://127.0.0.1:${settings.port}${ISSUER_PATH}`, {
     clients: [
       {
@@ -54,14 +66,28 @@ export async function build(settings: ServerSettings): Promise<BuiltApp> {
       },
     ],
     scopes: [SCOPE],
-    features: { clientCredentials: { enabled: true }, devInteractions: { enabled: false } },
+    features: {
+      clientCredentials: { enabled: true },
+      devInteractions: { enabled: false },
+      ...(options.jwt && {
+        resourceIndicators: {
+          enabled: true,
+          defaultResource: async () => JWT_RESOURCE,
+          useGrantedResource: async () => true,
+          getResourceServerInfo: async (_ctx: unknown, resourceIndicator: string) => {
+            if (resourceIndicator !== JWT_RESOURCE) throw new errors.InvalidTarget();
+            return { scope: SCOPE, accessTokenTTL: TOKEN_LIFETIME, accessTokenFormat: 'jwt' as const, jwt: { sign: { alg: settings.jwtAlgorithm as AsymmetricSigningAlgorithm } } };
+          },
+        },
+      }),
+    },
     routes: { authorization: '/authorize' },
     ttl: { ClientCredentials: TOKEN_LIFETIME, AccessToken: TOKEN_LIFETIME, AuthorizationCode: CODE_LIFETIME },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     expiresWithSession: async () => false,
     rotateRefreshToken: true,
     cookies: { keys: [randomToken()] },
-    jwks: { keys: [{ ...jwk, use: 'sig', alg: 'RS256' } as never] },
+    jwks: { keys: [{ ...jwk, use: 'sig', alg: 'RS256' } as never, ...(accessTokenKey === undefined ? [] : [{ ...accessTokenKey, use: 'sig' } as never])] },
     ...(redis !== undefined && { adapter: redisAdapter(redis) }),
   });
 

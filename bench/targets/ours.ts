@@ -1,6 +1,16 @@
 import express from 'express';
-import { authorizationCode, clientCredentials, memoryStore, oauthServer, redisStore, refreshToken } from 'express-oauth2-server';
-import { BENCH_USER, CLIENT_ID, CODE_LIFETIME, ISSUER_PATH, REDIRECT_URI, RESOURCE_PATH, SCOPE, TOKEN_LIFETIME, type BuiltApp, type ServerSettings } from '../common';
+import { authorizationCode, clientCredentials, memoryStore, oauthServer, redisStore, refreshToken, type OAuthServer } from 'express-oauth2-server';
+import { BENCH_USER, CLIENT_ID, CODE_LIFETIME, ISSUER_PATH, JWT_RESOURCE, REDIRECT_URI, RESOURCE_PATH, SCOPE, TOKEN_LIFETIME, type BuiltApp, type ServerSettings } from '../common';
+import { signingKeyPair } from './signing-key';
+
+export interface OursOptions {
+  /** The opt-in token cache of the Redis store. */
+  cache?: boolean;
+  /** The client's secret in plaintext, as the example-app's clients.json gives it. */
+  chosenSecret?: boolean;
+  /** JWT_RESOURCE as a resource with JWT access tokens (RFC 9068), signed with a key of `settings.jwtAlgorithm`. */
+  jwt?: boolean;
+}
 
 /**
  * This package, mounted the way its README tells a host app to; `cache` turns on the opt-in token cache,
@@ -8,9 +18,30 @@ import { BENCH_USER, CLIENT_ID, CODE_LIFETIME, ISSUER_PATH, REDIRECT_URI, RESOUR
  * the package then hashes it with scrypt and treats it as guessable, so its brute-force limits run.
  * The bench user is always signed in, and its first Allow is remembered, so later authorization
  * requests of the bench client redirect with a code at once.
+ *
+ * With `jwt`, a token requested with `resource=JWT_RESOURCE` is a JWT access token signed with a
+ * key the host gives (`signingKeys.keys`, one private JWK), and the protected route is
+ * `oauth.resource(JWT_RESOURCE).requireToken('read')`. The RFC 8414 metadata is mounted at its
+ * path-insertion URL too, as the README says, so that resource servers can discover the issuer.
  */
-export async function build(settings: ServerSettings, options: { cache?: boolean; chosenSecret?: boolean } = {}): Promise<BuiltApp> {
-  const oauth = oauthServer({
+export async function build(settings: ServerSettings, options: OursOptions = {}): Promise<BuiltApp> {
+  const { app, oauth } = await oursServer(settings, options);
+  const guard = options.jwt ? oauth.resource(JWT_RESOURCE).requireToken(SCOPE) : oauth.requireToken(SCOPE);
+  app.get(RESOURCE_PATH, guard, (req, res) => {
+    res.json({ ok: true, client: req.oauth?.clientId });
+  });
+  return { handler: app, close: () => oauth.close() };
+}
+
+/** The authorization server mounted in an Express app, healthy, with no protected route yet. */
+export async function oursServer(settings: ServerSettings, options: OursOptions = {}): Promise<{ app: express.Express; oauth: OAuthServer }> {
+  const jwtOptions = options.jwt
+    ? {
+        resources: [{ uri: JWT_RESOURCE, scopes: [SCOPE], accessTokenFormat: 'jwt' as const, accessTokenLifetime: TOKEN_LIFETIME }],
+        signingKeys: { keys: [(await signingKeyPair(settings.jwtAlgorithm)).privateJwk] },
+      }
+    : {};
+  const serverOptions = {
     issuer: `http://127.0.0.1:${settings.port}${ISSUER_PATH}`,
     clients: [
       {
@@ -24,25 +55,22 @@ export async function build(settings: ServerSettings, options: { cache?: boolean
     grants: [clientCredentials(), authorizationCode(), refreshToken()],
     authorization: {
       getUser: () => BENCH_USER,
-      login: (_req, res) => void res.status(403).send('the bench user is always signed in'),
+      login: (_req: express.Request, res: express.Response) => void res.status(403).send('the bench user is always signed in'),
       codeLifetime: CODE_LIFETIME,
       rememberConsent: TOKEN_LIFETIME,
     },
     store: settings.store === 'memory' ? memoryStore() : redisStore({ url: settings.redisUrl, ...(options.cache && { cache: {} }) }),
     accessTokenLifetime: TOKEN_LIFETIME,
-  });
+    ...jwtOptions,
+  };
+  const oauth = oauthServer(serverOptions);
   const app = express();
   app.use(ISSUER_PATH, oauth);
-  app.get(RESOURCE_PATH, oauth.requireToken(SCOPE), (req, res) => {
-    res.json({ ok: true, client: req.oauth?.clientId });
-  });
+  if (options.jwt) app.get(oauth.metadataPath, oauth.metadataHandler);
   // redisStore fails fast while Redis is not connected yet: wait until the store answers.
   for (let tries = 0; !(await oauth.health()).ok; tries++) {
     if (tries > 100) throw new Error('the token store never became healthy');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  return {
-    handler: app,
-    close: () => oauth.close(),
-  };
+  return { app, oauth };
 }

@@ -19,6 +19,8 @@ export interface ClientMetadata {
   access_token_lifetime?: number;
   /** May introspect every token (a resource server), not only its own. */
   introspect_any?: boolean;
+  /** RFC 9126 §6: the client may start the authorization endpoint only with a pushed request. */
+  require_pushed_authorization_requests?: boolean;
 }
 
 /** A client as the server uses it: checked, normalized, its secret only as a hash. */
@@ -32,6 +34,8 @@ export interface Client {
   readonly scope: readonly string[];
   readonly accessTokenLifetime?: number;
   readonly introspectAny: boolean;
+  /** RFC 9126 §6: `require_pushed_authorization_requests`. */
+  readonly requirePushedRequests: boolean;
   /** Registered through the registration endpoint (RFC 7591), kept in the store; its tokens end when it is deleted. */
   readonly registered?: true;
 }
@@ -95,6 +99,8 @@ export function normalizeClient(metadata: ClientMetadata, options: { hashPlainte
     fail('`introspect_any` must be true or false');
   }
   if (metadata.client_name !== undefined && typeof metadata.client_name !== 'string') fail('`client_name` must be a string');
+  const requirePushed = metadata.require_pushed_authorization_requests;
+  if (requirePushed !== undefined && typeof requirePushed !== 'boolean') fail('`require_pushed_authorization_requests` must be true or false');
 
   return Object.freeze({
     id,
@@ -106,6 +112,7 @@ export function normalizeClient(metadata: ClientMetadata, options: { hashPlainte
     scope: Object.freeze([...new Set(scope)]),
     accessTokenLifetime: lifetime,
     introspectAny: metadata.introspect_any ?? false,
+    requirePushedRequests: requirePushed ?? false,
   });
 }
 

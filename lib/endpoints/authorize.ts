@@ -1,11 +1,12 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { codeBinding, isRemembered, issueCode, startConsent, takeConsent } from '../authorization/consent';
 import { currentUser, grantedScope, readConsentAnswer, type UserPageSettings } from '../authorization/consent-answer';
-import { checkAuthorizationRequest, findRedirectTarget, type AuthorizationParams } from '../authorization/request';
+import { checkAuthorizationRequest, findRedirectTarget, type AuthorizationParams, type AuthorizationRequest, type RedirectTarget } from '../authorization/request';
+import { pushedReference, pushRequest, takePushedRequest } from '../authorization/pushed-request';
 import type { Resources } from '../resource/resources';
 import { authorizationResponseUri } from '../authorization/response';
 import type { ClientRegistry } from '../clients/registry';
-import { AccessDeniedError } from '../errors';
+import { AccessDeniedError, InvalidRequestError } from '../errors';
 import type { CheckedAuthorizationOptions } from '../options/authorization';
 import { ParameterTooLongError, type RawParams } from '../http/form-params';
 import { reportedOAuthError, setNoStore } from '../http/respond';
@@ -25,19 +26,30 @@ type ResponseTarget = { redirectUri: string; state?: string } | undefined;
  * page; an anonymous one is sent to the host app's login, which brings them back here.
  */
 export function authorizeEndpoint(settings: AuthorizeEndpointSettings): RequestHandler {
-  const { clients, store, clock, options, resources, readForm, readQuery } = settings;
+  const { clients, store, clock, options, readForm, readQuery } = settings;
   const respond = responder(settings);
 
   return async (req, res) => {
     let target: ResponseTarget;
     try {
-      const params = checkStateLength(req.method === 'GET' ? readQuery(req) : await readForm(req, res), options.maxStateLength);
-      const found = await findRedirectTarget(params, clients);
-      target = found;
-      const request = checkAuthorizationRequest(params, found, options.pkce, resources);
+      const query = req.method === 'GET' ? readQuery(req) : await readForm(req, res);
+      const pushed = pushedReference(query);
+      // RFC 9126 §4: with a request_uri, the pushed parameters are the whole request.
+      const params = pushed === undefined ? query : await takePushedRequest(store, pushed, clock());
+      const request = await checkedAuthorizationRequest(params, settings, (found) => (target = found));
+      // RFC 9126 §6: require_pushed_authorization_requests, of the server or of the client.
+      if (pushed === undefined && (options.requirePushedRequests || request.client.requirePushedRequests)) {
+        throw new InvalidRequestError('This client must push its authorization requests (RFC 9126): start with the pushed authorization request endpoint.');
+      }
 
       const sub = await currentUser(options, req);
-      if (sub === undefined) return await options.login(req, res, `${req.baseUrl}/authorize?${queryString(params)}`);
+      if (sub === undefined) {
+        // A pushed request is used once: the user comes back from the login to a new one, which
+        // lives as long as a consent page may stay open.
+        const policy = { lifetime: options.consentLifetime, maxPerClient: options.maxPushedRequestsPerClient };
+        const again = pushed === undefined ? params : { client_id: pushed.clientId, request_uri: await pushRequest(store, pushed.clientId, params, clock(), policy) };
+        return await options.login(req, res, `${req.baseUrl}/authorize?${queryString(again)}`);
+      }
 
       const binding = codeBinding(request, sub);
       if (options.rememberConsent > 0 && (await isRemembered(store, binding, clock()))) {
@@ -68,6 +80,21 @@ export function authorizeEndpoint(settings: AuthorizeEndpointSettings): RequestH
 async function targetOfTooLong(error: unknown, clients: ClientRegistry): Promise<ResponseTarget> {
   if (!(error instanceof ParameterTooLongError) || error.tooLong.includes('redirect_uri')) return undefined;
   return findRedirectTarget(error.withinLimit, clients).catch(() => undefined);
+}
+
+/**
+ * The checks of an authorization request, the same at the authorization endpoint and for a
+ * pushed request (RFC 9126 §2.1). `found` hears of the redirect target once it is known: from
+ * then on, errors may go there (RFC 6749 §4.1.2.1).
+ */
+export async function checkedAuthorizationRequest(
+  params: RawParams,
+  { clients, options, resources }: Pick<AuthorizeEndpointSettings, 'clients' | 'options' | 'resources'>,
+  found?: (target: RedirectTarget) => void,
+): Promise<AuthorizationRequest> {
+  const target = await findRedirectTarget(checkStateLength(params, options.maxStateLength), clients);
+  found?.(target);
+  return checkAuthorizationRequest(params, target, options.pkce, resources);
 }
 
 /**

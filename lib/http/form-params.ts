@@ -166,6 +166,27 @@ export function formParamsReader(limits: FormLimits, knownNames: ReadonlySet<str
   return (req, res) => read(req, res).then((params) => singleValuedParams(params, knownNames));
 }
 
+/** Where a form read by `repeatableFormReader` keeps every parameter as it arrived. */
+export const AS_RECEIVED = Symbol('parameters as received');
+export type FormParamsWithRepeats = FormParams & { readonly [AS_RECEIVED]: RawParams };
+
+/**
+ * As `formParamsReader`, but the `repeatable` parameters may come more than once (RFC 8707 §2.1
+ * `resource`): the single-valued parameters, with every parameter as it arrived under `AS_RECEIVED`.
+ */
+export function repeatableFormReader(
+  limits: FormLimits,
+  knownNames: ReadonlySet<string>,
+  repeatable: ReadonlySet<string>,
+): (req: Request, res: Response) => Promise<FormParamsWithRepeats> {
+  const read = rawFormReader(limits);
+  return async (req, res) => {
+    const received = await read(req, res);
+    const singles = Object.fromEntries(Object.entries(received).filter(([name, value]) => !(repeatable.has(name) && Array.isArray(value))));
+    return Object.assign(singleValuedParams(singles, knownNames), { [AS_RECEIVED]: received });
+  };
+}
+
 /** Reads the query parameters of a request from the URL itself, whatever query parser the app uses. */
 export function queryReader(limits: Pick<FormLimits, 'maxParameterLength'>): (req: Request) => RawParams {
   return (req) => {

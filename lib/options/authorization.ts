@@ -68,6 +68,19 @@ export interface AuthorizationOptions {
    * a request of the same client for no more than the scope allowed skips the consent page.
    */
   rememberConsent?: number;
+  /**
+   * RFC 9126 §5, §6: every client must push its authorization requests to `/par` and start the
+   * authorization endpoint with the `request_uri` it got (default false: only the clients
+   * registered with `require_pushed_authorization_requests`).
+   */
+  requirePushedRequests?: boolean;
+  /** Seconds a pushed request's `request_uri` may be used in (default 60; RFC 9126 §2.2 `expires_in`). */
+  pushedRequestLifetime?: number;
+  /**
+   * Most pushed requests one client may have waiting at once (default 1000): each is kept in
+   * the store until it is used or expires. Past this, `/par` answers 429 `temporarily_unavailable`.
+   */
+  maxPushedRequestsPerClient?: number;
   /** PKCE (RFC 7636) is always required of public clients. */
   pkce?: {
     /** Require it of confidential clients too (default true, RFC 9700 §2.1.1). */
@@ -82,6 +95,7 @@ export type CheckedAuthorizationOptions = Required<Omit<AuthorizationOptions, 'p
 const AUTHORIZATION_KEYS: KnownKeys<AuthorizationOptions> = {
   getUser: true, login: true, renderConsent: true, renderError: true,
   codeLifetime: true, consentLifetime: true, maxPendingConsents: true, maxStateLength: true, rememberConsent: true, pkce: true,
+  requirePushedRequests: true, pushedRequestLifetime: true, maxPushedRequestsPerClient: true,
 };
 const PKCE_KEYS: KnownKeys<NonNullable<AuthorizationOptions['pkce']>> = { requireForConfidentialClients: true, allowPlain: true };
 
@@ -101,6 +115,9 @@ export function checkAuthorizationOptions(at: OptionPath, value: unknown): Check
     maxPendingConsents: checkPositiveInteger(at.at('maxPendingConsents'), options.maxPendingConsents, 20),
     maxStateLength: checkPositiveInteger(at.at('maxStateLength'), options.maxStateLength, 1024),
     rememberConsent: checkNonNegativeInteger(at.at('rememberConsent'), options.rememberConsent, 0),
+    requirePushedRequests: checkBoolean(at.at('requirePushedRequests'), options.requirePushedRequests, false),
+    pushedRequestLifetime: checkPositiveInteger(at.at('pushedRequestLifetime'), options.pushedRequestLifetime, 60),
+    maxPushedRequestsPerClient: checkPositiveInteger(at.at('maxPushedRequestsPerClient'), options.maxPushedRequestsPerClient, 1000),
     pkce: {
       requireForConfidentialClients: checkBoolean(at.at('pkce').at('requireForConfidentialClients'), pkce.requireForConfidentialClients, true),
       allowPlain: checkBoolean(at.at('pkce').at('allowPlain'), pkce.allowPlain, false),

@@ -24,8 +24,8 @@ export interface TokenInfo {
 }
 
 /**
- * Checks a token's value: what it grants, or `undefined` when it is unknown, forged or revoked.
- * Rejects when it cannot tell (the store or the issuer cannot be reached): the request then
+ * Checks a token's value: what it grants, or `undefined` when it is unknown, forged or revoked
+ * (or rejects with an `InvalidTokenError` saying why). Rejects otherwise when it cannot tell (the store or the issuer cannot be reached): the request then
  * fails closed.
  */
 export type AccessTokenVerifier = (token: string) => Promise<TokenInfo | undefined>;
@@ -115,7 +115,8 @@ export function tokenGuard(settings: TokenGuardSettings): RequireToken {
       try {
         info = await verify(found.token);
       } catch (error) {
-        return failClosed(res, error);
+        // A verifier may say why a token is invalid; anything else it throws is the server's trouble.
+        return error instanceof InvalidTokenError ? refuse(res, error) : failClosed(res, error);
       }
       if (info === undefined || info.expiresAt <= clock() || !isForThisResource(info, audienceRule)) return refuse(res, invalidToken);
       if (!includesAll(info.scope, required)) return refuse(res, insufficient);

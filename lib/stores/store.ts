@@ -106,6 +106,17 @@ export interface DeviceTransactionRecord {
   expiresAt: number;
 }
 
+/**
+ * RFC 9126 §2: an authorization request a client pushed, waiting to be used at the authorization
+ * endpoint; stored under the hash of its `request_uri`, bound to the client that pushed it.
+ */
+export interface PushedRequestRecord {
+  clientId: string;
+  /** The authorization request's parameters as pushed; a repeated one (`resource`) has an array of values. */
+  params: Readonly<Record<string, string | readonly string[]>>;
+  expiresAt: number;
+}
+
 /** Whatever a consent form answers: an authorization request or a device authorization request. */
 export type TransactionRecord = AuthorizationTransactionRecord | DeviceTransactionRecord;
 
@@ -204,6 +215,18 @@ export interface Store {
   saveAuthorizationTransaction(idHash: string, record: TransactionRecord, quotas?: readonly Quota[]): Promise<void>;
   /** Returns and forgets a pending request, atomically, so that it can be decided only once. */
   takeAuthorizationTransaction(idHash: string): Promise<TransactionRecord | undefined>;
+
+  /**
+   * RFC 9126 §2.2: keeps a pushed authorization request until `record.expiresAt`. It counts under
+   * each of `quotas` until then, or until it is taken; rejects with `QuotaExceededError`, saving
+   * nothing, when one of them is full.
+   */
+  savePushedRequest(uriHash: string, record: PushedRequestRecord, quotas?: readonly Quota[]): Promise<void>;
+  /**
+   * Returns and forgets a pushed request, atomically, so that it is used once (RFC 9126 §4);
+   * `undefined`, changing nothing, when unknown, forgotten or pushed by another client than `clientId`.
+   */
+  takePushedRequest(uriHash: string, clientId: string): Promise<PushedRequestRecord | undefined>;
 
   /** Remembers what a user allowed a client, replacing what was remembered before. */
   saveConsent(sub: string, clientId: string, record: ConsentRecord): Promise<void>;
@@ -375,7 +398,7 @@ const STORE_METHODS = [
   'saveAccessToken', 'findAccessToken', 'revokeAccessToken',
   'saveAuthorizationCode', 'findAuthorizationCode', 'exchangeAuthorizationCode',
   'saveGrantTokens', 'findRefreshToken', 'rotateRefreshToken', 'revokeGrant',
-  'saveAuthorizationTransaction', 'takeAuthorizationTransaction',
+  'saveAuthorizationTransaction', 'takeAuthorizationTransaction', 'savePushedRequest', 'takePushedRequest',
   'saveConsent', 'findConsent',
   'saveDeviceCode', 'findDeviceCodeByUserCode', 'decideDeviceCode', 'pollDeviceCode',
   'ping', 'close',

@@ -4,6 +4,7 @@
 // Prints one JSON line of observations.
 import * as client from 'openid-client';
 import { discover } from './openid-client-discover.mjs';
+import { allow, signIn } from './example-browser.mjs';
 
 const [issuer, appUrl] = process.argv.slice(2);
 const CALLBACK = 'http://127.0.0.1:8080/callback';
@@ -20,28 +21,7 @@ const authorizationUrl = client.buildAuthorizationUrl(spa, {
 });
 
 /** The person: signs in on the login page, opens the authorization URL, allows; returns where they are sent. */
-async function browser() {
-  // The login form's CSRF token must come back with its cookie.
-  const page = await fetch(`${appUrl}/login`);
-  const csrfCookie = (page.headers.get('set-cookie') ?? '').split(';')[0];
-  const csrfToken = /name="csrf_token" value="([^"]+)"/.exec(await page.text())?.[1] ?? '';
-  const login = await fetch(`${appUrl}/login`, {
-    method: 'POST',
-    headers: { cookie: csrfCookie },
-    body: new URLSearchParams({ username: 'demo', password: 'demo-password-change-me', returnTo: '/', csrf_token: csrfToken }),
-    redirect: 'manual',
-  });
-  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
-  const consent = await (await fetch(authorizationUrl, { headers: { cookie } })).text();
-  const field = (/** @type {string} */ name) => new RegExp(`name="${name}" value="([^"]+)"`).exec(consent)?.[1] ?? '';
-  const decision = await fetch(`${appUrl}/oauth/authorize/decision`, {
-    method: 'POST',
-    headers: { cookie },
-    body: new URLSearchParams({ transaction_id: field('transaction_id'), csrf_token: field('csrf_token'), decision: 'allow' }),
-    redirect: 'manual',
-  });
-  return new URL(decision.headers.get('location') ?? '');
-}
+const browser = async () => allow(appUrl, authorizationUrl, await signIn(appUrl));
 
 const api = async (/** @type {string} */ token) => (await fetch(`${appUrl}/api/hello`, { headers: { Authorization: `Bearer ${token}` } })).status;
 /** The OAuth error openid-client reports for a refresh, or 'ok'. */

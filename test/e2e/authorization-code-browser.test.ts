@@ -1,15 +1,13 @@
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, type Browser } from '../helpers/browser';
+import { captureCallbacks, launchBrowser, type Browser } from '../helpers/browser';
 import { startExampleApp, type RunningExampleApp } from '../helpers/example-app';
 import { pkcePair } from '../helpers/test-app';
 
 /*
  * The authorization code flow as a person goes through it: Debian's headless Chromium signs in
  * on the example-app's login page, answers its consent page, and is redirected to the spa
- * client's callback. A route handler captures that redirect (nothing listens at the callback):
- * Playwright calls route handlers only for the first request of a redirect chain, so the
- * handler sits on the server's /oauth/ requests and stops the redirects that lead to the
- * callback. The test then plays the client: code exchange with PKCE, the protected API,
+ * client's callback, where `captureCallbacks` catches it (nothing listens at the callback).
+ * The test then plays the client: code exchange with PKCE, the protected API,
  * refresh and rotation.
  */
 
@@ -28,14 +26,7 @@ beforeAll(async () => {
   issuer = `http://localhost:${new URL(exampleApp.url).port}/oauth`;
   browser = await launchBrowser();
   ({ context, page } = browser);
-  callbacks = [];
-  await context.route(`${exampleApp.url}/oauth/**`, async (route) => {
-    const response = await route.fetch({ maxRedirects: 0 });
-    const location = response.headers().location;
-    if (location === undefined || !location.startsWith(`${CALLBACK}?`)) return route.fulfill({ response });
-    callbacks.push(location);
-    return route.fulfill({ status: 200, contentType: 'text/plain', body: 'callback captured' });
-  });
+  callbacks = await captureCallbacks(context, exampleApp.url, CALLBACK);
 });
 
 afterAll(async () => {

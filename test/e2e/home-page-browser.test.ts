@@ -40,8 +40,8 @@ const preJson = async (selector: string) => JSON.parse(((await page.textContent(
 
 test('the page lists the clients, and its button signs in through the demo client and calls /api/hello', async () => {
   await page.goto(`${exampleApp.url}/`);
-  const rows = await page.$$eval('tbody tr td:first-child', (cells) => cells.map((cell) => cell.textContent));
-  expect(rows).toEqual(['svc-reporting', 'svc-admin', 'api-gateway', 'spa', 'web', 'cli', 'legacy-app', 'example-app-demo']);
+  const rows = await page.$$eval('#clients tbody tr td:first-child', (cells) => cells.map((cell) => cell.textContent));
+  expect(rows).toEqual(['svc-reporting', 'svc-admin', 'api-gateway', 'spa', 'web', 'cli', 'legacy-app', 'mcp-agent', 'mcp-inspector', 'example-app-demo']);
   expect(await page.content()).not.toContain('secret-change-me');
 
   await Promise.all([page.waitForURL(/\/login\?/), page.click('#pkce-start')]);

@@ -52,6 +52,17 @@ describe('GET / with the shipped clients', () => {
     for (const secret of secrets) expect(res.text).not.toContain(secret);
   });
 
+  test('lists the two resources, their scopes and their RFC 9728 metadata, which it links to', async () => {
+    const res = await request(app).get('/');
+    for (const [uri, name, scopes, metadataPath] of [
+      ['http://localhost:3000/api', 'Example API', 'read admin', '/.well-known/oauth-protected-resource/api'],
+      ['http://localhost:3000/mcp', 'Example MCP server', 'mcp:tools', '/.well-known/oauth-protected-resource/mcp'],
+    ]) {
+      expect(res.text).toContain(`<tr><td>${uri}</td><td>${name}</td><td>${scopes}</td><td><a href="${metadataPath}">`);
+      expect((await request(app).get(metadataPath)).body).toMatchObject({ resource: uri, resource_name: name });
+    }
+  });
+
   test("gives the README's curl lines and the device flow's for this server's issuer", async () => {
     const res = await request(app).get('/');
     expect(res.text).toContain('curl -s -u svc-reporting:&#60;client_secret&#62; -d grant_type=client_credentials \\\n  http://localhost:3000/oauth/token');

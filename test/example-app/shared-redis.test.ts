@@ -28,6 +28,33 @@ test('a token issued by one instance is accepted by the other, and refused by bo
   }
 });
 
+test('a JWT for the MCP server issued by one instance opens /mcp at the other (one set of signing keys in Redis), and neither accepts it once revoked', async () => {
+  const [one, other] = running.apps;
+  // What an MCP client does: the resource named by the RFC 9728 document.
+  const { resource } = (await (await fetch(`${one.url}/.well-known/oauth-protected-resource/mcp`)).json()) as { resource: string };
+  const agent = `Basic ${Buffer.from('mcp-agent:mcp-agent-secret-change-me').toString('base64')}`;
+  const issued = await fetch(`${one.url}/oauth/token`, { method: 'POST', headers: { authorization: agent }, body: new URLSearchParams({ grant_type: 'client_credentials', resource }) });
+  expect(issued.status).toBe(200);
+  const { access_token: token } = (await issued.json()) as { access_token: string };
+  const whoami = (app: RunningExampleApp) =>
+    fetch(`${app.url}/mcp`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {} } }),
+    });
+
+  const answer = await whoami(other);
+  expect(answer.status).toBe(200);
+  const { result } = (await answer.json()) as { result: { content: { text: string }[] } };
+  expect(JSON.parse(result.content[0].text)).toEqual({ client_id: 'mcp-agent', scope: 'mcp:tools' });
+
+  // RFC 7009 §2.2. (The one-second bound of the contract is the cache's, proven where the clock is the test's.)
+  expect((await fetch(`${one.url}/oauth/revoke`, { method: 'POST', headers: { authorization: agent }, body: new URLSearchParams({ token }) })).status).toBe(200);
+  for (const app of running.apps) {
+    await eventually(`${app.url} to refuse the revoked JWT`, async () => (await whoami(app)).status === 401);
+  }
+});
+
 test('a client registered on one instance (RFC 7591) gets tokens from the other', async () => {
   const [one, other] = running.apps;
   const registration = await fetch(`${one.url}/oauth/register`, {

@@ -3,7 +3,7 @@ import http from 'node:http';
 import { exampleAppsOnOneRedis, type RunningExampleApp } from '../helpers/example-app';
 import { withRedis } from '../helpers/redis-server';
 import { pkcePair } from '../helpers/test-app';
-import { signInByFetch } from '../helpers/example-login';
+import { signInAndAllow, signInByFetch } from '../helpers/example-login';
 
 /*
  * Issue 5: the store operations that must be atomic are atomic in Redis, seen from two
@@ -83,25 +83,7 @@ async function authorize(signInAt: RunningExampleApp, decideAt: RunningExampleAp
   const { verifier, challenge } = pkcePair();
   const state = randomBytes(8).toString('base64url');
   const query = { response_type: 'code', client_id: 'spa', redirect_uri: REDIRECT_URI, scope: 'read', state, code_challenge: challenge, code_challenge_method: 'S256' };
-  const toLogin = await fetch(`${signInAt.url}/oauth/authorize?${new URLSearchParams(query)}`, { redirect: 'manual' });
-  expect(toLogin.status).toBe(302);
-  const returnTo = new URL(toLogin.headers.get('location') as string, signInAt.url).searchParams.get('returnTo') as string;
-
-  // The login form carries returnTo URI-encoded.
-  const signedIn = await signInByFetch(signInAt.url, { username: 'demo', password: 'demo-password-change-me', returnTo: encodeURIComponent(returnTo) });
-  expect(signedIn.status).toBe(303);
-  expect(signedIn.headers.get('location')).toBe(returnTo);
-  const cookie = signedIn.headers.getSetCookie()[0].split(';')[0];
-
-  const consent = await fetch(`${signInAt.url}${returnTo}`, { headers: { cookie } });
-  expect(consent.status).toBe(200);
-  const page = await consent.text();
-  const field = (name: string) => new RegExp(`name="${name}" value="([^"]+)"`).exec(page)?.[1] as string;
-  const action = /<form method="post" action="([^"]+)"/.exec(page)?.[1] as string;
-
-  const decided = await post(decideAt, action, { transaction_id: field('transaction_id'), csrf_token: field('csrf_token'), decision: 'allow' }, cookie);
-  expect(decided.status).toBe(303);
-  const callback = new URL(decided.headers.get('location') as string);
+  const callback = await signInAndAllow(`${signInAt.url}/oauth/authorize?${new URLSearchParams(query)}`, { decideAt: decideAt.url });
   expect(`${callback.origin}${callback.pathname}`).toBe(REDIRECT_URI);
   expect(callback.searchParams.get('state')).toBe(state);
   return { code: callback.searchParams.get('code') as string, verifier };

@@ -5,11 +5,19 @@ import type { FuzzCase, FuzzTarget } from './targets';
 
 /** The authorization-code client of the fuzz app, and what it registered. */
 export const AUTHORIZE_CLIENT = { id: 'spa', redirectUri: 'https://spa.example/cb', scope: 'read' };
+/** The one redirect URI of the fuzz app's confidential clients (svc, poster), so that they may push authorization requests. */
+export const FUZZ_REDIRECT_URI = 'https://svc.example/cb';
+/** Each code client's registered redirect URI: the only place a request naming it may be redirected to. */
+const REGISTERED: ReadonlyMap<string, string> = new Map([
+  [AUTHORIZE_CLIENT.id, AUTHORIZE_CLIENT.redirectUri],
+  ['svc', FUZZ_REDIRECT_URI],
+  ['poster', FUZZ_REDIRECT_URI],
+]);
 /** Where the fuzz app sends anonymous users. */
 export const LOGIN_PATH = '/login';
 export const FUZZ_USER = 'fuzz-user';
 
-const S256_CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
+export const S256_CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
 const AUTHORIZE_PARAMETERS: Readonly<Record<string, readonly string[]>> = {
   response_type: ['code', 'token', 'code token', 'id_token', ''],
   client_id: [AUTHORIZE_CLIENT.id, 'svc', 'unknown'],
@@ -18,6 +26,8 @@ const AUTHORIZE_PARAMETERS: Readonly<Record<string, readonly string[]>> = {
   state: ['xyz', '<script>', '"quoted"'],
   code_challenge: [S256_CHALLENGE, 'short', ''],
   code_challenge_method: ['S256', 'plain', 's256', 'none'],
+  // RFC 9126 §4: a request_uri this server never issued, or not of its form.
+  request_uri: ['urn:ietf:params:oauth:request_uri:E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', 'https://client.example/request.jwt'],
 };
 
 /**
@@ -65,7 +75,7 @@ export function authorizeTarget(): FuzzTarget {
               ...(asForm && { body: Buffer.from(query) }),
             },
             expected: { carriesCredential: signedIn, secrets: [] },
-            check: authorizeResponseProblems,
+            check: (response, storeDown) => authorizeResponseProblems(response, storeDown, registeredRedirectUri(params)),
             // A valid request: the consent page for a signed-in user, the login page for anyone else.
             ...(params === clean && (method === 'GET' || method === 'POST') && {
               mustSucceed: (response: RawResponse) =>
@@ -77,13 +87,19 @@ export function authorizeTarget(): FuzzTarget {
   };
 }
 
-function authorizeResponseProblems(response: RawResponse, storeDown: boolean): string[] {
+/** The redirect URI of the one client a request names, if it names one that registered one. */
+function registeredRedirectUri(params: readonly [string, string][]): string | undefined {
+  const named = params.filter(([name]) => name === 'client_id');
+  return named.length === 1 ? REGISTERED.get(named[0][1]) : undefined;
+}
+
+function authorizeResponseProblems(response: RawResponse, storeDown: boolean, registered: string | undefined): string[] {
   if (response.status >= 500 && !(storeDown && response.status === 503)) return [`status ${response.status}`];
   if (response.status < 300 || response.status >= 400) return [];
   const location = String(response.headers.location ?? '');
   if (location.startsWith(`${LOGIN_PATH}?`)) return [];
   const [base, query = ''] = location.split('?');
-  if (base !== AUTHORIZE_CLIENT.redirectUri) return [`a redirect to an unregistered place: ${location.slice(0, 120)}`];
+  if (base !== registered) return [`a redirect to a place the client did not register: ${location.slice(0, 120)}`];
   const params = new URLSearchParams(query);
   const problems: string[] = [];
   // RFC 9207 §2: every authorization response names the issuer.

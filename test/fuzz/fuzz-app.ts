@@ -9,7 +9,7 @@ import type { AttemptStore, RegisteredClientStore, SigningKeyStore, Store } from
 import { ISSUER } from '../helpers/test-app';
 import { deviceAuthorization, DEVICE_CODE_GRANT_TYPE } from '../../lib/grants/device-code';
 import { send } from './http';
-import { AUTHORIZE_CLIENT, LOGIN_PATH } from './authorize-target';
+import { AUTHORIZE_CLIENT, FUZZ_REDIRECT_URI, LOGIN_PATH } from './authorize-target';
 import { FUZZ_RESOURCE } from './targets';
 import { clientCredentials } from '../../lib/grants/client-credentials';
 import { authorizationCode } from '../../lib/grants/authorization-code';
@@ -50,8 +50,15 @@ export async function startFuzzApp(options: Partial<OAuthServerOptions> = {}): P
   const oauth: OAuthServer = oauthServer({
     issuer: ISSUER,
     clients: [
-      { client_id: 'svc', client_secret: basicClient.hash, grant_types: ['client_credentials', DEVICE_CODE_GRANT_TYPE], scope: 'read write' },
-      { client_id: 'poster', client_secret: postClient.hash, grant_types: ['client_credentials', DEVICE_CODE_GRANT_TYPE], scope: 'read', token_endpoint_auth_method: 'client_secret_post' },
+      { client_id: 'svc', client_secret: basicClient.hash, grant_types: ['client_credentials', DEVICE_CODE_GRANT_TYPE, 'authorization_code'], redirect_uris: [FUZZ_REDIRECT_URI], scope: 'read write' },
+      {
+        client_id: 'poster',
+        client_secret: postClient.hash,
+        grant_types: ['client_credentials', DEVICE_CODE_GRANT_TYPE, 'authorization_code'],
+        redirect_uris: [FUZZ_REDIRECT_URI],
+        scope: 'read',
+        token_endpoint_auth_method: 'client_secret_post',
+      },
       // A person-chosen secret, hashed with scrypt: the slow path of secret checks.
       { client_id: 'human', client_secret: 'correct horse battery staple', grant_types: ['client_credentials'], scope: 'read' },
       { client_id: 'pub', grant_types: ['client_credentials'], scope: 'read' },
@@ -74,6 +81,7 @@ export async function startFuzzApp(options: Partial<OAuthServerOptions> = {}): P
       getUser: (req) => req.header('x-user'),
       login: (_req, res, returnTo) => res.redirect(`${LOGIN_PATH}?returnTo=${encodeURIComponent(returnTo)}`),
       maxPendingConsents: 1e9,
+      maxPushedRequestsPerClient: 1e9,
     },
     bearerMethods: { body: true, query: true },
     resources: [{ uri: FUZZ_RESOURCE, scopes: ['read', 'write'] }],

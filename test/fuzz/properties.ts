@@ -1,6 +1,6 @@
 import type { RawRequest, RawResponse } from './http';
 
-/** Error codes of RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, RFC 8628 §3.5, RFC 8707 §2 and RFC 7591 §3.2.2 that a 4xx/503 may carry. */
+/** Error codes of RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, RFC 8628 §3.5, RFC 8707 §2, RFC 9101 §7 and RFC 7591 §3.2.2 that a 4xx/503 may carry. */
 const ERROR_CODES = new Set([
   'invalid_request',
   'invalid_client',
@@ -17,6 +17,7 @@ const ERROR_CODES = new Set([
   'slow_down',
   'expired_token',
   'invalid_target',
+  'invalid_request_uri',
   'invalid_redirect_uri',
   'invalid_client_metadata',
 ]);

@@ -3,7 +3,7 @@ import { bearerRequest, contentType, credentials, formBody, method, parameters, 
 import type { ValidCredentials } from './fuzz-app';
 import type { RawRequest, RawResponse } from './http';
 import type { Expectations } from './properties';
-import { authorizeTarget } from './authorize-target';
+import { authorizeTarget, FUZZ_REDIRECT_URI, S256_CHALLENGE } from './authorize-target';
 import { clientConfigurationTarget, registrationTarget } from './registration-target';
 
 /** One generated request, what the properties may expect of it, and whether it is the clean case that must succeed. */
@@ -66,6 +66,22 @@ export const FORM_ENDPOINTS: readonly FormEndpoint[] = [
     path: '/oauth/device_authorization',
     parameters: { scope: ['read', 'write', 'read write', 'admin', 'read  write'] },
     success: { params: [], status: 200 },
+  },
+  {
+    // RFC 9126 §2: an authorization request, checked as at /authorize, answered in JSON.
+    name: 'pushed authorization request endpoint',
+    path: '/oauth/par',
+    parameters: {
+      response_type: ['code', 'token', ''],
+      redirect_uri: [FUZZ_REDIRECT_URI, 'https://evil.example/cb', 'javascript:alert(1)'],
+      scope: ['read', 'write', 'read write', 'admin'],
+      state: ['xyz', '<script>'],
+      code_challenge: [S256_CHALLENGE, 'short'],
+      code_challenge_method: ['S256', 'plain', 'none'],
+      resource: [FUZZ_RESOURCE, 'https://unknown.example'],
+      request_uri: ['urn:ietf:params:oauth:request_uri:x'],
+    },
+    success: { params: [['response_type', 'code'], ['code_challenge', S256_CHALLENGE], ['code_challenge_method', 'S256']], status: 201 },
   },
 ];
 

@@ -31,3 +31,21 @@ export async function launchBrowser(): Promise<Browser> {
     },
   };
 }
+
+/**
+ * Captures the redirects of the server's `/oauth/` requests to `callback` (nothing listens
+ * there): Playwright calls route handlers only for the first request of a redirect chain, so
+ * the handler sits on the server's requests and stops the redirects that lead to the callback.
+ * Returns the list the captured callback URLs are added to.
+ */
+export async function captureCallbacks(context: BrowserContext, appUrl: string, callback: string): Promise<string[]> {
+  const callbacks: string[] = [];
+  await context.route(`${appUrl}/oauth/**`, async (route) => {
+    const response = await route.fetch({ maxRedirects: 0 });
+    const location = response.headers().location;
+    if (location === undefined || !location.startsWith(`${callback}?`)) return route.fulfill({ response });
+    callbacks.push(location);
+    return route.fulfill({ status: 200, contentType: 'text/plain', body: 'callback captured' });
+  });
+  return callbacks;
+}

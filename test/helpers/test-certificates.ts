@@ -11,13 +11,16 @@ export interface TestCertificates {
   keyFile: string;
 }
 
-/** Makes a one-day certificate authority and a 127.0.0.1 server certificate in `dir`, with the openssl CLI. */
-export async function makeTestCertificates(dir: string): Promise<TestCertificates> {
+/**
+ * Makes a one-day certificate authority and a server certificate in `dir`, with the openssl CLI:
+ * for IP 127.0.0.1, or for the DNS name `hostName`.
+ */
+export async function makeTestCertificates(dir: string, hostName?: string): Promise<TestCertificates> {
   const openssl = (...args: string[]) => promisify(execFile)('openssl', args, { cwd: dir });
   const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
   await openssl('req', '-x509', ...ecKey, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=eos-test-ca');
-  await openssl('req', ...ecKey, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
-  writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  await openssl('req', ...ecKey, '-keyout', 'server.key', '-out', 'server.csr', '-subj', `/CN=${hostName ?? '127.0.0.1'}`);
+  writeFileSync(path.join(dir, 'san.ext'), `subjectAltName=${hostName === undefined ? 'IP:127.0.0.1' : `DNS:${hostName}`}\n`);
   await openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'san.ext', '-out', 'server.crt');
   return { caFile: path.join(dir, 'ca.crt'), certFile: path.join(dir, 'server.crt'), keyFile: path.join(dir, 'server.key') };
 }

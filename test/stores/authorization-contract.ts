@@ -1,5 +1,5 @@
 import { grantTokens as tokensOfGrant } from '../helpers/grant-tokens';
-import type { AuthorizationCodeRecord, AuthorizationTransactionRecord, GrantTokens } from '../../lib/stores/store';
+import type { AuthorizationCodeRecord, AuthorizationTransactionRecord, GrantTokens, PushedRequestRecord } from '../../lib/stores/store';
 import { generateGrantId, generateTokenValue, hashTokenValue } from '../../lib/tokens/token-value';
 import type { StoreUnderTest } from './store-contract';
 import { savePendingDevice } from './device-contract';
@@ -223,6 +223,40 @@ export function authorizationContract(current: () => StoreUnderTest) {
     });
   });
 
+  const pushed = (lifetime = 60): PushedRequestRecord => ({
+    clientId: 'spa',
+    params: { response_type: 'code', client_id: 'spa', state: 'xyz', resource: ['https://rs.example/a', 'https://rs.example/b'] },
+    expiresAt: now() + lifetime,
+  });
+
+  describe('pushed authorization requests (RFC 9126)', () => {
+    test('a pushed request is taken once, with every parameter, repeated ones included', async () => {
+      const hash = hashTokenValue(generateTokenValue());
+      const record = pushed();
+      await store().savePushedRequest(hash, record);
+      await expect(store().takePushedRequest(hash, 'spa')).resolves.toEqual(record);
+      await expect(store().takePushedRequest(hash, 'spa')).resolves.toBeUndefined();
+    });
+
+    test("another client's take finds nothing and changes nothing: the request stays for its own client", async () => {
+      const hash = hashTokenValue(generateTokenValue());
+      await store().savePushedRequest(hash, pushed());
+      await expect(store().takePushedRequest(hash, 'web')).resolves.toBeUndefined();
+      await expect(store().takePushedRequest(hash, 'spa')).resolves.toMatchObject({ clientId: 'spa' });
+    });
+
+    test('of concurrent takes, exactly one gets the request', async () => {
+      const hash = hashTokenValue(generateTokenValue());
+      await store().savePushedRequest(hash, pushed());
+      const taken = await Promise.all(Array.from({ length: 4 }, () => store().takePushedRequest(hash, 'spa')));
+      expect(taken.filter((record) => record !== undefined)).toHaveLength(1);
+    });
+
+    test('an unknown request is not found', async () => {
+      await expect(store().takePushedRequest(hashTokenValue(generateTokenValue()), 'spa')).resolves.toBeUndefined();
+    });
+  });
+
   describe('remembered consent', () => {
     test("is found for the user and the client it was saved for, and replaced by a later one", async () => {
       const expiresAt = now() + 60;
@@ -240,17 +274,20 @@ export function authorizationContract(current: () => StoreUnderTest) {
     });
   });
 
-  test('codes, refresh tokens, pending requests and consents are forgotten once they expire; device codes are kept for expired_token', async () => {
+  test('codes, refresh tokens, pending and pushed requests and consents are forgotten once they expire; device codes are kept for expired_token', async () => {
     await store().saveConsent('carol', 'spa', { scope: ['read'], expiresAt: now() + 1 });
     const device = await savePendingDevice(store(), now(), 1);
     const { hash: codeHash } = await savedCode(1);
     const transactionHash = hashTokenValue(generateTokenValue());
     const tokens = grantTokens(generateGrantId(), 1);
     await store().saveAuthorizationTransaction(transactionHash, transaction(1));
+    const pushedHash = hashTokenValue(generateTokenValue());
+    await store().savePushedRequest(pushedHash, pushed(1));
     await store().saveGrantTokens(tokens);
     await current().advance(2);
     await expect(store().findAuthorizationCode(codeHash)).resolves.toBeUndefined();
     await expect(store().takeAuthorizationTransaction(transactionHash)).resolves.toBeUndefined();
+    await expect(store().takePushedRequest(pushedHash, 'spa')).resolves.toBeUndefined();
     await expect(store().findRefreshToken(refreshHash(tokens))).resolves.toBeUndefined();
     await expect(store().findConsent('carol', 'spa')).resolves.toBeUndefined();
     await expect(store().pollDeviceCode(device.deviceCodeHash, 'tv', now())).resolves.toMatchObject({ status: 'pending', record: { expiresAt: device.record.expiresAt } });

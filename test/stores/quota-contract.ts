@@ -56,6 +56,23 @@ export function quotaContract(current: () => StoreUnderTest) {
       await expect(store().saveDeviceCode(deviceCodeHash, device(), [single])).resolves.toBe(true);
     });
 
+    test('a pushed request counts until it is taken or expires; a refused one is not saved', async () => {
+      const perClient = quota(2);
+      const record = (lifetime = 60) => ({ clientId: 'spa', params: { response_type: 'code' }, expiresAt: now() + lifetime });
+      const taken = newHash();
+      await store().savePushedRequest(taken, record(), [perClient]);
+      await store().savePushedRequest(newHash(), record(1), [perClient]);
+      const refused = newHash();
+      await expect(store().savePushedRequest(refused, record(), [perClient])).rejects.toBeInstanceOf(QuotaExceededError);
+      await expect(store().takePushedRequest(refused, 'spa')).resolves.toBeUndefined();
+      await expect(store().takePushedRequest(taken, 'spa')).resolves.toBeDefined();
+      await expect(store().savePushedRequest(newHash(), record(), [perClient])).resolves.toBeUndefined();
+      await expect(store().savePushedRequest(newHash(), record(), [perClient])).rejects.toBeInstanceOf(QuotaExceededError);
+      // The one-second request expires and frees its place.
+      await current().advance(2);
+      await expect(store().savePushedRequest(newHash(), record(), [perClient])).resolves.toBeUndefined();
+    });
+
     test('a pending transaction counts until it is taken or expires', async () => {
       const perUser = quota(2);
       const taken = newHash();

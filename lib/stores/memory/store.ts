@@ -15,6 +15,7 @@ import {
   type AccessTokenRecord,
   type AuthorizationCodeRecord,
   type TransactionRecord,
+  type PushedRequestRecord,
   type ConsentRecord,
   type DeviceCodeRecord,
   type DeviceDecision,
@@ -47,6 +48,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
   const refreshTokens = new ExpiringMap<{ record: RefreshTokenRecord; rotatedAt?: number }>(clock);
   const codes = new ExpiringMap<{ record: AuthorizationCodeRecord; used: boolean }>(clock);
   const transactions = new ExpiringMap<TransactionRecord>(clock);
+  const pushedRequests = new ExpiringMap<PushedRequestRecord>(clock);
   /** The hashes of the tokens issued under each grant, kept as long as the longest-lived one. */
   const grantTokenHashes = new ExpiringMap<Set<string>>(clock);
   const revokedGrants = new ExpiringMap<true>(clock);
@@ -54,7 +56,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
   const devices = new ExpiringMap<DeviceState>(clock);
   /** User code hash → device code hash, while the request lives. */
   const userCodes = new ExpiringMap<string>(clock);
-  const maps = [accessTokens, refreshTokens, codes, transactions, grantTokenHashes, revokedGrants, consents, devices, userCodes];
+  const maps = [accessTokens, refreshTokens, codes, transactions, pushedRequests, grantTokenHashes, revokedGrants, consents, devices, userCodes];
   const quotas = new MemoryQuotas(clock);
 
   const attempts = memoryAttemptStore(clock, sweepIntervalSeconds);
@@ -183,6 +185,19 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       return record;
     },
 
+    async savePushedRequest(uriHash, record, quotaList = []) {
+      needRoom();
+      quotas.admit(quotaList, uriHash, record.expiresAt);
+      pushedRequests.set(uriHash, frozenPushedRequest(record), record.expiresAt);
+    },
+    async takePushedRequest(uriHash, clientId) {
+      const record = pushedRequests.get(uriHash);
+      if (record?.clientId !== clientId) return undefined;
+      pushedRequests.delete(uriHash);
+      quotas.release(uriHash);
+      return record;
+    },
+
     async saveConsent(sub, clientId, record) {
       needRoom();
       consents.set(consentKey(sub, clientId), frozenCopy(record), record.expiresAt);
@@ -304,4 +319,9 @@ class ExpiringMap<V> {
 /** Records are handed out as they are kept, so they are kept frozen: no caller can change them. */
 function frozenCopy<R extends { scope: string[] }>(record: R): R {
   return Object.freeze({ ...record, scope: Object.freeze([...record.scope]) as string[] });
+}
+
+function frozenPushedRequest(record: PushedRequestRecord): PushedRequestRecord {
+  const params = Object.fromEntries(Object.entries(record.params).map(([name, value]) => [name, typeof value === 'string' ? value : Object.freeze([...value])]));
+  return Object.freeze({ ...record, params: Object.freeze(params) });
 }

@@ -15,12 +15,13 @@ import {
   type Store,
 } from '../store';
 import type { RedisDeviceOperations } from './device';
+import type { RedisPushedRequestOperations } from './pushed-requests';
 import { redisQuotas } from './quotas';
 
 /** The Store operations of the authorization code and refresh token grants, over Redis. */
 export type RedisOAuthOperations = Omit<
   Store,
-  'saveAccessToken' | 'findAccessToken' | 'revokeAccessToken' | 'ping' | 'close' | keyof RedisDeviceOperations
+  'saveAccessToken' | 'findAccessToken' | 'revokeAccessToken' | 'ping' | 'close' | keyof RedisDeviceOperations | keyof RedisPushedRequestOperations
 >;
 
 export interface RedisOAuthSettings {

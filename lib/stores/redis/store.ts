@@ -3,6 +3,7 @@ import { connectToUrl, failClosedRunner, type RedisClient } from './connection';
 import { secondsToLive, type Store } from '../store';
 import { redisOAuthOperations, tokenKey } from './oauth';
 import { redisDeviceOperations } from './device';
+import { redisPushedRequestOperations } from './pushed-requests';
 import { parseRecord, trackedTokenCache, type TokenCacheOptions } from './token-cache';
 import { checkRedisStoreOptions, type RedisConnection } from '../../options/stores';
 import { redisAttemptStore } from './attempts';
@@ -57,12 +58,13 @@ const REVOKE_ACCESS_TOKEN = `return redis.call('DEL', KEYS[1])`;
  *   <prefix>{<grantId>}:revoked            marker of a revoked grant: tokens can no longer be added
  *   <prefix>{<grantId>}:code:<digest>      authorization code → hash { record: JSON, used: 0|1 }
  *   <prefix>tx:<digest>                    authorization request waiting for consent → JSON
+ *   <prefix>par:<digest of the request_uri>  pushed authorization request (RFC 9126) → JSON (see pushed-requests.ts)
  *   <prefix>consent:<digest of user, client>  remembered consent → JSON
  *   <prefix>device:<digest>                device authorization request → hash (see device.ts)
  *   <prefix>uc:<digest of the user code>   → the device code digest, while the request lives
  *   <prefix>lim:{<digest>}:<digest>:n|b|k  brute-force limits: failure counter, block, known-good mark (attempts.ts)
  *   <prefix>{quota}:<digest>               ids a quota counts → sorted set scored by when each is forgotten (see quotas.ts)
- *   <prefix>{quota}:of:<digest>            the quota keys a pending consent counts under, to free its place when answered
+ *   <prefix>{quota}:of:<digest>            the quota keys a pending consent or pushed request counts under, to free its place when taken
  *   <prefix>{clients}:<digest of the id>   a registered client (RFC 7591) → JSON, no expiry (see clients.ts)
  *   <prefix>{clients}:all                  the set of registered clients' digests, which bounds their number
  *   <prefix>signing-keys                   generated JWT signing keys, private (opt-in) → hash { version, keys: JSON } (signing-keys.ts)
@@ -88,6 +90,7 @@ export function redisStore(options: RedisStoreOptions): Store {
   return {
     ...redisOAuthOperations(settings),
     ...redisDeviceOperations(settings),
+    ...redisPushedRequestOperations(settings),
     async saveAccessToken(tokenHash, record) {
       const ttl = secondsToLive(record, clock());
       await unavailableOnFailure(() => client.set(accessTokenKey(tokenHash), JSON.stringify(record), 'EX', ttl));

@@ -1,0 +1,80 @@
+import express from 'express';
+import { importJWK, SignJWT } from 'jose';
+import { CLIENT_ID, ISSUER_PATH, JWT_RESOURCE, SCOPE, TOKEN_LIFETIME, TOKEN_PATH, nowSeconds, peerStore, randomToken, verifySecret, type BuiltApp, type ServerSettings } from '../common';
+import { signingKeyPair } from './signing-key';
+
+/** The RFC 8414 §3.1 path-insertion URL of the issuer `http://127.0.0.1:<port>/oauth`, where discovery looks. */
+export const METADATA_PATH = `/.well-known/oauth-authorization-server${ISSUER_PATH}`;
+const JWKS_PATH = `${ISSUER_PATH}/jwks`;
+
+export interface JoseIssuer {
+  app: express.Express;
+  issuer: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The least an Express app can do to issue a JWT access token: its RFC 8414 metadata and JWKS,
+ * and a token endpoint for the client credentials grant that checks HTTP Basic as the other
+ * peers do (salted SHA-256, constant time), the scope and the `resource`, signs an RFC 9068
+ * token with jose (`typ: at+jwt`, `iss`, `aud`, `sub`, `client_id`, `scope`, `iat`, `exp`,
+ * `jti`), and records its `jti` with one store write (one Redis `SET … EX`, or a Map), as ours
+ * records it for revocation. No error pages beyond a bare 400/401.
+ */
+export async function joseIssuer(settings: ServerSettings): Promise<JoseIssuer> {
+  const alg = settings.jwtAlgorithm;
+  const issuer = `http://127.0.0.1:${settings.port}${ISSUER_PATH}`;
+  const { privateJwk, publicJwk } = await signingKeyPair(alg);
+  const key = await importJWK(privateJwk, alg);
+  const kid = privateJwk.kid as string;
+  const store = peerStore(settings.store, settings.redisUrl);
+
+  const app = express();
+  app.get(METADATA_PATH, (_req, res) => {
+    res.json({ issuer, token_endpoint: `${issuer}/token`, jwks_uri: `http://127.0.0.1:${settings.port}${JWKS_PATH}`, grant_types_supported: ['client_credentials'] });
+  });
+  app.get(JWKS_PATH, (_req, res) => {
+    res.json({ keys: [publicJwk] });
+  });
+  app.post(TOKEN_PATH, express.urlencoded({ extended: false }), async (req, res, next) => {
+    try {
+      if (basicClientId(req.headers.authorization, settings.clientSecretHash) !== CLIENT_ID) return void res.status(401).json({ error: 'invalid_client' });
+      const { grant_type: grantType, scope = SCOPE, resource } = req.body as Record<string, string | undefined>;
+      if (grantType !== 'client_credentials') return void res.status(400).json({ error: 'unsupported_grant_type' });
+      if (scope !== SCOPE) return void res.status(400).json({ error: 'invalid_scope' });
+      if (resource !== JWT_RESOURCE) return void res.status(400).json({ error: 'invalid_target' });
+      const now = nowSeconds();
+      const jti = randomToken();
+      const token = await new SignJWT({ client_id: CLIENT_ID, scope })
+        .setProtectedHeader({ alg, kid, typ: 'at+jwt' })
+        .setIssuer(issuer)
+        .setAudience(resource)
+        .setSubject(CLIENT_ID)
+        .setIssuedAt(now)
+        .setExpirationTime(now + TOKEN_LIFETIME)
+        .setJti(jti)
+        .sign(key);
+      await store.accessTokens.save(jti, { clientId: CLIENT_ID, scope: [scope], expiresAt: now + TOKEN_LIFETIME });
+      res.json({ access_token: token, token_type: 'Bearer', expires_in: TOKEN_LIFETIME, scope });
+    } catch (error) {
+      next(error);
+    }
+  });
+  return { app, issuer, close: () => store.close() };
+}
+
+/** The client id of a right `Authorization: Basic` header (RFC 6749 §2.3.1: form-encoded id and secret). */
+function basicClientId(header: string | undefined, secretHash: string): string | undefined {
+  if (header === undefined || !/^Basic /i.test(header)) return undefined;
+  const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon === -1) return undefined;
+  const [id, secret] = [decoded.slice(0, colon), decoded.slice(colon + 1)].map((part) => decodeURIComponent(part.replace(/\+/g, ' ')));
+  return id === CLIENT_ID && verifySecret(secret, secretHash) ? id : undefined;
+}
+
+/** The jose issuer alone: the ceiling of a token endpoint that signs JWT access tokens. */
+export async function build(settings: ServerSettings): Promise<BuiltApp> {
+  const { app, close } = await joseIssuer(settings);
+  return { handler: app, close };
+}

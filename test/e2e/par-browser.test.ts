@@ -1,0 +1,69 @@
+import type { BrowserContext, Page } from 'playwright-core';
+import { captureCallbacks, launchBrowser, type Browser } from '../helpers/browser';
+import { startExampleApp, type RunningExampleApp } from '../helpers/example-app';
+import { pkcePair } from '../helpers/test-app';
+
+/*
+ * A pushed authorization request (RFC 9126) as a person goes through it: the spa client pushes
+ * its request, Debian's headless Chromium opens the authorization endpoint with the request_uri
+ * alone, signs in on the example-app's login page (the round trip the pushed request must
+ * survive), allows, and is sent to the callback, where `captureCallbacks` catches it. The test then exchanges the code.
+ */
+
+const CALLBACK = 'http://127.0.0.1:8080/callback';
+
+let exampleApp: RunningExampleApp;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let callbacks: string[];
+
+beforeAll(async () => {
+  exampleApp = await startExampleApp();
+  browser = await launchBrowser();
+  ({ context, page } = browser);
+  callbacks = await captureCallbacks(context, exampleApp.url, CALLBACK);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await exampleApp?.stop();
+});
+
+/** The spa client pushes its request (RFC 9126 §2.1); returns the request_uri and the PKCE verifier. */
+async function push(state: string): Promise<{ requestUri: string; verifier: string }> {
+  const { verifier, challenge } = pkcePair();
+  const body = new URLSearchParams({ response_type: 'code', client_id: 'spa', redirect_uri: CALLBACK, scope: 'read', state, code_challenge: challenge, code_challenge_method: 'S256' });
+  const res = await fetch(`${exampleApp.url}/oauth/par`, { method: 'POST', body });
+  expect(res.status).toBe(201);
+  return { requestUri: ((await res.json()) as { request_uri: string }).request_uri, verifier };
+}
+
+const authorizeUrl = (requestUri: string) => `${exampleApp.url}/oauth/authorize?${new URLSearchParams({ client_id: 'spa', request_uri: requestUri })}`;
+
+test('push, sign in, allow: the code buys tokens for the user; the request_uri does not work twice', async () => {
+  const { requestUri, verifier } = await push('par-e2e');
+  await page.goto(authorizeUrl(requestUri));
+  expect(new URL(page.url()).pathname).toBe('/login');
+  await page.fill('input[name="username"]', 'demo');
+  await page.fill('input[name="password"]', 'demo-password-change-me');
+  await Promise.all([page.waitForURL(/\/oauth\/authorize\?/), page.click('button[type="submit"]')]);
+  expect(await page.textContent('body')).toContain('Single-page app');
+
+  await Promise.all([page.waitForResponse(/\/oauth\/authorize\/decision$/), page.click('button[name="decision"][value="allow"]')]);
+  expect(callbacks).toHaveLength(1);
+  const params = new URL(callbacks[0]).searchParams;
+  expect(params.get('state')).toBe('par-e2e');
+  const form = { grant_type: 'authorization_code', client_id: 'spa', code: params.get('code') as string, redirect_uri: CALLBACK, code_verifier: verifier };
+  const tokens = await fetch(`${exampleApp.url}/oauth/token`, { method: 'POST', body: new URLSearchParams(form) });
+  expect(tokens.status).toBe(200);
+  const { access_token: accessToken } = (await tokens.json()) as { access_token: string };
+  const hello = await fetch(`${exampleApp.url}/api/hello`, { headers: { Authorization: `Bearer ${accessToken}` } });
+  expect(await hello.json()).toEqual({ client_id: 'spa', scope: 'read', sub: 'demo' });
+
+  // Signed in now: the used request_uri is an error page, never a redirect.
+  const again = await page.goto(authorizeUrl(requestUri));
+  expect(again?.status()).toBe(400);
+  expect(new URL(page.url()).pathname).toBe('/oauth/authorize');
+  expect(callbacks).toHaveLength(1);
+});
