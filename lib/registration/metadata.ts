@@ -32,6 +32,8 @@ export interface RegisteredClientMetadata {
   software_version?: string;
   /** OpenID Connect Dynamic Client Registration 1.0 §2: `web` (default) or `native`. */
   application_type: ApplicationType;
+  /** RFC 9126 §6: the client starts the authorization endpoint only with a pushed request. */
+  require_pushed_authorization_requests?: boolean;
 }
 
 /** What the server allows registered clients (the `registration` option's grant types and scopes). */
@@ -97,6 +99,11 @@ export function checkClientMetadata(body: unknown, rules: MetadataRules): Regist
     const value = optionalUrl(field(name), name);
     if (value !== undefined) metadata[name] = value;
   }
+  const requirePushed = field('require_pushed_authorization_requests');
+  if (requirePushed !== undefined && typeof requirePushed !== 'boolean') {
+    throw new InvalidClientMetadataError('require_pushed_authorization_requests must be true or false.');
+  }
+  if (requirePushed !== undefined) metadata.require_pushed_authorization_requests = requirePushed;
   const contacts = field('contacts');
   if (contacts !== undefined) metadata.contacts = stringArray(contacts, 'contacts');
   Object.assign(metadata, checkKeys(field('jwks'), field('jwks_uri')));

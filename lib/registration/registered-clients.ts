@@ -13,6 +13,7 @@ export function registeredClient(record: RegisteredClientRecord): Client {
     redirect_uris: (metadata.redirect_uris as string[] | undefined) ?? [],
     ...(typeof metadata.scope === 'string' && { scope: metadata.scope }),
     token_endpoint_auth_method: metadata.token_endpoint_auth_method as ClientMetadata['token_endpoint_auth_method'],
+    ...(typeof metadata.require_pushed_authorization_requests === 'boolean' && { require_pushed_authorization_requests: metadata.require_pushed_authorization_requests }),
   };
   return Object.freeze({ ...normalizeClient(clientMetadata, { hashPlaintextSecret: false }), registered: true });
 }

@@ -89,6 +89,18 @@ describe.each(STORE_KINDS)('dynamic client registration (RFC 7591), %s store', (
       expect(api.body).toMatchObject({ clientId: client.client_id, sub: 'alice' });
     });
 
+    test('a client registered with require_pushed_authorization_requests (RFC 9126 §6) cannot start /authorize without a pushed request', async () => {
+      const client = await registered(subject.app, { ...NATIVE_METADATA, require_pushed_authorization_requests: true });
+      expect(client.require_pushed_authorization_requests).toBe(true);
+      const { challenge } = pkcePair();
+      const res = await request(subject.app)
+        .get('/oauth/authorize')
+        .query({ response_type: 'code', client_id: client.client_id, redirect_uri: 'http://127.0.0.1:5555/callback', state: 's', code_challenge: challenge, code_challenge_method: 'S256' })
+        .set('x-user', 'alice');
+      expect(res.status).toBe(302);
+      expect(new URL(res.headers.location).searchParams.get('error')).toBe('invalid_request');
+    });
+
     test('a redirect URI the client did not register is refused at the authorization endpoint', async () => {
       const client = await registered(subject.app, NATIVE_METADATA);
       const { challenge } = pkcePair();
@@ -194,6 +206,7 @@ describe.each(STORE_KINDS)('dynamic client registration (RFC 7591), %s store', (
       ['a client_uri that is not https', { ...CODE_CLIENT, client_uri: 'ftp://app.example' }],
       ['a logo_uri that is javascript:', { ...CODE_CLIENT, logo_uri: 'javascript:alert(1)' }],
       ['contacts that are not an array of strings', { ...CODE_CLIENT, contacts: 'ops@app.example' }],
+      ['require_pushed_authorization_requests that is not a boolean', { ...CODE_CLIENT, require_pushed_authorization_requests: 'yes' }],
     ])('%s is invalid_client_metadata', async (_name, body) => {
       const res = await register(subject.app, body);
       expect(res.status).toBe(400);
