@@ -58,8 +58,8 @@ function createApp(config) {
       login: (_req, res, returnTo) => res.redirect(`/login?returnTo=${encodeURIComponent(returnTo)}`),
     },
     // Open dynamic client registration (RFC 7591) at /oauth/register, limited per address; a
-    // registered client may have `read` only.
-    registration: { scopes: ['read'] },
+    // registered client (an MCP client, say) may have `read` and `mcp:tools`, never `admin`.
+    registration: { scopes: ['read', 'mcp:tools'] },
   });
 
   const app = express();

@@ -37,15 +37,15 @@ describe('example-app on the in-memory store (npm start)', () => {
     const registration = await fetch(`${app.url}/oauth/register`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ client_name: 'Self-registered', grant_types: ['client_credentials'], scope: 'read admin' }),
+      body: JSON.stringify({ client_name: 'Self-registered', grant_types: ['client_credentials'], scope: 'read admin mcp:tools' }),
     });
     expect(registration.status).toBe(201);
     const client = (await registration.json()) as { client_id: string; client_secret: string; scope: string; registration_access_token: string; registration_client_uri: string };
-    expect(client.scope).toBe('read');
+    expect(client.scope).toBe('read mcp:tools');
     const res = await curlToken(app, client.client_id, client.client_secret);
     expect(res.status).toBe(200);
     const { access_token } = (await res.json()) as { access_token: string };
-    expect(await (await fetch(`${app.url}/api/hello`, bearer(access_token))).json()).toEqual({ client_id: client.client_id, scope: 'read' });
+    expect(await (await fetch(`${app.url}/api/hello`, bearer(access_token))).json()).toEqual({ client_id: client.client_id, scope: 'read mcp:tools' });
     // The issuer names localhost; the app listens on 127.0.0.1.
     const removed = await fetch(app.url + new URL(client.registration_client_uri).pathname, { method: 'DELETE', ...bearer(client.registration_access_token) });
     expect(removed.status).toBe(204);
