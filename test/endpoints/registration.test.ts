@@ -1,4 +1,7 @@
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
+import { registerClient } from '@modelcontextprotocol/sdk/client/auth.js';
+import type { AuthorizationServerMetadata } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { InvalidClientMetadataError, InvalidRedirectUriError } from '../../lib/errors';
 import { hashInitialAccessToken } from '../../lib/registration/initial-access-token';
 import { clientCredentials } from '../../lib/grants/client-credentials';
@@ -372,6 +375,26 @@ describe.each(STORE_KINDS)('dynamic client registration (RFC 7591), %s store', (
     expect(off.oauth.metadata).not.toHaveProperty('registration_endpoint');
     expect((await register(off.app, SERVICE_METADATA)).status).toBe(404);
   });
+});
+
+test('the MCP SDK registers a client as an MCP client does, and reads our answer', async () => {
+  const subject = testApp(registrationOptions(memoryStore(), { perAddress: false }));
+  const server = subject.app.listen(0, '127.0.0.1');
+  try {
+    await new Promise((resolve) => server.once('listening', resolve));
+    const local = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // The issuer's host is not this test's: requests go to the local server instead.
+    const fetchFn = (url: string | URL, init?: RequestInit) => fetch(String(url).replace(new URL(FLOW_ISSUER).origin, local), init);
+    const client = await registerClient(FLOW_ISSUER, {
+      metadata: subject.oauth.metadata as unknown as AuthorizationServerMetadata,
+      clientMetadata: { client_name: 'MCP client', redirect_uris: ['http://localhost:33418/callback'], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' },
+      fetchFn,
+    });
+    expect(client).toMatchObject({ client_id: expect.any(String), redirect_uris: ['http://localhost:33418/callback'], token_endpoint_auth_method: 'none' });
+  } finally {
+    server.close();
+    await subject.oauth.close();
+  }
 });
 
 describe('registered clients beside the static ones', () => {
