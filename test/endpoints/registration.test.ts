@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import express from 'express';
 import request from 'supertest';
 import { registerClient } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { AuthorizationServerMetadata } from '@modelcontextprotocol/sdk/shared/auth.js';
@@ -393,6 +394,15 @@ test('the MCP SDK registers a client as an MCP client does, and reads our answer
     expect(client).toMatchObject({ client_id: expect.any(String), redirect_uris: ['http://localhost:33418/callback'], token_endpoint_auth_method: 'none' });
   } finally {
     server.close();
+    await subject.oauth.close();
+  }
+});
+
+test('a body the host app already parsed with express.json() is read as it is', async () => {
+  const subject = testApp({ ...registrationOptions(memoryStore(), { perAddress: false }), before: (app) => app.use(express.json()) });
+  try {
+    expect((await register(subject.app, SERVICE_METADATA)).body.client_name).toBe('Reporting');
+  } finally {
     await subject.oauth.close();
   }
 });
