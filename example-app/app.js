@@ -59,6 +59,9 @@ function createApp(config) {
       getUser: (req) => session.user(req),
       login: (_req, res, returnTo) => res.redirect(`/login?returnTo=${encodeURIComponent(returnTo)}`),
     },
+    // Open dynamic client registration (RFC 7591) at /oauth/register, limited per address; a
+    // registered client (an MCP client, say) may have `read` and `mcp:tools`, never `admin`.
+    registration: { scopes: ['read', 'mcp:tools'] },
   });
 
   const app = express();

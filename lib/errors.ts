@@ -22,7 +22,9 @@ export type OAuthErrorCode =
   | 'invalid_target'
   | 'invalid_request_uri'
   | 'invalid_dpop_proof'
-  | 'use_dpop_nonce';
+  | 'use_dpop_nonce'
+  | 'invalid_redirect_uri'
+  | 'invalid_client_metadata';
 
 export abstract class OAuthError extends Error {
   abstract readonly code: OAuthErrorCode;
@@ -97,6 +99,18 @@ export class InvalidTargetError extends OAuthError {
 /** RFC 9101 §7 (as RFC 9126 §4 uses it): the request_uri is unknown, expired, used, or another client's. */
 export class InvalidRequestUriError extends OAuthError {
   readonly code = 'invalid_request_uri';
+  readonly status: number = 400;
+}
+
+/** RFC 7591 §3.2.2: a redirect URI of the registration request is invalid. */
+export class InvalidRedirectUriError extends OAuthError {
+  readonly code = 'invalid_redirect_uri';
+  readonly status: number = 400;
+}
+
+/** RFC 7591 §3.2.2: a client metadata field is invalid, or the server refused it. */
+export class InvalidClientMetadataError extends OAuthError {
+  readonly code = 'invalid_client_metadata';
   readonly status: number = 400;
 }
 

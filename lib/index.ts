@@ -22,6 +22,9 @@ export type { ClientAuthFailedEvent, ClientAuthFailureReason } from './client-au
 export type { Client, ClientMetadata, ClientAuthMethod } from './clients/client';
 export type { ClientLookup } from './clients/registry';
 export { generateClientSecret, hashClientSecret, type GeneratedClientSecret } from './clients/secrets';
+export { hashInitialAccessToken } from './registration/initial-access-token';
+export type { RegistrationOptions, RegistrationPolicy, RegistrationContext, InitialAccessTokenCheck } from './options/registration';
+export type { RegisteredClientMetadata } from './registration/metadata';
 export { memoryStore, type MemoryStoreOptions } from './stores/memory/store';
 export { redisStore, type RedisStoreOptions } from './stores/redis/store';
 export type { RedisClient } from './stores/redis/connection';
@@ -43,6 +46,9 @@ export type {
   RotationResult,
   Quota,
   CodeExchangeResult,
+  RegisteredClientStore,
+  RegisteredClientRecord,
+  ClientCreation,
 } from './stores/store';
 export type { AttemptKey, AttemptLimit, AttemptStore } from './stores/store';
 export type { SigningKeyStore, StoredSigningKey, StoredSigningKeySet } from './stores/store';
@@ -65,6 +71,8 @@ export {
   UnauthorizedClientError,
   UnsupportedGrantTypeError,
   InvalidScopeError,
+  InvalidRedirectUriError,
+  InvalidClientMetadataError,
   AccessDeniedError,
   UnsupportedResponseTypeError,
   ServerError,

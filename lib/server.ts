@@ -30,6 +30,7 @@ import { signingKeys, type SigningKeys } from './keys/signing-keys';
 import { jwksEndpoint } from './endpoints/jwks';
 import { tokenIssuer } from './tokens/issuer';
 import { dpopWithReplayRecords, type DpopRequests } from './dpop/dpop';
+import { mountRegistration, withRegistration } from './registration/mount';
 
 /** The Express router to mount, with the middleware that protects the host app's routes. */
 export interface OAuthServer extends Router {
@@ -74,13 +75,14 @@ export interface ResourceRouteOptions {
  * ```
  */
 export function oauthServer(options: OAuthServerOptions): OAuthServer {
-  const settings = resolveServerOptions(options);
+  const settings = withRegistration(resolveServerOptions(options));
   const parts = sharedParts(settings);
   const router = Router() as OAuthServer;
   mountClientEndpoints(router, settings, parts);
   mountCodeFlow(router, settings, parts);
   mountDeviceFlow(router, settings, parts);
   mountKeys(router, settings, parts);
+  mountRegistration(router, settings);
   mountMetadata(router, settings);
 
   const { store, clock, realm, bearerMethods, onError } = settings;
@@ -244,7 +246,7 @@ function mountKeys(router: OAuthServer, settings: ServerSettings, { keys }: Shar
 
 /** RFC 8414: the metadata, served under the router and offered for the host app's path-insertion URL. */
 function mountMetadata(router: OAuthServer, settings: ServerSettings): void {
-  const { issuer, codeFlow, deviceGrant, grants, clients, dpop } = settings;
+  const { issuer, codeFlow, deviceGrant, grants, clients, registration, dpop } = settings;
   router.metadata = buildMetadata({
     issuer,
     endpoints: {
@@ -255,6 +257,8 @@ function mountMetadata(router: OAuthServer, settings: ServerSettings): void {
       // RFC 8628 §4
       ...(deviceGrant !== undefined && { device_authorization_endpoint: '/device_authorization' }),
       ...(settings.jwt !== undefined && { jwks_uri: '/jwks' }),
+      // RFC 8414 §2, RFC 7591 §3
+      ...(registration !== undefined && { registration_endpoint: '/register' }),
     },
     grantTypes: grants.map((grant) => grant.type),
     scopes: clients.knownScopes,

@@ -21,3 +21,8 @@ function withoutLoopbackPort(uri: string): string | undefined {
   if (match === null || Number(match[2] ?? 80) > 65535) return undefined;
   return `http://${match[1]}${match[3] ?? ''}`;
 }
+
+/** RFC 8252 §7.3: an http URI on a loopback host (127.0.0.1, [::1], localhost), which matches on any port. */
+export function isLoopbackRedirectUri(uri: string): boolean {
+  return withoutLoopbackPort(uri) !== undefined;
+}

@@ -40,6 +40,8 @@ export interface Client {
   readonly requirePushedRequests: boolean;
   /** RFC 9449 §5.2 `dpop_bound_access_tokens`. */
   readonly dpopBoundAccessTokens: boolean;
+  /** Registered through the registration endpoint (RFC 7591), kept in the store; its tokens end when it is deleted. */
+  readonly registered?: true;
 }
 
 export function isConfidential(client: Client): boolean {

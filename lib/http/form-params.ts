@@ -212,7 +212,7 @@ function singleValuedParams(body: RawParams, knownNames: ReadonlySet<string>): F
 }
 
 /** Maps body-parser failures to `invalid_request` with the status they deserve. */
-function bodyError(error: unknown): OAuthError {
+export function bodyError(error: unknown): OAuthError {
   const type = (error as { type?: unknown }).type;
   const cause = { cause: error };
   if (type === 'entity.too.large') return new PayloadTooLargeError('The request body is too large.', cause);

@@ -27,6 +27,7 @@ import {
 import { checkBruteForce } from './limits';
 import { checkResources, type ResourceOptions } from './resources';
 import { checkDpop, type DpopOptions, type DpopSettings } from './dpop';
+import { checkRegistrationOptions, type CheckedRegistrationOptions, type RegistrationOptions } from './registration';
 import type { Resources } from '../resource/resources';
 import { resolveSigningKeyOptions, type CheckedSigningKeyOptions, type SigningKeyOptions } from './signing-keys';
 
@@ -92,6 +93,8 @@ export interface OAuthServerOptions {
    * turns them off.
    */
   bruteForce?: BruteForceOptions | false;
+  /** Dynamic client registration (RFC 7591) and its management (RFC 7592); off by default. */
+  registration?: RegistrationOptions;
   /** Called when a token is issued (no token value is passed). */
   onTokenIssued?: (event: TokenIssuedEvent) => void;
   /** Called when client authentication fails (no secret is passed). */
@@ -130,6 +133,8 @@ export interface ServerSettings {
   /** The authorization endpoint's options, with the authorization code grant only. */
   codeFlow?: CheckedAuthorizationOptions;
   deviceGrant?: DeviceAuthorizationGrant;
+  /** With the `registration` option. */
+  registration?: CheckedRegistrationOptions;
   onTokenIssued?: (event: TokenIssuedEvent) => void;
   onClientAuthFailed?: (event: ClientAuthFailedEvent) => void;
   onError: (error: unknown) => void;
@@ -140,7 +145,7 @@ const SERVER = new OptionPath('oauthServer');
 const SERVER_KEYS: KnownKeys<OAuthServerOptions> = {
   issuer: true, clients: true, grants: true, store: true, accessTokenLifetime: true, refreshTokenLifetime: true,
   refreshTokenIdleLifetime: true, refreshTokenReuseGrace: true, authorization: true, tokenPrefix: true, realm: true, bearerMethods: true, limits: true,
-  introspection: true, audience: true, resources: true, signingKeys: true, dpop: true, bruteForce: true, onTokenIssued: true, onClientAuthFailed: true, onError: true, clock: true,
+  introspection: true, audience: true, resources: true, signingKeys: true, dpop: true, bruteForce: true, registration: true, onTokenIssued: true, onClientAuthFailed: true, onError: true, clock: true,
 };
 const LIMITS_KEYS: KnownKeys<NonNullable<OAuthServerOptions['limits']>> = { maxBodySize: true, maxParameters: true, maxParameterLength: true };
 const INTROSPECTION_KEYS: KnownKeys<NonNullable<OAuthServerOptions['introspection']>> = { ownTokens: true };
@@ -206,6 +211,7 @@ export function resolveServerOptions(value: unknown): ServerSettings {
     // The authorization endpoint only with the authorization code grant (`authorization` may be there for the device flow alone).
     codeFlow: enabledGrantTypes.has('authorization_code') ? authorization : undefined,
     deviceGrant,
+    registration: checkRegistrationOptions(SERVER.at('registration'), options.registration, { store, enabledGrantTypes }),
     onTokenIssued: checkFunction(SERVER.at('onTokenIssued'), options.onTokenIssued),
     onClientAuthFailed: checkFunction(SERVER.at('onClientAuthFailed'), options.onClientAuthFailed),
     onError: checkFunction(SERVER.at('onError'), options.onError) ?? (() => {}),

@@ -18,6 +18,8 @@ export interface AccessTokenRecord {
   audience?: string;
   /** RFC 9449 §6: the thumbprint of the DPoP key the token is bound to, when it is. */
   jkt?: string;
+  /** The client registered itself (RFC 7591): the token is good only while the client is registered (RFC 7592 §2.3). */
+  registeredClient?: true;
 }
 
 /** An authorization code (RFC 6749 §4.1.2) and what it is bound to; stored under the code's hash. */
@@ -283,6 +285,12 @@ export interface Store {
    */
   signingKeys?: SigningKeyStore;
 
+  /**
+   * Clients that registered themselves (RFC 7591), kept where the tokens are so that every
+   * instance sees them. Optional: the `registration` option needs it.
+   */
+  registeredClients?: RegisteredClientStore;
+
   /** Resolves when the store can be used; rejects when it cannot be reached. */
   ping(): Promise<void>;
   /** Releases what the store holds open (connections, timers). */
@@ -344,6 +352,42 @@ export interface AttemptStore {
   countFailure(counters: readonly (AttemptKey & { limit: AttemptLimit })[]): Promise<void>;
   /** Sets `mark` for `seconds`. */
   markKnown(mark: AttemptKey, seconds: number): Promise<void>;
+}
+
+/** A client registered at the registration endpoint (RFC 7591), as the store keeps it. */
+export interface RegisteredClientRecord {
+  /** The registered metadata (RFC 7591 §2 names), `client_id` and `client_id_issued_at` included; a secret only as its hash. */
+  metadata: Readonly<Record<string, unknown>> & { client_id: string };
+  /** RFC 7592 §3: the hash of the registration access token (`hashTokenValue`). */
+  registrationTokenHash: string;
+  /** The hash of the client's generated secret (`generateClientSecret`), for the methods that use one. */
+  secretHash?: string;
+}
+
+/** How a registration ended in the store. */
+export type ClientCreation =
+  | 'created'
+  /** The client id is already registered: nothing changed. */
+  | 'taken'
+  /** `maxClients` clients are registered: nothing changed. */
+  | 'full';
+
+/**
+ * Registered clients: kept until deleted (no expiry), at most `maxClients` at once. Every
+ * change is atomic; a change through the registration access token happens only while the
+ * token is the client's current one, so of two updates made with one token exactly one wins.
+ */
+export interface RegisteredClientStore {
+  /**
+   * Registers a new client, counted under each of `quotas` until the quota's `forgetAt` (per
+   * address rate limits); rejects with `QuotaExceededError`, saving nothing, when one is full.
+   */
+  createClient(record: RegisteredClientRecord, limits: { maxClients: number; quotas: readonly Quota[]; quotaForgetAt: number }): Promise<ClientCreation>;
+  findClient(clientId: string): Promise<RegisteredClientRecord | undefined>;
+  /** Replaces the record while its registration token hash is `currentTokenHash`; resolves whether it did. */
+  replaceClient(currentTokenHash: string, record: RegisteredClientRecord): Promise<boolean>;
+  /** Deletes the client while its registration token hash is `currentTokenHash`; resolves whether it did. */
+  deleteClient(clientId: string, currentTokenHash: string): Promise<boolean>;
 }
 
 /** A generated signing key as a store keeps it; lib/keys/rotation.ts decides its times. */

@@ -88,6 +88,7 @@ export function tokenIssuer(settings: TokenIssuerSettings, grantType: string, on
         expiresAt,
         ...(resource !== undefined && { audience: resource.uri }),
         ...(dpopJkt !== undefined && { jkt: dpopJkt }),
+        ...(client.registered === true && { registeredClient: true }),
       };
       // The store keeps a JWT's record under its jti (RFC 9068 §2.2), for revocation and introspection.
       const storedValue = generateTokenValue(resource?.accessTokenFormat === 'jwt' ? '' : settings.tokenPrefix, grant?.id);

@@ -31,6 +31,27 @@ describe('example-app on the in-memory store (npm start)', () => {
     expect(app.banner).not.toContain('secret-change-me');
   });
 
+  test('open registration (RFC 7591): a client registers itself, gets a token and calls the API; RFC 7592 deletes it', async () => {
+    const metadata = (await (await fetch(`${app.url}/.well-known/oauth-authorization-server/oauth`)).json()) as Record<string, unknown>;
+    expect(metadata.registration_endpoint).toBe(`${metadata.issuer}/register`);
+    const registration = await fetch(`${app.url}/oauth/register`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ client_name: 'Self-registered', grant_types: ['client_credentials'], scope: 'read admin mcp:tools' }),
+    });
+    expect(registration.status).toBe(201);
+    const client = (await registration.json()) as { client_id: string; client_secret: string; scope: string; registration_access_token: string; registration_client_uri: string };
+    expect(client.scope).toBe('read mcp:tools');
+    const res = await curlToken(app, client.client_id, client.client_secret);
+    expect(res.status).toBe(200);
+    const { access_token } = (await res.json()) as { access_token: string };
+    expect(await (await fetch(`${app.url}/api/hello`, bearer(access_token))).json()).toEqual({ client_id: client.client_id, scope: 'read mcp:tools' });
+    // The issuer names localhost; the app listens on 127.0.0.1.
+    const removed = await fetch(app.url + new URL(client.registration_client_uri).pathname, { method: 'DELETE', ...bearer(client.registration_access_token) });
+    expect(removed.status).toBe(204);
+    expect((await fetch(`${app.url}/api/hello`, bearer(access_token))).status).toBe(401);
+  });
+
   test('curl -u id:secret gives a token that opens GET /api/hello', async () => {
     const res = await curlToken(app, 'svc-reporting', 'reporting-secret-change-me');
     expect(res.status).toBe(200);

@@ -55,6 +55,23 @@ test('a JWT for the MCP server issued by one instance opens /mcp at the other (o
   }
 });
 
+test('a client registered on one instance (RFC 7591) gets tokens from the other', async () => {
+  const [one, other] = running.apps;
+  const registration = await fetch(`${one.url}/oauth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ grant_types: ['client_credentials'], scope: 'read' }),
+  });
+  expect(registration.status).toBe(201);
+  const { client_id: id, client_secret: secret } = (await registration.json()) as { client_id: string; client_secret: string };
+  const issued = await fetch(`${other.url}/oauth/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials',
+  });
+  expect(issued.status).toBe(200);
+});
+
 test('GET /healthz, the API, the token and revocation endpoints answer 503 on every instance while Redis is down, and recover by themselves', async () => {
   const { apps, redis: server } = running;
   for (const app of apps) expect(await (await fetch(`${app.url}/healthz`)).json()).toEqual({ status: 'ok' });

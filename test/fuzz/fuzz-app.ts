@@ -5,7 +5,7 @@ import { generateClientSecret } from '../../lib/clients/secrets';
 import type { OAuthServerOptions } from '../../lib/options';
 import { TemporarilyUnavailableError } from '../../lib/errors';
 import { memoryStore } from '../../lib/stores/memory/store';
-import type { AttemptStore, SigningKeyStore, Store } from '../../lib/stores/store';
+import type { AttemptStore, RegisteredClientStore, SigningKeyStore, Store } from '../../lib/stores/store';
 import { ISSUER } from '../helpers/test-app';
 import { deviceAuthorization, DEVICE_CODE_GRANT_TYPE } from '../../lib/grants/device-code';
 import { send } from './http';
@@ -13,6 +13,8 @@ import { AUTHORIZE_CLIENT, FUZZ_REDIRECT_URI, LOGIN_PATH } from './authorize-tar
 import { FUZZ_RESOURCE } from './targets';
 import { clientCredentials } from '../../lib/grants/client-credentials';
 import { authorizationCode } from '../../lib/grants/authorization-code';
+import { hashInitialAccessToken } from '../../lib/registration/initial-access-token';
+import { generateTokenValue } from '../../lib/tokens/token-value';
 
 /** Credentials that are valid on the fuzz app; the generators use them to make requests that must succeed. */
 export interface ValidCredentials {
@@ -22,6 +24,10 @@ export interface ValidCredentials {
   token: string;
   /** A JWT access token for FUZZ_RESOURCE, scope "read write". */
   jwt: string;
+  /** The initial access token that registration (RFC 7591 §3) needs on the fuzz app. */
+  initialAccessToken: string;
+  /** A client registered at start: its configuration endpoint's path and registration access token (RFC 7592). */
+  registered: { path: string; token: string };
 }
 
 export interface FuzzApp {
@@ -39,6 +45,7 @@ export interface FuzzApp {
 export async function startFuzzApp(options: Partial<OAuthServerOptions> = {}): Promise<FuzzApp> {
   const basicClient = generateClientSecret();
   const postClient = generateClientSecret();
+  const initialAccessToken = generateTokenValue();
   const unexpectedErrors: unknown[] = [];
   const oauth: OAuthServer = oauthServer({
     issuer: ISSUER,
@@ -78,6 +85,8 @@ export async function startFuzzApp(options: Partial<OAuthServerOptions> = {}): P
     },
     bearerMethods: { body: true, query: true },
     resources: [{ uri: FUZZ_RESOURCE, scopes: ['read', 'write'] }],
+    // Gated, so that a registration without the token is a bypass; no limit, as for the quotas above.
+    registration: { initialAccessTokens: [hashInitialAccessToken(initialAccessToken)], scopes: ['read'], perAddress: false, maxClients: 1e9 },
     // Limits so high they never block (the valid clients must keep working), so that every
     // secret check still goes through the counters.
     bruteForce: { perPair: { points: 1e9 }, perClient: { points: 1e9 }, perAddress: { points: 1e9 } },
@@ -116,9 +125,25 @@ export async function startFuzzApp(options: Partial<OAuthServerOptions> = {}): P
   const token = await issue('grant_type=client_credentials');
   const jwt = await issue(`grant_type=client_credentials&resource=${encodeURIComponent(FUZZ_RESOURCE)}`);
 
+  const registration = await send(port, {
+    method: 'POST',
+    path: '/oauth/register',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${initialAccessToken}` },
+    body: Buffer.from(JSON.stringify({ grant_types: ['client_credentials'] })),
+  });
+  const registered = JSON.parse(registration?.text ?? '{}') as { registration_client_uri?: string; registration_access_token?: string };
+  if (registered.registration_client_uri === undefined) throw new Error(`the fuzz app did not register its start-up client: ${registration?.text}`);
+
   return {
     port,
-    valid: { basic: { id: 'svc', secret: basicClient.secret }, post: { id: 'poster', secret: postClient.secret }, token, jwt },
+    valid: {
+      basic: { id: 'svc', secret: basicClient.secret },
+      post: { id: 'poster', secret: postClient.secret },
+      token,
+      jwt,
+      initialAccessToken,
+      registered: { path: new URL(registered.registration_client_uri).pathname, token: registered.registration_access_token as string },
+    },
     unexpectedErrors,
     async close() {
       server.closeAllConnections();
@@ -138,11 +163,18 @@ export function breakableStore(): { store: Store; takeDown(): void } {
   const attempts: AttemptStore = { read: guard(inner.read), countFailure: guard(inner.countFailure), markKnown: guard(inner.markKnown) };
   const keys = healthy.signingKeys as SigningKeyStore;
   const signingKeys: SigningKeyStore = { inProcess: keys.inProcess, read: guard(keys.read), replace: guard(keys.replace) };
+  const clients = healthy.registeredClients as RegisteredClientStore;
+  const registeredClients: RegisteredClientStore = {
+    createClient: guard(clients.createClient),
+    findClient: guard(clients.findClient),
+    replaceClient: guard(clients.replaceClient),
+    deleteClient: guard(clients.deleteClient),
+  };
   // Every operation is guarded, those of the grants that land later included.
   const store = Object.fromEntries(
     Object.entries(healthy).map(([name, operation]) => [
       name,
-      name === 'close' ? operation : name === 'attempts' ? attempts : name === 'signingKeys' ? signingKeys : guard(operation as (...args: unknown[]) => Promise<unknown>),
+      name === 'close' ? operation : name === 'attempts' ? attempts : name === 'signingKeys' ? signingKeys : name === 'registeredClients' ? registeredClients : guard(operation as (...args: unknown[]) => Promise<unknown>),
     ]),
   ) as unknown as Store;
   return { store, takeDown: () => (down = true) };

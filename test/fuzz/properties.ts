@@ -1,6 +1,6 @@
 import type { RawRequest, RawResponse } from './http';
 
-/** Error codes of RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, RFC 8628 §3.5, RFC 8707 §2, RFC 9101 §7 and RFC 9449 §7.1, §8 that a 4xx/503 may carry. */
+/** Error codes of RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, RFC 8628 §3.5, RFC 8707 §2, RFC 9101 §7, RFC 7591 §3.2.2 and RFC 9449 §7.1, §8 that a 4xx/503 may carry. */
 const ERROR_CODES = new Set([
   'invalid_request',
   'invalid_client',
@@ -18,6 +18,8 @@ const ERROR_CODES = new Set([
   'expired_token',
   'invalid_target',
   'invalid_request_uri',
+  'invalid_redirect_uri',
+  'invalid_client_metadata',
   // RFC 9449 §5, §7.1, §8: a request with a DPoP header (or an Authorization: DPoP one).
   'invalid_dpop_proof',
   'use_dpop_nonce',
@@ -38,6 +40,18 @@ export interface Expectations {
   storeDown?: boolean;
   /** Values that must never be echoed back: valid secrets and tokens. */
   secrets: readonly string[];
+}
+
+/**
+ * With the store down, a client whose generated secret needs no store may still ask about a
+ * JWT-looking token that is not this server's (no store is needed to see that its signature
+ * is not ours): revocation answers 200 with nothing revoked (RFC 7009 §2.2), introspection
+ * `{"active": false}` (RFC 7662 §2.2). Nothing is granted.
+ */
+function answeredNothingWithoutStore(request: RawRequest, response: RawResponse, expected: Expectations): boolean {
+  if (expected.storeDown !== true || response.status !== 200) return false;
+  const path = request.path.split('?')[0];
+  return (path === '/oauth/revoke' && response.text === '') || (path === '/oauth/introspect' && response.text === '{"active":false}');
 }
 
 /**
@@ -65,11 +79,11 @@ export function responseProblems(request: RawRequest, response: RawResponse | un
     }
   }
   const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  const grantsSomething = 'access_token' in fields || 'refresh_token' in fields || fields.active === true;
+  const grantsSomething = 'access_token' in fields || 'refresh_token' in fields || fields.active === true || 'registration_access_token' in fields || 'client_secret' in fields;
   if (!expected.carriesCredential) {
     if (grantsSomething) problems.push('a token or active:true without valid credentials');
     // Every endpoint here needs client credentials or a token: success without them is a bypass.
-    if (response.status < 300) problems.push(`a ${response.status} without valid credentials`);
+    if (response.status < 300 && !answeredNothingWithoutStore(request, response, expected)) problems.push(`a ${response.status} without valid credentials`);
   }
 
   if (response.status >= 400 && request.method !== 'HEAD') {

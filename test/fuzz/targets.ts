@@ -4,6 +4,7 @@ import type { ValidCredentials } from './fuzz-app';
 import type { RawRequest, RawResponse } from './http';
 import type { Expectations } from './properties';
 import { authorizeTarget, FUZZ_REDIRECT_URI, S256_CHALLENGE } from './authorize-target';
+import { clientConfigurationTarget, registrationTarget } from './registration-target';
 
 /** One generated request, what the properties may expect of it, and whether it is the clean case that must succeed. */
 export interface FuzzCase {
@@ -179,9 +180,11 @@ function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 }
 
-/** The fuzz suite's targets: every form endpoint and every protected route. */
+/** The fuzz suite's targets: every form endpoint, every protected route, the authorization and registration endpoints. */
 export const TARGETS: readonly FuzzTarget[] = [
   ...FORM_ENDPOINTS.map(formEndpointTarget),
   ...PROTECTED_ROUTES.map(protectedRouteTarget),
   authorizeTarget(),
+  registrationTarget(),
+  clientConfigurationTarget(),
 ];

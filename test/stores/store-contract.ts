@@ -6,6 +6,7 @@ import { quotaContract } from './quota-contract';
 import { attemptsContract } from './attempts-contract';
 import { replayContract } from './replay-contract';
 import { signingKeysContract } from './signing-keys-contract';
+import { registeredClientsContract } from './registered-clients-contract';
 
 export interface StoreUnderTest {
   store: Store;
@@ -94,5 +95,6 @@ export function storeContract(name: string, setup: () => Promise<StoreUnderTest>
     attemptsContract(() => subject);
     replayContract(() => subject);
     signingKeysContract(() => subject);
+    registeredClientsContract(() => subject);
   });
 }

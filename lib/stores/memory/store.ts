@@ -4,6 +4,7 @@ import { checkMemoryStoreOptions } from '../../options/stores';
 import { TemporarilyUnavailableError } from '../../errors';
 import { MemoryQuotas } from './quotas';
 import { memoryAttemptStore } from './attempts';
+import { memoryRegisteredClients } from './clients';
 import { memorySigningKeyStore } from './signing-keys';
 import {
   consentKey,
@@ -61,6 +62,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
   const quotas = new MemoryQuotas(clock);
 
   const attempts = memoryAttemptStore(clock, sweepIntervalSeconds);
+  const registeredClients = memoryRegisteredClients(quotas);
 
   function sweepAll(): void {
     for (const map of maps) map.sweep();
@@ -251,11 +253,13 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     },
 
     attempts,
+    registeredClients,
     signingKeys: memorySigningKeyStore(clock),
     async ping() {},
     async close() {
       clearInterval(sweep);
       attempts.close();
+      registeredClients.clear();
       for (const map of maps) map.clear();
       quotas.clear();
     },

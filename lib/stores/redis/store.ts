@@ -7,6 +7,7 @@ import { redisPushedRequestOperations } from './pushed-requests';
 import { parseRecord, trackedTokenCache, type TokenCacheOptions } from './token-cache';
 import { checkRedisStoreOptions, type RedisConnection } from '../../options/stores';
 import { redisAttemptStore } from './attempts';
+import { redisRegisteredClients } from './clients';
 import { redisSigningKeyStore } from './signing-keys';
 import { scriptRecorder, type Durability } from './durability';
 
@@ -64,13 +65,16 @@ const REVOKE_ACCESS_TOKEN = `return redis.call('DEL', KEYS[1])`;
  *   <prefix>lim:{<digest>}:<digest>:n|b|k  brute-force limits: failure counter, block, known-good mark (attempts.ts)
  *   <prefix>{quota}:<digest>               ids a quota counts → sorted set scored by when each is forgotten (see quotas.ts)
  *   <prefix>{quota}:of:<digest>            the quota keys a pending consent or pushed request counts under, to free its place when taken
+ *   <prefix>{clients}:<digest of the id>   a registered client (RFC 7591) → JSON, no expiry (see clients.ts)
+ *   <prefix>{clients}:all                  the set of registered clients' digests, which bounds their number
  *   <prefix>once:<digest of purpose, ids>  replay record (DPoP proof jti, assertion jti) → "1", SET NX, until it could no longer be accepted
  *   <prefix>signing-keys                   generated JWT signing keys, private (opt-in) → hash { version, keys: JSON } (signing-keys.ts)
  * A grant-bound token carries its grant id (see `hashTokenValue`), so its key is computed from
  * the token alone. The `{<grantId>}` hash tag keeps every key of one grant in one Redis Cluster
  * slot, and `{<digest>}` the limit keys of one group: each multi-key script names keys of one
  * slot. Other operations touch one key.
- * Every key expires (EX) with what it holds; the token set lives as long as its longest token.
+ * Every key expires (EX) with what it holds, but registered clients, which last until deleted;
+ * the token set lives as long as its longest token.
  */
 export function redisStore(options: RedisStoreOptions): Store {
   const { connection, keyPrefix, commandTimeoutMs: timeoutMs, durability, cache: cached, clock = systemClock } = checkRedisStoreOptions(options);
@@ -106,6 +110,7 @@ export function redisStore(options: RedisStoreOptions): Store {
       return (await unavailableOnFailure(() => client.set(`${keyPrefix}once:${key}`, '1', 'EX', ttl, 'NX'))) === 'OK';
     },
     attempts: redisAttemptStore(settings, timeoutMs),
+    registeredClients: redisRegisteredClients(settings),
     signingKeys: redisSigningKeyStore(settings),
     async ping() {
       await unavailableOnFailure(() => client.ping());
