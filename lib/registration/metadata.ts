@@ -34,6 +34,8 @@ export interface RegisteredClientMetadata {
   application_type: ApplicationType;
   /** RFC 9126 §6: the client starts the authorization endpoint only with a pushed request. */
   require_pushed_authorization_requests?: boolean;
+  /** RFC 9449 §5.2: every token request of the client carries a DPoP proof. */
+  dpop_bound_access_tokens?: boolean;
 }
 
 /** What the server allows registered clients (the `registration` option's grant types and scopes). */
@@ -48,6 +50,8 @@ const RESPONSE_TYPE_OF_GRANT: Readonly<Record<string, string>> = { authorization
 const SUPPORTED_RESPONSE_TYPES = new Set(Object.values(RESPONSE_TYPE_OF_GRANT));
 
 const STRING_FIELDS = ['client_name', 'software_id', 'software_version'] as const;
+/** RFC 9126 §6 and RFC 9449 §5.2: what a client asks the server to hold it to. */
+const BOOLEAN_FIELDS = ['require_pushed_authorization_requests', 'dpop_bound_access_tokens'] as const;
 const URL_FIELDS = ['client_uri', 'logo_uri', 'tos_uri', 'policy_uri'] as const;
 /** Longest string field value kept; the body limit bounds the whole. */
 const MAX_STRING_LENGTH = 2000;
@@ -99,11 +103,11 @@ export function checkClientMetadata(body: unknown, rules: MetadataRules): Regist
     const value = optionalUrl(field(name), name);
     if (value !== undefined) metadata[name] = value;
   }
-  const requirePushed = field('require_pushed_authorization_requests');
-  if (requirePushed !== undefined && typeof requirePushed !== 'boolean') {
-    throw new InvalidClientMetadataError('require_pushed_authorization_requests must be true or false.');
+  for (const name of BOOLEAN_FIELDS) {
+    const value = field(name);
+    if (value !== undefined && typeof value !== 'boolean') throw new InvalidClientMetadataError(`${name} must be true or false.`);
+    if (value !== undefined) metadata[name] = value;
   }
-  if (requirePushed !== undefined) metadata.require_pushed_authorization_requests = requirePushed;
   const contacts = field('contacts');
   if (contacts !== undefined) metadata.contacts = stringArray(contacts, 'contacts');
   Object.assign(metadata, checkKeys(field('jwks'), field('jwks_uri')));

@@ -14,6 +14,7 @@ export function registeredClient(record: RegisteredClientRecord): Client {
     ...(typeof metadata.scope === 'string' && { scope: metadata.scope }),
     token_endpoint_auth_method: metadata.token_endpoint_auth_method as ClientMetadata['token_endpoint_auth_method'],
     ...(typeof metadata.require_pushed_authorization_requests === 'boolean' && { require_pushed_authorization_requests: metadata.require_pushed_authorization_requests }),
+    ...(typeof metadata.dpop_bound_access_tokens === 'boolean' && { dpop_bound_access_tokens: metadata.dpop_bound_access_tokens }),
   };
   return Object.freeze({ ...normalizeClient(clientMetadata, { hashPlaintextSecret: false }), registered: true });
 }

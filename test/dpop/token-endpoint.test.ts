@@ -10,6 +10,7 @@ import { memoryStore } from '../../lib/stores/memory/store';
 import { STORE_KINDS, useStores, type StoreKind } from '../helpers/stores';
 import { dpopKey, type DpopKey } from '../helpers/dpop';
 import { keySet, privateKeyFor } from '../helpers/signing-keys';
+import { register, registered, registrationOptions, SERVICE_METADATA } from '../helpers/registration';
 import {
   FLOW_CLIENTS,
   FLOW_ISSUER,
@@ -281,4 +282,20 @@ test('with a store that keeps no replay records (no rememberOnce), the server ke
   expect((await withProof(app, serviceForm, [proof], SVC)).status).toBe(200);
   expectOAuthErrorBody((await withProof(app, serviceForm, [proof], SVC)).body, 'invalid_dpop_proof');
   await oauth.close();
+});
+
+describe('a client that registers itself with dpop_bound_access_tokens (RFC 7591, RFC 9449 §5.2)', () => {
+  it('keeps the field, must send a proof, and a non-boolean is invalid_client_metadata', async () => {
+    const { app, oauth } = testApp(registrationOptions(memoryStore()));
+    const client = await registered(app, { ...SERVICE_METADATA, dpop_bound_access_tokens: true });
+    expect(client.dpop_bound_access_tokens).toBe(true);
+    const credentials: [string, string] = [client.client_id, client.client_secret as string];
+    expectOAuthErrorBody((await tokenRequest(app, serviceForm, credentials)).body, 'invalid_dpop_proof');
+    // The test app's clock is fixed: the proof is made at its time.
+    const proof = await (await dpopKey()).proof('POST', TOKEN_URL, { iat: 1_800_000_000 });
+    expect((await withProof(app, serviceForm, [proof], credentials)).body.token_type).toBe('DPoP');
+    const wrong = await register(app, { ...SERVICE_METADATA, dpop_bound_access_tokens: 'yes' });
+    expectOAuthErrorBody(wrong.body, 'invalid_client_metadata');
+    await oauth.close();
+  });
 });
