@@ -8,6 +8,7 @@ const {
   refreshToken,
   passwordGrant,
   deviceAuthorization,
+  jwtBearer,
   memoryStore,
   redisStore,
 } = require('..');
@@ -21,7 +22,7 @@ const { describeToken } = require('./token-description');
 
 /**
  * The example-app: the package mounted in an Express app as a user would mount it.
- * @param {{ issuer: string, clients: any[], users: { username: string, password: string }[], host?: string, port?: number, redisUrl?: string, sessionSecret?: string, devicePollInterval?: number, dpopRequireNonce?: boolean, dpopNonceSecret?: string }} config
+ * @param {{ issuer: string, clients: any[], users: { username: string, password: string }[], host?: string, port?: number, redisUrl?: string, sessionSecret?: string, devicePollInterval?: number, dpopRequireNonce?: boolean, dpopNonceSecret?: string, trustedIssuers?: import('..').TrustedIssuer[] }} config
  */
 function createApp(config) {
   const store = config.redisUrl ? redisStore({ url: config.redisUrl }) : memoryStore();
@@ -40,6 +41,9 @@ function createApp(config) {
       // Legacy (RFC 9700 §2.4): only for clients whose grant_types list "password".
       passwordGrant({ verifyUser: async (username, password) => findUser(config.users, username, password)?.username }),
       deviceAuthorization({ verificationUri: `${new URL(config.issuer).origin}/device`, interval: config.devicePollInterval }),
+      // RFC 7523 §2.1: a JWT from an issuer of TRUSTED_ISSUERS_FILE (none by default) for a token
+      // whose `sub` is the assertion's; for clients whose grant_types list it.
+      jwtBearer({ trustedIssuers: config.trustedIssuers ?? [] }),
     ],
     store,
     // RFC 8707: the app's two resource servers. A token asked for one of them has it as its only

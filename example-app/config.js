@@ -32,7 +32,25 @@ function readConfig(env) {
     // key (DPOP_NONCE_SECRET, 32 characters or more) must be the same on every instance.
     dpopRequireNonce: env.DPOP_REQUIRE_NONCE === '1',
     dpopNonceSecret: env.DPOP_NONCE_SECRET || undefined,
+    // RFC 7523 §2.1: the issuers whose JWT assertions the JWT bearer grant accepts; none by default.
+    trustedIssuers: env.TRUSTED_ISSUERS_FILE ? readTrustedIssuers(env.TRUSTED_ISSUERS_FILE) : [],
   };
+}
+
+/**
+ * TRUSTED_ISSUERS_FILE: `[{ "issuer": "…", "jwks": { "keys": […] } }]` (or `"jwks_uri"` instead
+ * of `"jwks"`); the keys themselves are checked by the package at start-up.
+ * @param {string} file
+ * @returns {import('..').TrustedIssuer[]}
+ */
+function readTrustedIssuers(file) {
+  const issuers = readJsonArray(file, 'TRUSTED_ISSUERS_FILE');
+  issuers.forEach((entry, index) => {
+    if (typeof entry?.issuer !== 'string' || entry.issuer === '' || (entry.jwks === undefined) === (entry.jwks_uri === undefined)) {
+      throw new Error(`TRUSTED_ISSUERS_FILE ${file}: entry ${index} needs a non-empty string issuer and one of jwks and jwks_uri`);
+    }
+  });
+  return issuers;
 }
 
 /**

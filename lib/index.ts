@@ -1,10 +1,11 @@
 export { oauthServer, type OAuthServer } from './server';
 export { OAuthServerOptionsError } from './options/checks';
-export type { OAuthServerOptions } from './options/server';
+export type { OAuthServerOptions, ClientFetchOptions } from './options/server';
 export { clientCredentials, type ClientCredentialsOptions } from './grants/client-credentials';
 export { authorizationCode } from './grants/authorization-code';
 export { refreshToken } from './grants/refresh-token';
 export { passwordGrant, type PasswordGrantOptions } from './grants/password';
+export { jwtBearer, JWT_BEARER_GRANT_TYPE, ID_JAG_TYPE, type JwtBearerOptions, type TrustedIssuer } from './grants/jwt-bearer';
 export {
   deviceAuthorization,
   DEVICE_CODE_GRANT_TYPE,

@@ -29,7 +29,11 @@ import { jwtAccessTokens, type JwtAccessTokens } from './tokens/jwt-access-token
 import { signingKeys, type SigningKeys } from './keys/signing-keys';
 import { jwksEndpoint } from './endpoints/jwks';
 import { tokenIssuer } from './tokens/issuer';
-import { dpopWithReplayRecords, type DpopRequests } from './dpop/dpop';
+import { dpopRequests, type DpopRequests } from './dpop/dpop';
+import { replayRecords, type RememberOnce } from './stores/replay-records';
+import { guardedFetch } from './http/guarded-fetch';
+import { assertionKeySets } from './assertions/key-sets';
+import { clientAssertionVerifier } from './client-auth/client-assertion';
 import { mountRegistration, withRegistration } from './registration/mount';
 
 /** The Express router to mount, with the middleware that protects the host app's routes. */
@@ -135,6 +139,8 @@ interface SharedParts {
   storeKey: TokenStoreKey;
   /** DPoP (RFC 9449), unless turned off. */
   dpop?: DpopRequests;
+  /** Replay records (DPoP proofs, client and JWT bearer assertions), shared by every instance on the store. */
+  rememberOnce: RememberOnce;
   /** Stops the replay records' own memory, when the store keeps none. */
   closeReplayRecords(): Promise<void>;
 }
@@ -146,14 +152,20 @@ function sharedParts(settings: ServerSettings): SharedParts {
   const attemptState = store.attempts ?? (ownAttemptStore as NonNullable<typeof ownAttemptStore>);
   const limiter = attemptLimiter(attemptState, concurrencySlots({ ...DEFAULT_SLOTS, maxWaitMs: attemptState.timeoutMs ?? DEFAULT_SLOTS.maxWaitMs }));
   const limits = attemptLimits(limiter, grants.find(isPasswordGrant)?.perUsername ?? DEFAULT_PASSWORD_LIMIT);
-  const clientAuth = clientAuthenticator(clients, new SecretVerifier(), realm, safely(settings.onClientAuthFailed, onError), { limiter, clientAuth: bruteForce });
+  // Replay records live in the store, or in this process for a store that keeps none (one instance only).
+  const replay = replayRecords(store, settings.clock);
+  // private_key_jwt (RFC 7523 §2.2): the clients' keys, a jwks_uri fetched only through the guarded fetch.
+  const { clientFetch } = settings;
+  const fetcher = guardedFetch({ allowHttpLoopback: clientFetch.allowHttpLoopback, timeoutMs: clientFetch.timeoutMs });
+  const keysOf = assertionKeySets({ fetcher, timeoutMs: clientFetch.timeoutMs, cooldownMs: clientFetch.keysCooldownMs, cacheMaxAgeMs: clientFetch.keysMaxAgeMs, onError });
+  const verifyAssertion = clientAssertionVerifier({ issuer: settings.issuer, tokenEndpointUrl: endpointUrl(settings.issuer, '/token'), clock: settings.clock, rememberOnce: replay.rememberOnce, keysOf });
+  const clientAuth = clientAuthenticator(clients, new SecretVerifier(), realm, safely(settings.onClientAuthFailed, onError), { limiter, clientAuth: bruteForce }, verifyAssertion);
   const knownParameters = new Set([
-    'grant_type', 'client_id', 'client_secret', 'token', 'token_type_hint', 'resource',
+    'grant_type', 'client_id', 'client_secret', ...CLIENT_ASSERTION_PARAMETERS, 'token', 'token_type_hint', 'resource',
     ...grants.flatMap((grant) => grant.parameters),
     ...(deviceGrant !== undefined ? ['scope'] : []),
   ]);
-  // Replay records live in the store, or in this process for a store that keeps none (one instance only).
-  const dpop = settings.dpop === undefined ? undefined : dpopWithReplayRecords(settings.dpop, settings.clock, store);
+  const dpop = settings.dpop === undefined ? undefined : dpopRequests(settings.dpop, settings.clock, replay.rememberOnce);
   const keys = settings.jwt && signingKeys({ options: settings.jwt.keys, store, clock: settings.clock, longestTokenLifetimeSeconds: settings.jwt.longestLifetime });
   // Imported now, so that the first token is not slower than the others; a failure shows there too.
   keys?.signingKey().catch(onError);
@@ -161,8 +173,9 @@ function sharedParts(settings: ServerSettings): SharedParts {
   return {
     keys,
     jwt,
-    ...(dpop !== undefined && { dpop: dpop.requests }),
-    closeReplayRecords: async () => dpop?.close(),
+    ...(dpop !== undefined && { dpop }),
+    rememberOnce: replay.rememberOnce,
+    closeReplayRecords: replay.close,
     storeKey: tokenStoreKey(jwt),
     limiter,
     limits,
@@ -171,6 +184,9 @@ function sharedParts(settings: ServerSettings): SharedParts {
     clientEndpoints: { clientAuth, readParams: formParamsReader(settings.limits, knownParameters), onError },
   };
 }
+
+/** RFC 7521 §4.2: the parameters of client assertion authentication, read wherever clients authenticate. */
+const CLIENT_ASSERTION_PARAMETERS = ['client_assertion', 'client_assertion_type'];
 
 /** Hooks run for the host app's audit; a failing hook must not change the response. */
 function safely<E>(hook: ((event: E) => void) | undefined, onError: (error: unknown) => void): (event: E) => void {
@@ -184,7 +200,7 @@ function safely<E>(hook: ((event: E) => void) | undefined, onError: (error: unkn
 }
 
 /** The endpoints clients call: token (RFC 6749 §3.2), revocation (RFC 7009), introspection (RFC 7662). */
-function mountClientEndpoints(router: OAuthServer, settings: ServerSettings, { limits, clientEndpoints, jwt, storeKey, dpop }: SharedParts): void {
+function mountClientEndpoints(router: OAuthServer, settings: ServerSettings, { limits, clientEndpoints, jwt, storeKey, dpop, rememberOnce }: SharedParts): void {
   const { store, clock, grants, issuer, audience, introspectOwnTokens, resources } = settings;
   const onTokenIssued = safely(settings.onTokenIssued, settings.onError);
   const { accessTokenLifetime, tokenPrefix, refreshTokens } = settings;
@@ -192,7 +208,7 @@ function mountClientEndpoints(router: OAuthServer, settings: ServerSettings, { l
     grants.map((grant) => [grant.type, { grant, tokens: tokenIssuer({ store, clock, accessTokenLifetime, tokenPrefix, refreshTokens, jwt }, grant.type, onTokenIssued) }]),
   );
   const tokenEndpointUrl = endpointUrl(issuer, '/token');
-  router.post('/token', tokenEndpoint({ ...clientEndpoints, grants: enabledGrants, store, clock, limits, resources, ...(dpop !== undefined && { dpop: { requests: dpop, tokenEndpointUrl } }) }));
+  router.post('/token', tokenEndpoint({ ...clientEndpoints, grants: enabledGrants, store, clock, limits, resources, assertions: { issuer, tokenEndpointUrl, rememberOnce }, ...(dpop !== undefined && { dpop: { requests: dpop, tokenEndpointUrl } }) }));
   router.post('/revoke', clientEndpoint(clientEndpoints, revokeToken(store, storeKey)));
   router.post('/introspect', clientEndpoint(clientEndpoints, introspectToken({ store, storeKey, clock, issuer, audience, ownTokens: introspectOwnTokens })));
   for (const path of ['/token', '/revoke', '/introspect']) router.all(path, methodNotAllowed('POST'));
@@ -215,7 +231,7 @@ function mountCodeFlow(router: OAuthServer, settings: ServerSettings, { pageRead
   router.all('/authorize/decision', methodNotAllowed('POST'));
 
   // RFC 9126 §2.1: the parameters of an authorization request, where `resource` may repeat (RFC 8707 §2.1).
-  const readPushed = repeatableFormReader(settings.limits, new Set([...PUSHED_PARAMETERS, 'request_uri', 'client_secret']), new Set(['resource']));
+  const readPushed = repeatableFormReader(settings.limits, new Set([...PUSHED_PARAMETERS, 'request_uri', 'client_secret', ...CLIENT_ASSERTION_PARAMETERS]), new Set(['resource']));
   const pushedDpop = dpop === undefined ? undefined : { requests: dpop, endpointUrl: endpointUrl(issuer, '/par') };
   const pushed = pushedAuthorizationRequest({ clients, store, clock, options: codeFlow, resources, ...(pushedDpop !== undefined && { dpopProofs: pushedDpop }) });
   router.post('/par', clientEndpoint({ ...clientEndpoints, readParams: readPushed }, pushed, 201));

@@ -11,6 +11,9 @@ import type { TokenIssuedEvent } from '../lib/tokens/issuer';
 import { basic, testApp, ISSUER, SERVICE } from './helpers/test-app';
 
 const base: OAuthServerOptions = { issuer: ISSUER, clients: [SERVICE] };
+/** A public EC key (RFC 7518 §6.2.1) as a private_key_jwt client registers it. */
+const PUBLIC_JWKS = { keys: [{ kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'k1' }] };
+const KEYED = { client_id: 'keyed', grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt' as const };
 
 function startupError(options: unknown): string {
   try {
@@ -47,7 +50,18 @@ describe('options are checked at start-up, one clear error naming the option', (
     ['a client with a grant that is not enabled', { ...base, clients: [{ ...SERVICE, grant_types: ['authorization_code'] }] }, /"svc": grant_types "authorization_code" not enabled/],
     ['a relative redirect_uri', { ...base, clients: [{ ...SERVICE, redirect_uris: ['/callback'] }] }, /redirect_uri "\/callback" is not an absolute URI/],
     ['a redirect_uri with a fragment', { ...base, clients: [{ ...SERVICE, redirect_uris: ['https://c.example/cb#x'] }] }, /must not have a fragment/],
-    ['an unknown auth method', { ...base, clients: [{ ...SERVICE, token_endpoint_auth_method: 'private_key_jwt' }] }, /token_endpoint_auth_method/],
+    ['an unknown auth method (client_secret_jwt would need the plaintext secret)', { ...base, clients: [{ ...SERVICE, token_endpoint_auth_method: 'client_secret_jwt' }] }, /token_endpoint_auth_method/],
+    ['private_key_jwt with a secret', { ...base, clients: [{ ...SERVICE, token_endpoint_auth_method: 'private_key_jwt', jwks: PUBLIC_JWKS }] }, /"private_key_jwt" has no `client_secret`/],
+    ['private_key_jwt without keys', { ...base, clients: [{ ...KEYED }] }, /"private_key_jwt" needs `jwks` or `jwks_uri`/],
+    ['private_key_jwt with both jwks and jwks_uri', { ...base, clients: [{ ...KEYED, jwks: PUBLIC_JWKS, jwks_uri: 'https://c.example/jwks' }] }, /`jwks` and `jwks_uri` must not both be given/],
+    ['a private key in jwks', { ...base, clients: [{ ...KEYED, jwks: { keys: [{ ...PUBLIC_JWKS.keys[0], d: 'private' }] } }] }, /`jwks` must hold public keys only/],
+    ['a symmetric key in jwks', { ...base, clients: [{ ...KEYED, jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } }] }, /`jwks` may only have RSA, EC or OKP public keys/],
+    ['a jwks key for HS256', { ...base, clients: [{ ...KEYED, jwks: { keys: [{ ...PUBLIC_JWKS.keys[0], alg: 'HS256' }] } }] }, /`jwks` may only have keys for ES256, PS256, RS256, EdDSA/],
+    ['an empty jwks', { ...base, clients: [{ ...KEYED, jwks: { keys: [] } }] }, /`jwks` must be a JWK Set/],
+    ['a jwks_uri over http off loopback', { ...base, clients: [{ ...KEYED, jwks_uri: 'http://c.example/jwks' }] }, /`jwks_uri` must be an absolute https URL/],
+    ['jwks on a secret client', { ...base, clients: [{ ...SERVICE, jwks: PUBLIC_JWKS }] }, /used only with `token_endpoint_auth_method` "private_key_jwt"/],
+    ['clientFetch with an unknown key', { ...base, clientFetch: { allowLoopback: true } }, /`clientFetch.allowLoopback` is not an option/],
+    ['clientFetch cooldown of zero', { ...base, clientFetch: { keysCooldownSeconds: 0 } }, /`clientFetch.keysCooldownSeconds` must be a positive whole number/],
     ['a public client with a secret', { ...base, clients: [{ ...SERVICE, token_endpoint_auth_method: 'none' }] }, /"none" has no `client_secret`/],
     ['a confidential method without a secret', { ...base, clients: [{ client_id: 'c', grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post' }] }, /needs a `client_secret`/],
     ['bruteForce not an object', { ...base, bruteForce: 'on' }, /`bruteForce` must be false or \{ perPair, perClient, perAddress \}/],

@@ -6,6 +6,7 @@ import { InvalidClientError, InvalidRequestError } from '../errors';
 import { AttemptBlockedError, type AttemptLimiter } from '../limits/attempt-limiter';
 import { clientAuthAttempt, type ClientAuthLimits } from '../limits/brute-force';
 import { usesBasicScheme } from './basic-credentials';
+import type { ClientAssertionOutcome, ClientAssertionVerifier } from './client-assertion';
 import { credentialReaders, type PresentedCredentials } from './strategies';
 
 /** Why client authentication failed; given to the host app's hook, never to the client. */
@@ -15,6 +16,7 @@ export type ClientAuthFailureReason =
   | 'unknown_client'
   | 'wrong_method'
   | 'wrong_secret'
+  | Exclude<ClientAssertionOutcome, 'ok'>
   | 'rate_limited';
 
 /** What the host app learns when client authentication fails: never the secret. */
@@ -32,15 +34,16 @@ export interface ClientAuthenticator {
 }
 
 /** A verifier's answer: the client, or why it was refused. */
-type Verdict = { client: Client } | { failure: 'wrong_secret' } | { failure: 'rate_limited'; retryAfterMs: number };
+type Verdict = { client: Client } | { failure: 'wrong_secret' | Exclude<ClientAssertionOutcome, 'ok'> } | { failure: 'rate_limited'; retryAfterMs: number };
 
 /**
  * RFC 6749 §2.3 client authentication, as plain steps:
  * 1. which method the request used (one only, §2.3);
  * 2. what it presented, read by that method's Passport strategy (`credentialReaders`);
  * 3. the client it names, which must have registered that method (RFC 7591 §2);
- * 4. the method's verifier; only a real check of a guessable secret goes through `limiter`
- *    (`clientAuthAttempt`): requests that test no secret are refused and count nothing.
+ * 4. the method's verifier; only a real check of a guessable secret or of a client assertion
+ *    goes through `limiter` (`clientAuthAttempt`): requests that test neither are refused and
+ *    count nothing.
  */
 export function clientAuthenticator(
   clients: ClientRegistry,
@@ -48,9 +51,24 @@ export function clientAuthenticator(
   realm: string,
   onFailure: (event: ClientAuthFailedEvent) => void,
   limits: { limiter: AttemptLimiter; clientAuth: ClientAuthLimits | false },
+  verifyAssertion: ClientAssertionVerifier,
 ): ClientAuthenticator {
   const basicChallenge = `Basic realm="${realm}"`;
   const read = credentialReaders(realm);
+
+  /**
+   * A check counted by the brute-force limits: `check` answers the client, or undefined for a
+   * failure, which is counted; `knownRight` may answer the client without a slot (not a guess).
+   */
+  async function limited(client: Client, req: Request, failure: 'wrong_secret' | 'invalid_assertion' | 'replayed_assertion', check: () => Promise<Client | undefined>, knownRight?: () => Client | undefined): Promise<Verdict> {
+    try {
+      const checked = await limits.limiter.attempt(clientAuthAttempt(limits.clientAuth, client.id, req.ip ?? 'unknown'), check, knownRight);
+      return checked === undefined ? { failure } : { client };
+    } catch (error) {
+      if (error instanceof AttemptBlockedError) return { failure: 'rate_limited', retryAfterMs: error.retryAfterMs };
+      throw error;
+    }
+  }
 
   /** client_secret_basic and client_secret_post: the same secret check, limited unless the secret is unguessable. */
   async function verifySecret(client: Client, secret: string, req: Request): Promise<Verdict> {
@@ -59,20 +77,27 @@ export function clientAuthenticator(
     // A generated 256-bit secret (RFC 6749 §10.10): no number of guesses finds it, so it is not limited.
     if (secrets.isUnguessable(secretHash)) return (await check()) === undefined ? { failure: 'wrong_secret' } : { client };
     // A secret this server already verified right is not a guess: it waits for no slot, but a block still refuses it.
-    const knownRight = () => (secrets.isRememberedRight(secret, secretHash) ? client : undefined);
-    try {
-      const checked = await limits.limiter.attempt(clientAuthAttempt(limits.clientAuth, client.id, req.ip ?? 'unknown'), check, knownRight);
-      return checked === undefined ? { failure: 'wrong_secret' } : { client };
-    } catch (error) {
-      if (error instanceof AttemptBlockedError) return { failure: 'rate_limited', retryAfterMs: error.retryAfterMs };
-      throw error;
-    }
+    return limited(client, req, 'wrong_secret', check, () => (secrets.isRememberedRight(secret, secretHash) ? client : undefined));
+  }
+
+  /**
+   * private_key_jwt: the assertion is verified first (no secret to guess, so no slot is needed
+   * for it); a good one waits for no slot, but a block still refuses it; a refused one (forged,
+   * expired, misaddressed, replayed) is counted like a wrong secret. Keys that cannot be fetched
+   * test nothing and count nothing.
+   */
+  async function verifyClientAssertion(client: Client, assertion: string, req: Request): Promise<Verdict> {
+    const outcome = await verifyAssertion(client, assertion);
+    if (outcome === 'keys_unavailable') return { failure: outcome };
+    const verified = outcome === 'ok' ? client : undefined;
+    return limited(client, req, outcome === 'ok' ? 'invalid_assertion' : outcome, async () => verified, () => verified);
   }
 
   const verifiers: { [M in ClientAuthMethod]: (client: Client, presented: Extract<PresentedCredentials, { method: M }>, req: Request) => Promise<Verdict> } = {
     client_secret_basic: (client, { secret }, req) => verifySecret(client, secret, req),
     client_secret_post: (client, { secret }, req) => verifySecret(client, secret, req),
     none: async (client) => ({ client }),
+    private_key_jwt: (client, { assertion }, req) => verifyClientAssertion(client, assertion, req),
   };
 
   return {
@@ -91,7 +116,7 @@ export function clientAuthenticator(
 
       const presented = await read[method](req, params);
       // A secret without a client_id (RFC 6749 §2.3.1) names no client to look up.
-      if (presented === undefined) return fail({ method: method === 'client_secret_basic' ? method : 'unknown', reason: 'malformed_credentials' });
+      if (presented === undefined) return fail({ method: method === 'client_secret_basic' || method === 'private_key_jwt' ? method : 'unknown', reason: 'malformed_credentials' });
       // A client_id in the body must name the same client as the header.
       if (method === 'client_secret_basic' && params.client_id !== undefined && params.client_id !== presented.clientId) {
         throw new InvalidRequestError('client_id in the body differs from the one in the Authorization header.');
@@ -113,10 +138,13 @@ export function clientAuthenticator(
 /** RFC 6749 §2.3: the one method a request used; "MUST NOT use more than one authentication method in each request". */
 function presentedMethod(req: Request, params: Params): ClientAuthMethod | undefined {
   const triedBasic = usesBasicScheme(req.headers.authorization);
-  if (triedBasic && params.client_secret !== undefined) {
+  // RFC 7521 §4.2: a client assertion is its own method.
+  const triedAssertion = params.client_assertion !== undefined || params.client_assertion_type !== undefined;
+  if ([triedBasic, params.client_secret !== undefined, triedAssertion].filter(Boolean).length > 1) {
     throw new InvalidRequestError('The request uses more than one client authentication method.');
   }
   if (triedBasic) return 'client_secret_basic';
   if (params.client_secret !== undefined) return 'client_secret_post';
+  if (triedAssertion) return 'private_key_jwt';
   return params.client_id !== undefined ? 'none' : undefined;
 }

@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose';
 import passport from 'passport';
 import { BasicStrategy } from 'passport-http';
 import type { Request } from 'express';
@@ -10,7 +11,11 @@ type Params = Readonly<Record<string, string | undefined>>;
 /** What a request presented for client authentication (RFC 6749 §2.3), before anything is checked. */
 export type PresentedCredentials =
   | { method: 'client_secret_basic' | 'client_secret_post'; clientId: string; secret: string }
-  | { method: 'none'; clientId: string };
+  | { method: 'none'; clientId: string }
+  | { method: 'private_key_jwt'; clientId: string; assertion: string };
+
+/** RFC 7523 §2.2: the `client_assertion_type` of a JWT client assertion. */
+export const JWT_CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 /**
  * One Passport strategy per authentication method, each only reading what its method carries:
@@ -34,13 +39,36 @@ export function credentialReaders(realm: string): CredentialReaders {
   );
   // none (§2.1, §3.2.1): a public client names itself.
   const none = bodyStrategy('client-none', ({ client_id: clientId }) => (clientId === undefined ? undefined : { method: 'none', clientId }));
+  // private_key_jwt (RFC 7523 §2.2, RFC 7521 §4.2): the assertion names the client in `sub`.
+  const assertion = bodyStrategy('client-assertion', readClientAssertion);
 
   return {
     // passport-http splits the header at every space; RFC 7235 §2.1 allows 1*SP after the scheme.
     client_secret_basic: (req) => runStrategy(basic, withOneSpaceAfterScheme(req)),
     client_secret_post: (req, params) => runStrategy(post, req, { params }),
     none: (req, params) => runStrategy(none, req, { params }),
+    private_key_jwt: (req, params) => runStrategy(assertion, req, { params }),
   };
+}
+
+/**
+ * RFC 7521 §4.2: `client_assertion_type` and `client_assertion`, and `client_id` only if it names
+ * the same client as the assertion (which may be left out, §4.2). The client is the
+ * assertion's `sub` (RFC 7523 §3 item 2.B), read here unverified: the verifier checks it, with
+ * every other claim, against the keys of the client it names.
+ */
+function readClientAssertion(params: Params): PresentedCredentials | undefined {
+  const { client_assertion_type: type, client_assertion: assertion, client_id: clientId } = params;
+  if (type !== JWT_CLIENT_ASSERTION_TYPE || assertion === undefined) return undefined;
+  let sub: unknown;
+  try {
+    sub = decodeJwt(assertion).sub;
+  } catch {
+    return undefined;
+  }
+  if (typeof sub !== 'string' || sub.length === 0) return undefined;
+  if (clientId !== undefined && clientId !== sub) return undefined;
+  return { method: 'private_key_jwt', clientId: sub, assertion };
 }
 
 /**

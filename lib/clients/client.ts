@@ -1,8 +1,11 @@
+import type { JSONWebKeySet } from 'jose';
 import { hashClientSecretSync, isClientSecretHash } from './secrets';
 import { isScopeToken } from '../scope';
+import { checkPublicJwks } from '../assertions/public-jwks';
+import { isHttpsOrLoopback } from '../options/checks';
 
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
-const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt';
+const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt'];
 
 /** Client metadata with the field names of RFC 7591 §2, plus this package's own options. */
 export interface ClientMetadata {
@@ -15,6 +18,10 @@ export interface ClientMetadata {
   /** Space-separated scope tokens the client may be granted. */
   scope?: string;
   token_endpoint_auth_method?: ClientAuthMethod;
+  /** RFC 7591 §2: the client's public keys, for `private_key_jwt` (RFC 7523 §2.2); not with `jwks_uri`. */
+  jwks?: JSONWebKeySet;
+  /** RFC 7591 §2: where the client publishes its public keys (fetched through the guarded fetch); not with `jwks`. */
+  jwks_uri?: string;
   /** This client's access token lifetime in seconds, overriding the server's. */
   access_token_lifetime?: number;
   /** May introspect every token (a resource server), not only its own. */
@@ -31,6 +38,9 @@ export interface Client {
   readonly name?: string;
   readonly secretHash?: string;
   readonly authMethod: ClientAuthMethod;
+  /** `private_key_jwt`: the client's public keys, inline, or where they are published. */
+  readonly jwks?: JSONWebKeySet;
+  readonly jwksUri?: string;
   readonly grantTypes: readonly string[];
   readonly redirectUris: readonly string[];
   readonly scope: readonly string[];
@@ -77,8 +87,11 @@ export function normalizeClient(metadata: ClientMetadata, options: { hashPlainte
   if (!AUTH_METHODS.includes(authMethod)) {
     fail(`\`token_endpoint_auth_method\` must be one of ${AUTH_METHODS.join(', ')}`);
   }
-  if (authMethod === 'none' && secret !== undefined) fail('a client with `token_endpoint_auth_method` "none" has no `client_secret`');
-  if (authMethod !== 'none' && secret === undefined) fail(`\`token_endpoint_auth_method\` "${authMethod}" needs a \`client_secret\``);
+  // Only the secret methods have a secret: a key-based client proves itself with its private key.
+  const usesSecret = authMethod === 'client_secret_basic' || authMethod === 'client_secret_post';
+  if (!usesSecret && secret !== undefined) fail(`a client with \`token_endpoint_auth_method\` "${authMethod}" has no \`client_secret\``);
+  if (usesSecret && secret === undefined) fail(`\`token_endpoint_auth_method\` "${authMethod}" needs a \`client_secret\``);
+  const keys = checkClientKeys(metadata, authMethod === 'private_key_jwt', fail);
 
   let secretHash: string | undefined;
   if (secret !== undefined) {
@@ -114,6 +127,7 @@ export function normalizeClient(metadata: ClientMetadata, options: { hashPlainte
     name: metadata.client_name,
     secretHash,
     authMethod,
+    ...keys,
     grantTypes: Object.freeze(grantTypes),
     redirectUris: Object.freeze(redirectUris),
     scope: Object.freeze([...new Set(scope)]),
@@ -122,6 +136,30 @@ export function normalizeClient(metadata: ClientMetadata, options: { hashPlainte
     requirePushedRequests: requirePushed ?? false,
     dpopBoundAccessTokens: metadata.dpop_bound_access_tokens ?? false,
   });
+}
+
+/**
+ * RFC 7591 §2: `jwks` xor `jwks_uri`, needed by `private_key_jwt` (RFC 7523 §2.2) and kept for
+ * nothing else. Inline keys must be public signing keys; a `jwks_uri` an absolute https URL
+ * (http only to a loopback host, which the guarded fetch still refuses unless allowed).
+ */
+function checkClientKeys(metadata: ClientMetadata, needed: boolean, fail: (message: string) => never): Pick<Client, 'jwks' | 'jwksUri'> {
+  const { jwks, jwks_uri: jwksUri } = metadata;
+  if (jwks !== undefined && jwksUri !== undefined) fail('`jwks` and `jwks_uri` must not both be given (RFC 7591 §2)');
+  if (!needed) {
+    if (jwks !== undefined || jwksUri !== undefined) fail('`jwks` and `jwks_uri` are used only with `token_endpoint_auth_method` "private_key_jwt"');
+    return {};
+  }
+  if (jwks !== undefined) return { jwks: Object.freeze(checkPublicJwks(jwks, (message) => fail(`\`jwks\` ${message}`))) };
+  if (jwksUri === undefined) return fail('`token_endpoint_auth_method` "private_key_jwt" needs `jwks` or `jwks_uri`');
+  let url: URL | undefined;
+  try {
+    url = typeof jwksUri === 'string' ? new URL(jwksUri) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || url.hash !== '' || !isHttpsOrLoopback(url)) fail('`jwks_uri` must be an absolute https URL');
+  return { jwksUri: jwksUri as string };
 }
 
 function stringArray(value: unknown, field: string, fail: (message: string) => never): string[] {

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Clock } from '../clock';
 import type { DpopSettings } from '../options/dpop';
-import { memoryStore } from '../stores/memory/store';
+import { replayRecords, type RememberOnce } from '../stores/replay-records';
 import type { Store } from '../stores/store';
 import { dpopNonces } from './nonce';
 import { dpopProofChecker } from './proof';
@@ -26,13 +26,11 @@ export interface DpopRequests {
  * releases that memory. For `oauthServer()`, and for `resourceServer()` with the store it is given.
  */
 export function dpopWithReplayRecords(settings: DpopSettings, clock: Clock, store: Store | undefined): { requests: DpopRequests; close(): Promise<void> } {
-  const own = store?.rememberOnce === undefined ? memoryStore({ clock }) : undefined;
-  const records = own ?? (store as Store);
-  const rememberOnce = (key: string, expiresAt: number) => (records.rememberOnce as NonNullable<Store['rememberOnce']>).call(records, key, expiresAt);
-  return { requests: dpopRequests(settings, clock, rememberOnce), close: async () => own?.close() };
+  const records = replayRecords(store, clock);
+  return { requests: dpopRequests(settings, clock, records.rememberOnce), close: records.close };
 }
 
-export function dpopRequests(settings: DpopSettings, clock: Clock, rememberOnce: (key: string, expiresAt: number) => Promise<boolean>): DpopRequests {
+export function dpopRequests(settings: DpopSettings, clock: Clock, rememberOnce: RememberOnce): DpopRequests {
   const nonces = settings.nonce === undefined ? undefined : dpopNonces(clock, settings.nonce.rotationSeconds, settings.nonce.secret);
   const check = dpopProofChecker({ algorithms: settings.algorithms, clock, rememberOnce, nonces });
   return {

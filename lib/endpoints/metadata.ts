@@ -1,3 +1,5 @@
+import { ASSERTION_ALGORITHMS } from '../assertions/public-jwks';
+
 /** RFC 8414 §2 authorization server metadata, as far as this server has it. */
 export type ServerMetadata = Record<string, string | boolean | string[]>;
 
@@ -12,8 +14,10 @@ export interface MetadataSettings {
   extra?: ServerMetadata;
 }
 
-const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'];
-const CONFIDENTIAL_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'];
+const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt'];
+const CONFIDENTIAL_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+/** RFC 8414 §2: the algorithms of `private_key_jwt` assertions, listed wherever that method is. */
+const AUTH_SIGNING_ALGORITHMS = [...ASSERTION_ALGORITHMS];
 
 /**
  * Built once from the live configuration, so it lists only what is really enabled. The
@@ -26,11 +30,18 @@ export function buildMetadata(settings: MetadataSettings): ServerMetadata {
   Object.assign(metadata, {
     grant_types_supported: [...settings.grantTypes],
     token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+    token_endpoint_auth_signing_alg_values_supported: AUTH_SIGNING_ALGORITHMS,
     // RFC 8414 §2: REQUIRED; empty while no authorization endpoint is enabled.
     response_types_supported: [],
     ...(settings.scopes !== undefined && { scopes_supported: [...settings.scopes] }),
-    ...('revocation_endpoint' in endpoints && { revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS }),
-    ...('introspection_endpoint' in endpoints && { introspection_endpoint_auth_methods_supported: CONFIDENTIAL_AUTH_METHODS }),
+    ...('revocation_endpoint' in endpoints && {
+      revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+      revocation_endpoint_auth_signing_alg_values_supported: AUTH_SIGNING_ALGORITHMS,
+    }),
+    ...('introspection_endpoint' in endpoints && {
+      introspection_endpoint_auth_methods_supported: CONFIDENTIAL_AUTH_METHODS,
+      introspection_endpoint_auth_signing_alg_values_supported: AUTH_SIGNING_ALGORITHMS,
+    }),
     ...settings.extra,
   });
   return metadata;

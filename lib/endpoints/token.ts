@@ -12,6 +12,7 @@ import { resourceRequest, type Resources } from '../resource/resources';
 import type { Request, Response } from 'express';
 import { sendError, sendJson, setNoStore } from '../http/respond';
 import type { DpopRequests } from '../dpop/dpop';
+import type { AssertionGrantContext } from '../grants/grant';
 
 export interface EnabledGrant {
   grant: Grant;
@@ -26,6 +27,8 @@ export interface TokenEndpointSettings {
   clock: Clock;
   limits: AttemptLimits;
   resources: Resources;
+  /** What grants that take assertions (RFC 7523 §2.1) check them against. */
+  assertions: AssertionGrantContext;
   /** DPoP (RFC 9449), unless turned off, and the token endpoint's URL, the `htu` of its proofs (§4.3). */
   dpop?: { requests: DpopRequests; tokenEndpointUrl: string };
   onError: (error: unknown) => void;
@@ -36,7 +39,7 @@ export interface TokenEndpointSettings {
  * ends the request with the §5.2 error response.
  */
 export function tokenEndpoint(settings: TokenEndpointSettings): RequestHandler {
-  const { grants, clientAuth, readParams, store, clock, limits, resources, dpop, onError } = settings;
+  const { grants, clientAuth, readParams, store, clock, limits, resources, assertions, dpop, onError } = settings;
 
   return async (req, res) => {
     setNoStore(res);
@@ -66,7 +69,7 @@ export function tokenEndpoint(settings: TokenEndpointSettings): RequestHandler {
       // RFC 9449 §5.2: dpop_bound_access_tokens.
       if (jkt === undefined && client.dpopBoundAccessTokens) throw new InvalidDpopProofError('This client must send a DPoP proof with every token request.');
       const tokens: TokenIssuer = jkt === undefined ? enabled.tokens : { issue: (request) => enabled.tokens.issue({ ...request, dpopJkt: jkt }) };
-      const context = { client, params: grantParams, store, now: clock(), tokens, limits, resource, ...(jkt !== undefined && { dpop: { jkt } }) };
+      const context = { client, params: grantParams, store, now: clock(), tokens, limits, resource, assertions, ...(jkt !== undefined && { dpop: { jkt } }) };
       const response = await enabled.grant.handle(context);
       sendJson(res, 200, response);
     } catch (error) {

@@ -3,6 +3,17 @@ import type { Store } from '../stores/store';
 import type { TokenIssuer } from '../tokens/issuer';
 import type { AttemptLimits } from '../limits/password-limits';
 import type { ResourceRequest } from '../resource/resources';
+import type { RememberOnce } from '../stores/replay-records';
+
+/** What a grant that takes an assertion (RFC 7521 §4.1, RFC 7523 §2.1) checks it against. */
+export interface AssertionGrantContext {
+  /** This server's issuer identifier (RFC 8414 §2): the `aud` an assertion should name. */
+  readonly issuer: string;
+  /** The token endpoint's URL, which RFC 7523 §3 item 3 also allows as `aud`. */
+  readonly tokenEndpointUrl: string;
+  /** Replay records (`Store.rememberOnce`, design.md): `false` when the key was already remembered. */
+  readonly rememberOnce: RememberOnce;
+}
 
 /** The successful token response of RFC 6749 §5.1. */
 export interface TokenResponse {
@@ -39,6 +50,8 @@ export interface TokenRequestContext {
    * `dpop_jkt`, a public client's refresh token) checks it with `requireBoundKey`.
    */
   readonly dpop?: { readonly jkt: string };
+  /** What assertions are checked against: this server's names and the replay records. */
+  readonly assertions: AssertionGrantContext;
 }
 
 /**

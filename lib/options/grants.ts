@@ -2,7 +2,10 @@ import type { DeviceAuthorizationOptions } from '../grants/device-code';
 import { renderDeviceResultPage } from '../pages/default-pages';
 import type { PasswordGrantOptions } from '../grants/password';
 import type { AttemptLimit } from '../limits/attempt-limiter';
-import { checkFunction, checkOptionsObject, checkPositiveInteger, isHttpsOrLoopback, requireFunction, OptionPath, type KnownKeys } from './checks';
+import type { JwtBearerOptions, TrustedIssuer } from '../grants/jwt-bearer';
+import type { KeySource } from '../assertions/key-sets';
+import { checkPublicJwks } from '../assertions/public-jwks';
+import { checkBoolean, checkFunction, checkOptionsObject, checkPositiveInteger, isHttpsOrLoopback, requireFunction, OptionPath, type KnownKeys } from './checks';
 import { checkAttemptLimit } from './limits';
 import { DEFAULT_PASSWORD_LIMIT } from '../limits/password-limits';
 
@@ -55,4 +58,62 @@ export function checkPasswordOptions(value: unknown): CheckedPasswordOptions {
     verifyUser: requireFunction(PASSWORD.at('verifyUser'), options.verifyUser, 'async (username, password) => user id or undefined'),
     perUsername: checkAttemptLimit(PASSWORD.at('perUsername'), options.perUsername, DEFAULT_PASSWORD_LIMIT),
   };
+}
+
+const JWT_BEARER = new OptionPath('oauthServer', 'jwtBearer');
+const JWT_BEARER_KEYS: KnownKeys<JwtBearerOptions> = { trustedIssuers: true, mapSubject: true, allowHttpLoopback: true };
+const TRUSTED_ISSUER_KEYS: KnownKeys<TrustedIssuer> = { issuer: true, jwks: true, jwks_uri: true };
+
+export interface CheckedJwtBearerOptions {
+  trustedIssuers: readonly CheckedTrustedIssuer[];
+  mapSubject?: JwtBearerOptions['mapSubject'];
+  allowHttpLoopback: boolean;
+}
+
+export interface CheckedTrustedIssuer extends KeySource {
+  readonly issuer: string;
+}
+
+/** The JWT bearer grant's options (RFC 7523 §2.1): each trusted issuer with its public keys, inline or published. */
+export function checkJwtBearerOptions(value: unknown): CheckedJwtBearerOptions {
+  if (value === undefined) throw JWT_BEARER.error('needs { trustedIssuers: [{ issuer, jwks | jwks_uri }] }');
+  const options = checkOptionsObject(JWT_BEARER, value, JWT_BEARER_KEYS, '{ trustedIssuers, mapSubject?, allowHttpLoopback? }');
+  const allowHttpLoopback = checkBoolean(JWT_BEARER.at('allowHttpLoopback'), options.allowHttpLoopback, false);
+  const at = JWT_BEARER.at('trustedIssuers');
+  // An empty list trusts no one yet: every assertion is refused.
+  if (!Array.isArray(options.trustedIssuers)) throw at.error('must be an array of { issuer, jwks | jwks_uri }');
+  const seen = new Set<string>();
+  const trustedIssuers = (options.trustedIssuers as unknown[]).map((entry, index) => {
+    const entryAt = at.at(String(index));
+    const trusted = checkOptionsObject(entryAt, entry, TRUSTED_ISSUER_KEYS, '{ issuer, jwks | jwks_uri }');
+    if (typeof trusted.issuer !== 'string' || trusted.issuer.length === 0) throw entryAt.at('issuer').error('must be the non-empty `iss` of the assertions');
+    if (seen.has(trusted.issuer)) throw entryAt.at('issuer').error(`lists ${JSON.stringify(trusted.issuer)} twice`);
+    seen.add(trusted.issuer);
+    if ((trusted.jwks === undefined) === (trusted.jwks_uri === undefined)) throw entryAt.error('needs exactly one of jwks and jwks_uri');
+    if (trusted.jwks !== undefined) {
+      const jwks = checkPublicJwks(trusted.jwks, (problem) => {
+        throw entryAt.at('jwks').error(problem);
+      });
+      return { issuer: trusted.issuer, jwks };
+    }
+    return { issuer: trusted.issuer, jwksUri: checkJwksUri(entryAt.at('jwks_uri'), trusted.jwks_uri, allowHttpLoopback) };
+  });
+  return {
+    trustedIssuers,
+    ...(options.mapSubject !== undefined && { mapSubject: checkFunction(JWT_BEARER.at('mapSubject'), options.mapSubject) }),
+    allowHttpLoopback,
+  };
+}
+
+function checkJwksUri(at: OptionPath, value: unknown, allowHttpLoopback: boolean): string {
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || !(url.protocol === 'https:' || (allowHttpLoopback && isHttpsOrLoopback(url)))) {
+    throw at.error(`must be an absolute https URL${allowHttpLoopback ? ' (http only on localhost)' : ''}`);
+  }
+  return value as string;
 }

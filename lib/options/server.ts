@@ -93,6 +93,12 @@ export interface OAuthServerOptions {
    * turns them off.
    */
   bruteForce?: BruteForceOptions | false;
+  /**
+   * How URLs that clients name are fetched (a `private_key_jwt` client's `jwks_uri`): always
+   * through the guarded fetch (https only, no private, loopback or link-local addresses, time
+   * and size limits, no redirects).
+   */
+  clientFetch?: ClientFetchOptions;
   /** Dynamic client registration (RFC 7591) and its management (RFC 7592); off by default. */
   registration?: RegistrationOptions;
   /** Called when a token is issued (no token value is passed). */
@@ -103,6 +109,17 @@ export interface OAuthServerOptions {
   onError?: (error: unknown) => void;
   /** Seconds since the epoch; for tests. */
   clock?: Clock;
+}
+
+export interface ClientFetchOptions {
+  /** Development only: http URLs of loopback hosts, and loopback addresses, may be fetched (default false). */
+  allowHttpLoopback?: boolean;
+  /** The whole fetch, in milliseconds (default 5000). */
+  timeoutMs?: number;
+  /** After a key set is fetched, an assertion with an unknown `kid` is refused without fetching again for this many seconds (default 30). */
+  keysCooldownSeconds?: number;
+  /** Fetched keys are used for this many seconds before the set is fetched again (default 600). */
+  keysMaxAgeSeconds?: number;
 }
 
 /** Everything `oauthServer()` runs with: the options checked, with their defaults filled in. */
@@ -135,6 +152,7 @@ export interface ServerSettings {
   deviceGrant?: DeviceAuthorizationGrant;
   /** With the `registration` option. */
   registration?: CheckedRegistrationOptions;
+  clientFetch: { allowHttpLoopback: boolean; timeoutMs: number; keysCooldownMs: number; keysMaxAgeMs: number };
   onTokenIssued?: (event: TokenIssuedEvent) => void;
   onClientAuthFailed?: (event: ClientAuthFailedEvent) => void;
   onError: (error: unknown) => void;
@@ -145,10 +163,11 @@ const SERVER = new OptionPath('oauthServer');
 const SERVER_KEYS: KnownKeys<OAuthServerOptions> = {
   issuer: true, clients: true, grants: true, store: true, accessTokenLifetime: true, refreshTokenLifetime: true,
   refreshTokenIdleLifetime: true, refreshTokenReuseGrace: true, authorization: true, tokenPrefix: true, realm: true, bearerMethods: true, limits: true,
-  introspection: true, audience: true, resources: true, signingKeys: true, dpop: true, bruteForce: true, registration: true, onTokenIssued: true, onClientAuthFailed: true, onError: true, clock: true,
+  introspection: true, audience: true, resources: true, signingKeys: true, dpop: true, bruteForce: true, registration: true, clientFetch: true, onTokenIssued: true, onClientAuthFailed: true, onError: true, clock: true,
 };
 const LIMITS_KEYS: KnownKeys<NonNullable<OAuthServerOptions['limits']>> = { maxBodySize: true, maxParameters: true, maxParameterLength: true };
 const INTROSPECTION_KEYS: KnownKeys<NonNullable<OAuthServerOptions['introspection']>> = { ownTokens: true };
+const CLIENT_FETCH_KEYS: KnownKeys<ClientFetchOptions> = { allowHttpLoopback: true, timeoutMs: true, keysCooldownSeconds: true, keysMaxAgeSeconds: true };
 const BEARER_METHODS_KEYS: KnownKeys<NonNullable<OAuthServerOptions['bearerMethods']>> = { body: true, query: true };
 
 /** Checks `oauthServer()`'s options once, at start-up, and fills in the defaults. */
@@ -211,6 +230,7 @@ export function resolveServerOptions(value: unknown): ServerSettings {
     // The authorization endpoint only with the authorization code grant (`authorization` may be there for the device flow alone).
     codeFlow: enabledGrantTypes.has('authorization_code') ? authorization : undefined,
     deviceGrant,
+    clientFetch: checkClientFetch(SERVER.at('clientFetch'), options.clientFetch),
     registration: checkRegistrationOptions(SERVER.at('registration'), options.registration, { store, enabledGrantTypes }),
     onTokenIssued: checkFunction(SERVER.at('onTokenIssued'), options.onTokenIssued),
     onClientAuthFailed: checkFunction(SERVER.at('onClientAuthFailed'), options.onClientAuthFailed),
@@ -232,6 +252,16 @@ function checkJwtSettings(options: Partial<OAuthServerOptions>, resources: Resou
   return {
     keys: resolveSigningKeyOptions(SERVER.at('signingKeys'), options.signingKeys, store),
     longestLifetime: Math.max(...jwtResources.map((resource) => resource.accessTokenLifetime ?? accessTokenLifetime)),
+  };
+}
+
+function checkClientFetch(at: OptionPath, value: unknown): ServerSettings['clientFetch'] {
+  const options = checkOptionsObject(at, value, CLIENT_FETCH_KEYS, '{ allowHttpLoopback, timeoutMs, keysCooldownSeconds, keysMaxAgeSeconds }');
+  return {
+    allowHttpLoopback: checkBoolean(at.at('allowHttpLoopback'), options.allowHttpLoopback, false),
+    timeoutMs: checkPositiveInteger(at.at('timeoutMs'), options.timeoutMs, 5000),
+    keysCooldownMs: checkPositiveInteger(at.at('keysCooldownSeconds'), options.keysCooldownSeconds, 30) * 1000,
+    keysMaxAgeMs: checkPositiveInteger(at.at('keysMaxAgeSeconds'), options.keysMaxAgeSeconds, 600) * 1000,
   };
 }
 

@@ -1,13 +1,15 @@
+import type { JSONWebKeySet } from 'jose';
+import { checkPublicJwks } from '../assertions/public-jwks';
 import { InvalidClientMetadataError, InvalidRedirectUriError } from '../errors';
 import { isHttpsOrLoopback } from '../options/checks';
 import { isScopeToken } from '../scope';
 import { checkRedirectUris, type ApplicationType } from './redirect-uris';
 
 /**
- * The token endpoint authentication methods a client may register (RFC 7591 §2). The methods
- * that use keys (`private_key_jwt`) are added here, with their checks in `checkKeys`.
+ * The token endpoint authentication methods a client may register (RFC 7591 §2). The method
+ * that uses keys (`private_key_jwt`, RFC 7523 §2.2) has its checks in `checkKeys`.
  */
-export const REGISTRABLE_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
+export const REGISTRABLE_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt'] as const;
 export type RegistrableAuthMethod = (typeof REGISTRABLE_AUTH_METHODS)[number];
 
 /** Methods that authenticate with a client_secret the server generates. */
@@ -27,7 +29,7 @@ export interface RegisteredClientMetadata {
   tos_uri?: string;
   policy_uri?: string;
   jwks_uri?: string;
-  jwks?: { keys: Record<string, unknown>[] };
+  jwks?: JSONWebKeySet;
   software_id?: string;
   software_version?: string;
   /** OpenID Connect Dynamic Client Registration 1.0 §2: `web` (default) or `native`. */
@@ -111,6 +113,10 @@ export function checkClientMetadata(body: unknown, rules: MetadataRules): Regist
   const contacts = field('contacts');
   if (contacts !== undefined) metadata.contacts = stringArray(contacts, 'contacts');
   Object.assign(metadata, checkKeys(field('jwks'), field('jwks_uri')));
+  // RFC 7523 §2.2: the client proves itself with a key the server can find.
+  if (authMethod === 'private_key_jwt' && metadata.jwks === undefined && metadata.jwks_uri === undefined) {
+    throw new InvalidClientMetadataError('private_key_jwt needs jwks or jwks_uri.');
+  }
   return metadata;
 }
 
@@ -156,11 +162,11 @@ function checkKeys(jwks: unknown, jwksUri: unknown): Pick<RegisteredClientMetada
     return { jwks_uri: uri };
   }
   if (jwks === undefined) return {};
-  const keys = (jwks as { keys?: unknown }).keys;
-  if (typeof jwks !== 'object' || jwks === null || !Array.isArray(keys) || !keys.every((key) => typeof key === 'object' && key !== null && !Array.isArray(key))) {
-    throw new InvalidClientMetadataError('jwks must be a JWK Set: an object with an array of keys.');
-  }
-  return { jwks: { keys: keys as Record<string, unknown>[] } };
+  return {
+    jwks: checkPublicJwks(jwks, (problem) => {
+      throw new InvalidClientMetadataError(`jwks ${problem}.`);
+    }),
+  };
 }
 
 function oneOf<T extends string>(value: unknown, allowed: readonly T[], fallback: T, name: string): T {

@@ -13,6 +13,9 @@ export function registeredClient(record: RegisteredClientRecord): Client {
     redirect_uris: (metadata.redirect_uris as string[] | undefined) ?? [],
     ...(typeof metadata.scope === 'string' && { scope: metadata.scope }),
     token_endpoint_auth_method: metadata.token_endpoint_auth_method as ClientMetadata['token_endpoint_auth_method'],
+    // RFC 7523 §2.2: the keys of a private_key_jwt client (kept for no other method).
+    ...(metadata.token_endpoint_auth_method === 'private_key_jwt' && metadata.jwks !== undefined && { jwks: metadata.jwks as ClientMetadata['jwks'] }),
+    ...(metadata.token_endpoint_auth_method === 'private_key_jwt' && typeof metadata.jwks_uri === 'string' && { jwks_uri: metadata.jwks_uri }),
     ...(typeof metadata.require_pushed_authorization_requests === 'boolean' && { require_pushed_authorization_requests: metadata.require_pushed_authorization_requests }),
     ...(typeof metadata.dpop_bound_access_tokens === 'boolean' && { dpop_bound_access_tokens: metadata.dpop_bound_access_tokens }),
   };

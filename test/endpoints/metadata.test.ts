@@ -30,9 +30,13 @@ describe('authorization server metadata (RFC 8414)', () => {
   test('lists only what is enabled', async () => {
     const { body } = await request(app).get('/oauth/.well-known/oauth-authorization-server');
     expect(body.grant_types_supported).toEqual(['client_credentials']);
-    expect(body.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'none']);
-    expect(body.revocation_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'none']);
-    expect(body.introspection_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post']);
+    expect(body.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt']);
+    expect(body.revocation_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt']);
+    expect(body.introspection_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'private_key_jwt']);
+    // RFC 8414 §2: the algorithms of private_key_jwt assertions (RFC 7523), asymmetric only.
+    for (const endpoint of ['token', 'revocation', 'introspection']) {
+      expect(body[`${endpoint}_endpoint_auth_signing_alg_values_supported`]).toEqual(['ES256', 'PS256', 'RS256', 'EdDSA']);
+    }
     expect(body.response_types_supported).toEqual([]);
     expect(body.scopes_supported).toEqual(['read', 'write']);
     expect(body).not.toHaveProperty('authorization_endpoint');

@@ -163,6 +163,18 @@ describe('a bad configuration exits non-zero with one clear line', () => {
     ['an unreachable Redis', () => ({ REDIS_URL: 'redis://127.0.0.1:1' }), /REDIS_URL redis:\/\/127\.0\.0\.1:1 cannot be reached/],
     ['a bad PORT', () => ({ PORT: 'eighty' }), /PORT must be a port number/],
     ['a bad DEVICE_POLL_INTERVAL', () => ({ DEVICE_POLL_INTERVAL: '0.5' }), /DEVICE_POLL_INTERVAL must be a positive whole number/],
+    ['an unreadable TRUSTED_ISSUERS_FILE', () => ({ TRUSTED_ISSUERS_FILE: path.join(dir, 'no-issuers.json') }), /TRUSTED_ISSUERS_FILE .*no-issuers\.json cannot be read/],
+    ['a TRUSTED_ISSUERS_FILE entry without keys', () => ({ TRUSTED_ISSUERS_FILE: file('issuers.json', JSON.stringify([{ issuer: 'https://idp.example' }])) }), /TRUSTED_ISSUERS_FILE .*: entry 0 needs a non-empty string issuer and one of jwks and jwks_uri/],
+    [
+      'a TRUSTED_ISSUERS_FILE with a private key',
+      () => ({ TRUSTED_ISSUERS_FILE: file('private.json', JSON.stringify([{ issuer: 'https://idp.example', jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd' }] } }])) }),
+      /option `jwtBearer.trustedIssuers.0.jwks` must hold public keys only/,
+    ],
+    [
+      'a private_key_jwt client with a private key in its jwks',
+      () => ({ CLIENTS_FILE: file('private-client.json', JSON.stringify([{ client_id: 'k', token_endpoint_auth_method: 'private_key_jwt', grant_types: ['client_credentials'], jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd' }] } }])) }),
+      /client "k": `jwks` must hold public keys only/,
+    ],
   ])('%s', async (_case, env, message) => {
     const { code, stdout, stderr } = await runExampleAppToExit(env());
     expect(code).not.toBe(0);

@@ -49,10 +49,37 @@ export function credentials(valid: ValidCredentials): fc.Arbitrary<{ headers: Re
     hostileText.map((secret) => post([['client_id', valid.post.id], ['client_secret', secret]])),
     fc.tuple(hostileText, hostileText).map(([id, secret]) => post([['client_id', id], ['client_secret', secret]])),
     hostileText.map((id) => post([['client_id', id]])),
+    // private_key_jwt (RFC 7521 §4.2): assertions nobody could sign, for the keyed client and for
+    // the secret clients: alg none, HMAC, garbage, huge, the wrong type, beside a secret.
+    fc.tuple(fc.constantFrom(...forgedAssertions(valid.basic.id)), fc.constantFrom(JWT_ASSERTION_TYPE, 'urn:ietf:params:oauth:client-assertion-type:saml2-bearer', '')).map(([assertion, type]) =>
+      post([['client_assertion_type', type], ['client_assertion', assertion]]),
+    ),
+    hostileText.map((assertion) => post([['client_assertion_type', JWT_ASSERTION_TYPE], ['client_assertion', assertion]])),
+    fc.constantFrom(...forgedAssertions('keyed')).map((assertion) => post([['client_id', 'keyed'], ['client_assertion_type', JWT_ASSERTION_TYPE], ['client_assertion', assertion]])),
+    fc.constantFrom(...forgedAssertions('keyed')).map((assertion) => post([['client_assertion_type', JWT_ASSERTION_TYPE], ['client_assertion', assertion], ['client_secret', valid.post.secret]])),
     // Two methods at once, and a body client_id that contradicts the header.
     fc.constant({ headers: { Authorization: 'Basic ' + base64(`${valid.basic.id}:${valid.basic.secret}`) }, params: [['client_secret', valid.basic.secret]] as Pair[], valid: true }),
     fc.constant({ headers: { Authorization: 'Basic ' + base64(`${valid.basic.id}:${valid.basic.secret}`) }, params: [['client_id', valid.post.id]] as Pair[], valid: true }),
   );
+}
+
+const JWT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+const jsonPart = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/** JWTs of `subject` from `issuer` that no key of the server verifies: unsigned, HMAC, wrong signature, malformed, huge. */
+export function forgedAssertions(subject: string, issuer = subject): string[] {
+  const claims = jsonPart({ iss: issuer, sub: subject, aud: 'https://auth.example.test/oauth', exp: 4102444800, jti: 'j' });
+  return [
+    `${jsonPart({ alg: 'none' })}.${claims}.`,
+    `${jsonPart({ alg: 'HS256', kid: 'fuzz-key' })}.${claims}.${'A'.repeat(43)}`,
+    `${jsonPart({ alg: 'ES256', kid: 'fuzz-key' })}.${claims}.${'A'.repeat(86)}`,
+    `${jsonPart({ alg: 'ES256', kid: 'fuzz-key', crit: ['x'] })}.${claims}.AA`,
+    `${jsonPart({ alg: 'ES256' })}.${jsonPart({ sub: ['x'] })}.AA`,
+    `${jsonPart({ alg: 'RS256', jku: 'http://169.254.169.254/keys' })}.${claims}.AA`,
+    `${jsonPart({ alg: 'ES256' })}.${'A'.repeat(3500)}.AA`,
+    'a.b.c',
+    '...',
+  ];
 }
 
 /** Parameters for an endpoint: its own names with likely and hostile values, unknown names, repeats. */

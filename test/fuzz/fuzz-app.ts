@@ -13,6 +13,8 @@ import { AUTHORIZE_CLIENT, FUZZ_REDIRECT_URI, LOGIN_PATH } from './authorize-tar
 import { FUZZ_RESOURCE } from './targets';
 import { clientCredentials } from '../../lib/grants/client-credentials';
 import { authorizationCode } from '../../lib/grants/authorization-code';
+import { jwtBearer, JWT_BEARER_GRANT_TYPE } from '../../lib/grants/jwt-bearer';
+import { exportJWK, generateKeyPair } from 'jose';
 import { hashInitialAccessToken } from '../../lib/registration/initial-access-token';
 import { generateTokenValue } from '../../lib/tokens/token-value';
 
@@ -46,11 +48,14 @@ export async function startFuzzApp(options: Partial<OAuthServerOptions> = {}): P
   const basicClient = generateClientSecret();
   const postClient = generateClientSecret();
   const initialAccessToken = generateTokenValue();
+  // A key whose private half nobody keeps: the private_key_jwt client and the trusted assertion
+  // issuer, reached by the fuzzer only with assertions that must all be refused.
+  const publicJwk = { ...(await exportJWK((await generateKeyPair('ES256')).publicKey)), kid: 'fuzz-key', alg: 'ES256' };
   const unexpectedErrors: unknown[] = [];
   const oauth: OAuthServer = oauthServer({
     issuer: ISSUER,
     clients: [
-      { client_id: 'svc', client_secret: basicClient.hash, grant_types: ['client_credentials', DEVICE_CODE_GRANT_TYPE, 'authorization_code'], redirect_uris: [FUZZ_REDIRECT_URI], scope: 'read write' },
+      { client_id: 'svc', client_secret: basicClient.hash, grant_types: ['client_credentials', DEVICE_CODE_GRANT_TYPE, 'authorization_code', JWT_BEARER_GRANT_TYPE], redirect_uris: [FUZZ_REDIRECT_URI], scope: 'read write' },
       {
         client_id: 'poster',
         client_secret: postClient.hash,
@@ -62,6 +67,7 @@ export async function startFuzzApp(options: Partial<OAuthServerOptions> = {}): P
       // A person-chosen secret, hashed with scrypt: the slow path of secret checks.
       { client_id: 'human', client_secret: 'correct horse battery staple', grant_types: ['client_credentials'], scope: 'read' },
       { client_id: 'pub', grant_types: ['client_credentials'], scope: 'read' },
+      { client_id: 'keyed', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [publicJwk] }, grant_types: ['client_credentials', JWT_BEARER_GRANT_TYPE], scope: 'read' },
       {
         client_id: AUTHORIZE_CLIENT.id,
         grant_types: ['authorization_code'],
@@ -76,6 +82,7 @@ export async function startFuzzApp(options: Partial<OAuthServerOptions> = {}): P
       clientCredentials(),
       authorizationCode(),
       deviceAuthorization({ verificationUri: 'https://as.example/device', maxPendingPerClient: 1e9, maxPendingPerAddress: 1e9 }),
+      jwtBearer({ trustedIssuers: [{ issuer: 'https://idp.example', jwks: { keys: [publicJwk] } }] }),
     ],
     authorization: {
       getUser: (req) => req.header('x-user'),

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { bearerRequest, contentType, credentials, formBody, method, parameters, transport } from './arbitraries';
+import { bearerRequest, contentType, credentials, forgedAssertions, formBody, method, parameters, transport } from './arbitraries';
 import type { ValidCredentials } from './fuzz-app';
 import type { RawRequest, RawResponse } from './http';
 import type { Expectations } from './properties';
@@ -42,7 +42,9 @@ export const FORM_ENDPOINTS: readonly FormEndpoint[] = [
     name: 'token endpoint',
     path: '/oauth/token',
     parameters: {
-      grant_type: ['client_credentials', 'authorization_code', 'refresh_token', 'password', 'urn:ietf:params:oauth:grant-type:device_code', 'urn:x:y'],
+      grant_type: ['client_credentials', 'authorization_code', 'refresh_token', 'password', 'urn:ietf:params:oauth:grant-type:device_code', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'urn:x:y'],
+      // RFC 7523 §2.1: assertions of the JWT bearer grant, none signed by the trusted issuer.
+      assertion: forgedAssertions('u', 'https://idp.example'),
       scope: ['read', 'write', 'read write', 'admin', 'read  write'],
       device_code: ['x', 'A'.repeat(43)],
       resource: [FUZZ_RESOURCE, 'https://elsewhere.example/api', `${FUZZ_RESOURCE}#x`, 'api'],

@@ -1,0 +1,53 @@
+import type { JWTVerifyGetKey } from 'jose';
+import type { KeySource } from '../assertions/key-sets';
+import { AssertionRefusedError, replayRecordExpiry, verifyAssertion, type AssertionClaims } from '../assertions/verify-assertion';
+import type { Client } from '../clients/client';
+import type { Clock } from '../clock';
+import { TemporarilyUnavailableError } from '../errors';
+import { KeySetUnavailableError } from '../resource/remote-key-set';
+import type { RememberOnce } from '../stores/replay-records';
+import { onceKey } from '../stores/store';
+
+/** How a client assertion fared: good, refused (forged, expired, misaddressed…), a replay, or its keys could not be fetched. */
+export type ClientAssertionOutcome = 'ok' | 'invalid_assertion' | 'replayed_assertion' | 'keys_unavailable';
+
+export type ClientAssertionVerifier = (client: Client, assertion: string) => Promise<ClientAssertionOutcome>;
+
+export interface ClientAssertionSettings {
+  /** This server's issuer identifier: the `aud` clients should use (draft-ietf-oauth-rfc7523bis). */
+  issuer: string;
+  /** The token endpoint's URL: also accepted as `aud` (RFC 7523 §3 item 3), at every endpoint. */
+  tokenEndpointUrl: string;
+  clock: Clock;
+  rememberOnce: RememberOnce;
+  keysOf: (source: KeySource) => JWTVerifyGetKey;
+}
+
+/**
+ * `private_key_jwt` (RFC 7523 §2.2, §3): the assertion verifies with one of the client's keys
+ * (`jwks` or `jwks_uri`), `iss` = `sub` = the client id, `aud` names this server (its issuer
+ * identifier, or its token endpoint URL, whichever endpoint is called), and its `jti` was never
+ * used before within the assertion's life, on any instance sharing the store.
+ */
+export function clientAssertionVerifier(settings: ClientAssertionSettings): ClientAssertionVerifier {
+  const { clock, rememberOnce, keysOf } = settings;
+  const audiences = [...new Set([settings.issuer, settings.tokenEndpointUrl])];
+  return async (client, assertion) => {
+    let claims: AssertionClaims;
+    try {
+      claims = await verifyAssertion(assertion, keysOf(client), { issuer: client.id, subject: client.id, audiences, now: clock() });
+    } catch (error) {
+      if (error instanceof AssertionRefusedError) return 'invalid_assertion';
+      if (error instanceof KeySetUnavailableError) return 'keys_unavailable';
+      throw error;
+    }
+    // RFC 7523 §3 item 7: the jti is used once; remembered past the last second the assertion is good.
+    let first: boolean;
+    try {
+      first = await rememberOnce(onceKey('client-assertion', client.id, claims.jti), replayRecordExpiry(claims));
+    } catch {
+      throw new TemporarilyUnavailableError('The authorization server cannot check assertions now.');
+    }
+    return first ? 'ok' : 'replayed_assertion';
+  };
+}
