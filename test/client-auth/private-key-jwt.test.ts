@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
 import type { Express } from 'express';
 import type { ClientMetadata } from '../../lib/clients/client';
 import type { ClientAuthFailedEvent } from '../../lib/client-auth/authenticate';
@@ -119,6 +120,21 @@ describe.each(STORE_KINDS)('private_key_jwt (%s store)', (kind) => {
   test.each(refused)('an assertion %s is 401 invalid_client', async (_name, make) => {
     const app = keyedApp(kind);
     const res = await tokenRequest(app, await make());
+    expect(res.status).toBe(401);
+    expectOAuthErrorBody(res.body, 'invalid_client');
+  });
+
+  test('an algorithm outside the allow-list is refused even with the client key: RS384 with an RSA key registered without alg', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
+    const rsa = { ...(await exportJWK(publicKey)), kid: 'rsa' };
+    delete rsa.alg;
+    const app = keyedApp(kind, { clients: [keyedClient({ keys: [rsa] })] });
+    const privateJwk = await exportJWK(privateKey);
+    // One RSA key, imported for each algorithm (WebCrypto binds a key to one hash).
+    const signed = async (alg: 'RS384' | 'RS256') =>
+      new SignJWT(assertionClaims('keyed', ISSUER, NOW)).setProtectedHeader({ alg, kid: 'rsa' }).sign(await importJWK({ ...privateJwk, alg }, alg));
+    expect((await tokenRequest(app, await signed('RS256'))).status).toBe(200);
+    const res = await tokenRequest(app, await signed('RS384'));
     expect(res.status).toBe(401);
     expectOAuthErrorBody(res.body, 'invalid_client');
   });
