@@ -32,6 +32,9 @@ function readConfig(env) {
     // key (DPOP_NONCE_SECRET, 32 characters or more) must be the same on every instance.
     dpopRequireNonce: env.DPOP_REQUIRE_NONCE === '1',
     dpopNonceSecret: env.DPOP_NONCE_SECRET || undefined,
+    // Development only: CLIENT_METADATA_ALLOW_HTTP_LOOPBACK=1 lets Client ID Metadata Documents be
+    // served on loopback (http://127.0.0.1:<port>/…, http://localhost:<port>/…); off by default.
+    clientMetadataAllowHttpLoopback: env.CLIENT_METADATA_ALLOW_HTTP_LOOPBACK === '1',
   };
 }
 
