@@ -234,7 +234,7 @@ function jwtCases(scenario: ScenarioName, store: StoreKind, make: MakeCase): Cas
 function dpopCases(scenario: ScenarioName, store: StoreKind, make: MakeCase): Case[] {
   const proofs = (c: Case, extra: Partial<Case> = {}): Case => ({ ...c, preflight: true, dpop: true, ...extra });
   if (scenario === 'dpop-token') {
-    const replay = store === 'redis' ? 'proof jti: 1 Redis SET NX' : 'proof jti in a Map';
+    const replay = store === 'redis' ? 'proof jti: 1 Redis SET NX' : 'proof jti in the memory store';
     return [
       proofs(make('ours-dpop', 'ours', 'ours', 1, `token jti record saved; ${replay}`)),
       proofs(make('oidc-provider-dpop', 'oidc-provider (DPoP, resource indicators)', 'peer', 1, store === 'redis' ? 'proof jti through the adapter (ReplayDetection: GET, then SET)' : 'proof jti in its dev LRU adapter')),

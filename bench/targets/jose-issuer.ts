@@ -1,5 +1,5 @@
 import express from 'express';
-import { calculateJwkThumbprint, EmbeddedJWK, importJWK, jwtVerify, SignJWT } from 'jose';
+import { calculateJwkThumbprint, EmbeddedJWK, importJWK, jwtVerify, SignJWT, type CryptoKey, type FlattenedJWSInput, type JWK, type JWSHeaderParameters } from 'jose';
 import { CLIENT_ID, ISSUER_PATH, JWT_RESOURCE, SCOPE, TOKEN_LIFETIME, TOKEN_PATH, nowSeconds, peerStore, randomToken, verifySecret, type BuiltApp, type ServerSettings } from '../common';
 import { DPOP_ALGORITHM } from '../dpop-proofs';
 import { signingKeyPair } from './signing-key';
@@ -23,7 +23,7 @@ export interface JoseIssuer {
  * records it for revocation. No error pages beyond a bare 400/401.
  *
  * A request with a `DPoP` header gets a token bound to the proof's key (RFC 9449 §6.1, `cnf.jkt`,
- * `token_type: DPoP`) once the proof passes the checks of §4.3 (see `dpopThumbprint`) and its
+ * `token_type: DPoP`) once the proof passes the checks of §4.3 (see `dpopCheck`; keys imported once each, as ours does) and its
  * `jti` is recorded with one more store write (`SET … NX`, or a Map).
  */
 export async function joseIssuer(settings: ServerSettings): Promise<JoseIssuer> {
@@ -33,6 +33,7 @@ export async function joseIssuer(settings: ServerSettings): Promise<JoseIssuer> 
   const key = await importJWK(privateJwk, alg);
   const kid = privateJwk.kid as string;
   const store = peerStore(settings.store, settings.redisUrl);
+  const checkProof = dpopCheck(store);
 
   const app = express();
   app.get(METADATA_PATH, (_req, res) => {
@@ -49,7 +50,7 @@ export async function joseIssuer(settings: ServerSettings): Promise<JoseIssuer> 
       if (scope !== SCOPE) return void res.status(400).json({ error: 'invalid_scope' });
       if (resource !== JWT_RESOURCE) return void res.status(400).json({ error: 'invalid_target' });
       const proof = req.headers.dpop;
-      const jkt = proof === undefined ? undefined : await dpopThumbprint(proof, `${issuer}/token`, store);
+      const jkt = proof === undefined ? undefined : await checkProof(proof, `${issuer}/token`);
       if (jkt === null) return void res.status(400).json({ error: 'invalid_dpop_proof' });
       const now = nowSeconds();
       const jti = randomToken();
@@ -72,17 +73,35 @@ export async function joseIssuer(settings: ServerSettings): Promise<JoseIssuer> 
 }
 
 /** RFC 9449 §4.3: the least check of a token request's proof; the key's thumbprint, or null when it fails. */
+type DpopCheck = (proof: string | string[], htu: string) => Promise<string | null>;
+
 const DPOP_IAT_WINDOW = 60;
-async function dpopThumbprint(proof: string | string[], htu: string, store: ReturnType<typeof peerStore>): Promise<string | null> {
-  if (typeof proof !== 'string') return null;
-  try {
-    const { payload, protectedHeader } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: [DPOP_ALGORITHM], maxTokenAge: DPOP_IAT_WINDOW, clockTolerance: DPOP_IAT_WINDOW });
-    if (payload.htm !== 'POST' || payload.htu !== htu || typeof payload.jti !== 'string') return null;
-    if (!(await store.rememberOnce(payload.jti, 2 * DPOP_IAT_WINDOW))) return null;
-    return await calculateJwkThumbprint(protectedHeader.jwk as NonNullable<typeof protectedHeader.jwk>);
-  } catch {
-    return null;
-  }
+/** Keys imported and thumbprinted once each, as ours does: the ceiling pays one verification per proof, not an import. */
+const KEYS_KEPT = 1000;
+
+function dpopCheck(store: ReturnType<typeof peerStore>): DpopCheck {
+  const keys = new Map<string, { key: CryptoKey; jkt: string }>();
+  const keyOf = async (header: JWSHeaderParameters, token: FlattenedJWSInput) => {
+    const id = JSON.stringify(header.jwk);
+    const known = keys.get(id);
+    if (known !== undefined) return known;
+    const entry = { key: (await EmbeddedJWK(header, token)) as CryptoKey, jkt: await calculateJwkThumbprint(header.jwk as JWK) };
+    if (keys.size >= KEYS_KEPT) keys.clear();
+    keys.set(id, entry);
+    return entry;
+  };
+  const options = { typ: 'dpop+jwt', algorithms: [DPOP_ALGORITHM], maxTokenAge: DPOP_IAT_WINDOW, clockTolerance: DPOP_IAT_WINDOW };
+  return async (proof, htu) => {
+    if (typeof proof !== 'string') return null;
+    try {
+      const { payload, protectedHeader } = await jwtVerify(proof, async (header: JWSHeaderParameters, token: FlattenedJWSInput) => (await keyOf(header, token)).key, options);
+      if (payload.htm !== 'POST' || payload.htu !== htu || typeof payload.jti !== 'string') return null;
+      if (!(await store.rememberOnce(payload.jti, 2 * DPOP_IAT_WINDOW))) return null;
+      return keys.get(JSON.stringify(protectedHeader.jwk))?.jkt ?? calculateJwkThumbprint(protectedHeader.jwk as JWK);
+    } catch {
+      return null;
+    }
+  };
 }
 
 /** The client id of a right `Authorization: Basic` header (RFC 6749 §2.3.1: form-encoded id and secret). */
