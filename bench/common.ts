@@ -139,19 +139,39 @@ export interface PeerStore {
   accessTokens: RecordRepo<TokenRecord>;
   codes: RecordRepo<CodeRecord>;
   refreshTokens: RecordRepo<TokenRecord>;
+  /** Records `key` for `seconds` unless it is there: false when it was (a replayed DPoP proof's `jti`). */
+  rememberOnce(key: string, seconds: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
 export function peerStore(kind: StoreKind, redisUrl: string): PeerStore {
   if (kind === 'memory') {
-    return { accessTokens: memoryRepo(), codes: memoryRepo(), refreshTokens: memoryRepo(), close: async () => {} };
+    return { accessTokens: memoryRepo(), codes: memoryRepo(), refreshTokens: memoryRepo(), rememberOnce: memoryRememberOnce(), close: async () => {} };
   }
   const redis = new Redis(redisUrl);
   return {
     accessTokens: redisRepo(redis, 'peer:at:'),
     codes: redisRepo(redis, 'peer:code:'),
     refreshTokens: redisRepo(redis, 'peer:rt:'),
+    // One `SET … EX … NX`.
+    rememberOnce: async (key, seconds) => (await redis.set(`peer:once:${key}`, '1', 'EX', seconds, 'NX')) === 'OK',
     close: async () => void redis.disconnect(),
+  };
+}
+
+/** A Map of keys to when they expire; expired keys are swept once a minute. */
+function memoryRememberOnce(): PeerStore['rememberOnce'] {
+  const expiries = new Map<string, number>();
+  let nextSweep = 0;
+  return async (key, seconds) => {
+    const now = Date.now();
+    if (now >= nextSweep) {
+      for (const [k, expiry] of expiries) if (expiry <= now) expiries.delete(k);
+      nextSweep = now + 60_000;
+    }
+    if ((expiries.get(key) ?? 0) > now) return false;
+    expiries.set(key, now + seconds * 1000);
+    return true;
   };
 }
 

@@ -5,7 +5,8 @@
  *
  * Environment: BENCH_QUICK=1 (or --quick) for a short smoke run; BENCH_ROUNDS, BENCH_DURATION
  * (seconds), BENCH_WARMUP (seconds), BENCH_CONNECTIONS, BENCH_CODE_RATE (codes minted per
- * second of a run); BENCH_ONLY=token,protected,refused,code,refresh,jwt-token,jwt-protected to
+ * second of a run), BENCH_DPOP_RATE (DPoP proofs signed per second of a run);
+ * BENCH_ONLY=token,protected,refused,code,refresh,jwt-token,jwt-protected,dpop-token,dpop-protected to
  * run some scenarios only; BENCH_TARGETS=ours,oauth2orize,... for some servers only;
  * BENCH_STORES=redis or memory for one store only; BENCH_JWT_ALG (default ES256) for the JWS
  * algorithm of the JWT scenarios, at every server that signs.
@@ -16,7 +17,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
-import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, type JWK } from 'jose';
 import { generateClientSecret } from 'express-oauth2-server';
 import { freePort, startRedisServer } from '../test/helpers/redis-server';
 import { renderChart, type ChartGroup } from './chart';
@@ -34,6 +35,7 @@ import {
   type ServerSettings,
   type StoreKind,
 } from './common';
+import { DPOP_ALGORITHM, dpopClient, dpopRequests, type DpopClient } from './dpop-proofs';
 import { measureJwtAlgorithms, renderJwtAlgorithms, type JwtAlgorithmCost } from './jwt-algorithms';
 import { checkCodeExchange, checkRefreshRotation, codeRequests, refreshRequests, userFlowClient } from './user-flow';
 
@@ -45,6 +47,12 @@ const config = {
   connections: Number(process.env.BENCH_CONNECTIONS ?? 32),
   /** Codes minted per second of warm-up and run: about what the fastest server here redeems; a run that uses them all ends early. */
   codeRate: Number(process.env.BENCH_CODE_RATE ?? 2500),
+  /**
+   * DPoP proofs signed (by the runner, before each phase) per second of warm-up and run: each
+   * request carries a fresh one, and signing them under load would make autocannon's process the
+   * bottleneck. About what the fastest server here answers; a run that uses them all ends early.
+   */
+  dpopRate: Number(process.env.BENCH_DPOP_RATE ?? 6000),
   /** The JWS algorithm of the JWT scenarios, the same at every server that signs. */
   jwtAlgorithm: process.env.BENCH_JWT_ALG ?? DEFAULT_JWT_ALGORITHM,
 };
@@ -56,7 +64,7 @@ const resultsDir = join(__dirname, '..', '..', 'bench', 'results');
 const partial = quick || only !== undefined || process.env.BENCH_TARGETS !== undefined || process.env.BENCH_STORES !== undefined || process.env.BENCH_JWT_ALG !== undefined;
 const outputName = partial ? 'partial' : 'latest';
 
-type ScenarioName = 'token' | 'protected' | 'refused' | 'code' | 'refresh' | 'jwt-token' | 'jwt-protected';
+type ScenarioName = 'token' | 'protected' | 'refused' | 'code' | 'refresh' | 'jwt-token' | 'jwt-protected' | 'dpop-token' | 'dpop-protected';
 type Kind = 'ours' | 'peer' | 'ceiling';
 
 interface Scenario {
@@ -81,17 +89,33 @@ const scenarios: Scenario[] = [
     expectStatus: 200,
   },
   { name: 'jwt-protected', title: `Protected route, JWT access token (${config.jwtAlgorithm}), verifier warm`, method: 'GET', path: RESOURCE_PATH, expectStatus: 200 },
+  {
+    name: 'dpop-token',
+    title: `Token endpoint with a DPoP proof (client_credentials + resource, ${DPOP_ALGORITHM} proof, ${config.jwtAlgorithm} JWT, HTTP Basic)`,
+    method: 'POST',
+    path: TOKEN_PATH,
+    expectStatus: 200,
+  },
+  {
+    name: 'dpop-protected',
+    title: `Protected route, DPoP-bound JWT access token (${config.jwtAlgorithm}) with a fresh ${DPOP_ALGORITHM} proof per request`,
+    method: 'GET',
+    path: RESOURCE_PATH,
+    expectStatus: 200,
+  },
 ];
 
 /** The scenarios of a user's grant: every request carries a code or refresh token minted before the run. */
 const isUserFlow = (name: ScenarioName) => name === 'code' || name === 'refresh';
 /** The scenarios of JWT access tokens (issue 14): every token is requested with `resource`. */
-const isJwtScenario = (name: ScenarioName) => name === 'jwt-token' || name === 'jwt-protected';
-const isTokenEndpoint = (name: ScenarioName) => name === 'token' || name === 'jwt-token';
-const isProtectedRoute = (name: ScenarioName) => name === 'protected' || name === 'jwt-protected';
+const isJwtScenario = (name: ScenarioName) => name === 'jwt-token' || name === 'jwt-protected' || isDpopScenario(name);
+/** The scenarios of DPoP (issue 16): JWT access tokens bound to the bench client's key, a fresh proof per request. */
+const isDpopScenario = (name: ScenarioName) => name === 'dpop-token' || name === 'dpop-protected';
+const isTokenEndpoint = (name: ScenarioName) => name === 'token' || name === 'jwt-token' || name === 'dpop-token';
+const isProtectedRoute = (name: ScenarioName) => name === 'protected' || name === 'jwt-protected' || name === 'dpop-protected';
 const tokenBodyOf = (name: ScenarioName) => (isJwtScenario(name) ? JWT_TOKEN_BODY : `grant_type=client_credentials&scope=${SCOPE}`);
 /** The row every ratio of a table divides: ours, one process, in the table's store. */
-const referenceTarget = (name: ScenarioName) => (isJwtScenario(name) ? 'ours-jwt' : 'ours');
+const referenceTarget = (name: ScenarioName) => (isDpopScenario(name) ? 'ours-dpop' : isJwtScenario(name) ? 'ours-jwt' : 'ours');
 
 interface Case {
   id: string;
@@ -111,6 +135,8 @@ interface Case {
   storeFree?: boolean;
   /** Started and asked once before the rounds; left out, with the reason shown, if that fails (a misconfigured server, a feature missing). */
   preflight?: boolean;
+  /** Every request carries a fresh DPoP proof (and, at a route, a DPoP-bound token as `Authorization: DPoP`). */
+  dpop?: boolean;
 }
 
 interface Sample {
@@ -168,7 +194,7 @@ function casesFor(scenario: Scenario, store: StoreKind): Case[] {
     workers,
     note,
   });
-  const list = isJwtScenario(scenario.name) ? jwtCases(scenario.name, store, make) : classicCases(scenario.name, store, make);
+  const list = isDpopScenario(scenario.name) ? dpopCases(scenario.name, store, make) : isJwtScenario(scenario.name) ? jwtCases(scenario.name, store, make) : classicCases(scenario.name, store, make);
   const kept = list.filter((c) => !(c.storeFree === true && store !== storeFreeStore));
   return onlyTargets === undefined ? kept : kept.filter((c) => onlyTargets.includes(c.target));
 }
@@ -196,6 +222,33 @@ function jwtCases(scenario: ScenarioName, store: StoreKind, make: MakeCase): Cas
   if (store === 'redis') {
     list.splice(1, 0, checked(make('ours-jwt-cache', 'ours, token cache on', 'ours', 1, 'redisStore({ url, cache: {} })')));
     list.push(make('express-redis-get', 'Express + 1 Redis GET', 'ceiling'));
+  }
+  return list;
+}
+
+/**
+ * Issue 16: DPoP-bound JWT access tokens for JWT_RESOURCE, proofs signed with DPOP_ALGORITHM by
+ * the runner. The ratios divide ours-dpop (one process). At the route, ours with a Bearer token
+ * on the same route and server is the row DPoP is compared with.
+ */
+function dpopCases(scenario: ScenarioName, store: StoreKind, make: MakeCase): Case[] {
+  const proofs = (c: Case, extra: Partial<Case> = {}): Case => ({ ...c, preflight: true, dpop: true, ...extra });
+  if (scenario === 'dpop-token') {
+    const replay = store === 'redis' ? 'proof jti: 1 Redis SET NX' : 'proof jti in the memory store';
+    return [
+      proofs(make('ours-dpop', 'ours', 'ours', 1, `token jti record saved; ${replay}`)),
+      proofs(make('oidc-provider-dpop', 'oidc-provider (DPoP, resource indicators)', 'peer', 1, store === 'redis' ? 'proof jti through the adapter (ReplayDetection: GET, then SET)' : 'proof jti in its dev LRU adapter')),
+      proofs(make('express-jose-sign', store === 'redis' ? 'Express + jose verify/sign + 2 Redis SET' : 'Express + jose verify/sign + 2 Map sets', 'ceiling', 1, 'proof checked (§4.3), proof jti and token jti saved')),
+    ];
+  }
+  const list = [
+    proofs(make('ours-dpop', 'ours, DPoP', 'ours', 1, store === 'redis' ? 'token jti GET + proof jti SET NX per request' : undefined)),
+    { ...make('ours-jwt', 'ours, Bearer (same route)', 'ours', 1, store === 'redis' ? 'token jti GET per request' : undefined), preflight: true },
+    proofs(make('jwt-bearer', 'express-oauth2-jwt-bearer (DPoP)', 'peer', 1, 'dpop: { enabled: true }; no replay check of proofs'), { storeFree: true }),
+  ];
+  if (store === 'redis') {
+    list.splice(1, 0, proofs(make('ours-dpop-cache', 'ours, DPoP, token cache on', 'ours', 1, 'proof jti SET NX per request')));
+    list.splice(3, 0, { ...make('ours-jwt-cache', 'ours, Bearer, token cache on', 'ours', 1, 'redisStore({ url, cache: {} })'), preflight: true });
   }
   return list;
 }
@@ -274,23 +327,32 @@ function stopServer(child: ChildProcess): Promise<void> {
   });
 }
 
-async function fetchToken(port: number, basic: string, body: string): Promise<string> {
-  const response = await fetch(`http://127.0.0.1:${port}${TOKEN_PATH}`, {
+/** A token of the bench client; with `dpop`, requested with a proof of its key, and checked to be bound to it. */
+async function fetchToken(port: number, basic: string, body: string, dpop?: DpopClient): Promise<string> {
+  const url = `http://127.0.0.1:${port}${TOKEN_PATH}`;
+  const response = await fetch(url, {
     method: 'POST',
-    headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { ...tokenRequestHeaders(basic), ...(dpop !== undefined && { dpop: await dpop.proof('POST', url) }) },
     body,
   });
   const text = await response.text();
-  const token = response.status === 200 ? (JSON.parse(text) as { access_token?: unknown }).access_token : undefined;
-  if (typeof token !== 'string') throw new Error(`token request answered ${response.status} ${text.slice(0, 300)}`);
-  if (body === JWT_TOKEN_BODY) checkJwtAccessToken(token);
-  return token;
+  if (response.status !== 200) throw new Error(`token request answered ${response.status} ${text.slice(0, 300)}`);
+  const answer = JSON.parse(text) as { access_token?: unknown; token_type?: unknown };
+  if (typeof answer.access_token !== 'string') throw new Error(`token request answered ${response.status} ${text.slice(0, 300)}`);
+  if (body === JWT_TOKEN_BODY) checkJwtAccessToken(answer.access_token, dpop?.jkt);
+  if (dpop !== undefined) checkDpopTokenType(answer.token_type);
+  return answer.access_token;
+}
+
+/** RFC 9449 §5: a token bound to the proof's key is issued as `token_type: DPoP`. */
+function checkDpopTokenType(tokenType: unknown): void {
+  if (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'dpop') throw new Error(`token_type ${String(tokenType)}: expected DPoP`);
 }
 
 /** Every server of the JWT scenarios must sign the same kind of token: RFC 9068, the same algorithm, audience and scope. */
-function checkJwtAccessToken(token: string): void {
+function checkJwtAccessToken(token: string, jkt?: string): void {
   let header: { alg?: string; typ?: string };
-  let claims: { aud?: unknown; scope?: unknown; client_id?: unknown; jti?: unknown };
+  let claims: { aud?: unknown; scope?: unknown; client_id?: unknown; jti?: unknown; cnf?: { jkt?: unknown } };
   try {
     [header, claims] = [decodeProtectedHeader(token), decodeJwt(token)];
   } catch {
@@ -303,6 +365,8 @@ function checkJwtAccessToken(token: string): void {
   if (!audience.includes(JWT_RESOURCE) || claims.scope !== SCOPE || claims.client_id !== CLIENT_ID || typeof claims.jti !== 'string') {
     throw new Error(`JWT claims ${JSON.stringify(claims)}: expected aud ${JWT_RESOURCE}, scope ${SCOPE}, client_id ${CLIENT_ID}, a jti`);
   }
+  // RFC 9449 §6.1: a DPoP-bound JWT names the key's thumbprint in cnf.jkt.
+  if (jkt !== undefined && claims.cnf?.jkt !== jkt) throw new Error(`JWT cnf ${JSON.stringify(claims.cnf)}: expected { jkt: ${jkt} }`);
 }
 
 /** Redis's own counters: commands run, and socket reads (one read can carry many pipelined commands). */
@@ -324,6 +388,7 @@ interface Load {
 }
 
 async function prepareLoad(c: Case, port: number, basic: string): Promise<Load> {
+  if (c.dpop === true) return dpopLoad(c, port, basic);
   if (c.scenario.name === 'code') return codeLoad(port, basic);
   if (c.scenario.name === 'refresh') return refreshLoad(port, basic);
   const load = { headers: await staticHeaders(c, port, basic), body: isTokenEndpoint(c.scenario.name) ? tokenBodyOf(c.scenario.name) : undefined };
@@ -338,6 +403,35 @@ async function staticHeaders(c: Case, port: number, basic: string): Promise<Reco
   if (c.target === 'express-redis-get' && isProtectedRoute(name)) return { authorization: `Bearer ${CEILING_TOKEN}` };
   if (isProtectedRoute(name) && c.target !== 'express-json') return { authorization: `Bearer ${await fetchToken(port, basic, tokenBodyOf(name))}` };
   return { authorization: `Bearer ${randomToken()}` };
+}
+
+/**
+ * A fresh DPoP key for the case; at a route, a token bound to it fetched once. Before each phase,
+ * config.dpopRate proofs per second of it are signed (each its own `jti`, `iat` now, and `ath` of
+ * the token at a route), one per request: a phase stops when they are used up, within the
+ * servers' ±60 s `iat` window.
+ */
+async function dpopLoad(c: Case, port: number, basic: string): Promise<Load> {
+  const client = await dpopClient();
+  const name = c.scenario.name;
+  const tokenEndpoint = isTokenEndpoint(name);
+  const token = tokenEndpoint ? undefined : await fetchToken(port, basic, tokenBodyOf(name), client);
+  const headers = token === undefined ? tokenRequestHeaders(basic) : { authorization: `DPoP ${token}` };
+  const htu = tokenEndpoint ? `http://127.0.0.1:${port}${TOKEN_PATH}` : routeHtu(c.target, port);
+  const phase = async (seconds: number): Promise<LoadOptions> => {
+    const proofs = await client.proofs(Math.max(config.connections, Math.ceil(config.dpopRate * seconds)), c.scenario.method, htu, token);
+    return { headers, body: tokenEndpoint ? tokenBodyOf(name) : undefined, requests: dpopRequests(proofs), maxOverallRequests: proofs.length, sampleInt: 100 };
+  };
+  return { warmup: () => phase(config.warmup), measured: () => phase(config.duration) };
+}
+
+/**
+ * RFC 9449 §4.3 point 9: the URL a route's proofs name. Ours compares `htu` with the URL on the
+ * resource's configured origin (JWT_RESOURCE's); express-oauth2-jwt-bearer with the URL the
+ * request reached (its protocol and Host header).
+ */
+function routeHtu(target: string, port: number): string {
+  return target.startsWith('ours') ? `${new URL(JWT_RESOURCE).origin}${RESOURCE_PATH}` : `http://127.0.0.1:${port}${RESOURCE_PATH}`;
 }
 
 /**
@@ -412,10 +506,20 @@ async function preflight(c: Case, redisUrl: string, secret: Secret): Promise<str
   try {
     return await withServer(c, redisUrl, secret, async (_child, port, basic) => {
       const load = await (await prepareLoad(c, port, basic)).warmup();
-      const response = await fetch(`http://127.0.0.1:${port}${c.scenario.path}`, { method: c.scenario.method, headers: load.headers as Record<string, string>, body: load.body as string | undefined });
+      // The first request of the load as autocannon would send it (with its DPoP proof, if any).
+      const first: autocannon.Request = { headers: load.headers, body: load.body };
+      const setup = load.requests?.[0]?.setupRequest;
+      const request = typeof setup === 'function' ? setup(first, {}) : first;
+      const headers = request.headers as Record<string, string>;
+      const response = await fetch(`http://127.0.0.1:${port}${c.scenario.path}`, { method: c.scenario.method, headers, body: request.body as string | undefined });
       const text = await response.text();
       if (response.status !== c.scenario.expectStatus) return `answered ${response.status} ${text.slice(0, 300)}`;
-      if (c.scenario.name === 'jwt-token') checkJwtAccessToken((JSON.parse(text) as { access_token: string }).access_token);
+      if (c.scenario.name === 'jwt-token' || c.scenario.name === 'dpop-token') {
+        const answer = JSON.parse(text) as { access_token: string; token_type?: unknown };
+        const jkt = headers.dpop === undefined ? undefined : await calculateJwkThumbprint(decodeProtectedHeader(headers.dpop).jwk as JWK);
+        checkJwtAccessToken(answer.access_token, jkt);
+        if (jkt !== undefined) checkDpopTokenType(answer.token_type);
+      }
       return undefined;
     });
   } catch (error) {
@@ -594,7 +698,7 @@ async function main(): Promise<void> {
   const loads = [...samples.values()].flat().map((s) => s.loadBefore);
   lines.push('');
   lines.push(`1-minute load average before the runs: median ${median(loads).toFixed(2)}, max ${Math.max(...loads).toFixed(2)} (the bench itself keeps it near 2).`);
-  lines.push(...targetsCheck(report.groups), ...userFlowRatios(report.groups), ...issue14Targets(report.groups), ...signAndVerifyCpu(report.groups));
+  lines.push(...targetsCheck(report.groups), ...userFlowRatios(report.groups), ...issue14Targets(report.groups), ...issue16Targets(report.groups), ...signAndVerifyCpu(report.groups));
   if (jwtAlgorithmCosts.length > 0) lines.push('', ...renderJwtAlgorithms(jwtAlgorithmCosts));
   const table = lines.join('\n');
   console.log(`\n${table}\n`);
@@ -706,7 +810,7 @@ async function runPreflights(groups: { scenario: Scenario; cases: Case[] }[], re
     const oursCannotSign = await preflight(probe, redisUrl, secret);
     jwtIssuer = oursCannotSign === undefined ? 'ours' : 'jose';
     for (const c of checked.filter(checksIssuedJwts)) {
-      const how = c.target === 'jwt-bearer' ? 'verifies every request' : 'verified tokens cached';
+      const how = c.target === 'jwt-bearer' ? `verifies every request${c.dpop === true ? ' and proof, no replay check of proofs' : ''}` : 'verified tokens cached';
       c.note = jwtIssuer === 'ours' ? `${how}; ours' tokens, ours in its process` : `${how}; issuer: jose (ours did not sign in the preflight), in its process`;
     }
     console.log(`preflight: the JWT resource servers check tokens of the ${jwtIssuer === 'ours' ? 'package' : `jose issuer (ours: ${oursCannotSign})`}`);
@@ -724,16 +828,20 @@ async function runPreflights(groups: { scenario: Scenario; cases: Case[] }[], re
   return out;
 }
 
+/** A ratio beside its goal, and whether this run met it. */
+const mark = (value: number, goal: number) => `${value.toFixed(2)} (goal ≥ ${goal}: ${value >= goal ? 'met' : 'NOT met'})`;
+
+/** The table's reference row (ours) ÷ that row, paired by round; undefined when either was not measured. */
+function ratioTo(g: ReportGroup, target: string): number | undefined {
+  const ratio = g.rows.find((r) => r.target === target)?.oursRatio;
+  return ratio === undefined || Number.isNaN(ratio) ? undefined : ratio;
+}
+
 /** Issue 14's speed goals, as paired ratios of this run (information, not assertions). */
 function issue14Targets(groups: ReportGroup[]): string[] {
   const out: string[] = [];
-  const mark = (value: number, goal: number) => `${value.toFixed(2)} (goal ≥ ${goal}: ${value >= goal ? 'met' : 'NOT met'})`;
   for (const g of groups) {
-    // ours ÷ that row, paired by round; undefined when either was not measured.
-    const vs = (target: string) => {
-      const ratio = g.rows.find((r) => r.target === target)?.oursRatio;
-      return ratio === undefined || Number.isNaN(ratio) ? undefined : ratio;
-    };
+    const vs = (target: string) => ratioTo(g, target);
     const at = `${g.scenario}/${g.store}`;
     if (g.scenario === 'jwt-token') {
       const peer = vs('oidc-provider-jwt');
@@ -763,6 +871,33 @@ function issue14Targets(groups: ReportGroup[]): string[] {
     }
   }
   return out.length === 0 ? [] : ['Targets of issue 14 (paired ratios):', ...out];
+}
+
+/** Issue 16's speed goals, as paired ratios of this run (information, not assertions). */
+function issue16Targets(groups: ReportGroup[]): string[] {
+  const out: string[] = [];
+  for (const g of groups) {
+    // ours-dpop ÷ that row.
+    const vs = (target: string) => ratioTo(g, target);
+    const at = `${g.scenario}/${g.store}`;
+    if (g.scenario === 'dpop-token') {
+      const [peer, ceiling] = [vs('oidc-provider-dpop'), vs('express-jose-sign')];
+      if (peer !== undefined) out.push(`  ${at}: ours ÷ oidc-provider with DPoP (same algorithms) = ${mark(peer, 1.4)}`);
+      if (ceiling !== undefined) out.push(`  ${at}: ours ÷ Express + jose verify/sign = ${ceiling.toFixed(2)}`);
+    }
+    if (g.scenario === 'dpop-protected') {
+      // (ours-dpop ÷ X) ÷ (ours-dpop ÷ Y) = Y ÷ X, both paired with ours-dpop in the same rounds.
+      const ratio = (mine: number | undefined, theirs: number | undefined) => (mine === undefined || theirs === undefined ? undefined : theirs / mine);
+      const pairs: [string, number | undefined][] = [['ours', ratio(1, vs('ours-jwt'))]];
+      if (g.store === 'redis') pairs.push(['ours with the token cache', ratio(vs('ours-dpop-cache'), vs('ours-jwt-cache'))]);
+      for (const [who, value] of pairs) if (value !== undefined) out.push(`  ${at}: ${who}, DPoP ÷ Bearer on the same route = ${mark(value, 0.8)}`);
+      // The goal against the peer is for requireToken with its caches warm: the token cache with Redis, the memory store itself otherwise.
+      const [cache, who] = g.store === 'redis' ? [vs('ours-dpop-cache'), 'ours with the token cache'] : [1, 'ours'];
+      const peer = ratio(cache, vs('jwt-bearer'));
+      if (peer !== undefined) out.push(`  ${at}: ${who}, DPoP ÷ express-oauth2-jwt-bearer with DPoP = ${mark(peer, 1.5)}`);
+    }
+  }
+  return out.length === 0 ? [] : ['Targets of issue 16 (paired ratios):', ...out];
 }
 
 /**

@@ -27,6 +27,10 @@ const targets: Record<string, (s: ServerSettings) => Promise<BuiltApp>> = {
   'express-jose-sign': async (s) => (await import('./targets/jose-issuer.js')).build(s),
   'jwt-bearer': async (s) => (await import('./targets/jwt-bearer.js')).build(s),
   'resource-server': async (s) => (await import('./targets/resource-server.js')).build(s, { introspection: false }),
+  // DPoP (issue 16): the dpop-token and dpop-protected scenarios; ours and the jose issuer take proofs as they are.
+  'ours-dpop': async (s) => (await import('./targets/ours.js')).build(s, { jwt: true }),
+  'ours-dpop-cache': async (s) => (await import('./targets/ours.js')).build(s, { jwt: true, cache: true }),
+  'oidc-provider-dpop': async (s) => (await import('./targets/oidc-provider.js')).build(s, { jwt: true, dpop: true }),
   'resource-server-introspection': async (s) => (await import('./targets/resource-server.js')).build(s, { introspection: true }),
 };
 

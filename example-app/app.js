@@ -22,7 +22,7 @@ const { describeToken } = require('./token-description');
 
 /**
  * The example-app: the package mounted in an Express app as a user would mount it.
- * @param {{ issuer: string, clients: any[], users: { username: string, password: string }[], host?: string, port?: number, redisUrl?: string, sessionSecret?: string, devicePollInterval?: number, dpopRequireNonce?: boolean, dpopNonceSecret?: string, trustedIssuers?: import('..').TrustedIssuer[] }} config
+ * @param {{ issuer: string, clients: any[], users: { username: string, password: string }[], host?: string, port?: number, redisUrl?: string, sessionSecret?: string, devicePollInterval?: number, dpopRequireNonce?: boolean, dpopNonceSecret?: string, clientMetadataAllowHttpLoopback?: boolean, trustedIssuers?: import('..').TrustedIssuer[] }} config
  */
 function createApp(config) {
   const store = config.redisUrl ? redisStore({ url: config.redisUrl }) : memoryStore();
@@ -66,6 +66,12 @@ function createApp(config) {
     // Open dynamic client registration (RFC 7591) at /oauth/register, limited per address; a
     // registered client (an MCP client, say) may have `read` and `mcp:tools`, never `admin`.
     registration: { scopes: ['read', 'mcp:tools'] },
+    // Client ID Metadata Documents: a client_id that is an https URL with a path is the URL of
+    // the client's metadata, fetched by the server (MCP clients prefer this to registering);
+    // such a client may have the same scopes as a registered one.
+    clientIdMetadataDocuments: { allowHttpLoopback: config.clientMetadataAllowHttpLoopback === true, scopes: ['read', 'mcp:tools'] },
+    // A private_key_jwt client's jwks_uri is client metadata too: fetched on loopback only with the same switch.
+    clientFetch: { allowHttpLoopback: config.clientMetadataAllowHttpLoopback === true },
   });
 
   const app = express();

@@ -34,6 +34,9 @@ function readConfig(env) {
     dpopNonceSecret: env.DPOP_NONCE_SECRET || undefined,
     // RFC 7523 §2.1: the issuers whose JWT assertions the JWT bearer grant accepts; none by default.
     trustedIssuers: env.TRUSTED_ISSUERS_FILE ? readTrustedIssuers(env.TRUSTED_ISSUERS_FILE) : [],
+    // Development only: CLIENT_METADATA_ALLOW_HTTP_LOOPBACK=1 lets Client ID Metadata Documents be
+    // served on loopback (http://127.0.0.1:<port>/…, http://localhost:<port>/…); off by default.
+    clientMetadataAllowHttpLoopback: env.CLIENT_METADATA_ALLOW_HTTP_LOOPBACK === '1',
   };
 }
 

@@ -1,8 +1,20 @@
 'use strict';
 const express = require('express');
-const { McpServer } = require('@modelcontextprotocol/sdk/server/mcp.js');
-const { StreamableHTTPServerTransport } = require('@modelcontextprotocol/sdk/server/streamableHttp.js');
 const { describeToken } = require('./token-description');
+
+/**
+ * The SDK, loaded by the first MCP request: with its schema libraries (zod, ajv) it is about 240
+ * modules that an app serving only its API never needs in memory.
+ */
+/** @type {{ McpServer: typeof import('@modelcontextprotocol/sdk/server/mcp.js').McpServer, StreamableHTTPServerTransport: typeof import('@modelcontextprotocol/sdk/server/streamableHttp.js').StreamableHTTPServerTransport } | undefined} */
+let sdk;
+function mcpSdk() {
+  sdk ??= {
+    McpServer: require('@modelcontextprotocol/sdk/server/mcp.js').McpServer,
+    StreamableHTTPServerTransport: require('@modelcontextprotocol/sdk/server/streamableHttp.js').StreamableHTTPServerTransport,
+  };
+  return sdk;
+}
 
 /** @typedef {import('@modelcontextprotocol/sdk/server/auth/types.js').AuthInfo} AuthInfo */
 
@@ -26,7 +38,7 @@ function mcpRoutes(requireToken) {
 
 /** One MCP server, for one request. */
 function createMcpServer() {
-  const server = new McpServer({ name: 'express-oauth2-server example-app', version: '1.0.0' });
+  const server = new (mcpSdk().McpServer)({ name: 'express-oauth2-server example-app', version: '1.0.0' });
   server.registerTool(
     'whoami',
     {
@@ -54,7 +66,7 @@ async function handleMcpRequest(req, res) {
   const server = createMcpServer();
   // sessionIdGenerator undefined: stateless. A JSON answer rather than an event stream: one tool
   // call, nothing to stream, and a curl user reads it as it is.
-  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true, maxRequestBodySize: MAX_REQUEST_BODY_BYTES });
+  const transport = new (mcpSdk().StreamableHTTPServerTransport)({ sessionIdGenerator: undefined, enableJsonResponse: true, maxRequestBodySize: MAX_REQUEST_BODY_BYTES });
   res.on('close', () => {
     void transport.close();
     void server.close();

@@ -26,6 +26,8 @@ export { generateClientSecret, hashClientSecret, type GeneratedClientSecret } fr
 export { hashInitialAccessToken } from './registration/initial-access-token';
 export type { RegistrationOptions, RegistrationPolicy, RegistrationContext, InitialAccessTokenCheck } from './options/registration';
 export type { RegisteredClientMetadata } from './registration/metadata';
+export type { ClientIdMetadataDocumentOptions } from './options/client-id-metadata';
+export { ClientMetadataDocumentError } from './client-id-metadata/client-id-url';
 export { memoryStore, type MemoryStoreOptions } from './stores/memory/store';
 export { redisStore, type RedisStoreOptions } from './stores/redis/store';
 export type { RedisClient } from './stores/redis/connection';

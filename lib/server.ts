@@ -35,6 +35,7 @@ import { guardedFetch } from './http/guarded-fetch';
 import { assertionKeySets } from './assertions/key-sets';
 import { clientAssertionVerifier } from './client-auth/client-assertion';
 import { mountRegistration, withRegistration } from './registration/mount';
+import { withClientIdMetadataDocuments } from './client-id-metadata/mount';
 
 /** The Express router to mount, with the middleware that protects the host app's routes. */
 export interface OAuthServer extends Router {
@@ -79,7 +80,8 @@ export interface ResourceRouteOptions {
  * ```
  */
 export function oauthServer(options: OAuthServerOptions): OAuthServer {
-  const settings = withRegistration(resolveServerOptions(options));
+  // The clients: static ones (or the host's lookup), then registered ones, then metadata documents.
+  const settings = withClientIdMetadataDocuments(withRegistration(resolveServerOptions(options)));
   const parts = sharedParts(settings);
   const router = Router() as OAuthServer;
   mountClientEndpoints(router, settings, parts);
@@ -262,7 +264,7 @@ function mountKeys(router: OAuthServer, settings: ServerSettings, { keys }: Shar
 
 /** RFC 8414: the metadata, served under the router and offered for the host app's path-insertion URL. */
 function mountMetadata(router: OAuthServer, settings: ServerSettings): void {
-  const { issuer, codeFlow, deviceGrant, grants, clients, registration, dpop } = settings;
+  const { issuer, codeFlow, deviceGrant, grants, clients, registration, dpop, clientIdMetadataDocuments } = settings;
   router.metadata = buildMetadata({
     issuer,
     endpoints: {
@@ -290,6 +292,8 @@ function mountMetadata(router: OAuthServer, settings: ServerSettings): void {
       }),
       // RFC 9449 §5.1
       ...(dpop !== undefined && { dpop_signing_alg_values_supported: [...dpop.algorithms] }),
+      // draft-ietf-oauth-client-id-metadata-document §5 (-01)
+      ...(clientIdMetadataDocuments !== undefined && { client_id_metadata_document_supported: true }),
     },
   });
   router.metadataPath = metadataPath(issuer);

@@ -1,6 +1,7 @@
 import express from 'express';
-import { importJWK, SignJWT } from 'jose';
+import { calculateJwkThumbprint, EmbeddedJWK, importJWK, jwtVerify, SignJWT, type CryptoKey, type FlattenedJWSInput, type JWK, type JWSHeaderParameters } from 'jose';
 import { CLIENT_ID, ISSUER_PATH, JWT_RESOURCE, SCOPE, TOKEN_LIFETIME, TOKEN_PATH, nowSeconds, peerStore, randomToken, verifySecret, type BuiltApp, type ServerSettings } from '../common';
+import { DPOP_ALGORITHM } from '../dpop-proofs';
 import { signingKeyPair } from './signing-key';
 
 /** The RFC 8414 §3.1 path-insertion URL of the issuer `http://127.0.0.1:<port>/oauth`, where discovery looks. */
@@ -20,6 +21,10 @@ export interface JoseIssuer {
  * token with jose (`typ: at+jwt`, `iss`, `aud`, `sub`, `client_id`, `scope`, `iat`, `exp`,
  * `jti`), and records its `jti` with one store write (one Redis `SET … EX`, or a Map), as ours
  * records it for revocation. No error pages beyond a bare 400/401.
+ *
+ * A request with a `DPoP` header gets a token bound to the proof's key (RFC 9449 §6.1, `cnf.jkt`,
+ * `token_type: DPoP`) once the proof passes the checks of §4.3 (see `dpopCheck`; keys imported once each, as ours does) and its
+ * `jti` is recorded with one more store write (`SET … NX`, or a Map).
  */
 export async function joseIssuer(settings: ServerSettings): Promise<JoseIssuer> {
   const alg = settings.jwtAlgorithm;
@@ -28,6 +33,7 @@ export async function joseIssuer(settings: ServerSettings): Promise<JoseIssuer> 
   const key = await importJWK(privateJwk, alg);
   const kid = privateJwk.kid as string;
   const store = peerStore(settings.store, settings.redisUrl);
+  const checkProof = dpopCheck(store);
 
   const app = express();
   app.get(METADATA_PATH, (_req, res) => {
@@ -43,9 +49,12 @@ export async function joseIssuer(settings: ServerSettings): Promise<JoseIssuer> 
       if (grantType !== 'client_credentials') return void res.status(400).json({ error: 'unsupported_grant_type' });
       if (scope !== SCOPE) return void res.status(400).json({ error: 'invalid_scope' });
       if (resource !== JWT_RESOURCE) return void res.status(400).json({ error: 'invalid_target' });
+      const proof = req.headers.dpop;
+      const jkt = proof === undefined ? undefined : await checkProof(proof, `${issuer}/token`);
+      if (jkt === null) return void res.status(400).json({ error: 'invalid_dpop_proof' });
       const now = nowSeconds();
       const jti = randomToken();
-      const token = await new SignJWT({ client_id: CLIENT_ID, scope })
+      const token = await new SignJWT({ client_id: CLIENT_ID, scope, ...(jkt !== undefined && { cnf: { jkt } }) })
         .setProtectedHeader({ alg, kid, typ: 'at+jwt' })
         .setIssuer(issuer)
         .setAudience(resource)
@@ -55,12 +64,44 @@ export async function joseIssuer(settings: ServerSettings): Promise<JoseIssuer> 
         .setJti(jti)
         .sign(key);
       await store.accessTokens.save(jti, { clientId: CLIENT_ID, scope: [scope], expiresAt: now + TOKEN_LIFETIME });
-      res.json({ access_token: token, token_type: 'Bearer', expires_in: TOKEN_LIFETIME, scope });
+      res.json({ access_token: token, token_type: jkt === undefined ? 'Bearer' : 'DPoP', expires_in: TOKEN_LIFETIME, scope });
     } catch (error) {
       next(error);
     }
   });
   return { app, issuer, close: () => store.close() };
+}
+
+/** RFC 9449 §4.3: the least check of a token request's proof; the key's thumbprint, or null when it fails. */
+type DpopCheck = (proof: string | string[], htu: string) => Promise<string | null>;
+
+const DPOP_IAT_WINDOW = 60;
+/** Keys imported and thumbprinted once each, as ours does: the ceiling pays one verification per proof, not an import. */
+const KEYS_KEPT = 1000;
+
+function dpopCheck(store: ReturnType<typeof peerStore>): DpopCheck {
+  const keys = new Map<string, { key: CryptoKey; jkt: string }>();
+  const keyOf = async (header: JWSHeaderParameters, token: FlattenedJWSInput) => {
+    const id = JSON.stringify(header.jwk);
+    const known = keys.get(id);
+    if (known !== undefined) return known;
+    const entry = { key: (await EmbeddedJWK(header, token)) as CryptoKey, jkt: await calculateJwkThumbprint(header.jwk as JWK) };
+    if (keys.size >= KEYS_KEPT) keys.clear();
+    keys.set(id, entry);
+    return entry;
+  };
+  const options = { typ: 'dpop+jwt', algorithms: [DPOP_ALGORITHM], maxTokenAge: DPOP_IAT_WINDOW, clockTolerance: DPOP_IAT_WINDOW };
+  return async (proof, htu) => {
+    if (typeof proof !== 'string') return null;
+    try {
+      const { payload, protectedHeader } = await jwtVerify(proof, async (header: JWSHeaderParameters, token: FlattenedJWSInput) => (await keyOf(header, token)).key, options);
+      if (payload.htm !== 'POST' || payload.htu !== htu || typeof payload.jti !== 'string') return null;
+      if (!(await store.rememberOnce(payload.jti, 2 * DPOP_IAT_WINDOW))) return null;
+      return keys.get(JSON.stringify(protectedHeader.jwk))?.jkt ?? calculateJwkThumbprint(protectedHeader.jwk as JWK);
+    } catch {
+      return null;
+    }
+  };
 }
 
 /** The client id of a right `Authorization: Basic` header (RFC 6749 §2.3.1: form-encoded id and secret). */

@@ -11,7 +11,10 @@ import { oursServer } from './ours';
  * every token's signature and claims (jose's `jwtVerify`, no cache of verified tokens), and
  * `requiredScopes('read')` checks the scope. `strict: true` is its RFC 9068 profile (`typ:
  * at+jwt`, `iat`, `sub`, `client_id`, `jti` required), which ours checks too; `tokenSigningAlg`
- * pins the algorithm, as ours allows asymmetric algorithms only.
+ * pins the algorithm, as ours allows asymmetric algorithms only. `dpop: { enabled: true }` (its
+ * v1.10 default, said outright) takes `Authorization: DPoP` with a proof (the dpop-protected
+ * scenario) beside Bearer: it checks the proof's signature, `htm`, `htu`, `iat`, `ath` and the
+ * token's `cnf.jkt`, but keeps no record of proofs' `jti`, so a replayed proof passes.
  *
  * The issuer runs in the same process, so that the token it checks is the one ours checks: our
  * server with JWT access tokens (`settings.jwtIssuer === 'ours'`), or, while the package
@@ -21,7 +24,7 @@ export async function build(settings: ServerSettings): Promise<BuiltApp> {
   const issuer = await issuerApp(settings);
   issuer.app.get(
     RESOURCE_PATH,
-    auth({ issuerBaseURL: `http://127.0.0.1:${settings.port}${ISSUER_PATH}`, audience: JWT_RESOURCE, tokenSigningAlg: settings.jwtAlgorithm, strict: true }),
+    auth({ issuerBaseURL: `http://127.0.0.1:${settings.port}${ISSUER_PATH}`, audience: JWT_RESOURCE, tokenSigningAlg: settings.jwtAlgorithm, strict: true, dpop: { enabled: true } }),
     requiredScopes(SCOPE),
     (req, res) => {
       res.json({ ok: true, client: req.auth?.payload.client_id });

@@ -44,8 +44,12 @@ const GRANT_INDEX_SECONDS = 14 * 24 * 3600;
  * resource be used without asking again, as its docs describe. It keeps no record of a JWT
  * access token: they are not saved through the adapter (its design), so this row writes nothing
  * to the store, where ours and the jose ceiling write the token's `jti` record.
+ *
+ * With `dpop`, `features.dPoP` is enabled explicitly (its default in v9): a token request with a
+ * DPoP proof gets a JWT bound to the proof's key (`cnf.jkt`), and each proof's `jti` is saved
+ * through the adapter (its ReplayDetection model: one SET with Redis, its LRU in memory).
  */
-export async function build(settings: ServerSettings, options: { jwt?: boolean } = {}): Promise<BuiltApp> {
+export async function build(settings: ServerSettings, options: { jwt?: boolean; dpop?: boolean } = {}): Promise<BuiltApp> {
   const { default: Provider, errors } = await import('oidc-provider');
   const redis = settings.store === 'redis' ? new Redis(settings.redisUrl) : undefined;
 
@@ -69,6 +73,8 @@ export async function build(settings: ServerSettings, options: { jwt?: boolean }
     features: {
       clientCredentials: { enabled: true },
       devInteractions: { enabled: false },
+      // DPoP (RFC 9449), as its docs enable it; proofs' jti go through the adapter (ReplayDetection), no nonces.
+      ...(options.dpop && { dPoP: { enabled: true } }),
       ...(options.jwt && {
         resourceIndicators: {
           enabled: true,

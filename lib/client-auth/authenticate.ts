@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import type { Client, ClientAuthMethod } from '../clients/client';
 import type { ClientRegistry } from '../clients/registry';
 import type { SecretVerifier } from '../clients/secrets';
+import { ClientMetadataDocumentError } from '../client-id-metadata/client-id-url';
 import { InvalidClientError, InvalidRequestError } from '../errors';
 import { AttemptBlockedError, type AttemptLimiter } from '../limits/attempt-limiter';
 import { clientAuthAttempt, type ClientAuthLimits } from '../limits/brute-force';
@@ -14,6 +15,8 @@ export type ClientAuthFailureReason =
   | 'no_credentials'
   | 'malformed_credentials'
   | 'unknown_client'
+  /** The client_id names a Client ID Metadata Document that could not be fetched or is not valid. */
+  | 'unusable_metadata_document'
   | 'wrong_method'
   | 'wrong_secret'
   | Exclude<ClientAssertionOutcome, 'ok'>
@@ -123,7 +126,14 @@ export function clientAuthenticator(
       }
 
       const { clientId } = presented;
-      const client = await clients.find(clientId);
+      let client: Client | undefined;
+      try {
+        client = await clients.find(clientId);
+      } catch (error) {
+        // A metadata document that cannot be used names no client that could authenticate.
+        if (error instanceof ClientMetadataDocumentError) return fail({ clientId, method, reason: 'unusable_metadata_document' });
+        throw error;
+      }
       if (client === undefined) return fail({ clientId, method, reason: 'unknown_client' });
       // A client must use the method it registered (RFC 7591 §2, token_endpoint_auth_method).
       if (client.authMethod !== method) return fail({ clientId, method, reason: 'wrong_method' });

@@ -52,6 +52,11 @@ export interface Client {
   readonly dpopBoundAccessTokens: boolean;
   /** Registered through the registration endpoint (RFC 7591), kept in the store; its tokens end when it is deleted. */
   readonly registered?: true;
+  /**
+   * The host its Client ID Metadata Document came from (draft-ietf-oauth-client-id-metadata-document),
+   * when its `client_id` is the URL of one: the one thing about it the server checked.
+   */
+  readonly metadataDocumentHost?: string;
 }
 
 export function isConfidential(client: Client): boolean {

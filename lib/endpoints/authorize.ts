@@ -5,9 +5,10 @@ import { checkAuthorizationRequest, findRedirectTarget, type AuthorizationParams
 import { pushedReference, pushRequest, takePushedRequest } from '../authorization/pushed-request';
 import type { Resources } from '../resource/resources';
 import { authorizationResponseUri } from '../authorization/response';
+import type { Client } from '../clients/client';
 import type { ClientRegistry } from '../clients/registry';
 import { AccessDeniedError, InvalidRequestError } from '../errors';
-import type { CheckedAuthorizationOptions } from '../options/authorization';
+import type { CheckedAuthorizationOptions, ConsentPrompt } from '../options/authorization';
 import { ParameterTooLongError, type RawParams } from '../http/form-params';
 import { reportedOAuthError, setNoStore } from '../http/respond';
 import { protectPage, showErrorPage } from '../pages/default-pages';
@@ -59,7 +60,7 @@ export function authorizeEndpoint(settings: AuthorizeEndpointSettings): RequestH
       const pending = await startConsent(store, binding, clock() + options.consentLifetime, options.maxPendingConsents);
       protectPage(res);
       await options.renderConsent(req, res, {
-        client: { id: request.client.id, ...(request.client.name !== undefined && { name: request.client.name }) },
+        client: consentClient(request.client),
         scope: request.scope,
         sub,
         action: `${req.baseUrl}/authorize/decision`,
@@ -129,6 +130,11 @@ export function decisionEndpoint(settings: AuthorizeEndpointSettings): RequestHa
       await respond.error(req, res, error, target);
     }
   };
+}
+
+/** What the consent page shows of a client. */
+function consentClient({ id, name, metadataDocumentHost }: Client): ConsentPrompt['client'] {
+  return { id, ...(name !== undefined && { name }), ...(metadataDocumentHost !== undefined && { metadataDocumentHost }) };
 }
 
 function queryString(params: AuthorizationParams): string {

@@ -68,9 +68,18 @@ export interface PostForm {
   headers?: Readonly<Record<string, string>>;
 }
 
+/** A JSON object fetched, with what the server said about caching it. */
+export interface FetchedJson {
+  json: Record<string, unknown>;
+  /** The response's `Cache-Control` header (RFC 9111 §5.2), when it had one. */
+  cacheControl?: string;
+}
+
 export interface GuardedFetch {
   /** GET a JSON object. Callers asking for the same URL while a request is in flight share its answer. */
   getJson(url: string | URL): Promise<Record<string, unknown>>;
+  /** `getJson`, with the response's caching headers, for a caller that keeps its own cache. Shares requests as `getJson` does. */
+  getJsonDocument(url: string | URL): Promise<FetchedJson>;
   /** POST a form (RFC 7662 introspection), answered with a JSON object. Never shared: callers share by their own key. */
   postForm(url: string | URL, request: PostForm): Promise<Record<string, unknown>>;
 }
@@ -90,16 +99,18 @@ export function guardedFetch(options: GuardedFetchOptions = {}): GuardedFetch {
     resolver: options.resolver ?? systemResolver,
     ca: options.ca,
   };
-  const shared = sharedInFlight<string, Record<string, unknown>>();
+  const shared = sharedInFlight<string, FetchedJson>();
+  const getJsonDocument = async (url: string | URL): Promise<FetchedJson> => {
+    const target = checkedUrl(url, settings.allowLoopback);
+    return shared(target.href, () => fetchJsonObject(target, { method: 'GET', headers: { Accept: ACCEPT } }, settings));
+  };
   return {
-    async getJson(url) {
-      const target = checkedUrl(url, settings.allowLoopback);
-      return shared(target.href, () => fetchJsonObject(target, { method: 'GET', headers: { Accept: ACCEPT } }, settings));
-    },
+    getJsonDocument,
+    getJson: async (url) => (await getJsonDocument(url)).json,
     async postForm(url, { form, headers = {} }) {
       const body = new URLSearchParams(form).toString();
       const requestHeaders = { ...headers, Accept: ACCEPT, 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': String(Buffer.byteLength(body)) };
-      return fetchJsonObject(checkedUrl(url, settings.allowLoopback), { method: 'POST', headers: requestHeaders, body }, settings);
+      return (await fetchJsonObject(checkedUrl(url, settings.allowLoopback), { method: 'POST', headers: requestHeaders, body }, settings)).json;
     },
   };
 }
@@ -137,9 +148,9 @@ function shownUrl(url: URL): string {
   return `${url.origin}${url.pathname}`;
 }
 
-async function fetchJsonObject(url: URL, exchange: Exchange, settings: Settings): Promise<Record<string, unknown>> {
+async function fetchJsonObject(url: URL, exchange: Exchange, settings: Settings): Promise<FetchedJson> {
   const shown = shownUrl(url);
-  const body = await withDeadline(shown, settings.timeoutMs, async (signal) => {
+  const { body, cacheControl } = await withDeadline(shown, settings.timeoutMs, async (signal) => {
     const addresses = await checkedAddresses(url, settings, shown);
     return exchangeBytes(url, addresses, exchange, settings, signal, shown);
   });
@@ -150,7 +161,7 @@ async function fetchJsonObject(url: URL, exchange: Exchange, settings: Settings)
     throw new GuardedFetchError('bad_json', shown, 'the response is not JSON');
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new GuardedFetchError('bad_json', shown, 'the response is not a JSON object');
-  return parsed as Record<string, unknown>;
+  return { json: parsed as Record<string, unknown>, ...(cacheControl !== undefined && { cacheControl }) };
 }
 
 /** Runs `work` with a signal that aborts after `timeoutMs`; a timeout anywhere in it (the name lookup too) is `timeout`. */
@@ -208,14 +219,17 @@ function pinnedLookup(addresses: readonly ResolvedAddress[]): LookupFunction {
   };
 }
 
-function exchangeBytes(url: URL, addresses: readonly ResolvedAddress[], exchange: Exchange, settings: Settings, signal: AbortSignal, shown: string): Promise<Buffer> {
+function exchangeBytes(url: URL, addresses: readonly ResolvedAddress[], exchange: Exchange, settings: Settings, signal: AbortSignal, shown: string): Promise<{ body: Buffer; cacheControl?: string }> {
   const transport = url.protocol === 'https:' ? https : http;
-  return new Promise<Buffer>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     const request = transport.request(
       url,
       // The host name stays the URL's: TLS checks the certificate against it (SNI and RFC 9110 §4.3.4).
       { method: exchange.method, headers: exchange.headers, lookup: pinnedLookup(addresses), signal, agent: false, ...(settings.ca !== undefined && { ca: settings.ca }) },
-      (response) => readBody(response, settings.maxBodyBytes, shown).then(resolve, reject),
+      (response) => {
+        const cacheControl = response.headers['cache-control'];
+        readBody(response, settings.maxBodyBytes, shown).then((body) => resolve({ body, ...(cacheControl !== undefined && { cacheControl }) }), reject);
+      },
     );
     request.on('error', (error: NodeJS.ErrnoException) => {
       // The deadline's rejection is the answer when the signal aborted the request.

@@ -6,7 +6,12 @@ import { checkBoolean, checkFunction, checkNonNegativeInteger, checkOptionsObjec
 
 /** What the consent page shows and what its form posts back. */
 export interface ConsentPrompt {
-  client: { id: string; name?: string };
+  /**
+   * `metadataDocumentHost`: for a client whose client_id is the URL of its metadata document,
+   * the host it was fetched from, the one thing about the client the server checked; its
+   * `name` is then only what the document claims. Show the host, so that a person can tell who asks.
+   */
+  client: { id: string; name?: string; metadataDocumentHost?: string };
   /** The scope the client asks for. The form may post `scope` (space-separated or repeated) to grant less. */
   scope: string[];
   /** The user being asked, as `getUser` named them. */

@@ -85,10 +85,7 @@ export function checkRegistrationOptions(
   if (store.registeredClients === undefined) {
     throw at.error('needs a store that keeps registered clients (`registeredClients`): memoryStore() and redisStore() do');
   }
-  const scopes = checkScopes(at.at('scopes'), options.scopes, []);
-  const defaultScopes = checkScopes(at.at('defaultScopes'), options.defaultScopes, scopes);
-  const beyond = defaultScopes.filter((scope) => !scopes.includes(scope));
-  if (beyond.length > 0) throw at.at('defaultScopes').error(`has ${beyond.join(', ')}, not in \`scopes\``);
+  const { scopes, defaultScopes } = checkScopeLists(at, options);
   const perAddress = options.perAddress === false ? false : checkOptionsObject(at.at('perAddress'), options.perAddress, PER_ADDRESS_KEYS, 'false or { max, windowSeconds }');
   return {
     ...(options.initialAccessTokens !== undefined && { initialAccessToken: checkInitialAccessTokens(at.at('initialAccessTokens'), options.initialAccessTokens) }),
@@ -123,6 +120,15 @@ function checkGrantTypes(at: OptionPath, value: unknown, enabled: ReadonlySet<st
   const disabled = value.filter((type) => !enabled.has(type));
   if (disabled.length > 0) throw at.error(`lists ${disabled.map((type) => JSON.stringify(type)).join(', ')}, not enabled in \`grants\``);
   return [...new Set(value as string[])];
+}
+
+/** `scopes` a self-describing client may have (default none), and `defaultScopes` among them (default: all of them). */
+export function checkScopeLists(at: OptionPath, options: { scopes?: unknown; defaultScopes?: unknown }): { scopes: readonly string[]; defaultScopes: readonly string[] } {
+  const scopes = checkScopes(at.at('scopes'), options.scopes, []);
+  const defaultScopes = checkScopes(at.at('defaultScopes'), options.defaultScopes, scopes);
+  const beyond = defaultScopes.filter((scope) => !scopes.includes(scope));
+  if (beyond.length > 0) throw at.at('defaultScopes').error(`has ${beyond.join(', ')}, not in \`scopes\``);
+  return { scopes, defaultScopes };
 }
 
 function checkScopes(at: OptionPath, value: unknown, fallback: readonly string[]): readonly string[] {

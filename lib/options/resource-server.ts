@@ -3,6 +3,8 @@ import { systemClock, type Clock } from '../clock';
 import { addressKind } from '../http/address-policy';
 import { isScopeToken } from '../scope';
 import { SIGNING_ALGORITHMS } from './signing-keys';
+import { checkDpop, type DpopOptions, type DpopSettings } from './dpop';
+import { missingStoreMethods, type Store } from '../stores/store';
 import { ACCESS_TOKEN_ALGORITHMS } from '../tokens/jwt-access-token';
 import {
   checkBoolean,
@@ -51,6 +53,16 @@ export interface ResourceServerOptions {
   onError?: (error: unknown) => void;
   /** The time limit of every request to the issuer, in milliseconds (default 5000). */
   fetchTimeoutMs?: number;
+  /**
+   * DPoP (RFC 9449): tokens bound to a key are accepted with `Authorization: DPoP` and a proof,
+   * never as Bearer. On by default; `false` turns it off.
+   */
+  dpop?: DpopOptions | false;
+  /**
+   * Where the proofs' `jti`s are remembered (RFC 9449 §11.1): a `redisStore()` shared by every
+   * instance of this resource server; default: this process's memory (one instance only).
+   */
+  store?: Store;
   /** Seconds since the epoch; for tests. */
   clock?: Clock;
 }
@@ -68,13 +80,15 @@ export interface ResourceServerSettings {
   realm: string;
   onError: (error: unknown) => void;
   fetchTimeoutMs: number;
+  dpop?: DpopSettings;
+  store?: Store;
   clock: Clock;
 }
 
 const RESOURCE_SERVER = new OptionPath('resourceServer');
 const KEYS: KnownKeys<ResourceServerOptions> = {
   issuer: true, resource: true, scopes: true, resourceName: true, introspection: true, acceptTokensWithoutAudience: true, algorithms: true,
-  clockToleranceSeconds: true, allowHttpLoopback: true, realm: true, onError: true, fetchTimeoutMs: true, clock: true,
+  clockToleranceSeconds: true, allowHttpLoopback: true, realm: true, onError: true, fetchTimeoutMs: true, dpop: true, store: true, clock: true,
 };
 const INTROSPECTION_KEYS: KnownKeys<NonNullable<ResourceServerOptions['introspection']>> = { clientId: true, clientSecret: true, cacheSeconds: true, maxEntries: true };
 
@@ -103,6 +117,8 @@ export function resolveResourceServerOptions(value: unknown): ResourceServerSett
     realm: checkPlainString(at('realm'), options.realm, /^[\x20\x21\x23-\x5B\x5D-\x7E]{1,200}$/, resource),
     onError: checkFunction(at('onError'), options.onError) ?? (() => {}),
     fetchTimeoutMs: checkPositiveInteger(at('fetchTimeoutMs'), options.fetchTimeoutMs, 5000),
+    dpop: checkDpop(at('dpop'), options.dpop),
+    ...(options.store !== undefined && { store: checkReplayStore(at('store'), options.store) }),
     clock: checkFunction(at('clock'), options.clock) ?? systemClock,
   };
 }
@@ -126,6 +142,14 @@ function checkUrl(at: OptionPath, value: unknown, allowHttpLoopback: boolean, wh
     throw at.error(`must use https${allowHttpLoopback ? ' (http only on localhost)' : ' (http on localhost needs allowHttpLoopback: true, for development)'}`);
   }
   return value;
+}
+
+/** A store for the DPoP replay records: one with `rememberOnce` (memoryStore() or redisStore()). */
+function checkReplayStore(at: OptionPath, store: unknown): Store {
+  if (missingStoreMethods(store).length > 0 || typeof (store as Store).rememberOnce !== 'function') {
+    throw at.error('must be a store that keeps replay records: redisStore({ url }) shared by the instances, or memoryStore()');
+  }
+  return store as Store;
 }
 
 /** An issuer named by an IP address that the guarded fetch would refuse is found now, not at the first request. */

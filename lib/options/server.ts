@@ -27,6 +27,7 @@ import {
 import { checkBruteForce } from './limits';
 import { checkResources, type ResourceOptions } from './resources';
 import { checkDpop, type DpopOptions, type DpopSettings } from './dpop';
+import { checkClientIdMetadataDocumentOptions, type CheckedClientIdMetadataDocumentOptions, type ClientIdMetadataDocumentOptions } from './client-id-metadata';
 import { checkRegistrationOptions, type CheckedRegistrationOptions, type RegistrationOptions } from './registration';
 import type { Resources } from '../resource/resources';
 import { resolveSigningKeyOptions, type CheckedSigningKeyOptions, type SigningKeyOptions } from './signing-keys';
@@ -101,6 +102,12 @@ export interface OAuthServerOptions {
   clientFetch?: ClientFetchOptions;
   /** Dynamic client registration (RFC 7591) and its management (RFC 7592); off by default. */
   registration?: RegistrationOptions;
+  /**
+   * Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document): a `client_id`
+   * that is an https URL with a path is the URL of the client's metadata, fetched by the server
+   * (with the authorization code grant; off by default).
+   */
+  clientIdMetadataDocuments?: ClientIdMetadataDocumentOptions | false;
   /** Called when a token is issued (no token value is passed). */
   onTokenIssued?: (event: TokenIssuedEvent) => void;
   /** Called when client authentication fails (no secret is passed). */
@@ -153,6 +160,8 @@ export interface ServerSettings {
   /** With the `registration` option. */
   registration?: CheckedRegistrationOptions;
   clientFetch: { allowHttpLoopback: boolean; timeoutMs: number; keysCooldownMs: number; keysMaxAgeMs: number };
+  /** With the `clientIdMetadataDocuments` option. */
+  clientIdMetadataDocuments?: CheckedClientIdMetadataDocumentOptions;
   onTokenIssued?: (event: TokenIssuedEvent) => void;
   onClientAuthFailed?: (event: ClientAuthFailedEvent) => void;
   onError: (error: unknown) => void;
@@ -163,7 +172,8 @@ const SERVER = new OptionPath('oauthServer');
 const SERVER_KEYS: KnownKeys<OAuthServerOptions> = {
   issuer: true, clients: true, grants: true, store: true, accessTokenLifetime: true, refreshTokenLifetime: true,
   refreshTokenIdleLifetime: true, refreshTokenReuseGrace: true, authorization: true, tokenPrefix: true, realm: true, bearerMethods: true, limits: true,
-  introspection: true, audience: true, resources: true, signingKeys: true, dpop: true, bruteForce: true, registration: true, clientFetch: true, onTokenIssued: true, onClientAuthFailed: true, onError: true, clock: true,
+  introspection: true, audience: true, resources: true, signingKeys: true, dpop: true, bruteForce: true, registration: true, clientFetch: true,
+  clientIdMetadataDocuments: true, onTokenIssued: true, onClientAuthFailed: true, onError: true, clock: true,
 };
 const LIMITS_KEYS: KnownKeys<NonNullable<OAuthServerOptions['limits']>> = { maxBodySize: true, maxParameters: true, maxParameterLength: true };
 const INTROSPECTION_KEYS: KnownKeys<NonNullable<OAuthServerOptions['introspection']>> = { ownTokens: true };
@@ -232,6 +242,7 @@ export function resolveServerOptions(value: unknown): ServerSettings {
     deviceGrant,
     clientFetch: checkClientFetch(SERVER.at('clientFetch'), options.clientFetch),
     registration: checkRegistrationOptions(SERVER.at('registration'), options.registration, { store, enabledGrantTypes }),
+    clientIdMetadataDocuments: checkClientIdMetadataDocumentOptions(SERVER.at('clientIdMetadataDocuments'), options.clientIdMetadataDocuments, enabledGrantTypes),
     onTokenIssued: checkFunction(SERVER.at('onTokenIssued'), options.onTokenIssued),
     onClientAuthFailed: checkFunction(SERVER.at('onClientAuthFailed'), options.onClientAuthFailed),
     onError: checkFunction(SERVER.at('onError'), options.onError) ?? (() => {}),

@@ -47,8 +47,7 @@ export function renderConsentPage(_req: Request, res: Response, prompt: ConsentP
     .join('');
   // RFC 8628 §5.4: the person checks that the code is the one their own device shows.
   const intro = prompt.device === undefined
-    ? `<h1>Authorize ${clientName}</h1>
-<p>${clientName} asks for access to your account (${account})${scopes ? ' with these scopes:' : '.'}</p>`
+    ? requestIntro(prompt.client, account, scopes !== '')
     : `<h1>Connect ${clientName} to your account</h1>
 <p>A device is asking for access to your account (${account}) as ${clientName}. Allow only if you started this on a device in front of you, and it shows this code: <strong>${escapeHtml(prompt.device.userCode)}</strong></p>
 ${scopes ? '<p>It asks for these scopes:</p>' : ''}`;
@@ -59,6 +58,24 @@ ${scopes ? `<ul>${scopes}</ul>` : ''}
 <button type="submit" name="decision" value="allow">Allow</button>
 <button type="submit" name="decision" value="deny">Deny</button>
 </form>`);
+}
+
+/**
+ * Who asks, for a request in this browser. A client known only by its metadata document is
+ * named by the document's host, the one thing checked about it; the name it gives itself is
+ * shown as its claim (draft-ietf-oauth-client-id-metadata-document -01, Security Considerations: phishing).
+ */
+function requestIntro(client: ConsentPrompt['client'], account: string, hasScopes: boolean): string {
+  const asks = `access to your account (${account})${hasScopes ? ' with these scopes:' : '.'}`;
+  if (client.metadataDocumentHost === undefined) {
+    const clientName = escapeHtml(client.name ?? client.id);
+    return `<h1>Authorize ${clientName}</h1>
+<p>${clientName} asks for ${asks}</p>`;
+  }
+  const host = escapeHtml(client.metadataDocumentHost);
+  const claimed = client.name === undefined ? '' : `, which calls itself &#8220;${escapeHtml(client.name)}&#8221; (its own claim, not verified),`;
+  return `<h1>Authorize an application from ${host}</h1>
+<p>The application at <strong>${host}</strong>${claimed} asks for ${asks}</p>`;
 }
 
 /** The default page after a device decision (RFC 8628 §3.3): the person may go back to the device, or not. */

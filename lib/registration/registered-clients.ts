@@ -5,7 +5,15 @@ import type { RegisteredClientRecord, RegisteredClientStore, Store } from '../st
 /** The `Client` the server uses for a registered client's record. */
 export function registeredClient(record: RegisteredClientRecord): Client {
   const { metadata, secretHash } = record;
-  const clientMetadata: ClientMetadata = {
+  return Object.freeze({ ...normalizeClient(clientMetadataOf(metadata, secretHash), { hashPlaintextSecret: false }), registered: true });
+}
+
+/**
+ * The fields of checked RFC 7591 metadata (a registration's, or a Client ID Metadata
+ * Document's) that make a client here; the rest is kept only to be shown back.
+ */
+export function clientMetadataOf(metadata: Readonly<Record<string, unknown>> & { client_id: string }, secretHash?: string): ClientMetadata {
+  return {
     client_id: metadata.client_id,
     ...(secretHash !== undefined && { client_secret: secretHash }),
     ...(typeof metadata.client_name === 'string' && { client_name: metadata.client_name }),
@@ -19,7 +27,6 @@ export function registeredClient(record: RegisteredClientRecord): Client {
     ...(typeof metadata.require_pushed_authorization_requests === 'boolean' && { require_pushed_authorization_requests: metadata.require_pushed_authorization_requests }),
     ...(typeof metadata.dpop_bound_access_tokens === 'boolean' && { dpop_bound_access_tokens: metadata.dpop_bound_access_tokens }),
   };
-  return Object.freeze({ ...normalizeClient(clientMetadata, { hashPlaintextSecret: false }), registered: true });
 }
 
 /**

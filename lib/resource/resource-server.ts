@@ -9,6 +9,7 @@ import { remoteKeySet } from './remote-key-set';
 import { remoteJwtVerifier } from './remote-jwt-verifier';
 import { looksLikeJwt } from '../tokens/jwt-access-token';
 import type { AccessTokenVerifier } from './token-guard';
+import { dpopWithReplayRecords } from '../dpop/dpop';
 
 /** A resource protected by an authorization server that runs elsewhere. */
 export interface ResourceServer extends ProtectedResource {
@@ -109,6 +110,9 @@ export function remoteResourceServer(options: ResourceServerOptions, internals: 
     return introspection === undefined ? undefined : introspection.verify(token);
   };
 
+  // RFC 9449 §7: the proof's htu is a URL of this resource's origin, whatever Host header came.
+  const dpop = settings.dpop && dpopWithReplayRecords(settings.dpop, clock, settings.store);
+
   // The form readers are never used (tokens come in the Authorization header only), but the guard takes them.
   const limits = { maxBodySize: 16 * 1024, maxParameters: 50, maxParameterLength: 4096 };
   const api = protectedResource({
@@ -128,6 +132,7 @@ export function remoteResourceServer(options: ResourceServerOptions, internals: 
       methods: { body: false, query: false },
       readForm: rawFormReader(limits),
       readQuery: queryReader(limits),
+      ...(dpop !== undefined && { dpop: { requests: dpop.requests, origin: new URL(resource).origin } }),
       onError,
     },
   });
@@ -136,6 +141,7 @@ export function remoteResourceServer(options: ResourceServerOptions, internals: 
     ...api,
     async close() {
       closed = true;
+      await dpop?.close();
       jwt.clear();
       introspection?.clear();
       discovery.forget();

@@ -1,12 +1,11 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
-import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
-import type { OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { DEMO_USER, signInAndAllow } from '../helpers/example-login';
 import { startExampleApp, type RunningExampleApp } from '../helpers/example-app';
+import { InteractiveProvider } from '../helpers/mcp-provider';
 import { freePort, startRedisServer, type RedisServer } from '../helpers/redis-server';
 
 /** The shipped clients this file uses (example-app/clients.json). */
@@ -57,11 +56,8 @@ async function listAndCallWhoami(transport: StreamableHTTPClientTransport): Prom
  * What an interactive MCP client (MCP Inspector) keeps: the shipped public client mcp-inspector,
  * and the authorization URL the SDK would open in a browser.
  */
-class InspectorLikeProvider implements OAuthClientProvider {
+class InspectorLikeProvider extends InteractiveProvider {
   static readonly REDIRECT_URI = 'http://localhost:6274/oauth/callback';
-  authorizationUrl: URL | undefined;
-  private verifier = '';
-  private saved: OAuthTokens | undefined;
   get redirectUrl() {
     return InspectorLikeProvider.REDIRECT_URI;
   }
@@ -70,21 +66,6 @@ class InspectorLikeProvider implements OAuthClientProvider {
   }
   clientInformation() {
     return { client_id: 'mcp-inspector' };
-  }
-  tokens() {
-    return this.saved;
-  }
-  saveTokens(tokens: OAuthTokens) {
-    this.saved = tokens;
-  }
-  redirectToAuthorization(url: URL) {
-    this.authorizationUrl = url;
-  }
-  saveCodeVerifier(verifier: string) {
-    this.verifier = verifier;
-  }
-  codeVerifier() {
-    return this.verifier;
   }
 }
 

@@ -201,6 +201,27 @@ describe('one request in flight per URL', () => {
   });
 });
 
+describe('getJsonDocument: the JSON with the caching header, for a caller that keeps its own cache', () => {
+  test('gives the Cache-Control header when there is one, and none when there is none', async () => {
+    const fetcher = guardedFetch({ allowHttpLoopback: true });
+    handle = (_req, res) => res.writeHead(200, { 'Cache-Control': 'public, max-age=600' }).end('{"a":1}');
+    expect(await fetcher.getJsonDocument(`${server.origin}/doc`)).toEqual({ json: { a: 1 }, cacheControl: 'public, max-age=600' });
+    handle = (_req, res) => res.end('{"a":2}');
+    expect(await fetcher.getJsonDocument(`${server.origin}/doc`)).toEqual({ json: { a: 2 } });
+  });
+
+  test('shares the request in flight with getJson for the same URL', async () => {
+    let release = () => {};
+    handle = (_req, res) => (release = () => res.end('{"n":1}'));
+    const fetcher = guardedFetch({ allowHttpLoopback: true });
+    const together = Promise.all([fetcher.getJsonDocument(`${server.origin}/doc`), fetcher.getJson(`${server.origin}/doc`)]);
+    while (requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    release();
+    expect(await together).toEqual([{ json: { n: 1 } }, { n: 1 }]);
+    expect(requests).toHaveLength(1);
+  });
+});
+
 test('postForm sends a form with the given headers, one request per call', async () => {
   const fetcher = guardedFetch({ allowHttpLoopback: true });
   await Promise.all([1, 2].map(() => fetcher.postForm(`${server.origin}/introspect`, { form: { token: 'a b&c' }, headers: { Authorization: 'Basic eDp5' } })));

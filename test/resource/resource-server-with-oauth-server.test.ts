@@ -124,6 +124,23 @@ describe('DPoP-bound tokens (RFC 9449 §6): the verifiers carry the binding, so 
     expect(res.headers['www-authenticate']).toMatch(/error="invalid_token", error_description="The access token is bound to a DPoP key/);
   });
 
+  test('a bound JWT is accepted with Authorization: DPoP and a proof for this resource, once per proof (RFC 9449 §7)', async () => {
+    const key = await dpopKey();
+    const accessToken = await boundToken(JWT_RESOURCE, key);
+    const proof = await key.proof('GET', `${JWT_RESOURCE}`, { iat: now, accessToken });
+    const call = (dpopProof: string) => request(app).get('/mcp').set('Authorization', `DPoP ${accessToken}`).set('DPoP', dpopProof);
+    const res = await call(proof);
+    expect(res.status).toBe(200);
+    expect(res.body.cnf).toEqual({ jkt: key.jkt });
+    // The same proof again is a replay.
+    const replay = await call(proof);
+    expect(replay.status).toBe(401);
+    expect(replay.headers['www-authenticate']).toContain('error="invalid_dpop_proof"');
+    // A proof of another key than the token's cnf.
+    const other = await dpopKey();
+    expect((await call(await other.proof('GET', `${JWT_RESOURCE}`, { iat: now, accessToken }))).status).toBe(401);
+  });
+
   test('a bound opaque token is introspected as token_type DPoP with cnf, and refused as a Bearer token', async () => {
     const accessToken = await boundToken(RESOURCE, await dpopKey());
     const res = await request(app).get('/reports').set('Authorization', `Bearer ${accessToken}`);

@@ -2,6 +2,7 @@ import express from 'express';
 import request from 'supertest';
 import { generateSecret, SignJWT, UnsecuredJWT, exportSPKI, importJWK, type CryptoKey, type JWTPayload } from 'jose';
 import { resourceServer } from '../../lib';
+import { ACCESS_TOKEN_ALGORITHMS } from '../../lib/tokens/jwt-access-token';
 import { OAuthServerOptionsError } from '../../lib/options/checks';
 import { IssuerMetadataError } from '../../lib/resource/issuer-discovery';
 import { remoteResourceServer, type RemoteTimings, type ResourceServer } from '../../lib/resource/resource-server';
@@ -354,7 +355,17 @@ describe('RFC 9728 and the challenges', () => {
     const app = serve({ resourceName: 'Reports' });
     expect(api.metadataPath).toBe('/.well-known/oauth-protected-resource/reports');
     const res = await request(app).get(api.metadataPath);
-    expect(res.body).toEqual({ resource: RESOURCE, authorization_servers: [fake.issuer], scopes_supported: ['read', 'write'], bearer_methods_supported: ['header'], resource_name: 'Reports' });
+    expect(res.body).toEqual({
+      resource: RESOURCE,
+      authorization_servers: [fake.issuer],
+      scopes_supported: ['read', 'write'],
+      bearer_methods_supported: ['header'],
+      resource_name: 'Reports',
+      // RFC 9728 §2: DPoP is on by default.
+      dpop_signing_alg_values_supported: ACCESS_TOKEN_ALGORITHMS,
+    });
+    const withoutDpop = serve({ dpop: false });
+    expect((await request(withoutDpop).get(api.metadataPath)).body).not.toHaveProperty('dpop_signing_alg_values_supported');
   });
 
   test('every challenge names the metadata URL (RFC 9728 §5.1)', async () => {
