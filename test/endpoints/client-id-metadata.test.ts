@@ -4,7 +4,8 @@ import type { Clock } from '../../lib/clock';
 import type { ClientIdMetadataDocumentOptions } from '../../lib/options/client-id-metadata';
 import { startDocumentServer, type DocumentServer } from '../helpers/document-server';
 import { STORE_KINDS, useStores } from '../helpers/stores';
-import { authorize, callApi, expectOAuthErrorBody, flowOptions, openConsent, pkcePair, testApp, tokenRequest, type TestApp } from '../helpers/test-app';
+import { assertionClaims, assertionForm, assertionSigner } from '../helpers/assertions';
+import { FLOW_ISSUER, authorize, callApi, expectOAuthErrorBody, flowOptions, openConsent, pkcePair, testApp, tokenRequest, type TestApp } from '../helpers/test-app';
 
 const stores = useStores();
 const REDIRECT_URI = 'https://agent.example/cb';
@@ -106,6 +107,20 @@ describe.each(STORE_KINDS)('Client ID Metadata Documents (%s store)', (kind) => 
     const refreshed = await tokenRequest(server.app, { grant_type: 'refresh_token', client_id: clientId, refresh_token: token.body.refresh_token });
     expect(refreshed.status).toBe(200);
     expect(documents.requests(path)).toBe(1);
+  });
+
+  test('a document client with private_key_jwt and its public jwks authenticates at the token endpoint with an assertion (RFC 7523 §2.2), and not without one', async () => {
+    const signer = await assertionSigner('ES256', 'doc-key');
+    const { clientId } = servedClient({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [signer.publicJwk] } });
+    const { query, verifier } = codeRequest(clientId);
+    const code = await authorize(server.app, query);
+    const exchange = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier };
+    // Naming itself only, as a public client would: refused, the document says private_key_jwt.
+    expect((await tokenRequest(server.app, { ...exchange, client_id: clientId })).status).toBe(401);
+    const assertion = await signer.sign(assertionClaims(clientId, FLOW_ISSUER, 1_800_000_000));
+    const token = await tokenRequest(server.app, { ...exchange, ...assertionForm(assertion) });
+    expect(token.status).toBe(200);
+    expect(token.body.scope).toBe('read');
   });
 
   test('the code goes only with PKCE: a public document client must send a code_challenge', async () => {
