@@ -60,6 +60,8 @@ export interface ServerSettings {
    * jose issuer while the package cannot sign JWT access tokens (the runner finds out).
    */
   jwtIssuer: 'ours' | 'jose';
+  /** The bench client's public key (a JWK), for `private_key_jwt` (the pkjwt-token scenario). */
+  clientPublicJwk?: Record<string, unknown>;
 }
 
 export type Handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void;

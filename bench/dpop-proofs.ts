@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type autocannon from 'autocannon';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { oneEachRequests, signInBatches } from './presigned';
 
 /** The DPoP proof algorithm of the DPoP scenarios, at every server (issue 16: "same algorithm"). */
 export const DPOP_ALGORITHM = 'ES256';
@@ -23,12 +24,7 @@ export async function dpopClient(): Promise<DpopClient> {
   return {
     jkt,
     proof,
-    async proofs(count, method, htu, accessToken) {
-      const out: string[] = [];
-      // Batches keep many signatures in flight (WebCrypto runs them off the main thread) without one promise per proof at once.
-      while (out.length < count) out.push(...(await Promise.all(Array.from({ length: Math.min(256, count - out.length) }, () => proof(method, htu, accessToken)))));
-      return out;
-    },
+    proofs: (count, method, htu, accessToken) => signInBatches(count, () => proof(method, htu, accessToken)),
   };
 }
 
@@ -44,6 +40,5 @@ function signProof(key: CryptoKey, jwk: JWK, method: string, htu: string, access
 
 /** Every request of the run takes the next pre-signed proof as its `DPoP` header; the run is bounded by their number. */
 export function dpopRequests(proofs: string[]): autocannon.Request[] {
-  let next = 0;
-  return [{ setupRequest: (request) => ({ ...request, headers: { ...request.headers, dpop: proofs[next++] ?? 'no-proof-left' } }) }];
+  return oneEachRequests(proofs, (request, proof) => ({ ...request, headers: { ...request.headers, dpop: proof ?? 'no-proof-left' } }));
 }

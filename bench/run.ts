@@ -5,13 +5,14 @@
  *
  * Environment: BENCH_QUICK=1 (or --quick) for a short smoke run; BENCH_ROUNDS, BENCH_DURATION
  * (seconds), BENCH_WARMUP (seconds), BENCH_CONNECTIONS, BENCH_CODE_RATE (codes minted per
- * second of a run), BENCH_DPOP_RATE (DPoP proofs signed per second of a run);
- * BENCH_ONLY=token,protected,refused,code,refresh,jwt-token,jwt-protected,dpop-token,dpop-protected to
- * run some scenarios only; BENCH_TARGETS=ours,oauth2orize,... for some servers only;
+ * second of a run), BENCH_DPOP_RATE (DPoP proofs signed per second of a run), BENCH_ASSERTION_RATE
+ * (client assertions signed per second of a run);
+ * BENCH_ONLY=token,protected,refused,code,refresh,jwt-token,jwt-protected,dpop-token,dpop-protected,pkjwt-token,registration
+ * to run some scenarios only (registration: bench/registration.ts, before the tables); BENCH_TARGETS=ours,oauth2orize,... for some servers only;
  * BENCH_STORES=redis or memory for one store only; BENCH_JWT_ALG (default ES256) for the JWS
  * algorithm of the JWT scenarios, at every server that signs.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -25,18 +26,21 @@ import {
   CEILING_TOKEN,
   CLIENT_ID,
   DEFAULT_JWT_ALGORITHM,
+  ISSUER_PATH,
   JWT_RESOURCE,
   JWT_TOKEN_BODY,
   RESOURCE_PATH,
   SCOPE,
   TOKEN_PATH,
   randomToken,
-  SERVER_NODE_FLAGS,
   type ServerSettings,
   type StoreKind,
 } from './common';
+import { CLIENT_ASSERTION_ALGORITHM, assertionClient, assertionRequests, type AssertionClient } from './client-assertions';
 import { DPOP_ALGORITHM, dpopClient, dpopRequests, type DpopClient } from './dpop-proofs';
 import { measureJwtAlgorithms, renderJwtAlgorithms, type JwtAlgorithmCost } from './jwt-algorithms';
+import { runRegistrationBench } from './registration';
+import { startServer, statsOf, stopServer } from './server-process';
 import { checkCodeExchange, checkRefreshRotation, codeRequests, refreshRequests, userFlowClient } from './user-flow';
 
 const quick = process.env.BENCH_QUICK === '1' || process.argv.includes('--quick');
@@ -53,6 +57,8 @@ const config = {
    * bottleneck. About what the fastest server here answers; a run that uses them all ends early.
    */
   dpopRate: Number(process.env.BENCH_DPOP_RATE ?? 6000),
+  /** Client assertions (private_key_jwt) signed by the runner before each phase, per second of it: the same reasoning as DPoP proofs. */
+  assertionRate: Number(process.env.BENCH_ASSERTION_RATE ?? 6000),
   /** The JWS algorithm of the JWT scenarios, the same at every server that signs. */
   jwtAlgorithm: process.env.BENCH_JWT_ALG ?? DEFAULT_JWT_ALGORITHM,
 };
@@ -64,7 +70,7 @@ const resultsDir = join(__dirname, '..', '..', 'bench', 'results');
 const partial = quick || only !== undefined || process.env.BENCH_TARGETS !== undefined || process.env.BENCH_STORES !== undefined || process.env.BENCH_JWT_ALG !== undefined;
 const outputName = partial ? 'partial' : 'latest';
 
-type ScenarioName = 'token' | 'protected' | 'refused' | 'code' | 'refresh' | 'jwt-token' | 'jwt-protected' | 'dpop-token' | 'dpop-protected';
+type ScenarioName = 'token' | 'protected' | 'refused' | 'code' | 'refresh' | 'jwt-token' | 'jwt-protected' | 'dpop-token' | 'dpop-protected' | 'pkjwt-token';
 type Kind = 'ours' | 'peer' | 'ceiling';
 
 interface Scenario {
@@ -103,6 +109,13 @@ const scenarios: Scenario[] = [
     path: RESOURCE_PATH,
     expectStatus: 200,
   },
+  {
+    name: 'pkjwt-token',
+    title: `Token endpoint, private_key_jwt client authentication (client_credentials, ${CLIENT_ASSERTION_ALGORITHM} assertion, opaque token)`,
+    method: 'POST',
+    path: TOKEN_PATH,
+    expectStatus: 200,
+  },
 ];
 
 /** The scenarios of a user's grant: every request carries a code or refresh token minted before the run. */
@@ -115,7 +128,7 @@ const isTokenEndpoint = (name: ScenarioName) => name === 'token' || name === 'jw
 const isProtectedRoute = (name: ScenarioName) => name === 'protected' || name === 'jwt-protected' || name === 'dpop-protected';
 const tokenBodyOf = (name: ScenarioName) => (isJwtScenario(name) ? JWT_TOKEN_BODY : `grant_type=client_credentials&scope=${SCOPE}`);
 /** The row every ratio of a table divides: ours, one process, in the table's store. */
-const referenceTarget = (name: ScenarioName) => (isDpopScenario(name) ? 'ours-dpop' : isJwtScenario(name) ? 'ours-jwt' : 'ours');
+const referenceTarget = (name: ScenarioName) => (name === 'pkjwt-token' ? 'ours-pkjwt' : isDpopScenario(name) ? 'ours-dpop' : isJwtScenario(name) ? 'ours-jwt' : 'ours');
 
 interface Case {
   id: string;
@@ -137,6 +150,8 @@ interface Case {
   preflight?: boolean;
   /** Every request carries a fresh DPoP proof (and, at a route, a DPoP-bound token as `Authorization: DPoP`). */
   dpop?: boolean;
+  /** Every request authenticates with a fresh client assertion (private_key_jwt) in its body. */
+  assertion?: boolean;
 }
 
 interface Sample {
@@ -194,7 +209,14 @@ function casesFor(scenario: Scenario, store: StoreKind): Case[] {
     workers,
     note,
   });
-  const list = isDpopScenario(scenario.name) ? dpopCases(scenario.name, store, make) : isJwtScenario(scenario.name) ? jwtCases(scenario.name, store, make) : classicCases(scenario.name, store, make);
+  const list =
+    scenario.name === 'pkjwt-token'
+      ? pkjwtCases(store, make)
+      : isDpopScenario(scenario.name)
+        ? dpopCases(scenario.name, store, make)
+        : isJwtScenario(scenario.name)
+          ? jwtCases(scenario.name, store, make)
+          : classicCases(scenario.name, store, make);
   const kept = list.filter((c) => !(c.storeFree === true && store !== storeFreeStore));
   return onlyTargets === undefined ? kept : kept.filter((c) => onlyTargets.includes(c.target));
 }
@@ -253,6 +275,19 @@ function dpopCases(scenario: ScenarioName, store: StoreKind, make: MakeCase): Ca
   return list;
 }
 
+/**
+ * Issue 15: client credentials, the client authenticated with `private_key_jwt` (RFC 7523 §2.2):
+ * a fresh ES256 assertion, signed by the runner, per request. The ratio divides ours-pkjwt.
+ */
+function pkjwtCases(store: StoreKind, make: MakeCase): Case[] {
+  const assertions = (c: Case): Case => ({ ...c, preflight: true, assertion: true });
+  const replay = store === 'redis' ? 'assertion jti: 1 Redis SET NX' : 'assertion jti in the memory store';
+  return [
+    assertions(make('ours-pkjwt', 'ours', 'ours', 1, `token saved; ${replay}`)),
+    assertions(make('oidc-provider-pkjwt', 'oidc-provider (private_key_jwt)', 'peer', 1, store === 'redis' ? 'assertion jti through the adapter (ReplayDetection)' : 'assertion jti in its dev LRU adapter')),
+  ];
+}
+
 /** The scenarios of issue 7 and 17: opaque tokens, user flows. */
 function classicCases(scenario: ScenarioName, store: StoreKind, make: MakeCase): Case[] {
   const list: Case[] = [make('ours', 'ours', 'ours')];
@@ -293,39 +328,6 @@ const jsonCeiling: Case = {
   kind: 'ceiling',
   workers: 1,
 };
-
-function startServer(settings: ServerSettings): Promise<ChildProcess> {
-  const child = fork(join(__dirname, 'server.js'), [], {
-    env: { ...process.env, BENCH_SERVER: JSON.stringify(settings), NODE_ENV: 'production' },
-    execArgv: SERVER_NODE_FLAGS,
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${settings.target} did not start`)), 30_000);
-    child.once('message', (message: { type?: string; message?: string }) => {
-      clearTimeout(timer);
-      if (message.type === 'failed') reject(new Error(`${settings.target} could not start: ${message.message}`));
-      else resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`${settings.target} exited with ${code}`)));
-  });
-}
-
-/** RSS and CPU time (user + system, µs) of the server, summed over a cluster's processes. */
-function statsOf(child: ChildProcess): Promise<{ rss: number; cpuMicros: number }> {
-  return new Promise((resolve) => {
-    child.once('message', (message: { rss?: number; cpuMicros?: number }) => resolve({ rss: message.rss ?? 0, cpuMicros: message.cpuMicros ?? 0 }));
-    child.send({ type: 'stats' });
-  });
-}
-
-function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
 
 /** A token of the bench client; with `dpop`, requested with a proof of its key, and checked to be bound to it. */
 async function fetchToken(port: number, basic: string, body: string, dpop?: DpopClient): Promise<string> {
@@ -389,6 +391,7 @@ interface Load {
 
 async function prepareLoad(c: Case, port: number, basic: string): Promise<Load> {
   if (c.dpop === true) return dpopLoad(c, port, basic);
+  if (c.assertion === true) return assertionLoad(port);
   if (c.scenario.name === 'code') return codeLoad(port, basic);
   if (c.scenario.name === 'refresh') return refreshLoad(port, basic);
   const load = { headers: await staticHeaders(c, port, basic), body: isTokenEndpoint(c.scenario.name) ? tokenBodyOf(c.scenario.name) : undefined };
@@ -421,6 +424,25 @@ async function dpopLoad(c: Case, port: number, basic: string): Promise<Load> {
   const phase = async (seconds: number): Promise<LoadOptions> => {
     const proofs = await client.proofs(Math.max(config.connections, Math.ceil(config.dpopRate * seconds)), c.scenario.method, htu, token);
     return { headers, body: tokenEndpoint ? tokenBodyOf(name) : undefined, requests: dpopRequests(proofs), maxOverallRequests: proofs.length, sampleInt: 100 };
+  };
+  return { warmup: () => phase(config.warmup), measured: () => phase(config.duration) };
+}
+
+/** The bench client's key for private_key_jwt: one per run, its public half given to every server. */
+let benchAssertionClient: Promise<AssertionClient> | undefined;
+const assertionKeys = () => (benchAssertionClient ??= assertionClient());
+
+/**
+ * Before each phase, config.assertionRate client assertions per second of it are signed (each
+ * its own `jti`, `iat` now, `aud` the server's issuer identifier), one per request in the body:
+ * a phase stops when they are used up, long before they expire.
+ */
+async function assertionLoad(port: number): Promise<Load> {
+  const client = await assertionKeys();
+  const issuer = `http://127.0.0.1:${port}${ISSUER_PATH}`;
+  const phase = async (seconds: number): Promise<LoadOptions> => {
+    const assertions = await client.assertions(Math.max(config.connections, Math.ceil(config.assertionRate * seconds)), issuer);
+    return { headers: { 'content-type': 'application/x-www-form-urlencoded' }, requests: assertionRequests(assertions), maxOverallRequests: assertions.length, sampleInt: 100 };
   };
   return { warmup: () => phase(config.warmup), measured: () => phase(config.duration) };
 }
@@ -489,6 +511,7 @@ async function withServer<T>(c: Case, redisUrl: string, secret: Secret, run: (ch
     clientSecretHash: secret.hash,
     jwtAlgorithm: config.jwtAlgorithm,
     jwtIssuer,
+    clientPublicJwk: c.assertion === true ? (await assertionKeys()).publicJwk : undefined,
   });
   try {
     const basic = `Basic ${Buffer.from(`${encodeURIComponent(CLIENT_ID)}:${encodeURIComponent(secret.secret)}`).toString('base64')}`;
@@ -571,6 +594,10 @@ function pad(text: string, width: number, right = false): string {
 
 async function main(): Promise<void> {
   const started = Date.now();
+  if (only?.includes('registration')) {
+    await runRegistrationBench({ quick });
+    if (only.every((name) => name === 'registration')) return;
+  }
   const redis = await startRedisServer();
   const admin = new Redis(redis.url);
   const secret = generateClientSecret();
@@ -698,7 +725,7 @@ async function main(): Promise<void> {
   const loads = [...samples.values()].flat().map((s) => s.loadBefore);
   lines.push('');
   lines.push(`1-minute load average before the runs: median ${median(loads).toFixed(2)}, max ${Math.max(...loads).toFixed(2)} (the bench itself keeps it near 2).`);
-  lines.push(...targetsCheck(report.groups), ...userFlowRatios(report.groups), ...issue14Targets(report.groups), ...issue16Targets(report.groups), ...signAndVerifyCpu(report.groups));
+  lines.push(...targetsCheck(report.groups), ...userFlowRatios(report.groups), ...issue14Targets(report.groups), ...issue16Targets(report.groups), ...issue15Targets(report.groups), ...signAndVerifyCpu(report.groups));
   if (jwtAlgorithmCosts.length > 0) lines.push('', ...renderJwtAlgorithms(jwtAlgorithmCosts));
   const table = lines.join('\n');
   console.log(`\n${table}\n`);
@@ -898,6 +925,19 @@ function issue16Targets(groups: ReportGroup[]): string[] {
     }
   }
   return out.length === 0 ? [] : ['Targets of issue 16 (paired ratios):', ...out];
+}
+
+/** Issue 15's speed goal for private_key_jwt, as a paired ratio of this run (information, not an assertion). */
+function issue15Targets(groups: ReportGroup[]): string[] {
+  const out: string[] = [];
+  for (const g of groups) {
+    if (g.scenario !== 'pkjwt-token') continue;
+    const peer = ratioTo(g, 'oidc-provider-pkjwt');
+    const ours = g.rows.find((r) => r.target === 'ours-pkjwt');
+    if (peer !== undefined) out.push(`  ${g.scenario}/${g.store}: ours ÷ oidc-provider (${CLIENT_ASSERTION_ALGORITHM} assertions) = ${mark(peer, 1.4)}`);
+    if (ours !== undefined) out.push(`  ${g.scenario}/${g.store}: ours non-2xx = ${ours.unexpected} (goal 0: ${ours.unexpected === 0 ? 'met' : 'NOT met'})`);
+  }
+  return out.length === 0 ? [] : ['Targets of issue 15 (paired ratios):', ...out];
 }
 
 /**

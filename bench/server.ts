@@ -31,10 +31,14 @@ const targets: Record<string, (s: ServerSettings) => Promise<BuiltApp>> = {
   'ours-dpop': async (s) => (await import('./targets/ours.js')).build(s, { jwt: true }),
   'ours-dpop-cache': async (s) => (await import('./targets/ours.js')).build(s, { jwt: true, cache: true }),
   'oidc-provider-dpop': async (s) => (await import('./targets/oidc-provider.js')).build(s, { jwt: true, dpop: true }),
+  // private_key_jwt and registration (issue 15): the pkjwt-token scenario and bench/registration.ts.
+  'ours-pkjwt': async (s) => (await import('./targets/ours.js')).build(s, { privateKeyJwt: true }),
+  'oidc-provider-pkjwt': async (s) => (await import('./targets/oidc-provider.js')).build(s, { privateKeyJwt: true }),
+  'ours-registration': async (s) => (await import('./targets/ours.js')).build(s, { openRegistration: true }),
   'resource-server-introspection': async (s) => (await import('./targets/resource-server.js')).build(s, { introspection: true }),
 };
 
-type Message = { type: 'stats' } | { type: 'stats-reply'; rss: number; cpuMicros: number } | { type: 'ready' } | { type: 'failed'; message: string };
+type Message = { type: 'stats'; gc?: boolean } | { type: 'stats-reply'; rss: number; cpuMicros: number } | { type: 'ready' } | { type: 'failed'; message: string };
 
 function ownStats(): { rss: number; cpuMicros: number } {
   const cpu = process.cpuUsage();
@@ -52,7 +56,10 @@ async function serve(): Promise<void> {
   process.on('SIGTERM', () => process.exit(0));
   process.send?.({ type: 'ready' } satisfies Message);
   process.on('message', (message: Message) => {
-    if (message.type === 'stats') process.send?.({ type: 'stats-reply', ...ownStats() } satisfies Message);
+    if (message.type !== 'stats') return;
+    // A forced collection first, when asked and the process runs with --expose-gc (bench/registration.ts).
+    if (message.gc === true) globalThis.gc?.();
+    process.send?.({ type: 'stats-reply', ...ownStats() } satisfies Message);
   });
 }
 

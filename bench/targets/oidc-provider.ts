@@ -1,7 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import express from 'express';
 import { Redis } from 'ioredis';
-import type { Adapter, AdapterPayload, AsymmetricSigningAlgorithm } from 'oidc-provider';
+import type { Adapter, AdapterPayload, AsymmetricSigningAlgorithm, ClientMetadata } from 'oidc-provider';
+import { CLIENT_ASSERTION_ALGORITHM } from '../client-assertions';
 import {
   BENCH_USER,
   CLIENT_ID,
@@ -48,8 +49,13 @@ const GRANT_INDEX_SECONDS = 14 * 24 * 3600;
  * With `dpop`, `features.dPoP` is enabled explicitly (its default in v9): a token request with a
  * DPoP proof gets a JWT bound to the proof's key (`cnf.jkt`), and each proof's `jti` is saved
  * through the adapter (its ReplayDetection model: one SET with Redis, its LRU in memory).
+ *
+ * With `privateKeyJwt`, the bench client authenticates with `token_endpoint_auth_method:
+ * 'private_key_jwt'` and its public key in `jwks` (`settings.clientPublicJwk`), assertions of
+ * ES256 only (`enabledJWA.clientAuthSigningAlgValues`); each assertion's `jti` goes through the
+ * adapter (ReplayDetection, as DPoP proofs' do).
  */
-export async function build(settings: ServerSettings, options: { jwt?: boolean; dpop?: boolean } = {}): Promise<BuiltApp> {
+export async function build(settings: ServerSettings, options: { jwt?: boolean; dpop?: boolean; privateKeyJwt?: boolean } = {}): Promise<BuiltApp> {
   const { default: Provider, errors } = await import('oidc-provider');
   const redis = settings.store === 'redis' ? new Redis(settings.redisUrl) : undefined;
 
@@ -58,17 +64,8 @@ export async function build(settings: ServerSettings, options: { jwt?: boolean; 
   // JWT access tokens: a key of the bench's algorithm, which `jwt.sign.alg` selects from the keystore.
   const accessTokenKey = options.jwt ? (await signingKeyPair(settings.jwtAlgorithm)).privateJwk : undefined;
   const provider = new Provider(`http://127.0.0.1:${settings.port}${ISSUER_PATH}`, {
-    clients: [
-      {
-        client_id: CLIENT_ID,
-        client_secret: settings.clientSecret,
-        grant_types: ['client_credentials', 'authorization_code', 'refresh_token'],
-        response_types: ['code'],
-        redirect_uris: [REDIRECT_URI],
-        scope: SCOPE,
-        token_endpoint_auth_method: 'client_secret_basic',
-      },
-    ],
+    clients: [options.privateKeyJwt ? keyedClient(settings) : secretClient(settings)],
+    ...(options.privateKeyJwt && { enabledJWA: { clientAuthSigningAlgValues: [CLIENT_ASSERTION_ALGORITHM] } }),
     scopes: [SCOPE],
     features: {
       clientCredentials: { enabled: true },
@@ -125,6 +122,32 @@ export async function build(settings: ServerSettings, options: { jwt?: boolean; 
     }
   });
   return { handler: app, close: async () => void redis?.disconnect() };
+}
+
+function secretClient(settings: ServerSettings): ClientMetadata {
+  return {
+    client_id: CLIENT_ID,
+    client_secret: settings.clientSecret,
+    grant_types: ['client_credentials', 'authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: [REDIRECT_URI],
+    scope: SCOPE,
+    token_endpoint_auth_method: 'client_secret_basic',
+  };
+}
+
+/** The bench client with its public key instead of a secret (RFC 7523 §2.2), as oidc-provider's docs configure one. */
+function keyedClient(settings: ServerSettings): ClientMetadata {
+  if (settings.clientPublicJwk === undefined) throw new Error('private_key_jwt: the runner gave no client key');
+  return {
+    client_id: CLIENT_ID,
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    scope: SCOPE,
+    token_endpoint_auth_method: 'private_key_jwt',
+    jwks: { keys: [settings.clientPublicJwk as never] },
+  };
 }
 
 /**

@@ -10,7 +10,14 @@ export interface OursOptions {
   chosenSecret?: boolean;
   /** JWT_RESOURCE as a resource with JWT access tokens (RFC 9068), signed with a key of `settings.jwtAlgorithm`. */
   jwt?: boolean;
+  /** The bench client authenticates with `private_key_jwt` (its key: `settings.clientPublicJwk`) instead of a secret. */
+  privateKeyJwt?: boolean;
+  /** Open dynamic registration (RFC 7591) at /register, its limits raised far above a run's 10,000 registrations. */
+  openRegistration?: boolean;
 }
+
+/** Registered clients allowed at once in the registration bench: twice the registrations it sends. */
+export const BENCH_MAX_REGISTERED_CLIENTS = 20_000;
 
 /**
  * This package, mounted the way its README tells a host app to; `cache` turns on the opt-in token cache,
@@ -43,15 +50,7 @@ export async function oursServer(settings: ServerSettings, options: OursOptions 
     : {};
   const serverOptions = {
     issuer: `http://127.0.0.1:${settings.port}${ISSUER_PATH}`,
-    clients: [
-      {
-        client_id: CLIENT_ID,
-        client_secret: options.chosenSecret ? settings.clientSecret : settings.clientSecretHash,
-        grant_types: ['client_credentials', 'authorization_code', 'refresh_token'],
-        redirect_uris: [REDIRECT_URI],
-        scope: SCOPE,
-      },
-    ],
+    clients: [options.privateKeyJwt ? keyedClient(settings) : secretClient(settings, options)],
     grants: [clientCredentials(), authorizationCode(), refreshToken()],
     authorization: {
       getUser: () => BENCH_USER,
@@ -62,6 +61,9 @@ export async function oursServer(settings: ServerSettings, options: OursOptions 
     store: settings.store === 'memory' ? memoryStore() : redisStore({ url: settings.redisUrl, ...(options.cache && { cache: {} }) }),
     accessTokenLifetime: TOKEN_LIFETIME,
     ...jwtOptions,
+    ...(options.openRegistration && {
+      registration: { scopes: [SCOPE], perAddress: { max: 10 * BENCH_MAX_REGISTERED_CLIENTS, windowSeconds: 3600 }, maxClients: BENCH_MAX_REGISTERED_CLIENTS },
+    }),
   };
   const oauth = oauthServer(serverOptions);
   const app = express();
@@ -73,4 +75,27 @@ export async function oursServer(settings: ServerSettings, options: OursOptions 
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return { app, oauth };
+}
+
+/** The bench client with a secret: hashed as generateClientSecret() makes it, or in plaintext (`chosenSecret`). */
+function secretClient(settings: ServerSettings, options: OursOptions) {
+  return {
+    client_id: CLIENT_ID,
+    client_secret: options.chosenSecret ? settings.clientSecret : settings.clientSecretHash,
+    grant_types: ['client_credentials', 'authorization_code', 'refresh_token'],
+    redirect_uris: [REDIRECT_URI],
+    scope: SCOPE,
+  };
+}
+
+/** The bench client with a key instead of a secret (RFC 7523 §2.2), as the README's private_key_jwt section configures one. */
+function keyedClient(settings: ServerSettings) {
+  if (settings.clientPublicJwk === undefined) throw new Error('private_key_jwt: the runner gave no client key');
+  return {
+    client_id: CLIENT_ID,
+    token_endpoint_auth_method: 'private_key_jwt' as const,
+    jwks: { keys: [settings.clientPublicJwk] },
+    grant_types: ['client_credentials'],
+    scope: SCOPE,
+  };
 }
