@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Redis } from 'ioredis';
+import type { JWK } from 'jose';
 
 /**
  * What every server in the benchmark is configured with, so that they all do the same work:
@@ -61,7 +62,7 @@ export interface ServerSettings {
    */
   jwtIssuer: 'ours' | 'jose';
   /** The bench client's public key (a JWK), for `private_key_jwt` (the pkjwt-token scenario). */
-  clientPublicJwk?: Record<string, unknown>;
+  clientPublicJwk?: JWK;
 }
 
 export type Handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void;

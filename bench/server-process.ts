@@ -21,12 +21,14 @@ export function startServer(settings: ServerSettings, extraNodeFlags: string[] =
 }
 
 /**
- * RSS and CPU time (user + system, µs) of the server, summed over a cluster's processes; with
- * `gc`, after a forced collection (a server started with --expose-gc).
+ * RSS, V8 heap used and CPU time (user + system, µs) of the server, summed over a cluster's
+ * processes; with `gc`, after a forced collection (a server started with --expose-gc).
  */
-export function statsOf(child: ChildProcess, gc = false): Promise<{ rss: number; cpuMicros: number }> {
+export function statsOf(child: ChildProcess, gc = false): Promise<{ rss: number; cpuMicros: number; heapUsed: number }> {
   return new Promise((resolve) => {
-    child.once('message', (message: { rss?: number; cpuMicros?: number }) => resolve({ rss: message.rss ?? 0, cpuMicros: message.cpuMicros ?? 0 }));
+    child.once('message', (message: { rss?: number; cpuMicros?: number; heapUsed?: number }) =>
+      resolve({ rss: message.rss ?? 0, cpuMicros: message.cpuMicros ?? 0, heapUsed: message.heapUsed ?? 0 }),
+    );
     child.send({ type: 'stats', gc });
   });
 }

@@ -38,11 +38,14 @@ const targets: Record<string, (s: ServerSettings) => Promise<BuiltApp>> = {
   'resource-server-introspection': async (s) => (await import('./targets/resource-server.js')).build(s, { introspection: true }),
 };
 
-type Message = { type: 'stats'; gc?: boolean } | { type: 'stats-reply'; rss: number; cpuMicros: number } | { type: 'ready' } | { type: 'failed'; message: string };
+type Message = { type: 'stats'; gc?: boolean } | { type: 'stats-reply'; rss: number; cpuMicros: number; heapUsed: number } | { type: 'ready' } | { type: 'failed'; message: string };
 
-function ownStats(): { rss: number; cpuMicros: number } {
+type Stats = { rss: number; cpuMicros: number; heapUsed: number };
+
+function ownStats(): Stats {
   const cpu = process.cpuUsage();
-  return { rss: process.memoryUsage.rss(), cpuMicros: cpu.user + cpu.system };
+  const memory = process.memoryUsage();
+  return { rss: memory.rss, cpuMicros: cpu.user + cpu.system, heapUsed: memory.heapUsed };
 }
 
 async function serve(): Promise<void> {
@@ -77,13 +80,13 @@ async function primary(): Promise<void> {
     const replies = await Promise.all(
       workers.map(
         (worker) =>
-          new Promise<{ rss: number; cpuMicros: number }>((resolve) => {
-            worker.once('message', (reply: Message) => resolve(reply.type === 'stats-reply' ? reply : { rss: 0, cpuMicros: 0 }));
+          new Promise<Stats>((resolve) => {
+            worker.once('message', (reply: Message) => resolve(reply.type === 'stats-reply' ? reply : { rss: 0, cpuMicros: 0, heapUsed: 0 }));
             worker.send({ type: 'stats' } satisfies Message);
           }),
       ),
     );
-    const sum = replies.reduce((a, b) => ({ rss: a.rss + b.rss, cpuMicros: a.cpuMicros + b.cpuMicros }), ownStats());
+    const sum = replies.reduce((a, b) => ({ rss: a.rss + b.rss, cpuMicros: a.cpuMicros + b.cpuMicros, heapUsed: a.heapUsed + b.heapUsed }), ownStats());
     process.send?.({ type: 'stats-reply', ...sum } satisfies Message);
   });
 }
