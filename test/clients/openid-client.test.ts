@@ -10,6 +10,7 @@ const SCRIPT = path.join(__dirname, 'openid-client-flows.mjs');
 const REFRESH_SCRIPT = path.join(__dirname, 'openid-client-refresh.mjs');
 const PAR_SCRIPT = path.join(__dirname, 'openid-client-par.mjs');
 const RESOURCE_SCRIPT = path.join(__dirname, 'openid-client-resource.mjs');
+const REGISTRATION_SCRIPT = path.join(__dirname, 'openid-client-registration.mjs');
 
 /** A real client library, configured only from the server's RFC 8414 metadata. */
 describe('openid-client against the example-app', () => {
@@ -67,6 +68,27 @@ describe('openid-client against the example-app', () => {
       apiAfterReuse: 200,
       refreshAfterReuse: 'ok',
     });
+  });
+
+  test('registers a confidential and a public client (RFC 7591) by dynamicClientRegistration; the confidential one gets a token, calls the API, and reads its configuration (RFC 7592)', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [REGISTRATION_SCRIPT, issuer, `${app.url}/api/hello`]);
+    const seen = JSON.parse(stdout);
+    const serviceId = seen.service.clientId;
+    expect(seen).toEqual({
+      service: {
+        clientId: expect.any(String),
+        hasSecret: true,
+        hasRegistrationAccessToken: true,
+        // RFC 7592 §3: the client's configuration endpoint, under the registration endpoint.
+        registrationClientUri: `${issuer}/register/${encodeURIComponent(serviceId)}`,
+      },
+      app: { clientId: expect.any(String), hasSecret: false, tokenEndpointAuthMethod: 'none' },
+      tokenScope: 'read',
+      hello: { status: 200, body: { client_id: serviceId, scope: 'read' } },
+      configuration: { status: 200, clientId: serviceId, clientName: 'Reporting (registered)', grantTypes: ['client_credentials'], scope: 'read' },
+      authorize: { status: 302, location: '/login' },
+    });
+    expect(seen.app.clientId).not.toBe(serviceId);
   });
 });
 

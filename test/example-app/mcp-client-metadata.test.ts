@@ -11,6 +11,7 @@ import { DEMO_USER, signInAndAllow, signInByFetch } from '../helpers/example-log
 import { startDocumentServer, type DocumentServer } from '../helpers/document-server';
 import { startExampleApp, type RunningExampleApp } from '../helpers/example-app';
 import { InteractiveProvider } from '../helpers/mcp-provider';
+import { callWhoami } from '../helpers/mcp-whoami';
 import { freePort, startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { makeTestCertificates } from '../helpers/test-certificates';
 
@@ -118,15 +119,8 @@ describe.each(['in-memory', 'Redis'] as const)('an MCP client known by its Clien
     await firstTry.finishAuth(callback.searchParams.get('code') as string);
     expect(exchanges.at(-1)).toBe('POST /oauth/token 200');
 
-    const client = new Client({ name: 'cimd-test', version: '1.0.0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl), { authProvider: provider, fetch: recordingFetch }));
-    try {
-      const result = await client.callTool({ name: 'whoami' });
-      const [item] = result.content as { text: string }[];
-      expect(JSON.parse(item.text)).toEqual({ client_id: documentUrl, scope: 'mcp:tools', sub: DEMO_USER.username });
-    } finally {
-      await client.close();
-    }
+    const whoami = await callWhoami(new StreamableHTTPClientTransport(new URL(mcpUrl), { authProvider: provider, fetch: recordingFetch }));
+    expect(whoami).toEqual({ client_id: documentUrl, scope: 'mcp:tools', sub: DEMO_USER.username });
     expect(exchanges.some((exchange) => exchange.includes('/oauth/register'))).toBe(false);
     // Fetched once (at the authorization request), then cached for its max-age.
     expect(documentFetches).toBe(1);

@@ -1,11 +1,11 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { PrivateKeyJwtProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { startExampleApp, type RunningExampleApp } from '../helpers/example-app';
+import { callWhoami } from '../helpers/mcp-whoami';
 import { freePort } from '../helpers/redis-server';
 import { assertionSigner, CLIENT_ASSERTION_TYPE, type AssertionSigner } from '../helpers/assertions';
 
@@ -44,15 +44,7 @@ describe('the MCP SDK PrivateKeyJwtProvider against the example-app', () => {
     };
     const provider = new PrivateKeyJwtProvider({ clientId: 'mcp-keyed', privateKey: key.privateJwk as Record<string, unknown>, algorithm: 'ES256', expectedIssuer: issuer });
     const transport = new StreamableHTTPClientTransport(new URL(`${origin}/mcp`), { authProvider: provider, fetch: recordingFetch });
-    const client = new Client({ name: 'example-app-test', version: '1.0.0' });
-    await client.connect(transport);
-    try {
-      const result = await client.callTool({ name: 'whoami' });
-      const [item] = result.content as { text: string }[];
-      expect(JSON.parse(item.text)).toEqual({ client_id: 'mcp-keyed', scope: 'mcp:tools' });
-    } finally {
-      await client.close();
-    }
+    expect(await callWhoami(transport)).toEqual({ client_id: 'mcp-keyed', scope: 'mcp:tools' });
     expect(tokenRequest?.get('grant_type')).toBe('client_credentials');
     expect(tokenRequest?.get('client_assertion_type')).toBe(CLIENT_ASSERTION_TYPE);
     expect(tokenRequest?.get('client_secret')).toBeNull();
