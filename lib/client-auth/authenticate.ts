@@ -44,9 +44,8 @@ type Verdict = { client: Client } | { failure: 'wrong_secret' | Exclude<ClientAs
  * 1. which method the request used (one only, §2.3);
  * 2. what it presented, read by that method's Passport strategy (`credentialReaders`);
  * 3. the client it names, which must have registered that method (RFC 7591 §2);
- * 4. the method's verifier; only a real check of a guessable secret or of a client assertion
- *    goes through `limiter` (`clientAuthAttempt`): requests that test neither are refused and
- *    count nothing.
+ * 4. the method's verifier; only a real check of a guessable secret goes through `limiter`
+ *    (`clientAuthAttempt`): requests that test none are refused and count nothing.
  */
 export function clientAuthenticator(
   clients: ClientRegistry,
@@ -63,7 +62,7 @@ export function clientAuthenticator(
    * A check counted by the brute-force limits: `check` answers the client, or undefined for a
    * failure, which is counted; `knownRight` may answer the client without a slot (not a guess).
    */
-  async function limited(client: Client, req: Request, failure: 'wrong_secret' | 'invalid_assertion' | 'replayed_assertion', check: () => Promise<Client | undefined>, knownRight?: () => Client | undefined): Promise<Verdict> {
+  async function limited(client: Client, req: Request, failure: 'wrong_secret', check: () => Promise<Client | undefined>, knownRight?: () => Client | undefined): Promise<Verdict> {
     try {
       const checked = await limits.limiter.attempt(clientAuthAttempt(limits.clientAuth, client.id, req.ip ?? 'unknown'), check, knownRight);
       return checked === undefined ? { failure } : { client };
@@ -84,23 +83,21 @@ export function clientAuthenticator(
   }
 
   /**
-   * private_key_jwt: the assertion is verified first (no secret to guess, so no slot is needed
-   * for it); a good one waits for no slot, but a block still refuses it; a refused one (forged,
-   * expired, misaddressed, replayed) is counted like a wrong secret. Keys that cannot be fetched
-   * test nothing and count nothing.
+   * private_key_jwt (RFC 7523 §3): no number of guesses forges a signature of the client's
+   * private key, so, as for a generated secret, the brute-force limits are not involved: they
+   * would cost every request their state and only let whoever names the client lock it out.
+   * Replays are refused by the assertion's single-use `jti`.
    */
-  async function verifyClientAssertion(client: Client, assertion: string, req: Request): Promise<Verdict> {
+  async function verifyClientAssertion(client: Client, assertion: string): Promise<Verdict> {
     const outcome = await verifyAssertion(client, assertion);
-    if (outcome === 'keys_unavailable') return { failure: outcome };
-    const verified = outcome === 'ok' ? client : undefined;
-    return limited(client, req, outcome === 'ok' ? 'invalid_assertion' : outcome, async () => verified, () => verified);
+    return outcome === 'ok' ? { client } : { failure: outcome };
   }
 
   const verifiers: { [M in ClientAuthMethod]: (client: Client, presented: Extract<PresentedCredentials, { method: M }>, req: Request) => Promise<Verdict> } = {
     client_secret_basic: (client, { secret }, req) => verifySecret(client, secret, req),
     client_secret_post: (client, { secret }, req) => verifySecret(client, secret, req),
     none: async (client) => ({ client }),
-    private_key_jwt: (client, { assertion }, req) => verifyClientAssertion(client, assertion, req),
+    private_key_jwt: (client, { assertion }) => verifyClientAssertion(client, assertion),
   };
 
   return {
