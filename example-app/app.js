@@ -74,31 +74,25 @@ function createApp(config) {
     clientFetch: { allowHttpLoopback: config.clientMetadataAllowHttpLoopback === true },
   });
 
+  // The API also takes the opaque tokens issued without a resource, as it did before resources;
+  // the MCP server only tokens for itself (MCP authorization: audience validation).
+  const api = oauth.resource(resourceUris.api, { acceptTokensWithoutAudience: true });
+  const mcp = oauth.resource(resourceUris.mcp);
+
   const app = express();
   app.disable('x-powered-by');
+  // The API first: its requests, the most frequent, then pass no other router on their way.
+  app.get('/api/hello', api.requireToken('read'), sendTokenDescription);
+  app.get('/api/admin', api.requireToken('admin'), sendTokenDescription);
   app.use('/oauth', oauth);
   // RFC 8414 §3.1: the metadata of issuer …/oauth is at /.well-known/oauth-authorization-server/oauth.
   app.get(oauth.metadataPath, oauth.metadataHandler);
   app.use(loginRoutes({ users: config.users, session, limits: oauth.limits, csrf: loginCsrfToken({ secret, secure }), origins: ownOrigins(config) }));
   app.use(deviceRoutes());
-  // The API also takes the opaque tokens issued without a resource, as it did before resources;
-  // the MCP server only tokens for itself (MCP authorization: audience validation).
-  const api = oauth.resource(resourceUris.api, { acceptTokensWithoutAudience: true });
-  const mcp = oauth.resource(resourceUris.mcp);
   // RFC 9728 §3.1: /.well-known/oauth-protected-resource/api and …/mcp, named in every challenge (§5.1).
   for (const resource of [api, mcp]) app.get(resource.metadataPath, resource.metadataHandler);
   app.use(homeRoutes({ clients: config.clients, oauth, resources: [api, mcp] }));
 
-  /**
-   * What the protected API answers: who the token speaks for.
-   * @param {import('express').Request} req
-   * @param {import('express').Response} res
-   */
-  function sendTokenDescription(req, res) {
-    res.json(describeToken(/** @type {import('..').TokenInfo} */ (req.oauth)));
-  }
-  app.get('/api/hello', api.requireToken('read'), sendTokenDescription);
-  app.get('/api/admin', api.requireToken('admin'), sendTokenDescription);
   app.use(mcpRoutes(mcp.requireToken('mcp:tools')));
 
   // For a load balancer or orchestrator: 200 while the token store answers, 503 while it does not.
@@ -108,6 +102,15 @@ function createApp(config) {
   });
 
   return { app, oauth, store };
+}
+
+/**
+ * What the protected API answers: who the token speaks for.
+ * @param {import('express').Request} req
+ * @param {import('express').Response} res
+ */
+function sendTokenDescription(req, res) {
+  res.json(describeToken(/** @type {import('..').TokenInfo} */ (req.oauth)));
 }
 
 /**
