@@ -31,3 +31,16 @@ test('an assertion used at one instance is a replay at the other', async () => {
   expect(replay.status).toBe(401);
   expectOAuthErrorBody(replay.body, 'invalid_client');
 });
+
+test('one assertion sent 10 times at once, to both instances: exactly one token, nine invalid_client', async () => {
+  const keyPrefix = uniqueKeyPrefix();
+  stores = [redisStore({ url: redis.url, keyPrefix }), redisStore({ url: redis.url, keyPrefix })];
+  const client = { client_id: 'keyed', token_endpoint_auth_method: 'private_key_jwt' as const, jwks: { keys: [signer.publicJwk] }, grant_types: ['client_credentials'], scope: 'read' };
+  const apps = stores.map((store) => testApp({ store, clients: [client] }).app);
+  const assertion = await signer.sign(assertionClaims('keyed', ISSUER, Math.floor(Date.now() / 1000)));
+  const answers = await Promise.all(
+    Array.from({ length: 10 }, (_, i) => request(apps[i % 2]).post('/oauth/token').type('form').send(assertionForm(assertion, { grant_type: 'client_credentials' }))),
+  );
+  const statuses = answers.map((res) => res.status).sort();
+  expect(statuses).toEqual([200, ...Array(9).fill(401)]);
+});

@@ -50,3 +50,11 @@ test('a nonce from one instance is good at the other, and a proof used at one is
   expect(replay.status).toBe(401);
   expect(replay.headers['www-authenticate']).toMatch(/DPoP error="invalid_dpop_proof"/);
 });
+
+test('one proof sent 10 times at once, to both instances: exactly one token, nine invalid_dpop_proof', async () => {
+  const nonce = (await tokenRequest(a, await key.proof('POST', TOKEN_URL))).headers['dpop-nonce'];
+  const proof = await key.proof('POST', TOKEN_URL, { claims: { nonce } });
+  const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => tokenRequest(i % 2 ? a : b, proof)));
+  expect(answers.filter((res) => res.status === 200)).toHaveLength(1);
+  expect(answers.filter((res) => res.status === 400 && res.body.error === 'invalid_dpop_proof')).toHaveLength(9);
+});

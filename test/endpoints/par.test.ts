@@ -407,4 +407,20 @@ describe('pushed requests across two instances sharing one Redis', () => {
       await Promise.all([a.oauth.close(), b.oauth.close()]);
     }
   });
+
+  test('one request_uri used 10 times at once, at both instances: exactly one consent page, nine refusals', async () => {
+    const keyPrefix = uniqueKeyPrefix();
+    const instances = [0, 1].map(() => testApp(flowOptions((clock) => redisStore({ url: redis.url, keyPrefix, clock }), { clients: FLOW_CLIENTS })));
+    try {
+      const pushed = await request(instances[0].app).post('/oauth/par').type('form').send(spaRequest().query);
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          request(instances[i % 2].app).get('/oauth/authorize').query({ client_id: 'spa', request_uri: pushed.body.request_uri }).set('x-user', 'alice'),
+        ),
+      );
+      expect(answers.map((res) => res.status).sort()).toEqual([200, ...Array(9).fill(400)]);
+    } finally {
+      await Promise.all(instances.map((instance) => instance.oauth.close()));
+    }
+  });
 });
