@@ -78,7 +78,7 @@ export function tokenIssuer(settings: TokenIssuerSettings, grantType: string, on
     async issue({ client, scope: granted, sub, resource, grant, dpopJkt }) {
       const scope = resource === undefined ? granted : scopeAtResource(granted, resource);
       const issuedAt = settings.clock();
-      const lifetime = resource?.accessTokenLifetime ?? client.accessTokenLifetime ?? settings.accessTokenLifetime;
+      const lifetime = tokenLifetime(settings, client, resource);
       const expiresAt = issuedAt + lifetime;
       const record: AccessTokenRecord = {
         clientId: client.id,
@@ -108,6 +108,17 @@ export function tokenIssuer(settings: TokenIssuerSettings, grantType: string, on
       };
     },
   };
+}
+
+/**
+ * A token without resource lives the client's lifetime, else the server's. One for a resource
+ * lives the resource's (else the server's), shortened to the client's when that is shorter:
+ * so no JWT outlives the longest resource lifetime, after which a retired signing key leaves
+ * the JWKS (lib/keys).
+ */
+function tokenLifetime({ accessTokenLifetime }: TokenIssuerSettings, client: Client, resource: Resource | undefined): number {
+  if (resource === undefined) return client.accessTokenLifetime ?? accessTokenLifetime;
+  return Math.min(resource.accessTokenLifetime ?? accessTokenLifetime, client.accessTokenLifetime ?? Infinity);
 }
 
 /**

@@ -68,6 +68,18 @@ describe.each(STORE_KINDS)('resources (RFC 8707) on the %s store', (kind) => {
       expect(res.body).toMatchObject({ expires_in: 120, scope: 'write' });
     });
 
+    it("bounds a resource token's lifetime by the resource's (or the server's), shortened to the client's: no JWT outlives its key's publication", async () => {
+      const long: ClientMetadata = { ...ROBOT, client_id: 'long', client_secret: 'long-secret', access_token_lifetime: 86400 };
+      const short: ClientMetadata = { ...ROBOT, client_id: 'short', client_secret: 'short-secret', access_token_lifetime: 60 };
+      const { app: lifetimes } = testApp({ ...flowOptions((clock) => makeStore(kind, clock)), clients: [long, short], resources: RESOURCES });
+      const expiresIn = async (id: string, form: Record<string, string>) =>
+        (await tokenRequest(lifetimes, { grant_type: 'client_credentials', ...form }, [id, `${id}-secret`])).body.expires_in;
+      expect(await expiresIn('long', {})).toBe(86400);
+      expect(await expiresIn('long', { resource: API })).toBe(3600);
+      expect(await expiresIn('long', { resource: REPORTS })).toBe(120);
+      expect(await expiresIn('short', { resource: REPORTS })).toBe(60);
+    });
+
     it('refuses an unknown resource with invalid_target (RFC 8707 §2)', async () => {
       const res = await serviceToken(app, { resource: 'https://elsewhere.example/api' });
       expect(res.status).toBe(400);
