@@ -143,6 +143,12 @@ interface SharedParts {
   dpop?: DpopRequests;
   /** Replay records (DPoP proofs, client and JWT bearer assertions), shared by every instance on the store. */
   rememberOnce: RememberOnce;
+  /** The keys of assertion issuers (clients, trusted issuers): one guarded fetch and one cache, with `clientFetch`'s settings. */
+  keysOf: ReturnType<typeof assertionKeySets>;
+  /** Where clients send token requests: the `aud` their assertions and DPoP proofs may name. */
+  tokenEndpointUrl: string;
+  /** The token endpoint's form: `resource` may come more than once there (RFC 8707 §2.2), to be refused as invalid_target. */
+  readTokenParams: ReturnType<typeof repeatableFormReader>;
   /** Stops the replay records' own memory, when the store keeps none. */
   closeReplayRecords(): Promise<void>;
 }
@@ -160,7 +166,8 @@ function sharedParts(settings: ServerSettings): SharedParts {
   const { clientFetch } = settings;
   const fetcher = guardedFetch({ allowHttpLoopback: clientFetch.allowHttpLoopback, timeoutMs: clientFetch.timeoutMs });
   const keysOf = assertionKeySets({ fetcher, timeoutMs: clientFetch.timeoutMs, cooldownMs: clientFetch.keysCooldownMs, cacheMaxAgeMs: clientFetch.keysMaxAgeMs, onError });
-  const verifyAssertion = clientAssertionVerifier({ issuer: settings.issuer, tokenEndpointUrl: endpointUrl(settings.issuer, '/token'), clock: settings.clock, rememberOnce: replay.rememberOnce, keysOf });
+  const tokenEndpointUrl = endpointUrl(settings.issuer, '/token');
+  const verifyAssertion = clientAssertionVerifier({ issuer: settings.issuer, tokenEndpointUrl, clock: settings.clock, rememberOnce: replay.rememberOnce, keysOf });
   const clientAuth = clientAuthenticator(clients, new SecretVerifier(), realm, safely(settings.onClientAuthFailed, onError), { limiter, clientAuth: bruteForce }, verifyAssertion);
   const knownParameters = new Set([
     'grant_type', 'client_id', 'client_secret', ...CLIENT_ASSERTION_PARAMETERS, 'token', 'token_type_hint', 'resource',
@@ -177,6 +184,8 @@ function sharedParts(settings: ServerSettings): SharedParts {
     jwt,
     ...(dpop !== undefined && { dpop }),
     rememberOnce: replay.rememberOnce,
+    keysOf,
+    tokenEndpointUrl,
     closeReplayRecords: replay.close,
     storeKey: tokenStoreKey(jwt),
     limiter,
@@ -184,6 +193,7 @@ function sharedParts(settings: ServerSettings): SharedParts {
     closeLimits: () => ownAttemptStore?.close(),
     pageReaders: { readForm: rawFormReader(settings.limits), readQuery: queryReader(settings.limits) },
     clientEndpoints: { clientAuth, readParams: formParamsReader(settings.limits, knownParameters), onError },
+    readTokenParams: repeatableFormReader(settings.limits, knownParameters, new Set(['resource'])),
   };
 }
 
@@ -202,15 +212,15 @@ function safely<E>(hook: ((event: E) => void) | undefined, onError: (error: unkn
 }
 
 /** The endpoints clients call: token (RFC 6749 §3.2), revocation (RFC 7009), introspection (RFC 7662). */
-function mountClientEndpoints(router: OAuthServer, settings: ServerSettings, { limits, clientEndpoints, jwt, storeKey, dpop, rememberOnce }: SharedParts): void {
+function mountClientEndpoints(router: OAuthServer, settings: ServerSettings, parts: SharedParts): void {
+  const { limits, clientEndpoints, jwt, storeKey, dpop, rememberOnce, keysOf, tokenEndpointUrl, readTokenParams } = parts;
   const { store, clock, grants, issuer, audience, introspectOwnTokens, resources } = settings;
   const onTokenIssued = safely(settings.onTokenIssued, settings.onError);
   const { accessTokenLifetime, tokenPrefix, refreshTokens } = settings;
   const enabledGrants = new Map<string, EnabledGrant>(
     grants.map((grant) => [grant.type, { grant, tokens: tokenIssuer({ store, clock, accessTokenLifetime, tokenPrefix, refreshTokens, jwt }, grant.type, onTokenIssued) }]),
   );
-  const tokenEndpointUrl = endpointUrl(issuer, '/token');
-  router.post('/token', tokenEndpoint({ ...clientEndpoints, grants: enabledGrants, store, clock, limits, resources, assertions: { issuer, tokenEndpointUrl, rememberOnce }, ...(dpop !== undefined && { dpop: { requests: dpop, tokenEndpointUrl } }) }));
+  router.post('/token', tokenEndpoint({ ...clientEndpoints, readParams: readTokenParams, grants: enabledGrants, store, clock, limits, resources, assertions: { issuer, tokenEndpointUrl, rememberOnce, keysOf }, ...(dpop !== undefined && { dpop: { requests: dpop, tokenEndpointUrl } }) }));
   router.post('/revoke', clientEndpoint(clientEndpoints, revokeToken(store, storeKey)));
   router.post('/introspect', clientEndpoint(clientEndpoints, introspectToken({ store, storeKey, clock, issuer, audience, ownTokens: introspectOwnTokens })));
   for (const path of ['/token', '/revoke', '/introspect']) router.all(path, methodNotAllowed('POST'));

@@ -1,13 +1,13 @@
 import type { RequestHandler } from 'express';
 import type { ClientAuthenticator } from '../client-auth/authenticate';
 import { isConfidential } from '../clients/client';
-import { InvalidDpopProofError, InvalidRequestError, InvalidTargetError, UnauthorizedClientError, UnsupportedGrantTypeError } from '../errors';
+import { InvalidDpopProofError, InvalidRequestError, UnauthorizedClientError, UnsupportedGrantTypeError } from '../errors';
 import type { Grant } from '../grants/grant';
 import type { Store } from '../stores/store';
 import type { TokenIssuer } from '../tokens/issuer';
 import type { Clock } from '../clock';
 import type { AttemptLimits } from '../limits/password-limits';
-import { RepeatedParameterError, type FormParams } from '../http/form-params';
+import { AS_RECEIVED, type FormParams, type FormParamsWithRepeats } from '../http/form-params';
 import { resourceRequest, type Resources } from '../resource/resources';
 import type { Request, Response } from 'express';
 import { sendError, sendJson, setNoStore } from '../http/respond';
@@ -22,7 +22,8 @@ export interface EnabledGrant {
 export interface TokenEndpointSettings {
   grants: ReadonlyMap<string, EnabledGrant>;
   clientAuth: ClientAuthenticator;
-  readParams: (req: Request, res: Response) => Promise<FormParams>;
+  /** RFC 8707 §2.2: `resource` may come more than once (and is then refused as `invalid_target`). */
+  readParams: (req: Request, res: Response) => Promise<FormParamsWithRepeats>;
   store: Store;
   clock: Clock;
   limits: AttemptLimits;
@@ -45,7 +46,7 @@ export function tokenEndpoint(settings: TokenEndpointSettings): RequestHandler {
     setNoStore(res);
     dpop?.requests.offerNonce(res);
     try {
-      const params = await readParams(req, res).catch(oneResourceOnly);
+      const params = await readParams(req, res);
 
       const grantType = params.grant_type;
       if (grantType === undefined) throw new InvalidRequestError('The grant_type parameter is missing.');
@@ -63,7 +64,7 @@ export function tokenEndpoint(settings: TokenEndpointSettings): RequestHandler {
       }
 
       const grantParams = declaredParams(params, enabled.grant.parameters);
-      const resource = resourceRequest(resources, params.resource);
+      const resource = resourceRequest(resources, params[AS_RECEIVED].resource);
       // RFC 9449 §5: every grant takes a proof; its tokens are then bound to the key.
       const jkt = await dpop?.requests.proofKey(req, dpop.tokenEndpointUrl);
       // RFC 9449 §5.2: dpop_bound_access_tokens.
@@ -76,14 +77,6 @@ export function tokenEndpoint(settings: TokenEndpointSettings): RequestHandler {
       sendError(res, error, onError);
     }
   };
-}
-
-/** RFC 8707 §2.2: more than one `resource` asks for a token of several audiences, which this server does not issue. */
-function oneResourceOnly(error: unknown): never {
-  if (error instanceof RepeatedParameterError && error.parameter === 'resource') {
-    throw new InvalidTargetError('Name one resource per token request: an access token has one audience.');
-  }
-  throw error;
 }
 
 /** A grant sees the parameters it declares (`Grant.parameters`), never the client's credentials. */

@@ -153,13 +153,6 @@ function bodyParserReader(limits: FormLimits): (req: Request, res: Response) => 
     });
 }
 
-/** RFC 6749 §3.1, §3.2: a parameter sent more than once (`parameter` only when the endpoint knows its name). */
-export class RepeatedParameterError extends InvalidRequestError {
-  constructor(readonly parameter: string | undefined) {
-    super(`${parameter === undefined ? 'A parameter' : `The parameter ${parameter}`} is repeated or is not a single value.`);
-  }
-}
-
 /** Reads a form body whose parameters must each come once (RFC 6749 §3.1, §3.2). */
 export function formParamsReader(limits: FormLimits, knownNames: ReadonlySet<string>): (req: Request, res: Response) => Promise<FormParams> {
   const read = rawFormReader(limits);
@@ -204,7 +197,8 @@ function singleValuedParams(body: RawParams, knownNames: ReadonlySet<string>): F
     if (value === '') continue;
     if (typeof value !== 'string') {
       // Only names this endpoint knows are echoed: an unknown name could be a misplaced secret.
-      throw new RepeatedParameterError(knownNames.has(name) ? name : undefined);
+      const which = knownNames.has(name) ? `The parameter ${name}` : 'A parameter';
+      throw new InvalidRequestError(`${which} is repeated or is not a single value.`);
     }
     params[name] = value;
   }

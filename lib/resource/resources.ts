@@ -34,9 +34,11 @@ export function knownResource(resources: Resources, uri: string): Resource {
   return resource;
 }
 
-/** The `resource` of a token request (the endpoint refuses a repeated one: one access token has one audience). */
-export function resourceRequest(resources: Resources, value: string | undefined): ResourceRequest {
-  const requested = value === undefined ? undefined : knownResource(resources, value);
+/** The `resource` of a token request, as it arrived (repeated: an array of values). */
+export function resourceRequest(resources: Resources, value: unknown): ResourceRequest {
+  // RFC 8707 §2.2: the server may refuse a request for more audiences than it puts in one token.
+  if (Array.isArray(value)) throw new InvalidTargetError('Name one resource per token request: an access token has one audience.');
+  const requested = value === undefined || value === '' ? undefined : knownResource(resources, value as string);
   return {
     choose(granted) {
       if (granted === undefined || granted.length === 0) return requested;
