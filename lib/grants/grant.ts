@@ -4,6 +4,8 @@ import type { TokenIssuer } from '../tokens/issuer';
 import type { AttemptLimits } from '../limits/password-limits';
 import type { ResourceRequest } from '../resource/resources';
 import type { RememberOnce } from '../stores/replay-records';
+import type { JWTVerifyGetKey } from 'jose';
+import type { KeySource } from '../assertions/key-sets';
 
 /** What a grant that takes an assertion (RFC 7521 §4.1, RFC 7523 §2.1) checks it against. */
 export interface AssertionGrantContext {
@@ -13,6 +15,8 @@ export interface AssertionGrantContext {
   readonly tokenEndpointUrl: string;
   /** Replay records (`Store.rememberOnce`, design.md): `false` when the key was already remembered. */
   readonly rememberOnce: RememberOnce;
+  /** The keys of an assertion issuer, inline or at its `jwks_uri` (the server's guarded fetch and key cache). */
+  readonly keysOf: (source: KeySource) => JWTVerifyGetKey;
 }
 
 /** The successful token response of RFC 6749 §5.1. */

@@ -1,9 +1,7 @@
 import { decodeJwt, decodeProtectedHeader, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { assertionKeySets } from '../assertions/key-sets';
 import { AssertionRefusedError, replayRecordExpiry, verifyAssertion, type AssertionClaims } from '../assertions/verify-assertion';
 import type { Client } from '../clients/client';
 import { InvalidGrantError, InvalidRequestError, InvalidScopeError } from '../errors';
-import { DEFAULT_FETCH_TIMEOUT_MS, guardedFetch } from '../http/guarded-fetch';
 import { checkJwtBearerOptions, type CheckedTrustedIssuer } from '../options/grants';
 import { parseScope, resolveScope } from '../scope';
 import { onceKey } from '../stores/store';
@@ -31,12 +29,7 @@ export interface JwtBearerOptions {
    * the assertion's `sub` is the token's.
    */
   mapSubject?: (sub: string, claims: JWTPayload, client: Client) => string | undefined | Promise<string | undefined>;
-  /** Development only: a trusted issuer's `jwks_uri` may be http on a loopback host (default false). */
-  allowHttpLoopback?: boolean;
 }
-
-const KEYS_COOLDOWN_MS = 30_000;
-const KEYS_MAX_AGE_MS = 600_000;
 
 /**
  * RFC 7523 §2.1: a JWT from a trusted issuer is exchanged for an access token whose `sub` is
@@ -48,15 +41,8 @@ const KEYS_MAX_AGE_MS = 600_000;
  * to a client limits who can redeem a stolen one.
  */
 export function jwtBearer(options: JwtBearerOptions): Grant {
-  const { trustedIssuers, mapSubject, allowHttpLoopback } = checkJwtBearerOptions(options);
+  const { trustedIssuers, mapSubject } = checkJwtBearerOptions(options);
   const issuers = new Map(trustedIssuers.map((trusted) => [trusted.issuer, trusted]));
-  const keysOf = assertionKeySets({
-    fetcher: guardedFetch({ allowHttpLoopback }),
-    timeoutMs: DEFAULT_FETCH_TIMEOUT_MS,
-    cooldownMs: KEYS_COOLDOWN_MS,
-    cacheMaxAgeMs: KEYS_MAX_AGE_MS,
-    onError: () => {},
-  });
 
   return {
     type: JWT_BEARER_GRANT_TYPE,
@@ -68,7 +54,8 @@ export function jwtBearer(options: JwtBearerOptions): Grant {
       // RFC 7521 §4.1: the assertion parameter is required.
       if (assertion === undefined || assertion === '') throw new InvalidRequestError('The assertion parameter is missing.');
       const { trusted, idJag } = readAssertion(assertion, issuers);
-      const claims = await verified(assertion, trusted, idJag, context, keysOf(trusted));
+      // A trusted issuer's jwks_uri is fetched as a client's is: the server's guarded fetch, cache and `clientFetch` settings.
+      const claims = await verified(assertion, trusted, idJag, context, assertions.keysOf(trusted));
       // ID-JAG: issued for this client only.
       if (idJag && claims.client_id !== client.id) throw new InvalidGrantError('The assertion was issued for another client.');
       // RFC 7523 §3 item 7: the jti is used once, on every instance.

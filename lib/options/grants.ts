@@ -5,7 +5,7 @@ import type { AttemptLimit } from '../limits/attempt-limiter';
 import type { JwtBearerOptions, TrustedIssuer } from '../grants/jwt-bearer';
 import type { KeySource } from '../assertions/key-sets';
 import { checkPublicJwks } from '../assertions/public-jwks';
-import { checkBoolean, checkFunction, checkOptionsObject, checkPositiveInteger, isHttpsOrLoopback, requireFunction, OptionPath, type KnownKeys } from './checks';
+import { checkFunction, checkOptionsObject, checkPositiveInteger, isHttpsOrLoopback, requireFunction, OptionPath, type KnownKeys } from './checks';
 import { checkAttemptLimit } from './limits';
 import { DEFAULT_PASSWORD_LIMIT } from '../limits/password-limits';
 
@@ -61,13 +61,12 @@ export function checkPasswordOptions(value: unknown): CheckedPasswordOptions {
 }
 
 const JWT_BEARER = new OptionPath('oauthServer', 'jwtBearer');
-const JWT_BEARER_KEYS: KnownKeys<JwtBearerOptions> = { trustedIssuers: true, mapSubject: true, allowHttpLoopback: true };
+const JWT_BEARER_KEYS: KnownKeys<JwtBearerOptions> = { trustedIssuers: true, mapSubject: true };
 const TRUSTED_ISSUER_KEYS: KnownKeys<TrustedIssuer> = { issuer: true, jwks: true, jwks_uri: true };
 
 export interface CheckedJwtBearerOptions {
   trustedIssuers: readonly CheckedTrustedIssuer[];
   mapSubject?: JwtBearerOptions['mapSubject'];
-  allowHttpLoopback: boolean;
 }
 
 export interface CheckedTrustedIssuer extends KeySource {
@@ -77,8 +76,7 @@ export interface CheckedTrustedIssuer extends KeySource {
 /** The JWT bearer grant's options (RFC 7523 §2.1): each trusted issuer with its public keys, inline or published. */
 export function checkJwtBearerOptions(value: unknown): CheckedJwtBearerOptions {
   if (value === undefined) throw JWT_BEARER.error('needs { trustedIssuers: [{ issuer, jwks | jwks_uri }] }');
-  const options = checkOptionsObject(JWT_BEARER, value, JWT_BEARER_KEYS, '{ trustedIssuers, mapSubject?, allowHttpLoopback? }');
-  const allowHttpLoopback = checkBoolean(JWT_BEARER.at('allowHttpLoopback'), options.allowHttpLoopback, false);
+  const options = checkOptionsObject(JWT_BEARER, value, JWT_BEARER_KEYS, '{ trustedIssuers, mapSubject? }');
   const at = JWT_BEARER.at('trustedIssuers');
   // An empty list trusts no one yet: every assertion is refused.
   if (!Array.isArray(options.trustedIssuers)) throw at.error('must be an array of { issuer, jwks | jwks_uri }');
@@ -96,24 +94,22 @@ export function checkJwtBearerOptions(value: unknown): CheckedJwtBearerOptions {
       });
       return { issuer: trusted.issuer, jwks };
     }
-    return { issuer: trusted.issuer, jwksUri: checkJwksUri(entryAt.at('jwks_uri'), trusted.jwks_uri, allowHttpLoopback) };
+    return { issuer: trusted.issuer, jwksUri: checkJwksUri(entryAt.at('jwks_uri'), trusted.jwks_uri) };
   });
   return {
     trustedIssuers,
     ...(options.mapSubject !== undefined && { mapSubject: checkFunction(JWT_BEARER.at('mapSubject'), options.mapSubject) }),
-    allowHttpLoopback,
   };
 }
 
-function checkJwksUri(at: OptionPath, value: unknown, allowHttpLoopback: boolean): string {
+/** https, or http on localhost: fetched by the server's guarded fetch, which takes loopback only with `clientFetch.allowHttpLoopback`. */
+function checkJwksUri(at: OptionPath, value: unknown): string {
   let url: URL | undefined;
   try {
     url = typeof value === 'string' ? new URL(value) : undefined;
   } catch {
     url = undefined;
   }
-  if (url === undefined || !(url.protocol === 'https:' || (allowHttpLoopback && isHttpsOrLoopback(url)))) {
-    throw at.error(`must be an absolute https URL${allowHttpLoopback ? ' (http only on localhost)' : ''}`);
-  }
+  if (url === undefined || !isHttpsOrLoopback(url)) throw at.error('must be an absolute https URL (http only on localhost)');
   return value as string;
 }
