@@ -53,6 +53,10 @@ export function tokenEndpoint(settings: TokenEndpointSettings): RequestHandler {
       const enabled = grants.get(grantType);
       if (enabled === undefined) throw new UnsupportedGrantTypeError('The grant type is not supported by this server.');
 
+      // RFC 9449 §5: every grant takes a proof; its tokens are then bound to the key. Checked
+      // before the client, so that a proof refused for its nonce (§8) leaves the client's
+      // one-use assertion unused for the retry.
+      const jkt = await dpop?.requests.proofKey(req, dpop.tokenEndpointUrl);
       const client = await clientAuth.authenticate(req, params);
 
       // RFC 6749 §5.2 unauthorized_client: the client is not registered for this grant type.
@@ -65,8 +69,6 @@ export function tokenEndpoint(settings: TokenEndpointSettings): RequestHandler {
 
       const grantParams = declaredParams(params, enabled.grant.parameters);
       const resource = resourceRequest(resources, params[AS_RECEIVED].resource);
-      // RFC 9449 §5: every grant takes a proof; its tokens are then bound to the key.
-      const jkt = await dpop?.requests.proofKey(req, dpop.tokenEndpointUrl);
       // RFC 9449 §5.2: dpop_bound_access_tokens.
       if (jkt === undefined && client.dpopBoundAccessTokens) throw new InvalidDpopProofError('This client must send a DPoP proof with every token request.');
       const tokens: TokenIssuer = jkt === undefined ? enabled.tokens : { issue: (request) => enabled.tokens.issue({ ...request, dpopJkt: jkt }) };

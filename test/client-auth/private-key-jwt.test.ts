@@ -11,6 +11,7 @@ import { listenLocal, type LocalServer } from '../helpers/local-server';
 import { STORE_KINDS, useStores, type StoreKind } from '../helpers/stores';
 import { FLOW_ISSUER, ISSUER, SERVICE, basic, expectOAuthErrorBody, pkcePair, testApp } from '../helpers/test-app';
 import { registered, registrationOptions } from '../helpers/registration';
+import { dpopKey } from '../helpers/dpop';
 import {
   assertionClaims,
   assertionForm,
@@ -166,6 +167,19 @@ describe.each(STORE_KINDS)('private_key_jwt (%s store)', (kind) => {
     expect(after.status).toBe(200);
     expect(events.map((event) => event.reason)).toEqual(Array(5).fill('invalid_assertion'));
     expect(events[0]).toEqual({ clientId: 'keyed', method: 'private_key_jwt', reason: 'invalid_assertion' });
+  });
+
+  test("a DPoP proof refused for its nonce (RFC 9449 §8) leaves the assertion unused: the retry with the nonce gets the token", async () => {
+    const app = keyedApp(kind, { dpop: { requireNonce: true } });
+    const key = await dpopKey();
+    const assertion = await good();
+    const send = (proof: string) => tokenRequest(app, assertion).set('DPoP', proof);
+    const first = await send(await key.proof('POST', `${ISSUER}/token`, { iat: NOW }));
+    expect(first.status).toBe(400);
+    expect(first.body.error).toBe('use_dpop_nonce');
+    const retry = await send(await key.proof('POST', `${ISSUER}/token`, { iat: NOW, claims: { nonce: first.headers['dpop-nonce'] } }));
+    expect(retry.status).toBe(200);
+    expect(retry.body.token_type).toBe('DPoP');
   });
 
   test('a replay is refused and reported as replayed_assertion', async () => {
