@@ -157,14 +157,23 @@ function checkClientKeys(metadata: ClientMetadata, needed: boolean, fail: (messa
   }
   if (jwks !== undefined) return { jwks: Object.freeze(checkPublicJwks(jwks, (message) => fail(`\`jwks\` ${message}`))) };
   if (jwksUri === undefined) return fail('`token_endpoint_auth_method` "private_key_jwt" needs `jwks` or `jwks_uri`');
-  let url: URL | undefined;
-  try {
-    url = typeof jwksUri === 'string' ? new URL(jwksUri) : undefined;
-  } catch {
-    url = undefined;
-  }
-  if (url === undefined || url.hash !== '' || !isHttpsOrLoopback(url)) fail('`jwks_uri` must be an absolute https URL');
+  if (!isJwksUri(jwksUri)) fail('`jwks_uri` must be an absolute https URL');
   return { jwksUri: jwksUri as string };
+}
+
+/**
+ * A `jwks_uri` (RFC 7591 §2) the server may fetch: an absolute https URL without fragment
+ * (http on localhost too; the guarded fetch takes loopback only in development). The one rule
+ * for clients in config, registered clients and trusted issuers.
+ */
+export function isJwksUri(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    return url.hash === '' && !value.includes('#') && isHttpsOrLoopback(url);
+  } catch {
+    return false;
+  }
 }
 
 function stringArray(value: unknown, field: string, fail: (message: string) => never): string[] {

@@ -5,6 +5,7 @@ import type { AttemptLimit } from '../limits/attempt-limiter';
 import type { JwtBearerOptions, TrustedIssuer } from '../grants/jwt-bearer';
 import type { KeySource } from '../assertions/key-sets';
 import { checkPublicJwks } from '../assertions/public-jwks';
+import { isJwksUri } from '../clients/client';
 import { checkFunction, checkOptionsObject, checkPositiveInteger, isHttpsOrLoopback, requireFunction, OptionPath, type KnownKeys } from './checks';
 import { checkAttemptLimit } from './limits';
 import { DEFAULT_PASSWORD_LIMIT } from '../limits/password-limits';
@@ -104,12 +105,6 @@ export function checkJwtBearerOptions(value: unknown): CheckedJwtBearerOptions {
 
 /** https, or http on localhost: fetched by the server's guarded fetch, which takes loopback only with `clientFetch.allowHttpLoopback`. */
 function checkJwksUri(at: OptionPath, value: unknown): string {
-  let url: URL | undefined;
-  try {
-    url = typeof value === 'string' ? new URL(value) : undefined;
-  } catch {
-    url = undefined;
-  }
-  if (url === undefined || !isHttpsOrLoopback(url)) throw at.error('must be an absolute https URL (http only on localhost)');
-  return value as string;
+  if (!isJwksUri(value)) throw at.error('must be an absolute https URL without fragment (http only on localhost)');
+  return value;
 }

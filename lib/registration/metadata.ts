@@ -4,6 +4,7 @@ import { InvalidClientMetadataError, InvalidRedirectUriError } from '../errors';
 import { isHttpsOrLoopback } from '../options/checks';
 import { isScopeToken } from '../scope';
 import { checkRedirectUris, type ApplicationType } from './redirect-uris';
+import { isJwksUri } from '../clients/client';
 
 /**
  * The token endpoint authentication methods a client may register (RFC 7591 §2). The method
@@ -157,9 +158,10 @@ function checkScope(value: unknown, rules: MetadataRules): string | undefined {
 function checkKeys(jwks: unknown, jwksUri: unknown): Pick<RegisteredClientMetadata, 'jwks' | 'jwks_uri'> {
   if (jwks !== undefined && jwksUri !== undefined) throw new InvalidClientMetadataError('jwks and jwks_uri must not both be present.');
   if (jwksUri !== undefined) {
-    const uri = optionalUrl(jwksUri, 'jwks_uri') as string;
-    if (!uri.startsWith('https:')) throw new InvalidClientMetadataError('jwks_uri must be an https URL.');
-    return { jwks_uri: uri };
+    // The rule a registered client is loaded with again at every lookup (lib/clients/client.ts),
+    // without its development exception: a client registering itself gets https only.
+    if (!isJwksUri(jwksUri) || !jwksUri.startsWith('https:')) throw new InvalidClientMetadataError('jwks_uri must be an absolute https URL without fragment.');
+    return { jwks_uri: jwksUri };
   }
   if (jwks === undefined) return {};
   return {

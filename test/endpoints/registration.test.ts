@@ -206,6 +206,8 @@ describe.each(STORE_KINDS)('dynamic client registration (RFC 7591), %s store', (
       ['client credentials for a public client (RFC 6749 §4.4)', { grant_types: ['client_credentials'], token_endpoint_auth_method: 'none' }],
       ['both jwks and jwks_uri', { ...CODE_CLIENT, jwks: { keys: [] }, jwks_uri: 'https://app.example/jwks' }],
       ['a jwks_uri that is not https', { ...CODE_CLIENT, jwks_uri: 'http://localhost/jwks' }],
+      // It would be registered, then refused by every lookup of the client.
+      ['a jwks_uri with a fragment', { token_endpoint_auth_method: 'private_key_jwt', grant_types: ['client_credentials'], jwks_uri: 'https://keys.example/jwks#x' }],
       ['a jwks that is no JWK Set', { ...CODE_CLIENT, jwks: { keys: 'x' } }],
       ['an unknown application_type', { ...CODE_CLIENT, application_type: 'desktop' }],
       ['a malformed scope', { ...CODE_CLIENT, scope: 'read  write' }],
