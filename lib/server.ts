@@ -92,7 +92,7 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
   mountMetadata(router, settings);
 
   const { store, clock, realm, bearerMethods, onError } = settings;
-  // One verifier for every route, so that a JWT's signature is checked once per process.
+  // One verifier for every route; a JWT's signature is checked once per process (tokenStoreKey, shared with introspection and revocation).
   const dpop = parts.dpop === undefined ? undefined : { requests: parts.dpop, origin: new URL(settings.issuer).origin };
   const guard = { verify: localTokenVerifier(store, parts.storeKey), clock, realm, methods: bearerMethods, ...parts.pageReaders, ...(dpop !== undefined && { dpop }), onError };
   router.requireToken = tokenGuard({ ...guard, audienceRule: { acceptTokensWithoutAudience: true } });
