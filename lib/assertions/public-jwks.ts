@@ -9,8 +9,8 @@ export const ASSERTION_ALGORITHMS = ['ES256', 'PS256', 'RS256', 'EdDSA'] as cons
 
 /** Key types that can verify those algorithms (RFC 7518 §6, RFC 8037 §2). `oct` (a shared secret) is not one. */
 const PUBLIC_KEY_TYPES = new Set(['RSA', 'EC', 'OKP']);
-/** Members that only private or symmetric keys have (RFC 7518 §6.2.2, §6.3.2, §6.4.1; RFC 8037 §2). */
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+/** Members that only private or symmetric keys have (RFC 7518 §6.2.2, §6.3.2, §6.4.1; RFC 8037 §2; `priv` of AKP keys). */
+export const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'];
 /** More keys than anyone rotates through; bounds the work of one client's set. */
 export const MAX_KEYS = 20;
 
@@ -27,7 +27,7 @@ export function checkPublicJwks(value: unknown, problem: (message: string) => ne
   if (keys.length > MAX_KEYS) return problem(`must have at most ${MAX_KEYS} keys`);
   for (const key of keys as Record<string, unknown>[]) {
     if (!PUBLIC_KEY_TYPES.has(key.kty as string)) return problem('may only have RSA, EC or OKP public keys (kty)');
-    if (PRIVATE_MEMBERS.some((member) => member in key)) return problem('must hold public keys only: a key has a private member');
+    if (PRIVATE_JWK_MEMBERS.some((member) => member in key)) return problem('must hold public keys only: a key has a private member');
     if (key.alg !== undefined && !(ASSERTION_ALGORITHMS as readonly unknown[]).includes(key.alg)) {
       return problem(`may only have keys for ${ASSERTION_ALGORITHMS.join(', ')} (alg)`);
     }

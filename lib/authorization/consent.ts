@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { sameDigest } from '../constant-time';
 import { InvalidRequestError } from '../errors';
 import { includesAll, resolveScope } from '../scope';
 import { quotaKey, type AuthorizationTransactionRecord, type DeviceTransactionRecord, type Store, type TransactionRecord } from '../stores/store';
@@ -72,7 +72,7 @@ async function takeTransaction(store: Store, answer: PendingConsent & { sub: str
     record === undefined ||
     record.expiresAt <= now ||
     record.sub !== answer.sub ||
-    !sameHash(hashTokenValue(answer.csrfToken), record.csrfTokenHash)
+    !sameDigest(hashTokenValue(answer.csrfToken), record.csrfTokenHash)
   ) {
     throw unknownTransaction();
   }
@@ -110,8 +110,3 @@ export async function issueCode(
   return { code, scope };
 }
 
-function sameHash(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}

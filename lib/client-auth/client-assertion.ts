@@ -3,7 +3,6 @@ import type { KeySource } from '../assertions/key-sets';
 import { AssertionRefusedError, replayRecordExpiry, verifyAssertion, type AssertionClaims } from '../assertions/verify-assertion';
 import type { Client } from '../clients/client';
 import type { Clock } from '../clock';
-import { TemporarilyUnavailableError } from '../errors';
 import { KeySetUnavailableError } from '../resource/remote-key-set';
 import type { RememberOnce } from '../stores/replay-records';
 import { onceKey } from '../stores/store';
@@ -42,12 +41,8 @@ export function clientAssertionVerifier(settings: ClientAssertionSettings): Clie
       throw error;
     }
     // RFC 7523 §3 item 7: the jti is used once; remembered past the last second the assertion is good.
-    let first: boolean;
-    try {
-      first = await rememberOnce(onceKey('client-assertion', client.id, claims.jti), replayRecordExpiry(claims));
-    } catch {
-      throw new TemporarilyUnavailableError('The authorization server cannot check assertions now.');
-    }
+    // A store that cannot answer rejects with TemporarilyUnavailableError itself (Store contract).
+    const first = await rememberOnce(onceKey('client-assertion', client.id, claims.jti), replayRecordExpiry(claims));
     return first ? 'ok' : 'replayed_assertion';
   };
 }

@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { PRIVATE_JWK_MEMBERS } from '../assertions/public-jwks';
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify, type CryptoKey, type FlattenedJWSInput, type JWSHeaderParameters } from 'jose';
 import { setBounded } from '../bounded-map';
 import { InvalidDpopProofError, UseDpopNonceError } from '../errors';
@@ -21,9 +22,6 @@ const MAX_JTI_LENGTH = 256;
 
 /** Client keys remembered, imported, with their thumbprints (a few hundred bytes each): a client's next proofs skip the import. */
 const KEYS_KEPT = 10_000;
-
-/** Members that only a private or symmetric JWK has (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2; `priv` of AKP keys). */
-const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'];
 
 /** What a proof is checked against: the request that carried it. */
 export interface DpopProofRequest {

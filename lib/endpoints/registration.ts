@@ -1,4 +1,5 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sameDigest } from '../constant-time';
 import type { Request, RequestHandler, Response } from 'express';
 import { addressNetwork } from '../address-network';
 import type { ClientRegistry } from '../clients/registry';
@@ -99,7 +100,7 @@ export function registrationEndpoints(settings: RegistrationEndpointSettings): R
     const record = await store.findClient(String(req.params.clientId));
     const tokenHash = hashTokenValue(token);
     // RFC 7592 §2: an unknown client is answered as a wrong token is, 401.
-    if (record === undefined || !sameHash(record.registrationTokenHash, tokenHash)) {
+    if (record === undefined || !sameDigest(record.registrationTokenHash, tokenHash)) {
       throw invalidToken('The registration access token is invalid, or the client is not registered.');
     }
     return { record, token, tokenHash };
@@ -206,7 +207,3 @@ function usesSecret(metadata: RegisteredClientMetadata): boolean {
   return SECRET_AUTH_METHODS.includes(metadata.token_endpoint_auth_method);
 }
 
-function sameHash(a: string, b: string): boolean {
-  const [left, right] = [Buffer.from(a), Buffer.from(b)];
-  return left.length === right.length && timingSafeEqual(left, right);
-}
