@@ -67,7 +67,7 @@ export interface TokenRequestContext {
  * const jwtBearer: Grant = {
  *   type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
  *   parameters: ['assertion', 'scope'],
- *   async handle({ client, params, tokens }) { ... return tokens.issue({ client, scope }); },
+ *   async handle({ client, params, tokens, resource }) { ... return tokens.issue({ client, scope, resource: resource.choose() }); },
  * };
  * ```
  */
