@@ -7,15 +7,29 @@ import { Redis } from 'ioredis';
 import { killAndWait, spawnTracked } from './children';
 import { eventually } from './eventually';
 
-/** A free TCP port on the loopback interface. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A free TCP port on the loopback interface, chosen below Linux's ephemeral range (32768–60999).
+ * A port the system hands out for `listen(0)` is also one it hands out as the local end of any
+ * outgoing connection, so between this check and the child's own `listen` another test's client
+ * socket could take it (CI once failed with EADDRINUSE that way). Below the range, only a
+ * listener can take it, and the bind below checks for one.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 1; ; attempt += 1) {
+    const port = FIRST_TEST_PORT + Math.floor(Math.random() * (EPHEMERAL_RANGE_START - FIRST_TEST_PORT));
+    if (await canListenOn(port)) return port;
+    if (attempt === 50) throw new Error('no free port below the ephemeral range after 50 tries');
+  }
+}
+
+const FIRST_TEST_PORT = 20_000;
+const EPHEMERAL_RANGE_START = 32_768;
+
+function canListenOn(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 
