@@ -5,15 +5,17 @@
  *
  * BENCH_SCENARIO=token|protected|refused|jwt-token|jwt-protected (default token),
  * BENCH_STORE=redis|memory (default redis), BENCH_TARGET (default ours; ours-jwt for the JWT
- * scenarios), BENCH_DURATION (seconds, default 8), BENCH_JWT_ALG (default ES256).
+ * scenarios; example-app for `node example-app/server.js` with its own client and /api/hello),
+ * BENCH_DURATION (seconds, default 8), BENCH_JWT_ALG (default ES256). Pinned as `npm run bench` is.
  */
-import { fork } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { generateClientSecret } from 'express-oauth2-server';
 import { freePort, startRedisServer } from '../test/helpers/redis-server';
-import { CEILING_TOKEN, CLIENT_ID, DEFAULT_JWT_ALGORITHM, JWT_TOKEN_BODY, RESOURCE_PATH, SCOPE, TOKEN_PATH, randomToken, SERVER_NODE_FLAGS, type ServerSettings, type StoreKind } from './common';
+import { CEILING_TOKEN, CLIENT_ID, DEFAULT_JWT_ALGORITHM, JWT_TOKEN_BODY, RESOURCE_PATH, SCOPE, TOKEN_PATH, randomToken, type ServerSettings, type StoreKind } from './common';
+import { EXAMPLE_APP } from './example-app-client';
+import { pinToLoadCore, startExampleApp, startServer } from './server-process';
 
 interface ProfileNode {
   id: number;
@@ -40,6 +42,7 @@ const profileDir = join(root, 'bench', 'results', 'profiles', `${target}-${scena
 async function main(): Promise<void> {
   rmSync(profileDir, { recursive: true, force: true });
   mkdirSync(profileDir, { recursive: true });
+  pinToLoadCore();
   const redis = await startRedisServer();
   const port = await freePort();
   const secret = generateClientSecret();
@@ -54,14 +57,13 @@ async function main(): Promise<void> {
     jwtAlgorithm: process.env.BENCH_JWT_ALG ?? DEFAULT_JWT_ALGORITHM,
     jwtIssuer: 'ours',
   };
-  const child = fork(join(__dirname, 'server.js'), [], {
-    env: { ...process.env, BENCH_SERVER: JSON.stringify(settings), NODE_ENV: 'production' },
-    execArgv: [...SERVER_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${profileDir}`],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  await new Promise((resolve) => child.once('message', resolve));
-
-  const basic = `Basic ${Buffer.from(`${CLIENT_ID}:${secret.secret}`).toString('base64')}`;
+  const profilerFlags = ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  const exampleApp = target === 'example-app';
+  const server = exampleApp
+    ? await startExampleApp({ PORT: String(port), ...(store === 'redis' && { REDIS_URL: redis.url }) }, profilerFlags)
+    : await startServer(settings, profilerFlags);
+  const [clientId, clientSecret] = exampleApp ? [EXAMPLE_APP.clientId, EXAMPLE_APP.secret] : [CLIENT_ID, secret.secret];
+  const basic = `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`;
   let headers: Record<string, string>;
   if (isTokenScenario) {
     headers = { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' };
@@ -78,17 +80,14 @@ async function main(): Promise<void> {
     headers = { authorization: `Bearer ${randomToken()}` };
   }
   const result = await autocannon({
-    url: `http://127.0.0.1:${port}${isTokenScenario ? TOKEN_PATH : RESOURCE_PATH}`,
+    url: `http://127.0.0.1:${port}${isTokenScenario ? TOKEN_PATH : exampleApp ? EXAMPLE_APP.resourcePath : RESOURCE_PATH}`,
     method: isTokenScenario ? 'POST' : 'GET',
     headers,
     body: isTokenScenario ? tokenBody : undefined,
     connections: 32,
     duration,
   });
-  await new Promise((resolve) => {
-    child.once('exit', resolve);
-    child.kill('SIGTERM');
-  });
+  await server.stop();
   await redis.stop();
 
   const file = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));

@@ -10,13 +10,12 @@
  * `npm run bench:registration`, or `npm run bench` with BENCH_ONLY including `registration`.
  * BENCH_QUICK=1: 1,000 registrations. BENCH_STORES=redis or memory for one store only.
  */
-import type { ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { generateClientSecret } from 'express-oauth2-server';
 import { freePort, startRedisServer } from '../test/helpers/redis-server';
 import { DEFAULT_JWT_ALGORITHM, ISSUER_PATH, REDIRECT_URI, SCOPE, type StoreKind } from './common';
-import { startServer, statsOf, stopServer } from './server-process';
+import { pinToLoadCore, startServer } from './server-process';
 
 /** The issue's count: RSS is reported after this many registrations. */
 const REGISTRATIONS = 10_000;
@@ -48,12 +47,12 @@ async function measureStore(store: StoreKind, count: number, redisUrl: string, a
   await admin.flushall();
   const port = await freePort();
   const secret = generateClientSecret();
-  const child: ChildProcess = await startServer(
+  const server = await startServer(
     { target: 'ours-registration', store, redisUrl, port, workers: 1, clientSecret: secret.secret, clientSecretHash: secret.hash, jwtAlgorithm: DEFAULT_JWT_ALGORITHM, jwtIssuer: 'ours' },
     ['--expose-gc'],
   );
   try {
-    const before = await statsOf(child, true);
+    const before = await server.stats(true);
     const result = await autocannon({
       url: `http://127.0.0.1:${port}${REGISTER_PATH}`,
       method: 'POST',
@@ -64,8 +63,8 @@ async function measureStore(store: StoreKind, count: number, redisUrl: string, a
       timeout: 10,
       sampleInt: 100,
     });
-    const after = await statsOf(child);
-    const afterGc = await statsOf(child, true);
+    const after = await server.stats();
+    const afterGc = await server.stats(true);
     const statusCounts = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {};
     const created = statusCounts['201']?.count ?? 0;
     const total = Object.values(statusCounts).reduce((sum, s) => sum + s.count, 0);
@@ -87,7 +86,7 @@ async function measureStore(store: StoreKind, count: number, redisUrl: string, a
       ...redisFacts,
     };
   } finally {
-    await stopServer(child);
+    await server.stop();
   }
 }
 
@@ -117,6 +116,7 @@ function render(results: RegistrationResult[], count: number): string[] {
 export async function runRegistrationBench(options: { quick: boolean }): Promise<void> {
   const count = options.quick ? REGISTRATIONS / 10 : REGISTRATIONS;
   const stores = (process.env.BENCH_STORES?.split(',') ?? ['redis', 'memory']).filter((s): s is StoreKind => s === 'redis' || s === 'memory');
+  pinToLoadCore();
   const redis = await startRedisServer();
   const admin = new Redis(redis.url);
   const results: RegistrationResult[] = [];

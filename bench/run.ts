@@ -12,7 +12,6 @@
  * BENCH_STORES=redis or memory for one store only; BENCH_JWT_ALG (default ES256) for the JWS
  * algorithm of the JWT scenarios, at every server that signs.
  */
-import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -39,15 +38,17 @@ import {
 import { CLIENT_ASSERTION_ALGORITHM, assertionClient, assertionRequests, type AssertionClient } from './client-assertions';
 import { DPOP_ALGORITHM, dpopClient, dpopRequests, type DpopClient } from './dpop-proofs';
 import { measureJwtAlgorithms, renderJwtAlgorithms, type JwtAlgorithmCost } from './jwt-algorithms';
+import { EXAMPLE_APP } from './example-app-client';
 import { runRegistrationBench } from './registration';
-import { startServer, statsOf, stopServer } from './server-process';
+import { pinToLoadCore, pinning, startExampleApp, startServer, type RunningServer } from './server-process';
 import { checkCodeExchange, checkRefreshRotation, codeRequests, refreshRequests, userFlowClient } from './user-flow';
 
 const quick = process.env.BENCH_QUICK === '1' || process.argv.includes('--quick');
 const config = {
-  rounds: Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 5)),
-  duration: Number(process.env.BENCH_DURATION ?? (quick ? 1 : 2)),
-  warmup: Number(process.env.BENCH_WARMUP ?? (quick ? 0.5 : 1)),
+  // Issue 17's method: 3 rounds interleaved, 2 s warm-up, 5 s measured.
+  rounds: Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 3)),
+  duration: Number(process.env.BENCH_DURATION ?? (quick ? 1 : 5)),
+  warmup: Number(process.env.BENCH_WARMUP ?? (quick ? 0.5 : 2)),
   connections: Number(process.env.BENCH_CONNECTIONS ?? 32),
   /** Codes minted per second of warm-up and run: about what the fastest server here redeems; a run that uses them all ends early. */
   codeRate: Number(process.env.BENCH_CODE_RATE ?? 2500),
@@ -294,8 +295,11 @@ function classicCases(scenario: ScenarioName, store: StoreKind, make: MakeCase):
   // A secret a person chose (plaintext in the config, hashed with scrypt): the brute-force limits
   // run on every request, and no correct request may be refused under its own concurrency.
   if (scenario === 'token') list.push(make('ours-chosen-secret', 'ours, person-chosen secret', 'ours', 1, 'plaintext in config: scrypt, limits on'));
-  // The example-app as `npm start` runs it: its routers, login and pages mounted, a plaintext secret.
-  if (!isUserFlow(scenario)) list.push(make('example-app', 'example-app (npm start)', 'ours', 1, 'clients.json style: plaintext secret; GET /api/hello'));
+  // The example-app as `npm start` runs it (issue 17): its own process, clients.json and routes.
+  if (!isUserFlow(scenario)) {
+    const what = scenario === 'token' ? `${EXAMPLE_APP.clientId}: plaintext secret in clients.json` : `GET ${EXAMPLE_APP.resourcePath}`;
+    list.push(make('example-app', 'example-app (npm start)', 'ours', 1, `node example-app/server.js; ${what}`));
+  }
   for (const peer of PEERS) {
     if (peer.runs?.(scenario, store) ?? true) list.push(make(peer.target, peer.label, 'peer', 1, peer.note(scenario, store)));
   }
@@ -328,6 +332,9 @@ const jsonCeiling: Case = {
   kind: 'ceiling',
   workers: 1,
 };
+
+/** The path a case's requests go to: the scenario's, or the example-app's own protected route. */
+const requestPath = (c: Case) => (c.target === 'example-app' && isProtectedRoute(c.scenario.name) ? EXAMPLE_APP.resourcePath : c.scenario.path);
 
 /** A token of the bench client; with `dpop`, requested with a proof of its key, and checked to be bound to it. */
 async function fetchToken(port: number, basic: string, body: string, dpop?: DpopClient): Promise<string> {
@@ -499,25 +506,29 @@ let jwtIssuer: ServerSettings['jwtIssuer'] = 'jose';
 type Secret = { secret: string; hash: string };
 
 /** Starts the case's server on a free port; `run` gets it with the client's Basic header, and the server is stopped after. */
-async function withServer<T>(c: Case, redisUrl: string, secret: Secret, run: (child: ChildProcess, port: number, basic: string) => Promise<T>): Promise<T> {
+async function withServer<T>(c: Case, redisUrl: string, secret: Secret, run: (server: RunningServer, port: number, basic: string) => Promise<T>): Promise<T> {
   const port = await freePort();
-  const child = await startServer({
-    target: c.target,
-    store: c.store,
-    redisUrl,
-    port,
-    workers: c.workers,
-    clientSecret: secret.secret,
-    clientSecretHash: secret.hash,
-    jwtAlgorithm: config.jwtAlgorithm,
-    jwtIssuer,
-    clientPublicJwk: c.assertion === true ? (await assertionKeys()).publicJwk : undefined,
-  });
+  const server =
+    c.target === 'example-app'
+      ? await startExampleApp({ PORT: String(port), ...(c.store === 'redis' && { REDIS_URL: redisUrl }) })
+      : await startServer({
+          target: c.target,
+          store: c.store,
+          redisUrl,
+          port,
+          workers: c.workers,
+          clientSecret: secret.secret,
+          clientSecretHash: secret.hash,
+          jwtAlgorithm: config.jwtAlgorithm,
+          jwtIssuer,
+          clientPublicJwk: c.assertion === true ? (await assertionKeys()).publicJwk : undefined,
+        });
   try {
-    const basic = `Basic ${Buffer.from(`${encodeURIComponent(CLIENT_ID)}:${encodeURIComponent(secret.secret)}`).toString('base64')}`;
-    return await run(child, port, basic);
+    const [clientId, clientSecret] = c.target === 'example-app' ? [EXAMPLE_APP.clientId, EXAMPLE_APP.secret] : [CLIENT_ID, secret.secret];
+    const basic = `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`;
+    return await run(server, port, basic);
   } finally {
-    await stopServer(child);
+    await server.stop();
   }
 }
 
@@ -534,7 +545,7 @@ async function preflight(c: Case, redisUrl: string, secret: Secret): Promise<str
       const setup = load.requests?.[0]?.setupRequest;
       const request = typeof setup === 'function' ? setup(first, {}) : first;
       const headers = request.headers as Record<string, string>;
-      const response = await fetch(`http://127.0.0.1:${port}${c.scenario.path}`, { method: c.scenario.method, headers, body: request.body as string | undefined });
+      const response = await fetch(`http://127.0.0.1:${port}${requestPath(c)}`, { method: c.scenario.method, headers, body: request.body as string | undefined });
       const text = await response.text();
       if (response.status !== c.scenario.expectStatus) return `answered ${response.status} ${text.slice(0, 300)}`;
       if (c.scenario.name === 'jwt-token' || c.scenario.name === 'dpop-token') {
@@ -552,17 +563,17 @@ async function preflight(c: Case, redisUrl: string, secret: Secret): Promise<str
 
 async function measureOnce(c: Case, round: number, redisUrl: string, secret: Secret, admin: Redis): Promise<Sample> {
   const loadBefore = loadavg()[0];
-  return withServer(c, redisUrl, secret, async (child, port, basic) => {
+  return withServer(c, redisUrl, secret, async (server, port, basic) => {
     const load = await prepareLoad(c, port, basic);
     const options = {
-      url: `http://127.0.0.1:${port}${c.scenario.path}`,
+      url: `http://127.0.0.1:${port}${requestPath(c)}`,
       method: c.scenario.method,
       connections: config.connections,
       timeout: 10,
     };
     if (config.warmup > 0) await autocannon({ ...options, ...(await load.warmup()), duration: config.warmup });
     const measured = await load.measured();
-    const before = await statsOf(child);
+    const before = await server.stats();
     const redisBefore = await redisCounters(admin);
     const result = await autocannon({ ...options, ...measured, duration: config.duration });
     const statusCounts = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {};
@@ -570,7 +581,7 @@ async function measureOnce(c: Case, round: number, redisUrl: string, secret: Sec
     const total = Object.values(statusCounts).reduce((sum, s) => sum + s.count, 0);
     const unexpected = total - expected + result.errors + result.timeouts;
     const redisAfter = await redisCounters(admin);
-    const after = await statsOf(child);
+    const after = await server.stats();
     // The INFO call itself counts as one command and one read.
     const redisCommandsPerRequest = (redisAfter.commands - redisBefore.commands - 1) / Math.max(1, total);
     const redisReadsPerRequest = (redisAfter.reads - redisBefore.reads - 1) / Math.max(1, total);
@@ -598,6 +609,7 @@ async function main(): Promise<void> {
     await runRegistrationBench({ quick });
     if (only.every((name) => name === 'registration')) return;
   }
+  pinToLoadCore();
   const redis = await startRedisServer();
   const admin = new Redis(redis.url);
   const secret = generateClientSecret();
@@ -662,13 +674,6 @@ async function main(): Promise<void> {
       unexpected: list.reduce((sum, s) => sum + s.unexpected, 0),
     };
   };
-  /** Median over rounds of ours ÷ other, each round's pair measured minutes apart at most. */
-  const pairedRatio = (ours: Case | undefined, other: Case): number => {
-    if (ours === undefined) return NaN;
-    const mine = samples.get(ours.id) ?? [];
-    const theirs = samples.get(other.id) ?? [];
-    return median(mine.flatMap((m) => theirs.filter((t) => t.round === m.round).map((t) => m.rps / t.rps)));
-  };
   const report = {
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGB: Math.round(totalmem() / 2 ** 30), node: process.version },
@@ -691,7 +696,7 @@ async function main(): Promise<void> {
           workers: c.workers,
           note: borrowed.includes(c) ? borrowedNote(c) : c.note,
           ...summary(c),
-          oursRatio: pairedRatio(oursCase, c),
+          oursRatio: oursCase === undefined ? NaN : pairedRatio(samples.get(oursCase.id), samples.get(c.id)),
           rounds: samples.get(c.id),
         })),
       };
@@ -700,6 +705,11 @@ async function main(): Promise<void> {
 
   const lines: string[] = [];
   lines.push(`Medians of ${config.rounds} round(s), ${config.duration}s each after ${config.warmup}s warm-up, autocannon -c ${config.connections}, node ${process.version}, ${cpus().length} CPUs.`);
+  lines.push(
+    pinning
+      ? 'Pinned with taskset: each server on core 1 (a 2-process cluster on both cores); autocannon and redis-server on core 0. RSS: the server process right after the run.'
+      : 'Not pinned (BENCH_PIN=0, one core, or no taskset): servers, autocannon and redis-server share the cores.',
+  );
   lines.push('ours ÷: median over rounds of (ours, 1 process, same store) ÷ (that row), measured in the same round; above 1 = ours faster.');
   lines.push('CPU µs/req: server CPU time (user+sys, all its processes) per response; other work on the machine inflates it less than req/s.');
   lines.push('Redis cmd/req and read/req: commands Redis ran, and socket reads it made, per response (read/req below cmd/req = pipelined).');
@@ -725,7 +735,7 @@ async function main(): Promise<void> {
   const loads = [...samples.values()].flat().map((s) => s.loadBefore);
   lines.push('');
   lines.push(`1-minute load average before the runs: median ${median(loads).toFixed(2)}, max ${Math.max(...loads).toFixed(2)} (the bench itself keeps it near 2).`);
-  lines.push(...targetsCheck(report.groups), ...userFlowRatios(report.groups), ...issue14Targets(report.groups), ...issue16Targets(report.groups), ...issue15Targets(report.groups), ...signAndVerifyCpu(report.groups));
+  lines.push(...targetsCheck(report.groups), ...issue17Targets(report.groups), ...issue14Targets(report.groups), ...issue16Targets(report.groups), ...issue15Targets(report.groups), ...signAndVerifyCpu(report.groups));
   if (jwtAlgorithmCosts.length > 0) lines.push('', ...renderJwtAlgorithms(jwtAlgorithmCosts));
   const table = lines.join('\n');
   console.log(`\n${table}\n`);
@@ -748,10 +758,27 @@ async function main(): Promise<void> {
   console.log(`wrote bench/results/${outputName}.json, .txt and .svg (${report.seconds}s)`);
 }
 
+interface ReportRow {
+  target: string;
+  label: string;
+  kind: string;
+  oursRatio: number;
+  unexpected: number;
+  cpuPerRequest: number;
+  rssMB: number;
+  redisCommandsPerRequest: number;
+  rounds?: Sample[];
+}
+
 interface ReportGroup {
   scenario: ScenarioName;
   store: string;
-  rows: { target: string; label: string; kind: string; oursRatio: number; unexpected: number; cpuPerRequest: number }[];
+  rows: ReportRow[];
+}
+
+/** Median over rounds of a ÷ b (requests per second), each round's pair measured minutes apart at most. */
+function pairedRatio(a: Sample[] = [], b: Sample[] = []): number {
+  return median(a.flatMap((m) => b.filter((t) => t.round === m.round).map((t) => m.rps / t.rps)));
 }
 
 /** Paired ours ÷ peer against the peer that did best against ours. */
@@ -788,14 +815,6 @@ function targetsCheck(groups: ReportGroup[]): string[] {
           `non-2xx ${chosen.unexpected} (goal 0: ${mark(chosen.unexpected === 0)})`,
       );
     }
-    const exampleApp = g.rows.find((r) => r.target === 'example-app');
-    if (exampleApp !== undefined) {
-      // The example-app as `npm start` runs it (issue 17): paired with ours like every row.
-      const [appVsPeer, appVsCeiling] = [vsFastestPeer / exampleApp.oursRatio, vsCeiling / exampleApp.oursRatio];
-      out.push(
-        `  ${g.scenario}, example-app: ÷ fastest peer = ${appVsPeer.toFixed(2)}; ÷ ${ceilingTarget} = ${appVsCeiling.toFixed(2)}; non-2xx ${exampleApp.unexpected}`,
-      );
-    }
     out.push(
       `  ${g.scenario}: ours ÷ fastest peer = ${vsFastestPeer.toFixed(2)} (goal ≥ ${peerGoal}: ${mark(vsFastestPeer >= peerGoal)}); ` +
         `ours ÷ ${ceilingTarget} = ${vsCeiling.toFixed(2)} (goal ≥ ${ceilingGoal}: ${mark(vsCeiling >= ceilingGoal)})`,
@@ -804,15 +823,54 @@ function targetsCheck(groups: ReportGroup[]): string[] {
   return out.length > 1 ? out : [];
 }
 
-/** The code and refresh scenarios have no target: their ratios only. */
-function userFlowRatios(groups: ReportGroup[]): string[] {
+/**
+ * Issue 17's rows, Redis store: the example-app as `npm start` runs it against the ceilings and
+ * the peers; the person-chosen secret; the user flows against the fastest peer; RSS after the
+ * run. Ratios paired by round, CPU per response beside each (information, not assertions).
+ */
+function issue17Targets(groups: ReportGroup[]): string[] {
   const out: string[] = [];
-  for (const g of groups) {
-    if (!isUserFlow(g.scenario)) continue;
-    const vsSet = g.rows.find((r) => r.target === 'express-redis-set')?.oursRatio;
-    out.push(`  ${g.scenario}/${g.store}: ours ÷ fastest peer = ${oursVsFastestPeer(g).toFixed(2)}` + (vsSet === undefined ? '' : `; ours ÷ express-redis-set = ${vsSet.toFixed(2)}`));
+  for (const g of groups.filter((group) => group.store === 'redis')) {
+    const row = (target: string) => g.rows.find((r) => r.target === target);
+    const peers = g.rows.filter((r) => r.kind === 'peer');
+    const cpu = (r: ReportRow) => `${r.cpuPerRequest.toFixed(0)} µs`;
+    /** `mine` ÷ the peer it does worst against, with that peer's name. */
+    const vsFastestPeer = (mine: ReportRow) => {
+      const ratios = peers.map((peer) => ({ peer, ratio: pairedRatio(mine.rounds, peer.rounds) })).sort((a, b) => a.ratio - b.ratio);
+      return ratios[0];
+    };
+    const compare = (mine: ReportRow, goals: [string, number][], peerGoal: number) => {
+      const parts = goals.flatMap(([target, goal]) => {
+        const other = row(target);
+        return other === undefined ? [] : [`÷ ${other.label} (${cpu(other)}) = ${mark(pairedRatio(mine.rounds, other.rounds), goal)}`];
+      });
+      const fastest = vsFastestPeer(mine);
+      if (fastest !== undefined) parts.push(`÷ fastest peer, ${fastest.peer.label} (${cpu(fastest.peer)}) = ${mark(fastest.ratio, peerGoal)}`);
+      return parts;
+    };
+    const rss = (mine: ReportRow) => {
+      const oauth2orize = row('oauth2orize');
+      return oauth2orize === undefined ? [] : [`RSS ${mine.rssMB.toFixed(0)} MB vs oauth2orize ${oauth2orize.rssMB.toFixed(0)} MB = ${(mine.rssMB / oauth2orize.rssMB).toFixed(2)} (goal ≤ 1.0: ${mine.rssMB <= oauth2orize.rssMB ? 'met' : 'NOT met'})`];
+    };
+    const app = row('example-app');
+    if (g.scenario === 'protected' && app !== undefined) {
+      out.push(`  protected, example-app (${cpu(app)}): ${[...compare(app, [['express-redis-get', 0.95]], 1.0), ...rss(app)].join('; ')}; non-2xx ${app.unexpected}`);
+    }
+    if (g.scenario === 'token') {
+      for (const mine of [app, row('ours-chosen-secret')]) {
+        if (mine === undefined) continue;
+        const oauth2orize: [string, number][] = [['oauth2orize', 1.4], ['express-redis-set', 0.85]];
+        const parts = [...compare(mine, oauth2orize, 1.4), ...(mine === app ? rss(mine) : [])];
+        out.push(`  token, ${mine.label} (${cpu(mine)}): ${parts.join('; ')}; non-2xx ${mine.unexpected} (goal 0: ${mine.unexpected === 0 ? 'met' : 'NOT met'})`);
+      }
+    }
+    const ours = row('ours');
+    if (isUserFlow(g.scenario) && ours !== undefined) {
+      const redisCommands = `${ours.redisCommandsPerRequest.toFixed(1)} Redis commands per response`;
+      out.push(`  ${g.scenario}, ours (${cpu(ours)}, ${redisCommands}): ${compare(ours, [], 1.4).join('; ')}`);
+    }
   }
-  return out.length === 0 ? [] : ['Code and refresh scenarios (no target; paired ratios):', ...out];
+  return out.length === 0 ? [] : ['Targets of issue 17 (Redis store, paired ratios):', ...out];
 }
 
 interface NotMeasured {

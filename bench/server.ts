@@ -12,7 +12,6 @@ const settings = JSON.parse(process.env.BENCH_SERVER ?? '{}') as ServerSettings;
 const targets: Record<string, (s: ServerSettings) => Promise<BuiltApp>> = {
   ours: async (s) => (await import('./targets/ours.js')).build(s),
   'ours-cache': async (s) => (await import('./targets/ours.js')).build(s, { cache: true }),
-  'example-app': async (s) => (await import('./targets/example-app.js')).build(s),
   'ours-chosen-secret': async (s) => (await import('./targets/ours.js')).build(s, { chosenSecret: true }),
   oauth2orize: async (s) => (await import('./targets/oauth2orize.js')).build(s),
   'node-oauth': async (s) => (await import('./targets/node-oauth.js')).build(s),
