@@ -53,12 +53,17 @@ export interface AttemptLimiter {
  * window in each process.
  */
 export function attemptLimiter(store: AttemptStore, slots: ConcurrencySlots): AttemptLimiter {
-  /** Refuses a blocked attempt (a blocked soft key only for a source not known-good); resolves whether the source is known-good. */
-  async function admit(attempt: LimitedAttempt, limited: LimitedKey[]): Promise<boolean> {
+  /**
+   * Refuses a blocked attempt (a blocked soft key only for a source not known-good); resolves
+   * whether the source is known-good. The hard keys and the mark are read first (one group: one
+   * round trip); the soft keys, which cannot refuse a known-good source, only for another source.
+   */
+  async function admit(attempt: LimitedAttempt): Promise<boolean> {
     const marks = attempt.known === undefined ? [] : [attempt.known];
-    const { blockedMs, marked } = await failClosed(() => store.read(limited, marks));
+    const { blockedMs: hardMs, marked } = await failClosed(() => store.read(attempt.hard, marks));
     const known = marked[0] === true;
-    const wait = Math.max(0, ...blockedMs.slice(0, attempt.hard.length), ...(known ? [] : blockedMs.slice(attempt.hard.length)));
+    const softMs = known || attempt.soft.length === 0 ? [] : (await failClosed(() => store.read(attempt.soft, []))).blockedMs;
+    const wait = Math.max(0, ...hardMs, ...softMs);
     if (wait > 0) throw new AttemptBlockedError(wait);
     return known;
   }
@@ -73,7 +78,7 @@ export function attemptLimiter(store: AttemptStore, slots: ConcurrencySlots): At
       if (limited.length === 0) return check();
       if (knownSuccess !== undefined) {
         // The blocks first: a blocked attempt is refused before anything of it is compared.
-        const known = await admit(attempt, limited);
+        const known = await admit(attempt);
         const success = knownSuccess();
         if (success !== undefined) {
           await markKnown(attempt, known);
@@ -81,7 +86,7 @@ export function attemptLimiter(store: AttemptStore, slots: ConcurrencySlots): At
         }
       }
       return slots.run(attempt.slot, async () => {
-        const known = await admit(attempt, limited);
+        const known = await admit(attempt);
         const result = await check();
         if (result === undefined) await failClosed(() => store.countFailure(limited));
         else await markKnown(attempt, known);

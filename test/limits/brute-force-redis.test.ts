@@ -4,6 +4,7 @@ import { chosenSecret } from '../helpers/secrets';
 import type { ClientAuthFailedEvent } from '../../lib/client-auth/authenticate';
 import { redisStore } from '../../lib/stores/redis/store';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
+import { Redis } from 'ioredis';
 
 const svc = chosenSecret('svc-chosen-secret');
 const clients = [{ client_id: 'svc', client_secret: svc.hash, grant_types: ['client_credentials'], scope: 'read' }];
@@ -79,4 +80,63 @@ describe('brute-force limits in Redis', () => {
       await down.oauth.close();
     }
   });
+
+  /** Redis's count of each command run, scripts' inner calls included. */
+  async function commandCounts(): Promise<Record<string, number>> {
+    const inspector = new Redis(redis.url);
+    try {
+      const stats = await inspector.info('commandstats');
+      return Object.fromEntries([...stats.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)].map(([, name, calls]) => [name, Number(calls)]));
+    } finally {
+      inspector.disconnect();
+    }
+  }
+  const ran = (before: Record<string, number>, after: Record<string, number>) =>
+    Object.fromEntries(Object.entries(after).flatMap(([name, calls]) => (calls > (before[name] ?? 0) ? [[name, calls - (before[name] ?? 0)]] : [])));
+
+  test('a right secret from an address it succeeded from costs one script of the limits: the pair block and the known-good mark, read together', async () => {
+    const subject = testApp({ clients, store: redisStore({ url: redis.url, keyPrefix: `known${Date.now()}:` }) });
+    try {
+      expect((await asSvc(subject, svc.secret)).status).toBe(200);
+      const before = await commandCounts();
+      expect((await asSvc(subject, svc.secret)).status).toBe(200);
+      const commands = ran(before, await commandCounts());
+      // The limits: one EVALSHA reading the pair's block (PTTL) and the mark (EXISTS); the token: its SET.
+      expect(commands).toMatchObject({ evalsha: 1, pttl: 1, exists: 1 });
+      expect(commands.eval).toBeUndefined();
+    } finally {
+      await subject.oauth.close();
+    }
+  });
+
+  test('a blocked address still refuses a client that never succeeded from it, and the scripts are loaded again after SCRIPT FLUSH', async () => {
+    const keyPrefix = `flush${Date.now()}:`;
+    const bruteForce = { perAddress: { points: 2 } };
+    const other = chosenSecret('other-chosen-secret');
+    const twoClients = [...clients, { client_id: 'other', client_secret: other.hash, grant_types: ['client_credentials'], scope: 'read' }];
+    const subject = testApp({ clients: twoClients, bruteForce, store: redisStore({ url: redis.url, keyPrefix }) });
+    const asOther = (secret: string) => request(subject.app).post('/oauth/token').type('form').set('Authorization', basic('other', secret)).send('grant_type=client_credentials');
+    try {
+      expect((await asSvc(subject, svc.secret)).status).toBe(200);
+      await withRedisClient((client) => client.script('FLUSH'));
+      await asSvc(subject, 'wrong');
+      await asSvc(subject, 'wrong');
+      // The address is blocked: svc succeeded from it (known-good), `other` never did.
+      expect((await asSvc(subject, svc.secret)).status).toBe(200);
+      const refused = await asOther(other.secret);
+      expect(refused.status).toBe(401);
+      expect(refused.headers['retry-after']).toBeDefined();
+    } finally {
+      await subject.oauth.close();
+    }
+  });
+
+  async function withRedisClient<T>(work: (client: Redis) => Promise<T>): Promise<T> {
+    const client = new Redis(redis.url);
+    try {
+      return await work(client);
+    } finally {
+      client.disconnect();
+    }
+  }
 });
