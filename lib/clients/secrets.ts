@@ -36,13 +36,32 @@ export async function hashClientSecret(secret: string): Promise<string> {
       error ? reject(error) : resolve(derived),
     ),
   );
-  return formatScrypt(SCRYPT, salt, key);
+  return rememberRight(secret, formatScrypt(SCRYPT, salt, key));
 }
 
-/** The same, synchronously: used once at start-up for plaintext secrets in static config. */
+/**
+ * The same, synchronously: used once at start-up for plaintext secrets in static config. The
+ * secret is known right for its new hash, so the client's first request costs no scrypt either.
+ */
 export function hashClientSecretSync(secret: string): string {
   const salt = randomBytes(SCRYPT.saltLength);
-  return formatScrypt(SCRYPT, salt, scryptSync(secret, salt, SCRYPT.keyLength, scryptParameters(SCRYPT)));
+  return rememberRight(secret, formatScrypt(SCRYPT, salt, scryptSync(secret, salt, SCRYPT.keyLength, scryptParameters(SCRYPT))));
+}
+
+/**
+ * Secrets found right for an scrypt hash, in this process: for each hash, a salted SHA-256 of
+ * the secret (never the secret). Process-wide, since whether a secret matches a hash depends
+ * on nothing else; bounded. Each scrypt check costs tens of milliseconds of CPU, and 16 MiB
+ * that the C allocator of the thread that ran it keeps afterwards (measured: RSS +64 MB once
+ * the four threads of libuv's pool have each run one).
+ */
+const rememberedRight = new Map<string, Buffer>();
+const REMEMBERED_RIGHT_KEPT = 1000;
+const memorySalt = randomBytes(16).toString('base64url');
+
+function rememberRight(secret: string, storedHash: string): string {
+  setBounded(rememberedRight, REMEMBERED_RIGHT_KEPT, storedHash, sha256(memorySalt, secret));
+  return storedHash;
 }
 
 export function isClientSecretHash(value: string): boolean {
@@ -69,17 +88,15 @@ function parseHash(value: string): ParsedHash | undefined {
 
 /**
  * Checks presented secrets against stored hashes. An scrypt check costs tens of
- * milliseconds, so a successful one is remembered (per verifier, in memory) as a salted
- * SHA-256 of the secret that passed: later requests from the same client cost one SHA-256.
- * Nothing is remembered for failures, and the memory is bounded.
+ * milliseconds, so a successful one is remembered (`rememberedRight`) as a salted SHA-256 of
+ * the secret that passed: later requests from the same client cost one SHA-256. Nothing is
+ * remembered for failures, and the memory is bounded.
  */
 export class SecretVerifier {
-  private readonly verifiedScrypt = new Map<string, Buffer>();
   /** Stored hashes already read: a client's hash is parsed once, not on every request. */
   private readonly parsedHashes = new Map<string, ParsedHash | undefined>();
-  private readonly memorySalt = randomBytes(16).toString('base64url');
 
-  constructor(private readonly maxRemembered = 1000) {}
+  constructor(private readonly maxParsed = 1000) {}
 
   /** A hash of a generated 256-bit secret (`generateClientSecret`): one that no number of guesses will find. */
   isUnguessable(storedHash: string): boolean {
@@ -91,15 +108,15 @@ export class SecretVerifier {
    * without another check, so not a guess. False when nothing is remembered (or it differs).
    */
   isRememberedRight(presented: string, storedHash: string): boolean {
-    const remembered = this.verifiedScrypt.get(storedHash);
-    return remembered !== undefined && constantTimeEqual(sha256(this.memorySalt, presented), remembered);
+    const remembered = rememberedRight.get(storedHash);
+    return remembered !== undefined && constantTimeEqual(sha256(memorySalt, presented), remembered);
   }
 
   async verify(presented: string, storedHash: string): Promise<boolean> {
     const parsed = this.parse(storedHash);
     if (parsed === undefined) return false;
     if (parsed.kind === 'sha256') return constantTimeEqual(sha256(parsed.salt, presented), parsed.hash);
-    if (this.verifiedScrypt.has(storedHash)) return this.isRememberedRight(presented, storedHash);
+    if (rememberedRight.has(storedHash)) return this.isRememberedRight(presented, storedHash);
 
     const derived = await new Promise<Buffer>((resolve, reject) =>
       scrypt(presented, parsed.salt, parsed.hash.length, scryptParameters(parsed), (error, key) =>
@@ -107,14 +124,14 @@ export class SecretVerifier {
       ),
     );
     const valid = constantTimeEqual(derived, parsed.hash);
-    if (valid) setBounded(this.verifiedScrypt, this.maxRemembered, storedHash, sha256(this.memorySalt, presented));
+    if (valid) rememberRight(presented, storedHash);
     return valid;
   }
 
   private parse(storedHash: string): ParsedHash | undefined {
     if (this.parsedHashes.has(storedHash)) return this.parsedHashes.get(storedHash);
     const parsed = parseHash(storedHash);
-    setBounded(this.parsedHashes, this.maxRemembered, storedHash, parsed);
+    setBounded(this.parsedHashes, this.maxParsed, storedHash, parsed);
     return parsed;
   }
 

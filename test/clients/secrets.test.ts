@@ -11,7 +11,8 @@ import { generateClientSecret, hashClientSecretSync, SecretVerifier } from '../.
 describe('client secret comparison is constant time', () => {
   const generated = generateClientSecret();
   const person = 'Tr0ub4dor&3-correct-horse';
-  const scryptHash = hashClientSecretSync(person);
+  // Made in another process: a hash made here would be remembered right (see below).
+  const scryptHash = 'scrypt$16384$8$1$hp_WdtW_NmBkXKM6F28H5Q$AHpsi-57CewqEUBVU4iTTJFLtvnUB-pSgXPjKo7haEY';
   const remembering = new SecretVerifier();
   beforeAll(() => remembering.verify(person, scryptHash));
 
@@ -52,5 +53,35 @@ describe('client secret comparison is constant time', () => {
   test.each(guessesFor(person))('scrypt hash remembered after a success, guess %s: still one full comparison', async (_name, guess, right) => {
     await expect(remembering.verify(guess, scryptHash)).resolves.toBe(right);
     expectOneFullComparison(person);
+  });
+});
+
+describe('a secret hashed in this process', () => {
+  test('is known right for its hash: its first check runs no scrypt, and a wrong one is still refused', async () => {
+    const person = 'a secret a person chose, in plaintext in the config';
+    const hash = hashClientSecretSync(person);
+    const scrypt = jest.spyOn(crypto, 'scrypt');
+    try {
+      await expect(new SecretVerifier().verify(person, hash)).resolves.toBe(true);
+      await expect(new SecretVerifier().verify(`${person}!`, hash)).resolves.toBe(false);
+      expect(scrypt).not.toHaveBeenCalled();
+    } finally {
+      scrypt.mockRestore();
+    }
+  });
+
+  test('a hash from elsewhere is checked with scrypt once, then remembered', async () => {
+    const scrypt = jest.spyOn(crypto, 'scrypt');
+    try {
+      // Made in another process, for 'another-person-chosen-secret'.
+      const fromElsewhere = 'scrypt$16384$8$1$LWesUMWignIXv4g2fpa11A$u4DRsxpkapK3NNytwjrTU4HzHYrYvvzuOZKp0GSzSCY';
+      const verifier = new SecretVerifier();
+      await expect(verifier.verify('not it', fromElsewhere)).resolves.toBe(false);
+      await expect(verifier.verify('another-person-chosen-secret', fromElsewhere)).resolves.toBe(true);
+      await expect(verifier.verify('another-person-chosen-secret', fromElsewhere)).resolves.toBe(true);
+      expect(scrypt).toHaveBeenCalledTimes(2);
+    } finally {
+      scrypt.mockRestore();
+    }
   });
 });
