@@ -5,7 +5,7 @@ import type { SecretVerifier } from '../clients/secrets';
 import { ClientMetadataDocumentError } from '../client-id-metadata/client-id-url';
 import { InvalidClientError, InvalidRequestError } from '../errors';
 import { AttemptBlockedError, type AttemptLimiter } from '../limits/attempt-limiter';
-import { clientAuthAttempt, type ClientAuthLimits } from '../limits/brute-force';
+import { clientAuthAttempts, type ClientAuthLimits } from '../limits/brute-force';
 import { usesBasicScheme } from './basic-credentials';
 import type { ClientAssertionOutcome, ClientAssertionVerifier } from './client-assertion';
 import { credentialReaders, type PresentedCredentials } from './strategies';
@@ -45,7 +45,7 @@ type Verdict = { client: Client } | { failure: 'wrong_secret' | Exclude<ClientAs
  * 2. what it presented, read by that method's Passport strategy (`credentialReaders`);
  * 3. the client it names, which must have registered that method (RFC 7591 §2);
  * 4. the method's verifier; only a real check of a guessable secret goes through `limiter`
- *    (`clientAuthAttempt`): requests that test none are refused and count nothing.
+ *    (`clientAuthAttempts`): requests that test none are refused and count nothing.
  */
 export function clientAuthenticator(
   clients: ClientRegistry,
@@ -57,6 +57,7 @@ export function clientAuthenticator(
 ): ClientAuthenticator {
   const basicChallenge = `Basic realm="${realm}"`;
   const read = credentialReaders(realm);
+  const attemptOf = clientAuthAttempts(limits.clientAuth);
 
   /**
    * A check counted by the brute-force limits: `check` answers the client, or undefined for a
@@ -64,7 +65,7 @@ export function clientAuthenticator(
    */
   async function limited(client: Client, req: Request, failure: 'wrong_secret', check: () => Promise<Client | undefined>, knownRight?: () => Client | undefined): Promise<Verdict> {
     try {
-      const checked = await limits.limiter.attempt(clientAuthAttempt(limits.clientAuth, client.id, req.ip ?? 'unknown'), check, knownRight);
+      const checked = await limits.limiter.attempt(attemptOf(client.id, req.ip ?? 'unknown'), check, knownRight);
       return checked === undefined ? { failure } : { client };
     } catch (error) {
       if (error instanceof AttemptBlockedError) return { failure: 'rate_limited', retryAfterMs: error.retryAfterMs };

@@ -1,4 +1,5 @@
 import { addressNetwork } from '../address-network';
+import { setBounded } from '../bounded-map';
 import type { AttemptLimit } from '../stores/store';
 import { limitKey, type LimitedAttempt, type LimitedKey } from './attempt-limiter';
 
@@ -44,5 +45,25 @@ export function clientAuthAttempt(limits: ClientAuthLimits | false, clientId: st
     soft,
     ...(soft.length > 0 && { known: limitKey('bf:known', ofClient, [clientId, address]) }),
     slot: pair.key,
+  };
+}
+
+/** Attempts kept by `clientAuthAttempts`: about 1 KB each. */
+const ATTEMPTS_KEPT = 10_000;
+
+/**
+ * `clientAuthAttempt` for one server's limits, remembered per client id and address: the
+ * digests of its keys are made once, not on every request of a client from its address.
+ */
+export function clientAuthAttempts(limits: ClientAuthLimits | false): (clientId: string, sourceAddress: string) => LimitedAttempt {
+  const known = new Map<string, LimitedAttempt>();
+  return (clientId, sourceAddress) => {
+    const id = `${clientId.length}:${clientId}${sourceAddress}`;
+    let attempt = known.get(id);
+    if (attempt === undefined) {
+      attempt = clientAuthAttempt(limits, clientId, sourceAddress);
+      setBounded(known, ATTEMPTS_KEPT, id, attempt);
+    }
+    return attempt;
   };
 }
