@@ -2,7 +2,7 @@ import type { JSONWebKeySet } from 'jose';
 import { hashClientSecretSync, isClientSecretHash } from './secrets';
 import { isScopeToken } from '../scope';
 import { checkPublicJwks } from '../assertions/public-jwks';
-import { isHttpsOrLoopback } from '../options/checks';
+import { isHttpsOrLoopback } from '../http/address-policy';
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt';
 const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt'];

@@ -84,3 +84,11 @@ function ipv6Groups(address: string): number[] {
   const after = tail === undefined ? [] : parse(tail);
   return [...before, ...Array<number>(8 - before.length - after.length).fill(0), ...after];
 }
+
+/** Host names of this machine in a URL (`URL.hostname`; an IPv6 address in brackets). */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** https, or http on a loopback host only (development). */
+export function isHttpsOrLoopback(url: URL): boolean {
+  return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
+}

@@ -3,7 +3,7 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { sharedInFlight } from '../in-flight';
-import { addressKind } from './address-policy';
+import { addressKind, isHttpsOrLoopback } from './address-policy';
 
 /**
  * The one fetch for every URL that a document or a client names (an issuer's metadata, its
@@ -86,7 +86,6 @@ export interface GuardedFetch {
 
 export const DEFAULT_FETCH_TIMEOUT_MS = 5000;
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
-const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
 const ACCEPT = 'application/json';
 
 const systemResolver: Resolver = (hostname) => dnsLookup(hostname, { all: true });
@@ -140,7 +139,7 @@ export function checkedUrl(url: string | URL, allowLoopback: boolean): URL {
   const shown = shownUrl(target);
   if (target.username !== '' || target.password !== '') throw new GuardedFetchError('invalid_url', shown, 'credentials in the URL');
   if (target.protocol === 'https:') return target;
-  if (target.protocol === 'http:' && allowLoopback && LOOPBACK_NAMES.has(target.hostname)) return target;
+  if (allowLoopback && isHttpsOrLoopback(target)) return target;
   throw new GuardedFetchError('insecure_url', shown, allowLoopback ? 'only https, or http to a loopback host' : 'only https');
 }
 

@@ -118,9 +118,3 @@ export function checkBoolean(at: OptionPath, value: unknown, fallback: boolean):
   return value;
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-/** https, or http on a loopback host only (development). */
-export function isHttpsOrLoopback(url: URL): boolean {
-  return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
-}

@@ -6,7 +6,8 @@ import type { JwtBearerOptions, TrustedIssuer } from '../grants/jwt-bearer';
 import type { KeySource } from '../assertions/key-sets';
 import { checkPublicJwks } from '../assertions/public-jwks';
 import { isJwksUri } from '../clients/client';
-import { checkFunction, checkOptionsObject, checkPositiveInteger, isHttpsOrLoopback, requireFunction, OptionPath, type KnownKeys } from './checks';
+import { checkFunction, checkOptionsObject, checkPositiveInteger, requireFunction, OptionPath, type KnownKeys } from './checks';
+import { isHttpsOrLoopback } from '../http/address-policy';
 import { checkAttemptLimit } from './limits';
 import { DEFAULT_PASSWORD_LIMIT } from '../limits/password-limits';
 

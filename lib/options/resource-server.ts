@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { systemClock, type Clock } from '../clock';
-import { addressKind } from '../http/address-policy';
+import { addressKind, isHttpsOrLoopback } from '../http/address-policy';
 import { isScopeToken } from '../scope';
 import { SIGNING_ALGORITHMS } from './signing-keys';
 import { checkDpop, type DpopOptions, type DpopSettings } from './dpop';
@@ -13,7 +13,6 @@ import {
   checkOptionsObject,
   checkPlainString,
   checkPositiveInteger,
-  isHttpsOrLoopback,
   OptionPath,
   type KnownKeys,
 } from './checks';

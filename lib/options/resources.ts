@@ -1,6 +1,7 @@
 import type { Resource, Resources } from '../resource/resources';
 import { isScopeToken } from '../scope';
-import { checkOneOf, checkOptionsObject, checkPositiveInteger, isHttpsOrLoopback, type KnownKeys, type OptionPath } from './checks';
+import { checkOneOf, checkOptionsObject, checkPositiveInteger, type KnownKeys, type OptionPath } from './checks';
+import { isHttpsOrLoopback } from '../http/address-policy';
 
 /** A resource server this server issues tokens for (RFC 8707). */
 export interface ResourceOptions {

@@ -20,10 +20,10 @@ import {
   checkOptionsObject,
   checkPlainString,
   checkPositiveInteger,
-  isHttpsOrLoopback,
   OptionPath,
   type KnownKeys,
 } from './checks';
+import { isHttpsOrLoopback } from '../http/address-policy';
 import { checkBruteForce } from './limits';
 import { checkResources, type ResourceOptions } from './resources';
 import { checkDpop, type DpopOptions, type DpopSettings } from './dpop';

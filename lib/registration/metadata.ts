@@ -1,7 +1,7 @@
 import type { JSONWebKeySet } from 'jose';
 import { checkPublicJwks } from '../assertions/public-jwks';
 import { InvalidClientMetadataError, InvalidRedirectUriError } from '../errors';
-import { isHttpsOrLoopback } from '../options/checks';
+import { isHttpsOrLoopback } from '../http/address-policy';
 import { isScopeToken } from '../scope';
 import { checkRedirectUris, type ApplicationType } from './redirect-uris';
 import { isJwksUri } from '../clients/client';
