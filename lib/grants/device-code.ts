@@ -4,6 +4,7 @@ import { AuthorizationPendingError, DeviceAccessDeniedError, ExpiredTokenError, 
 import type { AttemptLimit } from '../limits/attempt-limiter';
 import { checkDeviceOptions, type CheckedDeviceOptions } from '../options/grants';
 import { hashTokenValue } from '../tokens/token-value';
+import { grantResources } from '../resource/resources';
 
 /** RFC 8628 §7.2: the grant type of the token requests that poll for a device's tokens. */
 export const DEVICE_CODE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -79,7 +80,9 @@ export function deviceAuthorization(options: DeviceAuthorizationOptions): Device
           throw new InvalidGrantError('The device_code was already used.');
         case 'approved': {
           const { sub, scope, grantId } = poll.decision;
-          return tokens.issue({ client, scope, sub, resource: resource.choose(), grant: { id: grantId, scope } });
+          // RFC 8707 §2.2: a refresh stays within the resource this request named.
+          const audience = resource.choose();
+          return tokens.issue({ client, scope, sub, resource: audience, grant: { id: grantId, scope, ...grantResources(audience) } });
         }
       }
     },

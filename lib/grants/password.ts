@@ -4,6 +4,7 @@ import type { AttemptLimit } from '../limits/attempt-limiter';
 import { checkPasswordOptions } from '../options/grants';
 import { resolveScope } from '../scope';
 import { generateGrantId } from '../tokens/token-value';
+import { grantResources } from '../resource/resources';
 
 export interface PasswordGrantOptions {
   /**
@@ -54,7 +55,9 @@ export function passwordGrant(options: PasswordGrantOptions): PasswordGrant {
       if (check.outcome !== 'ok') throw refused();
       const sub = check.user;
       if (typeof sub !== 'string' || sub === '') throw new TypeError('passwordGrant.verifyUser must resolve to a non-empty string or undefined');
-      return tokens.issue({ client, scope, sub, resource: resource.choose(), grant: { id: generateGrantId(), scope } });
+      // RFC 8707 §2.2: a refresh stays within the resource this request named.
+      const audience = resource.choose();
+      return tokens.issue({ client, scope, sub, resource: audience, grant: { id: generateGrantId(), scope, ...grantResources(audience) } });
     },
   };
 }

@@ -52,3 +52,11 @@ export function resourceRequest(resources: Resources, value: unknown): ResourceR
     },
   };
 }
+
+/**
+ * RFC 8707 §2.2: what a grant made by one token request (password, device code) keeps for its
+ * refreshes: the resource that request named, so that a refresh stays within it.
+ */
+export function grantResources(audience: Resource | undefined): { resources?: string[] } {
+  return audience === undefined ? {} : { resources: [audience.uri] };
+}

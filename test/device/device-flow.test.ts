@@ -89,6 +89,11 @@ describe.each(STORE_KINDS)('device authorization grant, RFC 8628 (%s store)', (k
     // A token with an audience is not good at a route bound to none.
     const unbound = await request(subject.app).get('/api/read').set('Authorization', `Bearer ${res.body.access_token}`);
     expect(unbound.status).toBe(401);
+    // RFC 8707 §2.2: the refresh keeps the resource the poll named, and its scopes.
+    const refreshed = await request(subject.app).post('/oauth/token').type('form').send({ grant_type: 'refresh_token', client_id: 'tv', refresh_token: res.body.refresh_token });
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.body.scope).toBe('read');
+    expect((await request(subject.app).get('/api/read').set('Authorization', `Bearer ${refreshed.body.access_token}`)).status).toBe(401);
   });
 
   test('§3.1: clients authenticate as at the token endpoint, must be registered for the grant, and ask within their scope', async () => {

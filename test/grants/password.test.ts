@@ -56,6 +56,14 @@ describe.each(STORE_KINDS)('password grant (%s store)', (kind) => {
     expect(res.body.scope).toBe('write');
     const write = await request(host).get('/api/write').auth(res.body.access_token, { type: 'bearer' });
     expect(write.body).toMatchObject({ sub: 'user:alice', audience: 'https://as.example/api', scope: ['write'] });
+    // RFC 8707 §2.2: the refresh stays within the resource the request named, with its scopes.
+    const refresh = (form: Record<string, string> = {}) =>
+      request(host).post('/oauth/token').auth('legacy', 'legacy-secret').type('form').send({ grant_type: 'refresh_token', refresh_token: res.body.refresh_token, ...form });
+    const refreshed = await refresh();
+    expect(refreshed.body.scope).toBe('write');
+    const again = await request(host).get('/api/write').auth(refreshed.body.access_token, { type: 'bearer' });
+    expect(again.body).toMatchObject({ audience: 'https://as.example/api' });
+    expect((await request(host).get('/api/me').auth(refreshed.body.access_token, { type: 'bearer' })).status).toBe(401);
   });
 
   test('no refresh token for a client not registered for refresh_token; no scope asked gives the client scope', async () => {
