@@ -366,6 +366,17 @@ describe.each(STORE_KINDS)('dynamic client registration (RFC 7591), %s store', (
       expect((await register(app, SERVICE_METADATA, { from: '203.0.113.9' })).status).toBe(201);
     });
 
+    test('a registration refused because the server is full counts against no quota', async () => {
+      const subject = start({ maxClients: 1, perAddress: { max: 2, windowSeconds: 60 } });
+      const first = await register(subject.app, SERVICE_METADATA, { from: '203.0.113.7' });
+      expect(first.status).toBe(201);
+      for (let i = 0; i < 3; i++) expect((await register(subject.app, SERVICE_METADATA, { from: '203.0.113.7' })).status).toBe(503);
+      const path = new URL(first.body.registration_client_uri).pathname;
+      expect((await request(subject.app).delete(path).set('Authorization', `Bearer ${first.body.registration_access_token}`)).status).toBe(204);
+      // One registration counted of two: the address may register once more.
+      expect((await register(subject.app, SERVICE_METADATA, { from: '203.0.113.7' })).status).toBe(201);
+    });
+
     test('past maxClients, registration is 503 temporarily_unavailable', async () => {
       const { app } = start({ maxClients: 2, perAddress: false });
       await registered(app, SERVICE_METADATA);

@@ -36,7 +36,7 @@ return 1
  * (a registration lasts until it is deleted), and `<prefix>{clients}:all`, the set of those
  * digests, which bounds their number. The `{clients}` hash tag keeps them in one Redis Cluster
  * slot, so that one script checks the bound and saves. The per-address quotas are counted just
- * before the save, as the device requests' are (quotas.ts).
+ * before the save, as the device requests' are (quotas.ts), and uncounted when it is refused.
  */
 export function redisRegisteredClients(settings: RedisOAuthSettings): RegisteredClientStore {
   const { client, keyPrefix, run, evalRecorded } = settings;
@@ -48,9 +48,13 @@ export function redisRegisteredClients(settings: RedisOAuthSettings): Registered
   return {
     async createClient(record, { maxClients, quotas: quotaList, quotaForgetAt }) {
       const clientId = record.metadata.client_id;
-      await quotas.admit(quotaList, `client:${clientId}`, quotaForgetAt, false);
+      const counted = `client:${clientId}`;
+      await quotas.admit(quotaList, counted, quotaForgetAt, false);
       const keys = [clientKey(clientId), allKey];
-      return (await run(() => client.eval(CREATE_CLIENT, 2, ...keys, JSON.stringify(record), maxClients, digest(clientId)))) as ClientCreation;
+      const outcome = (await run(() => client.eval(CREATE_CLIENT, 2, ...keys, JSON.stringify(record), maxClients, digest(clientId)))) as ClientCreation;
+      // A refused registration counts against no quota (as in the memory store).
+      if (outcome !== 'created') await quotas.uncount(quotaList, counted);
+      return outcome;
     },
     async findClient(clientId) {
       const value = await run(() => client.get(clientKey(clientId)));

@@ -41,6 +41,8 @@ export interface RedisQuotas {
   admit(quotas: readonly Quota[], id: string, forgetAt: number, releasable: boolean): Promise<void>;
   /** Stops counting an id admitted as releasable, whose record is gone. */
   release(id: string): Promise<void>;
+  /** Stops counting an id admitted under `quotas` whose save was refused (the store was full). */
+  uncount(quotas: readonly Quota[], id: string): Promise<void>;
 }
 
 /**
@@ -67,6 +69,9 @@ export function redisQuotas({ client, keyPrefix, clock, run }: RedisOAuthSetting
     async release(id) {
       const quotaKeys = await run(() => client.smembers(indexKey(id)));
       if (quotaKeys.length > 0) await run(() => client.eval(RELEASE, quotaKeys.length + 1, indexKey(id), ...quotaKeys, id));
+    },
+    async uncount(quotas, id) {
+      await Promise.all(quotas.map(({ key }) => run(() => client.zrem(quotaPrefix + key, id))));
     },
   };
 }
