@@ -246,7 +246,10 @@ function mountCodeFlow(router: OAuthServer, settings: ServerSettings, { pageRead
   const readPushed = repeatableFormReader(settings.limits, new Set([...PUSHED_PARAMETERS, 'request_uri', 'client_secret', ...CLIENT_ASSERTION_PARAMETERS]), new Set(['resource']));
   const pushedDpop = dpop === undefined ? undefined : { requests: dpop, endpointUrl: endpointUrl(issuer, '/par') };
   const pushed = pushedAuthorizationRequest({ clients, store, clock, options: codeFlow, resources, ...(pushedDpop !== undefined && { dpopProofs: pushedDpop }) });
-  router.post('/par', clientEndpoint({ ...clientEndpoints, readParams: readPushed }, pushed, 201));
+  router.post(
+    '/par',
+    clientEndpoint({ ...clientEndpoints, readParams: readPushed }, (client, form, _req, jkt) => pushed.push(client, form, jkt), { beforeClient: pushed.proofKey, successStatus: 201 }),
+  );
   router.all('/par', methodNotAllowed('POST'));
 }
 

@@ -34,25 +34,31 @@ export interface PushedAuthorizationSettings {
  * is the JSON of RFC 6749 §5.2 (§2.3): nothing is redirected.
  */
 export function pushedAuthorizationRequest({ clients, store, clock, options, resources, dpopProofs }: PushedAuthorizationSettings) {
-  /** `req`: the HTTP request, for its DPoP header (none without it). */
-  return async (client: Client, form: FormParamsWithRepeats, req?: Request): Promise<PushedAuthorizationResponse> => {
-    const params = form[AS_RECEIVED];
-    // RFC 9126 §2.1: "The request_uri authorization request parameter is one exception, and it MUST NOT be provided."
-    if (params.request_uri !== undefined && params.request_uri !== '') {
-      throw new InvalidRequestError('A pushed authorization request cannot carry a request_uri.');
-    }
-    // RFC 9126 §2.1: the request is the authenticated client's.
-    if (params.client_id !== undefined && params.client_id !== '' && params.client_id !== client.id) {
-      throw new InvalidRequestError('client_id differs from the authenticated client.');
-    }
-    // RFC 9449 §10.1: a DPoP proof here binds the code as dpop_jkt does; with both, they must name one key.
-    const jkt = req === undefined ? undefined : await dpopProofs?.requests.proofKey(req, dpopProofs.endpointUrl);
-    const named = params.dpop_jkt === '' ? undefined : params.dpop_jkt;
-    if (jkt !== undefined && named !== undefined && named !== jkt) throw new InvalidDpopProofError('dpop_jkt is not the thumbprint of the DPoP proof key.');
-    const request = { ...params, client_id: client.id, ...(jkt !== undefined && { dpop_jkt: jkt }) };
-    // RFC 9126 §2.1: "Validate the pushed request as it would an authorization request".
-    await checkedAuthorizationRequest(request, { clients, options, resources });
-    const policy = { lifetime: options.pushedRequestLifetime, maxPerClient: options.maxPushedRequestsPerClient };
-    return { request_uri: await pushRequest(store, client.id, request, clock(), policy), expires_in: options.pushedRequestLifetime };
+  return {
+    /**
+     * RFC 9449 §10.1: the key of the request's DPoP proof, if any, which binds the code as
+     * dpop_jkt does. Checked before the client, as at the token endpoint (RFC 9449 §8).
+     */
+    proofKey: async (req: Request): Promise<string | undefined> => dpopProofs?.requests.proofKey(req, dpopProofs.endpointUrl),
+
+    push: async (client: Client, form: FormParamsWithRepeats, jkt: string | undefined): Promise<PushedAuthorizationResponse> => {
+      const params = form[AS_RECEIVED];
+      // RFC 9126 §2.1: "The request_uri authorization request parameter is one exception, and it MUST NOT be provided."
+      if (params.request_uri !== undefined && params.request_uri !== '') {
+        throw new InvalidRequestError('A pushed authorization request cannot carry a request_uri.');
+      }
+      // RFC 9126 §2.1: the request is the authenticated client's.
+      if (params.client_id !== undefined && params.client_id !== '' && params.client_id !== client.id) {
+        throw new InvalidRequestError('client_id differs from the authenticated client.');
+      }
+      // RFC 9449 §10.1: with both a proof and dpop_jkt, they must name one key.
+      const named = params.dpop_jkt === '' ? undefined : params.dpop_jkt;
+      if (jkt !== undefined && named !== undefined && named !== jkt) throw new InvalidDpopProofError('dpop_jkt is not the thumbprint of the DPoP proof key.');
+      const request = { ...params, client_id: client.id, ...(jkt !== undefined && { dpop_jkt: jkt }) };
+      // RFC 9126 §2.1: "Validate the pushed request as it would an authorization request".
+      await checkedAuthorizationRequest(request, { clients, options, resources });
+      const policy = { lifetime: options.pushedRequestLifetime, maxPerClient: options.maxPushedRequestsPerClient };
+      return { request_uri: await pushRequest(store, client.id, request, clock(), policy), expires_in: options.pushedRequestLifetime };
+    },
   };
 }

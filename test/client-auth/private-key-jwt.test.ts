@@ -182,6 +182,21 @@ describe.each(STORE_KINDS)('private_key_jwt (%s store)', (kind) => {
     expect(retry.body.token_type).toBe('DPoP');
   });
 
+  test('the same at the pushed authorization endpoint (RFC 9126 §2.1): the proof is checked before the client', async () => {
+    const app = keyedApp(kind, { dpop: { requireNonce: true } });
+    const key = await dpopKey();
+    const assertion = await good();
+    const { challenge } = pkcePair();
+    const form = { response_type: 'code', redirect_uri: 'https://keyed.example/cb', scope: 'read', code_challenge: challenge, code_challenge_method: 'S256' };
+    const send = (proof: string) => request(app).post('/oauth/par').type('form').send(assertionForm(assertion, form)).set('DPoP', proof);
+    const first = await send(await key.proof('POST', `${ISSUER}/par`, { iat: NOW }));
+    expect(first.status).toBe(400);
+    expect(first.body.error).toBe('use_dpop_nonce');
+    const retry = await send(await key.proof('POST', `${ISSUER}/par`, { iat: NOW, claims: { nonce: first.headers['dpop-nonce'] } }));
+    expect(retry.status).toBe(201);
+    expect(retry.body.request_uri).toMatch(/^urn:ietf:params:oauth:request_uri:/);
+  });
+
   test('a replay is refused and reported as replayed_assertion', async () => {
     const events: ClientAuthFailedEvent[] = [];
     const app = keyedApp(kind, { onClientAuthFailed: (event) => events.push(event) });

@@ -365,12 +365,12 @@ describe('the pushed request endpoint behind client authentication', () => {
   test('refuses a body client_id other than the authenticated client, whatever method authenticated it', async () => {
     const { now: _movableClock, store: _maker, ...serverOptions } = flowOptions(memoryStore());
     const settings = resolveServerOptions(serverOptions);
-    const handle = pushedAuthorizationRequest({ ...settings, options: settings.codeFlow as NonNullable<typeof settings.codeFlow> });
+    const { push } = pushedAuthorizationRequest({ ...settings, options: settings.codeFlow as NonNullable<typeof settings.codeFlow> });
     const web = (await settings.clients.find('web')) as Client;
     const { query } = spaRequest({ client_id: 'spa', redirect_uri: 'https://web.example/other', scope: 'admin' });
     const form = Object.assign({}, { [AS_RECEIVED]: query });
-    await expect(handle(web, form)).rejects.toMatchObject({ code: 'invalid_request' });
-    await expect(handle(web, Object.assign({}, { [AS_RECEIVED]: { ...query, client_id: 'web' } }))).resolves.toMatchObject({ expires_in: 60 });
+    await expect(push(web, form, undefined)).rejects.toMatchObject({ code: 'invalid_request' });
+    await expect(push(web, Object.assign({}, { [AS_RECEIVED]: { ...query, client_id: 'web' } }), undefined)).resolves.toMatchObject({ expires_in: 60 });
     await settings.store.close();
   });
 });
