@@ -1,6 +1,10 @@
 import { normalizeClient, type Client, type ClientMetadata } from '../clients/client';
 import type { ClientRegistry } from '../clients/registry';
 import type { RegisteredClientRecord, RegisteredClientStore, Store } from '../stores/store';
+import { setBounded } from '../bounded-map';
+
+/** Registered clients kept checked in memory (a few KB each at most). */
+const CLIENTS_KEPT = 1000;
 
 /** The `Client` the server uses for a registered client's record. */
 export function registeredClient(record: RegisteredClientRecord): Client {
@@ -35,9 +39,19 @@ export function clientMetadataOf(metadata: Readonly<Record<string, unknown>> & {
  * client is found first, and registration never hands out an id that `base` knows.
  */
 export function withRegisteredClients(base: ClientRegistry, store: RegisteredClientStore, registrableScopes: readonly string[]): ClientRegistry {
+  // Each record is checked once, not on every request, and its Client keeps its identity, so that
+  // its inline keys are imported once (lib/assertions/key-sets.ts). The registration access token
+  // changes with every update (RFC 7592 §2.2): a record with the same one is the same record.
+  const made = new Map<string, Client>();
   const findRegistered = async (clientId: string) => {
     const record = await store.findClient(clientId);
-    return record === undefined ? undefined : registeredClient(record);
+    if (record === undefined) return undefined;
+    const version = `${record.registrationTokenHash}:${clientId}`;
+    const known = made.get(version);
+    if (known !== undefined) return known;
+    const client = registeredClient(record);
+    setBounded(made, CLIENTS_KEPT, version, client);
+    return client;
   };
   return {
     find: (clientId) => base.find(clientId).then((client) => client ?? findRegistered(clientId)),
