@@ -2,7 +2,7 @@ import type { Clock } from '../clock';
 import { TemporarilyUnavailableError } from '../errors';
 import type { GuardedFetch } from '../http/guarded-fetch';
 import { sharedInFlight } from '../in-flight';
-import { tokenCache } from './token-cache';
+import { tokenCache, tokenDigest } from './token-cache';
 import { tokenInfoFromClaims } from './token-claims';
 import type { TokenInfo } from './token-guard';
 
@@ -55,7 +55,7 @@ export function introspectionVerifier(settings: IntrospectionSettings): { verify
 
   let failedAt: number | undefined;
 
-  const introspect = async (token: string): Promise<TokenInfo | undefined> => {
+  const introspect = async (token: string, digest: string): Promise<TokenInfo | undefined> => {
     if (failedAt !== undefined && clock() < failedAt + retrySeconds) throw new IntrospectionUnavailableError();
     const url = await endpoint();
     if (url === undefined) {
@@ -73,16 +73,17 @@ export function introspectionVerifier(settings: IntrospectionSettings): { verify
     failedAt = undefined;
     const now = clock();
     const info = activeTokenInfo(answer, settings, now);
-    if (info === undefined) inactive.set(token, true, now + negativeCacheSeconds);
-    else active.set(token, info, Math.min(info.expiresAt, now + cacheSeconds));
+    if (info === undefined) inactive.set(digest, true, now + negativeCacheSeconds);
+    else active.set(digest, info, Math.min(info.expiresAt, now + cacheSeconds));
     return info;
   };
 
   const verify = async (token: string): Promise<TokenInfo | undefined> => {
-    const known = active.get(token);
+    const digest = tokenDigest(token);
+    const known = active.get(digest);
     if (known !== undefined) return known;
-    if (inactive.get(token) !== undefined) return undefined;
-    return shared(token, () => introspect(token));
+    if (inactive.get(digest) !== undefined) return undefined;
+    return shared(digest, () => introspect(token, digest));
   };
   return {
     verify,

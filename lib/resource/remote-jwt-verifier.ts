@@ -1,7 +1,7 @@
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Clock } from '../clock';
 import type { TokenInfo } from './token-guard';
-import { tokenCache } from './token-cache';
+import { tokenCache, tokenDigest } from './token-cache';
 import { tokenInfoFromClaims } from './token-claims';
 
 /** Longer than any access token an issuer sends; a longer one is refused before it is parsed. */
@@ -31,7 +31,8 @@ export function remoteJwtVerifier(settings: RemoteJwtSettings): { verify(token: 
 
   const verify = async (token: string): Promise<TokenInfo | undefined> => {
     if (token.length > MAX_JWT_LENGTH) return undefined;
-    const cached = cache.get(token);
+    const digest = tokenDigest(token);
+    const cached = cache.get(digest);
     if (cached !== undefined) return cached;
     const keySet = await keys();
     if (keySet === undefined) return undefined;
@@ -53,7 +54,7 @@ export function remoteJwtVerifier(settings: RemoteJwtSettings): { verify(token: 
     }
     const info = tokenInfoOf(payload, resource);
     // Kept until it expires: a JWT cannot be revoked at the issuer without introspection.
-    if (info !== undefined) cache.set(token, info, info.expiresAt);
+    if (info !== undefined) cache.set(digest, info, info.expiresAt);
     return info;
   };
   return { verify, clear: () => cache.clear() };

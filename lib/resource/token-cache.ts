@@ -4,30 +4,34 @@ import type { Clock } from '../clock';
 
 /**
  * Answers about tokens, kept until a time of their own and at most `maxEntries` of them (the
- * oldest go first). Keyed by the token's SHA-256, so that the cache holds no usable token and a
- * long token costs no more memory than a short one.
+ * oldest go first). Keyed by the token's digest (`tokenDigest`, made once per request by the
+ * caller), so that the cache holds no usable token and a long token costs no more memory than
+ * a short one.
  */
 export interface TokenCache<V> {
-  get(token: string): V | undefined;
+  get(digest: string): V | undefined;
   /** Keeps `value` until `until` (seconds since the epoch). */
-  set(token: string, value: V, until: number): void;
+  set(digest: string, value: V, until: number): void;
   clear(): void;
+}
+
+/** The key of a token in a `TokenCache`: its SHA-256. */
+export function tokenDigest(token: string): string {
+  return hash('sha256', token, 'base64url');
 }
 
 export function tokenCache<V>(maxEntries: number, clock: Clock): TokenCache<V> {
   const entries = new Map<string, { value: V; until: number }>();
-  const keyOf = (token: string) => hash('sha256', token, 'base64url');
   return {
-    get(token) {
-      const key = keyOf(token);
-      const entry = entries.get(key);
+    get(digest) {
+      const entry = entries.get(digest);
       if (entry === undefined) return undefined;
       if (clock() < entry.until) return entry.value;
-      entries.delete(key);
+      entries.delete(digest);
       return undefined;
     },
-    set(token, value, until) {
-      if (until > clock()) setBounded(entries, maxEntries, keyOf(token), { value, until });
+    set(digest, value, until) {
+      if (until > clock()) setBounded(entries, maxEntries, digest, { value, until });
     },
     clear: () => entries.clear(),
   };
