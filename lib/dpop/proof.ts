@@ -63,27 +63,22 @@ export function dpopProofChecker(settings: DpopProofSettings): DpopProofChecker 
   };
 
   // By the header's alg and the jwk exactly as sent: any other member (use, alg) is another entry, checked by EmbeddedJWK.
-  const keys = new Map<string, { key: CryptoKey; jkt?: string }>();
-  const cacheKey = (header: JWSHeaderParameters) => `${header.alg} ${JSON.stringify(header.jwk)}`;
-  /** RFC 9449 §4.3 point 7: the key is the `jwk` of the header, and it must be a public key. */
-  const publicEmbeddedKey = async (header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey> => {
+  const keys = new Map<string, KeyEntry>();
+  /**
+   * RFC 9449 §4.3 point 7: the key is the `jwk` of the header, and it must be a public key.
+   * Resolves with the key's entry (imported once per key, its thumbprint made once).
+   */
+  const embeddedKeyEntry = async (header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<KeyEntry> => {
     const jwk = header.jwk;
     if (typeof jwk === 'object' && jwk !== null && PRIVATE_JWK_MEMBERS.some((member) => Object.hasOwn(jwk, member))) {
       throw invalidProof('The DPoP proof jwk must be a public key.');
     }
-    const known = keys.get(cacheKey(header));
-    if (known !== undefined) return known.key;
-    const key = await EmbeddedJWK(header, token);
-    setBounded(keys, KEYS_KEPT, cacheKey(header), { key });
-    return key;
-  };
-  /** RFC 7638: the thumbprint of a verified proof's key, computed once per key. */
-  const thumbprint = async (header: JWSHeaderParameters): Promise<string> => {
-    const known = keys.get(cacheKey(header));
-    if (known?.jkt !== undefined) return known.jkt;
-    const jkt = await calculateJwkThumbprint(header.jwk as NonNullable<JWSHeaderParameters['jwk']>, 'sha256');
-    if (known !== undefined) known.jkt = jkt;
-    return jkt;
+    const cacheKey = `${header.alg} ${JSON.stringify(jwk)}`;
+    const known = keys.get(cacheKey);
+    if (known !== undefined) return known;
+    const entry = { key: await EmbeddedJWK(header, token) };
+    setBounded(keys, KEYS_KEPT, cacheKey, entry);
+    return entry;
   };
 
   return async ({ headers, method, url, accessToken }) => {
@@ -91,6 +86,8 @@ export function dpopProofChecker(settings: DpopProofSettings): DpopProofChecker 
     if (headers === undefined || headers.length !== 1) throw invalidProof('Send exactly one DPoP header.');
     const now = clock();
     let verified;
+    let keyEntry: KeyEntry | undefined;
+    const publicEmbeddedKey = async (header: JWSHeaderParameters, token: FlattenedJWSInput) => (keyEntry = await embeddedKeyEntry(header, token)).key;
     try {
       verified = await jwtVerify(headers[0], publicEmbeddedKey, { ...verifyOptions, currentDate: new Date(now * 1000) });
     } catch (error) {
@@ -106,7 +103,8 @@ export function dpopProofChecker(settings: DpopProofSettings): DpopProofChecker 
     // RFC 9449 §4.3 point 8
     if (htm !== method) throw invalidProof('The DPoP proof htm is not the method of this request.');
     // RFC 9449 §4.3 point 9
-    if (typeof htu !== 'string' || normalizedHtu(htu) === undefined || normalizedHtu(htu) !== normalizedHtu(url)) {
+    const proofHtu = typeof htu === 'string' ? normalizedHtu(htu) : undefined;
+    if (proofHtu === undefined || proofHtu !== normalizedHtu(url)) {
       throw invalidProof('The DPoP proof htu is not the URL of this request.');
     }
     // RFC 9449 §4.3 point 12: the proof is for this very access token.
@@ -116,13 +114,21 @@ export function dpopProofChecker(settings: DpopProofSettings): DpopProofChecker 
       throw new UseDpopNonceError('The DPoP proof must carry the nonce of the DPoP-Nonce header.', nonces.current());
     }
 
-    const jkt = await thumbprint(protectedHeader);
+    // RFC 7638: the thumbprint of the verified proof's key, made once per key.
+    const entry = keyEntry as KeyEntry;
+    const jkt = (entry.jkt ??= await calculateJwkThumbprint(protectedHeader.jwk as NonNullable<JWSHeaderParameters['jwk']>, 'sha256'));
     // RFC 9449 §11.1: a proof is used once, on every instance; remembered while its iat is acceptable.
     if (!(await rememberOnce(onceKey('dpop', jkt, jti), iat + DPOP_IAT_WINDOW_SECONDS + 1))) {
       throw invalidProof('The DPoP proof was already used.');
     }
     return jkt;
   };
+}
+
+/** A proof key seen before: imported once, its RFC 7638 thumbprint made once. */
+interface KeyEntry {
+  key: CryptoKey;
+  jkt?: string;
 }
 
 /** RFC 9449 §4.2 `ath`: base64url of the SHA-256 of the access token's ASCII value. */
