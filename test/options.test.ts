@@ -33,6 +33,7 @@ describe('options are checked at start-up, one clear error naming the option', (
     ['issuer with a query (RFC 8414 §2)', { ...base, issuer: 'https://a.example/oauth?x=1' }, /`issuer` must have no query or fragment/],
     ['issuer with a fragment', { ...base, issuer: 'https://a.example/oauth#x' }, /`issuer` must have no query or fragment/],
     ['http issuer off loopback', { ...base, issuer: 'http://a.example/oauth' }, /`issuer` must use https/],
+    ['issuer with a space', { ...base, issuer: 'https://a.example/o auth' }, /`issuer` must be a URI, with no spaces/],
     ['unknown option', { ...base, grantz: [] }, /`grantz` is not an option/],
     ['grants not an array', { ...base, grants: clientCredentials() }, /`grants` must be a non-empty array/],
     ['a grant that is not a grant', { ...base, grants: [{ type: 'x' }] }, /`grants` has an entry that is not a grant/],

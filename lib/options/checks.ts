@@ -1,3 +1,5 @@
+import { isHttpsOrLoopback } from '../http/address-policy';
+
 /*
  * The checks every option goes through, whichever factory takes it (oauthServer, the grants,
  * the stores). Each names the option by its path (`authorization.codeLifetime`), so a wrong
@@ -118,3 +120,24 @@ export function checkBoolean(at: OptionPath, value: unknown, fallback: boolean):
   return value;
 }
 
+/**
+ * An identifier that is an https URL (RFC 8414 §2 issuer, RFC 8707 §2 resource, RFC 9728 §1.2):
+ * absolute, with no query or fragment (it is compared as one exact string) and only URI
+ * characters (RFC 3986 §2: it is quoted in challenges, RFC 9110 §5.6.4). http only on a
+ * loopback host (development), and only with `allowHttpLoopback`. `what` says what is expected.
+ */
+export function checkHttpsIdentifier(at: OptionPath, value: unknown, what: string, allowHttpLoopback = true): string {
+  if (typeof value !== 'string') throw at.error(`is required: ${what}`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw at.error(`must be an absolute URL, got ${JSON.stringify(value)}`);
+  }
+  if (value.includes('?') || value.includes('#')) throw at.error('must have no query or fragment');
+  if (/[^\x21-\x7E]|["<>\\^`{|}]/.test(value)) throw at.error(`must be a URI, with no spaces, quotes or other characters outside RFC 3986, got ${JSON.stringify(value)}`);
+  if (url.protocol !== 'https:' && !(allowHttpLoopback && isHttpsOrLoopback(url))) {
+    throw at.error(`must use https${allowHttpLoopback ? ' (http is accepted only for localhost)' : ' (http on localhost needs allowHttpLoopback: true, for development)'}`);
+  }
+  return value;
+}

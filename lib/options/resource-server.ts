@@ -1,12 +1,13 @@
 import { isIP } from 'node:net';
 import { systemClock, type Clock } from '../clock';
-import { addressKind, isHttpsOrLoopback } from '../http/address-policy';
+import { addressKind } from '../http/address-policy';
 import { isScopeToken } from '../scope';
 import { SIGNING_ALGORITHMS } from './signing-keys';
 import { checkDpop, type DpopOptions, type DpopSettings } from './dpop';
 import { missingStoreMethods, type Store } from '../stores/store';
 import { ACCESS_TOKEN_ALGORITHMS } from '../tokens/jwt-access-token';
 import {
+  checkHttpsIdentifier,
   checkBoolean,
   checkFunction,
   checkNonNegativeInteger,
@@ -99,10 +100,10 @@ export function resolveResourceServerOptions(value: unknown): ResourceServerSett
   const allowHttpLoopback = checkBoolean(at('allowHttpLoopback'), options.allowHttpLoopback, false);
   const issuer = checkIssuerAddress(
     at('issuer'),
-    checkUrl(at('issuer'), options.issuer, allowHttpLoopback, 'the issuer identifier of the authorization server, e.g. "https://auth.example.com/oauth"'),
+    checkHttpsIdentifier(at('issuer'), options.issuer, 'the issuer identifier of the authorization server, e.g. "https://auth.example.com/oauth"', allowHttpLoopback),
     allowHttpLoopback,
   );
-  const resource = checkUrl(at('resource'), options.resource, true, 'this resource\'s identifier, e.g. "https://api.example.com/reports"');
+  const resource = checkHttpsIdentifier(at('resource'), options.resource, 'this resource\'s identifier, e.g. "https://api.example.com/reports"');
   return {
     issuer,
     resource,
@@ -122,26 +123,6 @@ export function resolveResourceServerOptions(value: unknown): ResourceServerSett
   };
 }
 
-/**
- * RFC 8414 §2 (issuer), RFC 8707 §2 and RFC 9728 §1.2 (resource): an absolute https URL with no
- * query or fragment; http only on a loopback host, and for the issuer only with `allowHttpLoopback`.
- */
-function checkUrl(at: OptionPath, value: unknown, allowHttpLoopback: boolean, what: string): string {
-  if (typeof value !== 'string') throw at.error(`is required: ${what}`);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw at.error(`must be an absolute URL, got ${JSON.stringify(value)}`);
-  }
-  if (value.includes('?') || value.includes('#')) throw at.error('must have no query or fragment');
-  // RFC 3986 §2: what is not a URI character would also break the challenges it is quoted in (RFC 9110 §5.6.4).
-  if (/[^\x21-\x7E]|["<>\\^`{|}]/.test(value)) throw at.error(`must be a URI, with no spaces, quotes or other characters outside RFC 3986, got ${JSON.stringify(value)}`);
-  if (url.protocol !== 'https:' && !(allowHttpLoopback && isHttpsOrLoopback(url))) {
-    throw at.error(`must use https${allowHttpLoopback ? ' (http only on localhost)' : ' (http on localhost needs allowHttpLoopback: true, for development)'}`);
-  }
-  return value;
-}
 
 /** A store for the DPoP replay records: one with `rememberOnce` (memoryStore() or redisStore()). */
 function checkReplayStore(at: OptionPath, store: unknown): Store {

@@ -1,7 +1,6 @@
 import type { Resource, Resources } from '../resource/resources';
 import { isScopeToken } from '../scope';
-import { checkOneOf, checkOptionsObject, checkPositiveInteger, type KnownKeys, type OptionPath } from './checks';
-import { isHttpsOrLoopback } from '../http/address-policy';
+import { checkHttpsIdentifier, checkOneOf, checkOptionsObject, checkPositiveInteger, type KnownKeys, type OptionPath } from './checks';
 
 /** A resource server this server issues tokens for (RFC 8707). */
 export interface ResourceOptions {
@@ -41,7 +40,8 @@ function checkResource(at: OptionPath, value: unknown): Resource {
   if (name !== undefined && (typeof name !== 'string' || name.length === 0)) throw at.at('name').error('must be a non-empty string');
   const lifetime = options.accessTokenLifetime;
   return {
-    uri: checkResourceUri(at.at('uri'), options.uri),
+    // RFC 8707 §2: an absolute URI without a fragment; no query either (it SHOULD NOT have one).
+    uri: checkHttpsIdentifier(at.at('uri'), options.uri, 'the resource\'s identifier, e.g. "https://api.example.com/api"'),
     scopes: [...new Set(scopes as string[])],
     accessTokenFormat: checkOneOf(at.at('accessTokenFormat'), options.accessTokenFormat, ['jwt', 'opaque'], 'jwt'),
     ...(lifetime !== undefined && { accessTokenLifetime: checkPositiveInteger(at.at('accessTokenLifetime'), lifetime, 0) }),
@@ -49,17 +49,3 @@ function checkResource(at: OptionPath, value: unknown): Resource {
   };
 }
 
-/** RFC 8707 §2: an absolute URI without a fragment; no query either (it SHOULD NOT have one), so that it is one exact string. */
-function checkResourceUri(at: OptionPath, value: unknown): string {
-  let url: URL;
-  try {
-    if (typeof value !== 'string') throw new TypeError();
-    url = new URL(value);
-  } catch {
-    throw at.error(`must be an absolute URL, e.g. "https://api.example.com/api", got ${JSON.stringify(value)}`);
-  }
-  const uri = value as string;
-  if (uri.includes('#') || uri.includes('?')) throw at.error('must have no query or fragment (RFC 8707 §2)');
-  if (!isHttpsOrLoopback(url)) throw at.error('must use https (http is accepted only for localhost)');
-  return uri;
-}

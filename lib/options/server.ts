@@ -13,6 +13,7 @@ import { missingStoreMethods, type Store } from '../stores/store';
 import type { TokenIssuedEvent } from '../tokens/issuer';
 import { checkAuthorizationOptions, type CheckedAuthorizationOptions } from './authorization';
 import {
+  checkHttpsIdentifier,
   checkBoolean,
   checkByteSize,
   checkFunction,
@@ -23,7 +24,6 @@ import {
   OptionPath,
   type KnownKeys,
 } from './checks';
-import { isHttpsOrLoopback } from '../http/address-policy';
 import { checkBruteForce } from './limits';
 import { checkResources, type ResourceOptions } from './resources';
 import { checkDpop, type DpopOptions, type DpopSettings } from './dpop';
@@ -184,7 +184,8 @@ const BEARER_METHODS_KEYS: KnownKeys<NonNullable<OAuthServerOptions['bearerMetho
 export function resolveServerOptions(value: unknown): ServerSettings {
   if (typeof value !== 'object' || value === null) throw SERVER.error('must be an object');
   const options = checkOptionsObject(SERVER, value, SERVER_KEYS, 'an object');
-  const issuer = checkIssuer(SERVER.at('issuer'), options.issuer);
+  // RFC 8414 §2: "a URL that uses the https scheme and has no query or fragment components".
+  const issuer = checkHttpsIdentifier(SERVER.at('issuer'), options.issuer, 'the https URL of this server, e.g. "https://api.example.com/oauth"');
   const grants = checkGrants(SERVER.at('grants'), options.grants ?? [clientCredentials()]);
   const enabledGrantTypes = new Set(grants.map((grant) => grant.type));
   // The default store keeps time with the server's clock.
@@ -274,22 +275,6 @@ function checkClientFetch(at: OptionPath, value: unknown): ServerSettings['clien
     keysCooldownMs: checkPositiveInteger(at.at('keysCooldownSeconds'), options.keysCooldownSeconds, 30) * 1000,
     keysMaxAgeMs: checkPositiveInteger(at.at('keysMaxAgeSeconds'), options.keysMaxAgeSeconds, 600) * 1000,
   };
-}
-
-/** RFC 8414 §2: "a URL that uses the https scheme and has no query or fragment components". */
-function checkIssuer(at: OptionPath, issuer: unknown): string {
-  if (typeof issuer !== 'string') throw at.error('is required: the https URL of this server, e.g. "https://api.example.com/oauth"');
-  let url: URL;
-  try {
-    url = new URL(issuer);
-  } catch {
-    throw at.error(`must be an absolute URL, got ${JSON.stringify(issuer)}`);
-  }
-  if (url.search !== '' || url.hash !== '' || issuer.includes('?') || issuer.includes('#')) {
-    throw at.error('must have no query or fragment (RFC 8414 §2)');
-  }
-  if (!isHttpsOrLoopback(url)) throw at.error('must use https (http is accepted only for localhost)');
-  return issuer;
 }
 
 function checkGrants(at: OptionPath, grants: unknown): readonly Grant[] {

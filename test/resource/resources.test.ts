@@ -220,6 +220,8 @@ describe('the resources option', () => {
     ['a query', [{ uri: 'https://a.example/api?v=1', scopes: ['read'] }], /no query or fragment/],
     ['a relative uri', [{ uri: '/api', scopes: ['read'] }], /absolute URL/],
     ['plain http off loopback', [{ uri: 'http://a.example/api', scopes: ['read'] }], /https/],
+    // It is quoted in every challenge's resource_metadata (RFC 9728 §5.1).
+    ['a quote', [{ uri: 'https://a.example/a"pi', scopes: ['read'] }], /outside RFC 3986/],
     ['no scopes', [{ uri: 'https://a.example/api', scopes: [] }], /scopes/],
     ['a bad scope token', [{ uri: 'https://a.example/api', scopes: ['a"b'] }], /scopes/],
     ['a duplicate', [{ uri: 'https://a.example/api', scopes: ['read'] }, { uri: 'https://a.example/api', scopes: ['write'] }], /twice/],
