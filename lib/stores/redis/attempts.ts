@@ -1,5 +1,6 @@
 import type { AttemptKey, AttemptStore } from '../store';
 import type { RedisOAuthSettings } from './oauth';
+import { evalScript } from './scripts';
 
 /** KEYS: blocks, then marks, all of one group. ARGV: the number of blocks. Returns each block's PTTL, then each mark's EXISTS. */
 const READ = `
@@ -36,7 +37,7 @@ export function redisAttemptStore({ client, keyPrefix, run }: Pick<RedisOAuthSet
 
   async function readGroup(blocks: AttemptKey[], marks: AttemptKey[]): Promise<number[]> {
     const keys = [...blocks.map((block) => `${base(block)}:b`), ...marks.map((mark) => `${base(mark)}:k`)];
-    return (await run(() => client.eval(READ, keys.length, ...keys, blocks.length))) as number[];
+    return (await run(() => evalScript(client, READ, keys, [blocks.length]))) as number[];
   }
 
   return {
@@ -59,7 +60,7 @@ export function redisAttemptStore({ client, keyPrefix, run }: Pick<RedisOAuthSet
     async countFailure(counters) {
       await Promise.all(
         counters.map(({ limit, ...key }) =>
-          run(() => client.eval(COUNT_FAILURE, 2, `${base(key)}:n`, `${base(key)}:b`, limit.points, limit.durationSeconds, limit.blockSeconds)),
+          run(() => evalScript(client, COUNT_FAILURE, [`${base(key)}:n`, `${base(key)}:b`], [limit.points, limit.durationSeconds, limit.blockSeconds])),
         ),
       );
     },

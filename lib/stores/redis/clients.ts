@@ -2,6 +2,7 @@ import { hash } from 'node:crypto';
 import type { ClientCreation, RegisteredClientRecord, RegisteredClientStore } from '../store';
 import type { RedisOAuthSettings } from './oauth';
 import { redisQuotas } from './quotas';
+import { evalScript } from './scripts';
 
 /** KEYS: the client, the set of every client. ARGV: record, maxClients, the client's digest. */
 const CREATE_CLIENT = `
@@ -50,7 +51,7 @@ export function redisRegisteredClients(settings: RedisOAuthSettings): Registered
       const clientId = record.metadata.client_id;
       await quotas.admit(quotaList, `client:${clientId}`, quotaForgetAt, false);
       const keys = [clientKey(clientId), allKey];
-      return (await run(() => client.eval(CREATE_CLIENT, 2, ...keys, JSON.stringify(record), maxClients, digest(clientId)))) as ClientCreation;
+      return (await run(() => evalScript(client, CREATE_CLIENT, keys, [JSON.stringify(record), maxClients, digest(clientId)]))) as ClientCreation;
     },
     async findClient(clientId) {
       const value = await run(() => client.get(clientKey(clientId)));

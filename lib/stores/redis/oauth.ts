@@ -17,6 +17,7 @@ import {
 import type { RedisDeviceOperations } from './device';
 import type { RedisPushedRequestOperations } from './pushed-requests';
 import { redisQuotas } from './quotas';
+import { evalScript } from './scripts';
 
 /** The Store operations of the authorization code and refresh token grants, over Redis. */
 export type RedisOAuthOperations = Omit<
@@ -153,7 +154,7 @@ export function redisOAuthOperations(settings: RedisOAuthSettings): RedisOAuthOp
 
   return {
     async saveAuthorizationCode(codeHash, record) {
-      await run(() => client.eval(SAVE_CODE, 1, codeKey(codeHash), JSON.stringify(record), secondsToLive(record, clock())));
+      await run(() => evalScript(client, SAVE_CODE, [codeKey(codeHash)], [JSON.stringify(record), secondsToLive(record, clock())]));
     },
     async findAuthorizationCode(codeHash) {
       const record = await run(() => client.hget(codeKey(codeHash), 'record'));
@@ -168,7 +169,7 @@ export function redisOAuthOperations(settings: RedisOAuthSettings): RedisOAuthOp
 
     async saveGrantTokens(tokens) {
       const { keys, args } = grantScriptArguments(tokens);
-      return (await run(() => client.eval(SAVE_GRANT_TOKENS, keys.length, ...keys, ...args))) === 1;
+      return (await run(() => evalScript(client, SAVE_GRANT_TOKENS, keys, args))) === 1;
     },
     async findRefreshToken(tokenHash) {
       const [record, rotated] = await run(() => client.hmget(tokenKey(keyPrefix, 'rt', tokenHash), 'record', 'rotated'));
