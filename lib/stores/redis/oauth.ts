@@ -59,6 +59,7 @@ function grantPrefix(keyPrefix: string, grantId: string): string {
  */
 const GRANT_SCRIPT_HEAD = `
 local function save(first)
+  local longest = 0
   for i = first, #KEYS do
     local value, ttl = ARGV[(i - first) * 2 + 5], tonumber(ARGV[(i - first) * 2 + 6])
     if i == first then
@@ -67,9 +68,11 @@ local function save(first)
       redis.call('HSET', KEYS[i], 'record', value, 'rotated', '0')
       redis.call('EXPIRE', KEYS[i], ttl)
     end
-    redis.call('SADD', KEYS[2], KEYS[i])
-    if redis.call('TTL', KEYS[2]) < ttl then redis.call('EXPIRE', KEYS[2], ttl) end
+    if ttl > longest then longest = ttl end
   end
+  -- One SADD for the tokens saved, and the set's ttl raised once to the longest of theirs.
+  redis.call('SADD', KEYS[2], unpack(KEYS, first))
+  if redis.call('TTL', KEYS[2]) < longest then redis.call('EXPIRE', KEYS[2], longest) end
 end
 local function revoke()
   redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
