@@ -1,22 +1,22 @@
 import type { AttemptKey, AttemptStore } from '../store';
 import type { RedisOAuthSettings } from './oauth';
-import { redisScript } from './script';
+import { evalScript } from './scripts';
 
 /** KEYS: blocks, then marks, all of one group. ARGV: the number of blocks. Returns each block's PTTL, then each mark's EXISTS. */
-const READ = redisScript(`
+const READ = `
 local blocks = tonumber(ARGV[1])
 local out = {}
 for i = 1, #KEYS do
   if i <= blocks then out[i] = redis.call('PTTL', KEYS[i]) else out[i] = redis.call('EXISTS', KEYS[i]) end
 end
 return out
-`);
+`;
 
 /**
  * KEYS: the counter, its block. ARGV: points, durationSeconds, blockSeconds. A blocked key is
  * left alone; the first failure starts the window; the one reaching `points` becomes a block.
  */
-const COUNT_FAILURE = redisScript(`
+const COUNT_FAILURE = `
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
@@ -25,7 +25,7 @@ if count >= tonumber(ARGV[1]) then
   redis.call('DEL', KEYS[1])
 end
 return count
-`);
+`;
 
 /**
  * Keys: `<prefix>lim:{<group>}:<key>:n` (a counter), `…:b` (a block), `…:k` (a known-good
@@ -37,7 +37,7 @@ export function redisAttemptStore({ client, keyPrefix, run }: Pick<RedisOAuthSet
 
   async function readGroup(blocks: AttemptKey[], marks: AttemptKey[]): Promise<number[]> {
     const keys = [...blocks.map((block) => `${base(block)}:b`), ...marks.map((mark) => `${base(mark)}:k`)];
-    return (await run(() => READ(client, keys, [blocks.length]))) as number[];
+    return (await run(() => evalScript(client, READ, keys, [blocks.length]))) as number[];
   }
 
   return {
@@ -60,7 +60,7 @@ export function redisAttemptStore({ client, keyPrefix, run }: Pick<RedisOAuthSet
     async countFailure(counters) {
       await Promise.all(
         counters.map(({ limit, ...key }) =>
-          run(() => COUNT_FAILURE(client, [`${base(key)}:n`, `${base(key)}:b`], [limit.points, limit.durationSeconds, limit.blockSeconds])),
+          run(() => evalScript(client, COUNT_FAILURE, [`${base(key)}:n`, `${base(key)}:b`], [limit.points, limit.durationSeconds, limit.blockSeconds])),
         ),
       );
     },

@@ -2,6 +2,7 @@ import { hash } from 'node:crypto';
 import type { ClientCreation, RegisteredClientRecord, RegisteredClientStore } from '../store';
 import type { RedisOAuthSettings } from './oauth';
 import { redisQuotas } from './quotas';
+import { evalScript } from './scripts';
 
 /** KEYS: the client, the set of every client. ARGV: record, maxClients, the client's digest. */
 const CREATE_CLIENT = `
@@ -51,7 +52,7 @@ export function redisRegisteredClients(settings: RedisOAuthSettings): Registered
       const counted = `client:${clientId}`;
       await quotas.admit(quotaList, counted, quotaForgetAt, false);
       const keys = [clientKey(clientId), allKey];
-      const outcome = (await run(() => client.eval(CREATE_CLIENT, 2, ...keys, JSON.stringify(record), maxClients, digest(clientId)))) as ClientCreation;
+      const outcome = (await run(() => evalScript(client, CREATE_CLIENT, keys, [JSON.stringify(record), maxClients, digest(clientId)]))) as ClientCreation;
       // A refused registration counts against no quota (as in the memory store).
       if (outcome !== 'created') await quotas.uncount(quotaList, counted);
       return outcome;

@@ -7,6 +7,7 @@ import {
 } from '../store';
 import type { RedisOAuthSettings } from './oauth';
 import { redisQuotas } from './quotas';
+import { evalScript } from './scripts';
 
 /** The Store operations of the device authorization grant (RFC 8628), over Redis. */
 export type RedisDeviceOperations = Pick<Store, 'saveDeviceCode' | 'findDeviceCodeByUserCode' | 'decideDeviceCode' | 'pollDeviceCode'>;
@@ -65,7 +66,7 @@ export function redisDeviceOperations(settings: RedisOAuthSettings): RedisDevice
       // NX: a user code names one request at a time.
       const claimed = await run(() => client.set(userCodeKey(record.userCodeHash), deviceCodeHash, 'EX', ttl(record), 'NX'));
       if (claimed === null) return false;
-      await run(() => client.eval(SAVE_DEVICE, 1, deviceKey(deviceCodeHash), JSON.stringify(record), record.interval, ttl(record), record.clientId));
+      await run(() => evalScript(client, SAVE_DEVICE, [deviceKey(deviceCodeHash)], [JSON.stringify(record), record.interval, ttl(record), record.clientId]));
       return true;
     },
     async findDeviceCodeByUserCode(userCodeHash) {

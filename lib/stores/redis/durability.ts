@@ -1,5 +1,6 @@
 import { Cluster } from 'ioredis';
 import { connectToUrl, failClosedRunner, type RedisClient } from './connection';
+import { evalScript, evalScriptInPipeline } from './scripts';
 
 /**
  * What a store write that uses something up or revokes it waits for before it counts as done:
@@ -38,7 +39,7 @@ export interface RecorderSettings {
  */
 export function scriptRecorder({ durability, client, run, timeoutMs, url }: RecorderSettings): ScriptRecorder {
   if (durability === 'primary') {
-    return { evalRecorded: (script, keys, args) => run(() => client.eval(script, keys.length, ...keys, ...args)), close: () => {} };
+    return { evalRecorded: (script, keys, args) => run(() => evalScript(client, script, keys, args)), close: () => {} };
   }
   const own = url === undefined ? duplicate(client) : connectToUrl(url, timeoutMs);
   const runOwn = failClosedRunner(own, timeoutMs, url !== undefined);
@@ -47,8 +48,8 @@ export function scriptRecorder({ durability, client, run, timeoutMs, url }: Reco
   return {
     evalRecorded: (script, keys, args) =>
       runOwn(async () => {
-        const replies = await own.pipeline().eval(script, keys.length, ...keys, ...args).call('WAIT', 1, replicaWaitMs).exec();
-        const [[scriptError, result], [waitError, acknowledged]] = replies as [Error | null, unknown][];
+        const replies = await evalScriptInPipeline(() => own.pipeline(), (commands) => commands.call('WAIT', 1, replicaWaitMs), script, keys, args);
+        const [[scriptError, result], [waitError, acknowledged]] = replies;
         if (scriptError !== null) throw scriptError;
         if (waitError !== null) throw waitError;
         if (typeof acknowledged !== 'number' || acknowledged < 1) throw new Error(`No replica acknowledged the write within ${replicaWaitMs} ms`);

@@ -17,6 +17,7 @@ import {
 import type { RedisDeviceOperations } from './device';
 import type { RedisPushedRequestOperations } from './pushed-requests';
 import { redisQuotas } from './quotas';
+import { evalScript } from './scripts';
 
 /** The Store operations of the authorization code and refresh token grants, over Redis. */
 export type RedisOAuthOperations = Omit<
@@ -58,6 +59,7 @@ function grantPrefix(keyPrefix: string, grantId: string): string {
  */
 const GRANT_SCRIPT_HEAD = `
 local function save(first)
+  local longest = 0
   for i = first, #KEYS do
     local value, ttl = ARGV[(i - first) * 2 + 5], tonumber(ARGV[(i - first) * 2 + 6])
     if i == first then
@@ -66,9 +68,11 @@ local function save(first)
       redis.call('HSET', KEYS[i], 'record', value, 'rotated', '0')
       redis.call('EXPIRE', KEYS[i], ttl)
     end
-    redis.call('SADD', KEYS[2], KEYS[i])
-    if redis.call('TTL', KEYS[2]) < ttl then redis.call('EXPIRE', KEYS[2], ttl) end
+    if ttl > longest then longest = ttl end
   end
+  -- One SADD for the tokens saved, and the set's ttl raised once to the longest of theirs.
+  redis.call('SADD', KEYS[2], unpack(KEYS, first))
+  if redis.call('TTL', KEYS[2]) < longest then redis.call('EXPIRE', KEYS[2], longest) end
 end
 local function revoke()
   redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
@@ -153,7 +157,7 @@ export function redisOAuthOperations(settings: RedisOAuthSettings): RedisOAuthOp
 
   return {
     async saveAuthorizationCode(codeHash, record) {
-      await run(() => client.eval(SAVE_CODE, 1, codeKey(codeHash), JSON.stringify(record), secondsToLive(record, clock())));
+      await run(() => evalScript(client, SAVE_CODE, [codeKey(codeHash)], [JSON.stringify(record), secondsToLive(record, clock())]));
     },
     async findAuthorizationCode(codeHash) {
       const record = await run(() => client.hget(codeKey(codeHash), 'record'));
@@ -168,7 +172,7 @@ export function redisOAuthOperations(settings: RedisOAuthSettings): RedisOAuthOp
 
     async saveGrantTokens(tokens) {
       const { keys, args } = grantScriptArguments(tokens);
-      return (await run(() => client.eval(SAVE_GRANT_TOKENS, keys.length, ...keys, ...args))) === 1;
+      return (await run(() => evalScript(client, SAVE_GRANT_TOKENS, keys, args))) === 1;
     },
     async findRefreshToken(tokenHash) {
       const [record, rotated] = await run(() => client.hmget(tokenKey(keyPrefix, 'rt', tokenHash), 'record', 'rotated'));

@@ -1,6 +1,7 @@
 import { secondsToLive, type PushedRequestRecord, type Store } from '../store';
 import type { RedisOAuthSettings } from './oauth';
 import { redisQuotas } from './quotas';
+import { evalScript } from './scripts';
 
 /** The Store operations of pushed authorization requests (RFC 9126), over Redis. */
 export type RedisPushedRequestOperations = Pick<Store, 'savePushedRequest' | 'takePushedRequest'>;
@@ -25,7 +26,7 @@ export function redisPushedRequestOperations(settings: RedisOAuthSettings): Redi
       await run(() => client.set(pushedKey(uriHash), JSON.stringify(record), 'EX', secondsToLive(record, clock())));
     },
     async takePushedRequest(uriHash, clientId) {
-      const value = (await run(() => client.eval(TAKE_PUSHED_REQUEST, 1, pushedKey(uriHash), clientId))) as string | null;
+      const value = (await run(() => evalScript(client, TAKE_PUSHED_REQUEST, [pushedKey(uriHash)], [clientId]))) as string | null;
       if (value === null) return undefined;
       await quotas.release(uriHash);
       return JSON.parse(value) as PushedRequestRecord;

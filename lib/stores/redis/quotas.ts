@@ -1,6 +1,7 @@
 import { QuotaExceededError } from '../../errors';
 import type { RedisOAuthSettings } from './oauth';
 import type { Quota } from '../store';
+import { evalScript } from './scripts';
 
 /**
  * KEYS: the id's index (the quota keys it counts under), then one sorted set per quota (member:
@@ -63,12 +64,12 @@ export function redisQuotas({ client, keyPrefix, clock, run }: RedisOAuthSetting
       const now = clock();
       const keys = [indexKey(id), ...quotas.map(({ key }) => quotaPrefix + key)];
       const args = [id, now, forgetAt, Math.max(1, forgetAt - now), releasable ? '1' : '0', ...quotas.map(({ max }) => max)];
-      const waitSeconds = (await run(() => client.eval(ADMIT, keys.length, ...keys, ...args))) as number;
+      const waitSeconds = (await run(() => evalScript(client, ADMIT, keys, args))) as number;
       if (waitSeconds > 0) throw new QuotaExceededError(waitSeconds);
     },
     async release(id) {
       const quotaKeys = await run(() => client.smembers(indexKey(id)));
-      if (quotaKeys.length > 0) await run(() => client.eval(RELEASE, quotaKeys.length + 1, indexKey(id), ...quotaKeys, id));
+      if (quotaKeys.length > 0) await run(() => evalScript(client, RELEASE, [indexKey(id), ...quotaKeys], [id]));
     },
     async uncount(quotas, id) {
       await Promise.all(quotas.map(({ key }) => run(() => client.zrem(quotaPrefix + key, id))));
