@@ -3,7 +3,7 @@
  * drives one scenario, then prints where the CPU time went: the functions with the most self
  * time, and self time summed by package. Profiles are kept in bench/results/profiles/.
  *
- * BENCH_SCENARIO=token|protected|refused|jwt-token|jwt-protected (default token),
+ * BENCH_SCENARIO=token|protected|refused|jwt-token|jwt-protected|code|refresh (default token),
  * BENCH_STORE=redis|memory (default redis), BENCH_TARGET (default ours; ours-jwt for the JWT
  * scenarios; example-app for `node example-app/server.js` with its own client and /api/hello),
  * BENCH_DURATION (seconds, default 8), BENCH_JWT_ALG (default ES256). Pinned as `npm run bench` is.
@@ -16,6 +16,7 @@ import { freePort, startRedisServer } from '../test/helpers/redis-server';
 import { CEILING_TOKEN, CLIENT_ID, DEFAULT_JWT_ALGORITHM, JWT_TOKEN_BODY, RESOURCE_PATH, SCOPE, TOKEN_PATH, randomToken, type ServerSettings, type StoreKind } from './common';
 import { EXAMPLE_APP } from './example-app-client';
 import { pinToLoadCore, startExampleApp, startServer } from './server-process';
+import { codeRequests, refreshRequests, userFlowClient } from './user-flow';
 
 interface ProfileNode {
   id: number;
@@ -29,11 +30,11 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-const scenario = (process.env.BENCH_SCENARIO ?? 'token') as 'token' | 'protected' | 'refused' | 'jwt-token' | 'jwt-protected';
+const scenario = (process.env.BENCH_SCENARIO ?? 'token') as 'token' | 'protected' | 'refused' | 'jwt-token' | 'jwt-protected' | 'code' | 'refresh';
 const store = (process.env.BENCH_STORE ?? 'redis') as StoreKind;
 const jwt = scenario === 'jwt-token' || scenario === 'jwt-protected';
 const target = process.env.BENCH_TARGET ?? (jwt ? 'ours-jwt' : 'ours');
-const isTokenScenario = scenario === 'token' || scenario === 'jwt-token';
+const isTokenScenario = scenario === 'token' || scenario === 'jwt-token' || scenario === 'code' || scenario === 'refresh';
 const tokenBody = jwt ? JWT_TOKEN_BODY : `grant_type=client_credentials&scope=${SCOPE}`;
 const duration = Number(process.env.BENCH_DURATION ?? 8);
 const root = join(__dirname, '..', '..');
@@ -86,6 +87,8 @@ async function main(): Promise<void> {
     body: isTokenScenario ? tokenBody : undefined,
     connections: 32,
     duration,
+    // The user flows: each request carries a code or refresh token minted or chained as in `npm run bench`.
+    ...(await userFlowLoad(port, basic)),
   });
   await server.stop();
   await redis.stop();
@@ -95,6 +98,18 @@ async function main(): Promise<void> {
   console.log(`${target} ${scenario}/${store}: ${Math.round(result.requests.total / result.duration)} req/s under the profiler (${result.non2xx} non-2xx)`);
   summarize(JSON.parse(readFileSync(join(profileDir, file), 'utf8')) as CpuProfile);
   console.log(`profile: ${join(profileDir, file)}`);
+}
+
+/** The code and refresh scenarios' requests (bench/user-flow.ts): 2,500 codes per second of the run, or one refresh chain per connection. */
+async function userFlowLoad(port: number, basic: string): Promise<Pick<autocannon.Options, 'requests' | 'maxOverallRequests'>> {
+  if (scenario !== 'code' && scenario !== 'refresh') return {};
+  const client = userFlowClient(port, basic);
+  if (scenario === 'code') {
+    const bodies = await client.codeExchanges(2500 * duration);
+    return { requests: codeRequests(bodies), maxOverallRequests: bodies.length };
+  }
+  const perConnection = 200_000;
+  return { requests: refreshRequests(await client.refreshTokens(32), perConnection), maxOverallRequests: perConnection * 32 };
 }
 
 /** The package (or "ours", "node:internal", "(gc)"...) a profile node's code belongs to. */
