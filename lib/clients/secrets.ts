@@ -10,6 +10,11 @@ import { setBounded } from '../bounded-map';
  *                                     cannot be guessed, so a fast hash is just as safe.
  *
  * Salts and hashes are base64url. Comparison is constant time (`timingSafeEqual`).
+ *
+ * A third format is never given by the host, only made here at start-up (`hashConfiguredSecret`):
+ *
+ *   chosen-sha256$<salt>$<hash>       a plaintext secret of static config: a salted SHA-256, but
+ *                                     guessable, so the brute-force limits still apply to it.
  */
 
 const SCRYPT = { N: 16384, r: 8, p: 1, keyLength: 32, saltLength: 16 };
@@ -39,24 +44,37 @@ export async function hashClientSecret(secret: string): Promise<string> {
   return formatScrypt(SCRYPT, salt, key);
 }
 
-/** The same, synchronously: used once at start-up for plaintext secrets in static config. */
+/**
+ * A plaintext secret of static config, hashed once at start-up. The plaintext is in the host's
+ * config, and this hash is kept in this process only (never stored): a slow hash of it would
+ * slow down no one, while each scrypt costs 50 ms of CPU and a 16 MiB buffer that the C
+ * allocator keeps (RSS) once freed. A person may have chosen it, so it stays guessable.
+ */
+export function hashConfiguredSecret(secret: string): string {
+  const salt = randomBytes(SCRYPT.saltLength).toString('base64url');
+  return `chosen-sha256$${salt}$${sha256(salt, secret).toString('base64url')}`;
+}
+
+/** `hashClientSecret`, synchronously. */
 export function hashClientSecretSync(secret: string): string {
   const salt = randomBytes(SCRYPT.saltLength);
   return formatScrypt(SCRYPT, salt, scryptSync(secret, salt, SCRYPT.keyLength, scryptParameters(SCRYPT)));
 }
 
+/** A hash the host may give: scrypt or generated; `chosen-sha256` is made here only, from plaintext. */
 export function isClientSecretHash(value: string): boolean {
-  return parseHash(value) !== undefined;
+  const kind = parseHash(value)?.kind;
+  return kind === 'sha256' || kind === 'scrypt';
 }
 
 type ParsedHash =
-  | { kind: 'sha256'; salt: string; hash: Buffer }
+  | { kind: 'sha256' | 'chosen-sha256'; salt: string; hash: Buffer }
   | { kind: 'scrypt'; N: number; r: number; p: number; salt: Buffer; hash: Buffer };
 
 function parseHash(value: string): ParsedHash | undefined {
   const parts = value.split('$');
-  if (parts[0] === 'sha256' && parts.length === 3 && parts[1] && parts[2]) {
-    return { kind: 'sha256', salt: parts[1], hash: Buffer.from(parts[2], 'base64url') };
+  if ((parts[0] === 'sha256' || parts[0] === 'chosen-sha256') && parts.length === 3 && parts[1] && parts[2]) {
+    return { kind: parts[0], salt: parts[1], hash: Buffer.from(parts[2], 'base64url') };
   }
   if (parts[0] === 'scrypt' && parts.length === 6) {
     const [N, r, p] = parts.slice(1, 4).map(Number);
@@ -87,10 +105,13 @@ export class SecretVerifier {
   }
 
   /**
-   * Whether `presented` is a secret this verifier already found right for `storedHash`: known
-   * without another check, so not a guess. False when nothing is remembered (or it differs).
+   * Whether `presented` is a secret this verifier already found right for `storedHash`, or the
+   * right one for a `chosen-sha256` hash (as cheap to tell as a remembered one): known without
+   * a slow check, so not a guess. False when nothing is remembered (or it differs).
    */
   isRememberedRight(presented: string, storedHash: string): boolean {
+    const parsed = this.parse(storedHash);
+    if (parsed?.kind === 'chosen-sha256') return constantTimeEqual(sha256(parsed.salt, presented), parsed.hash);
     const remembered = this.verifiedScrypt.get(storedHash);
     return remembered !== undefined && constantTimeEqual(sha256(this.memorySalt, presented), remembered);
   }
@@ -98,7 +119,7 @@ export class SecretVerifier {
   async verify(presented: string, storedHash: string): Promise<boolean> {
     const parsed = this.parse(storedHash);
     if (parsed === undefined) return false;
-    if (parsed.kind === 'sha256') return constantTimeEqual(sha256(parsed.salt, presented), parsed.hash);
+    if (parsed.kind !== 'scrypt') return constantTimeEqual(sha256(parsed.salt, presented), parsed.hash);
     if (this.verifiedScrypt.has(storedHash)) return this.isRememberedRight(presented, storedHash);
 
     const derived = await new Promise<Buffer>((resolve, reject) =>

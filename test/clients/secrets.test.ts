@@ -1,6 +1,7 @@
 // The module object itself (not an import namespace copy), so that the spy is what lib/ calls.
 import crypto = require('node:crypto');
-import { generateClientSecret, hashClientSecretSync, SecretVerifier } from '../../lib/clients/secrets';
+import { generateClientSecret, hashClientSecretSync, hashConfiguredSecret, isClientSecretHash, SecretVerifier } from '../../lib/clients/secrets';
+import { normalizeClient } from '../../lib/clients/client';
 
 /*
  * RFC 6749 §10.10 (credentials guessing): a secret check must not reveal how much of a guess was
@@ -52,5 +53,45 @@ describe('client secret comparison is constant time', () => {
   test.each(guessesFor(person))('scrypt hash remembered after a success, guess %s: still one full comparison', async (_name, guess, right) => {
     await expect(remembering.verify(guess, scryptHash)).resolves.toBe(right);
     expectOneFullComparison(person);
+  });
+
+  test.each(guessesFor(person))('plaintext secret of static config, guess %s: one comparison, checked or told right', async (_name, guess, right) => {
+    const configured = hashConfiguredSecret(person);
+    await expect(new SecretVerifier().verify(guess, configured)).resolves.toBe(right);
+    expectOneFullComparison(person);
+    compare.mockClear();
+    expect(new SecretVerifier().isRememberedRight(guess, configured)).toBe(right);
+    expectOneFullComparison(person);
+  });
+});
+
+/*
+ * A plaintext secret of static config is hashed at start-up with a salted SHA-256, not scrypt: the
+ * plaintext is in the host's config and the hash never leaves the process, so a slow hash would
+ * slow no one down, while each scrypt keeps a 16 MiB buffer in the process's RSS. A person may
+ * have chosen it: it stays guessable, under the brute-force limits (RFC 6749 §10.10).
+ */
+describe('plaintext secrets of static config', () => {
+  const metadata = { client_id: 'svc', client_secret: 'chosen by a person', grant_types: ['client_credentials'], scope: 'read' };
+
+  test('are hashed without scrypt, and stay guessable', () => {
+    const scrypt = jest.spyOn(crypto, 'scryptSync');
+    try {
+      const { secretHash } = normalizeClient(metadata, { hashPlaintextSecret: true });
+      expect(scrypt).not.toHaveBeenCalled();
+      expect(secretHash).toMatch(/^chosen-sha256\$/);
+      expect(new SecretVerifier().isUnguessable(secretHash as string)).toBe(false);
+    } finally {
+      scrypt.mockRestore();
+    }
+  });
+
+  test('their hash is never taken from the host: a lookup cannot return one, and in static config it is a plaintext secret', () => {
+    const configured = hashConfiguredSecret('chosen by a person');
+    expect(isClientSecretHash(configured)).toBe(false);
+    expect(() => normalizeClient({ ...metadata, client_secret: configured }, { hashPlaintextSecret: false })).toThrow('must be a hash from hashClientSecret()');
+    const rehashed = normalizeClient({ ...metadata, client_secret: configured }, { hashPlaintextSecret: true }).secretHash as string;
+    expect(rehashed).not.toBe(configured);
+    return expect(new SecretVerifier().verify(configured, rehashed)).resolves.toBe(true);
   });
 });
