@@ -1,5 +1,6 @@
 import { hash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 import { setBounded } from '../bounded-map';
+import { sharedInFlight } from '../in-flight';
 
 /*
  * Client secrets are kept only as hashes, in one of two formats:
@@ -96,6 +97,11 @@ export class SecretVerifier {
   /** Stored hashes already read: a client's hash is parsed once, not on every request. */
   private readonly parsedHashes = new Map<string, ParsedHash | undefined>();
   private readonly memorySalt = randomBytes(16).toString('base64url');
+  /**
+   * scrypt derivations running, by stored hash and presented secret: each costs 50 ms of CPU
+   * and a 16 MiB buffer that the C allocator keeps once freed (one per thread of the pool).
+   */
+  private readonly scryptInFlight = sharedInFlight<string, Buffer>();
 
   constructor(private readonly maxRemembered = 1000) {}
 
@@ -122,13 +128,17 @@ export class SecretVerifier {
     if (parsed.kind !== 'scrypt') return constantTimeEqual(sha256(parsed.salt, presented), parsed.hash);
     if (this.verifiedScrypt.has(storedHash)) return this.isRememberedRight(presented, storedHash);
 
-    const derived = await new Promise<Buffer>((resolve, reject) =>
-      scrypt(presented, parsed.salt, parsed.hash.length, scryptParameters(parsed), (error, key) =>
-        error ? reject(error) : resolve(key),
+    const presentedDigest = sha256(this.memorySalt, presented);
+    // The same secret presented by requests at once (a client's first burst) is derived once.
+    const derived = await this.scryptInFlight(`${storedHash}\0${presentedDigest.toString('base64url')}`, () =>
+      new Promise<Buffer>((resolve, reject) =>
+        scrypt(presented, parsed.salt, parsed.hash.length, scryptParameters(parsed), (error, key) =>
+          error ? reject(error) : resolve(key),
+        ),
       ),
     );
     const valid = constantTimeEqual(derived, parsed.hash);
-    if (valid) setBounded(this.verifiedScrypt, this.maxRemembered, storedHash, sha256(this.memorySalt, presented));
+    if (valid) setBounded(this.verifiedScrypt, this.maxRemembered, storedHash, presentedDigest);
     return valid;
   }
 
