@@ -96,7 +96,13 @@ export function attemptLimiter(store: AttemptStore, slots: ConcurrencySlots): At
  * Hashed: bounded size, and no raw identifier reaches the store.
  */
 export function limitKey(name: string, group: readonly string[], parts: readonly string[]): AttemptKey {
-  return { group: digest(group), key: digest([name, ...parts]) };
+  return limitKeysOf(group)(name, parts);
+}
+
+/** `limitKey` for several keys of one group, whose digest is computed once. */
+export function limitKeysOf(group: readonly string[]): (name: string, parts: readonly string[]) => AttemptKey {
+  const groupDigest = digest(group);
+  return (name, parts) => ({ group: groupDigest, key: digest([name, ...parts]) });
 }
 
 /** The attempt of a single hard key (e.g. a username), or none when `limit` is false. */

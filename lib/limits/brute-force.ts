@@ -1,6 +1,6 @@
 import { addressNetwork } from '../address-network';
-import type { AttemptLimit } from '../stores/store';
-import { limitKey, type LimitedAttempt, type LimitedKey } from './attempt-limiter';
+import type { AttemptKey, AttemptLimit } from '../stores/store';
+import { limitKey, limitKeysOf, type LimitedAttempt, type LimitedKey } from './attempt-limiter';
 
 /** The `bruteForce` option: limits on failed client authentication (wrong secrets of guessable clients). */
 export interface BruteForceOptions {
@@ -32,17 +32,18 @@ export function clientAuthAttempt(limits: ClientAuthLimits | false, clientId: st
   if (limits === false) return { hard: [], soft: [], slot: '' };
   // An IPv6 host holds its whole /64: counted as one address.
   const address = addressNetwork(sourceAddress);
-  const ofClient = ['client', clientId];
-  const pair = limitKey('bf:pair', ofClient, [clientId, address]);
-  const limited = (key: ReturnType<typeof limitKey>, limit: AttemptLimit | undefined): LimitedKey[] => (limit === undefined ? [] : [{ ...key, limit }]);
+  // Checked on every request of a guessable client: the client's group is digested once.
+  const ofClient = limitKeysOf(['client', clientId]);
+  const pair = ofClient('bf:pair', [clientId, address]);
+  const limited = (key: AttemptKey, limit: AttemptLimit | undefined): LimitedKey[] => (limit === undefined ? [] : [{ ...key, limit }]);
   const soft = [
-    ...limited(limitKey('bf:client', ofClient, [clientId]), limits.client),
+    ...limited(ofClient('bf:client', [clientId]), limits.client),
     ...limited(limitKey('bf:address', ['address', address], [address]), limits.address),
   ];
   return {
     hard: limited(pair, limits.pair),
     soft,
-    ...(soft.length > 0 && { known: limitKey('bf:known', ofClient, [clientId, address]) }),
+    ...(soft.length > 0 && { known: ofClient('bf:known', [clientId, address]) }),
     slot: pair.key,
   };
 }
