@@ -12,7 +12,7 @@ const { createApp } = require('../../../example-app/app.js') as { createApp(conf
 /**
  * The example-app, configured as its contract says (`REDIS_URL` for the Redis store), with the
  * bench client added to its clients the way `clients.json` gives them: a plaintext secret, so
- * scrypt-hashed and guarded by the brute-force limits, as `svc-reporting`'s is. The bench's
+ * guessable and guarded by the brute-force limits, as `svc-reporting`'s is. The bench's
  * protected path is the example-app's own `GET /api/hello` (scope read).
  */
 export async function build(settings: ServerSettings): Promise<BuiltApp> {
