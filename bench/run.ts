@@ -292,9 +292,9 @@ function pkjwtCases(store: StoreKind, make: MakeCase): Case[] {
 /** The scenarios of issue 7 and 17: opaque tokens, user flows. */
 function classicCases(scenario: ScenarioName, store: StoreKind, make: MakeCase): Case[] {
   const list: Case[] = [make('ours', 'ours', 'ours')];
-  // A secret a person chose (plaintext in the config, hashed with scrypt): the brute-force limits
+  // A secret a person chose (plaintext in the config, so guessable): the brute-force limits
   // run on every request, and no correct request may be refused under its own concurrency.
-  if (scenario === 'token') list.push(make('ours-chosen-secret', 'ours, person-chosen secret', 'ours', 1, 'plaintext in config: scrypt, limits on'));
+  if (scenario === 'token') list.push(make('ours-chosen-secret', 'ours, person-chosen secret', 'ours', 1, 'plaintext in config: limits on'));
   // The example-app as `npm start` runs it (issue 17): its own process, clients.json and routes.
   if (!isUserFlow(scenario)) {
     const what = scenario === 'token' ? `${EXAMPLE_APP.clientId}: plaintext secret in clients.json` : `GET ${EXAMPLE_APP.resourcePath}`;

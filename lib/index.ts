@@ -29,7 +29,8 @@ export type { RegisteredClientMetadata } from './registration/metadata';
 export type { ClientIdMetadataDocumentOptions } from './options/client-id-metadata';
 export { ClientMetadataDocumentError } from './client-id-metadata/client-id-url';
 export { memoryStore, type MemoryStoreOptions } from './stores/memory/store';
-export { redisStore, type RedisStoreOptions } from './stores/redis/store';
+export { redisStore } from './stores/redis-on-demand';
+export type { RedisStoreOptions } from './stores/redis/store';
 export type { RedisClient } from './stores/redis/connection';
 export type { Durability } from './stores/redis/durability';
 export type {

@@ -16,6 +16,13 @@ describe('package entry points', () => {
     expect(out).toBe('function');
   });
 
+  test('an app on the memory store loads neither the Redis store nor ioredis', () => {
+    const loaded = (name: string) =>
+      `Object.keys(require.cache).some((file) => file.includes(${JSON.stringify(name)}))`;
+    const out = run(['-e', `const { oauthServer, memoryStore, redisStore } = require('express-oauth2-server'); oauthServer({ issuer: 'https://as.example/oauth', clients: [], store: memoryStore() }); console.log(${loaded('/node_modules/ioredis/')}, ${loaded('/stores/redis/')}, typeof redisStore)`]);
+    expect(out).toBe('false false function');
+  });
+
   test('the types are declared next to the build', () => {
     const pkg = require('../package.json') as { types: string; exports: Record<string, { types: string }> };
     expect(require('node:fs').existsSync(path.join(root, pkg.types))).toBe(true);

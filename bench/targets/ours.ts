@@ -22,7 +22,7 @@ export const BENCH_MAX_REGISTERED_CLIENTS = 20_000;
 /**
  * This package, mounted the way its README tells a host app to; `cache` turns on the opt-in token cache,
  * `chosenSecret` configures the client's secret in plaintext, as the example-app's clients.json does:
- * the package then hashes it with scrypt and treats it as guessable, so its brute-force limits run.
+ * the package then treats it as guessable (hashed at start-up), so its brute-force limits run.
  * The bench user is always signed in, and its first Allow is remembered, so later authorization
  * requests of the bench client redirect with a code at once.
  *

@@ -1,5 +1,5 @@
 import type { JSONWebKeySet } from 'jose';
-import { hashClientSecretSync, isClientSecretHash } from './secrets';
+import { hashConfiguredSecret, isClientSecretHash } from './secrets';
 import { isScopeToken } from '../scope';
 import { checkPublicJwks } from '../assertions/public-jwks';
 import { isHttpsOrLoopback } from '../http/address-policy';
@@ -101,7 +101,7 @@ export function normalizeClient(metadata: ClientMetadata, options: { hashPlainte
   let secretHash: string | undefined;
   if (secret !== undefined) {
     if (isClientSecretHash(secret)) secretHash = secret;
-    else if (options.hashPlaintextSecret) secretHash = hashClientSecretSync(secret);
+    else if (options.hashPlaintextSecret) secretHash = hashConfiguredSecret(secret);
     else fail('`client_secret` must be a hash from hashClientSecret() or generateClientSecret()');
   }
 

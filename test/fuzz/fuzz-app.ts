@@ -64,7 +64,7 @@ export async function startFuzzApp(options: Partial<OAuthServerOptions> = {}): P
         scope: 'read',
         token_endpoint_auth_method: 'client_secret_post',
       },
-      // A person-chosen secret, hashed with scrypt: the slow path of secret checks.
+      // A person-chosen secret in plaintext: guessable, so checked under the brute-force limits.
       { client_id: 'human', client_secret: 'correct horse battery staple', grant_types: ['client_credentials'], scope: 'read' },
       { client_id: 'pub', grant_types: ['client_credentials'], scope: 'read' },
       { client_id: 'keyed', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [publicJwk] }, grant_types: ['client_credentials', JWT_BEARER_GRANT_TYPE], scope: 'read' },

@@ -14,7 +14,7 @@ import { redisStore } from '../../lib/stores/redis/store';
  * no secret count nothing, and a burst of right secrets is never refused.
  */
 const stores = useStores();
-// A secret a person chose, configured in plaintext: the server hashes it with scrypt.
+// A secret a person chose, configured in plaintext: guessable, so under the brute-force limits.
 const CLIENTS = [
   { client_id: 'svc', client_secret: 'correct horse', grant_types: ['client_credentials'], scope: 'read' },
   { client_id: 'other', client_secret: 'battery staple', grant_types: ['client_credentials'], scope: 'read' },

@@ -11,7 +11,7 @@ const HUMAN = 'a person chose this secret';
 /** The secrets of the flow's clients, and wrong ones a client might present: none may leak. */
 export const SECRETS = { svc: svc.secret, poster: poster.secret, human: HUMAN };
 
-/** A client for each secret format and method: fast hash with Basic and with the body, scrypt with Basic. */
+/** A client for each secret format and method: fast hash with Basic and with the body, a plaintext (guessable) secret of static config with Basic. */
 export const FLOW_CLIENTS: ClientMetadata[] = [
   { client_id: 'svc', client_secret: svc.hash, grant_types: ['client_credentials'], scope: 'read write' },
   { client_id: 'poster', client_secret: poster.hash, grant_types: ['client_credentials'], scope: 'read', token_endpoint_auth_method: 'client_secret_post' },

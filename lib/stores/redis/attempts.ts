@@ -35,26 +35,40 @@ return count
 export function redisAttemptStore({ client, keyPrefix, run }: Pick<RedisOAuthSettings, 'client' | 'keyPrefix' | 'run'>, timeoutMs: number): AttemptStore {
   const base = ({ group, key }: AttemptKey) => `${keyPrefix}lim:{${group}}:${key}`;
 
-  async function readGroup(blocks: AttemptKey[], marks: AttemptKey[]): Promise<number[]> {
-    const keys = [...blocks.map((block) => `${base(block)}:b`), ...marks.map((mark) => `${base(mark)}:k`)];
-    return (await run(() => evalScript(client, READ, keys, [blocks.length]))) as number[];
-  }
-
   return {
     timeoutMs,
     async read(blocks, marks) {
-      const blockedMs = blocks.map(() => 0);
-      const marked = marks.map(() => false);
-      const groups = new Set([...blocks, ...marks].map(({ group }) => group));
-      await Promise.all(
-        [...groups].map(async (group) => {
-          const indexes = (keys: readonly AttemptKey[]) => keys.flatMap((key, i) => (key.group === group ? [i] : []));
-          const [ofBlocks, ofMarks] = [indexes(blocks), indexes(marks)];
-          const values = await readGroup(ofBlocks.map((i) => blocks[i]), ofMarks.map((i) => marks[i]));
-          ofBlocks.forEach((i, n) => (blockedMs[i] = Math.max(0, values[n])));
-          ofMarks.forEach((i, n) => (marked[i] = values[ofBlocks.length + n] === 1));
-        }),
-      );
+      const blockedMs = new Array<number>(blocks.length).fill(0);
+      const marked = new Array<boolean>(marks.length).fill(false);
+      // One script per group, with its block keys, then its mark keys. Grouped in one pass: this
+      // runs on every limited request, and what a request allocates is what it costs in memory.
+      const groups = new Map<string, { keys: string[]; blocks: number[]; marks: number[] }>();
+      const groupOf = ({ group }: AttemptKey) => {
+        let found = groups.get(group);
+        if (found === undefined) groups.set(group, (found = { keys: [], blocks: [], marks: [] }));
+        return found;
+      };
+      blocks.forEach((key, i) => {
+        const group = groupOf(key);
+        group.keys.push(`${base(key)}:b`);
+        group.blocks.push(i);
+      });
+      marks.forEach((key, i) => {
+        const group = groupOf(key);
+        group.keys.push(`${base(key)}:k`);
+        group.marks.push(i);
+      });
+      const reads: Promise<void>[] = [];
+      for (const group of groups.values()) {
+        const read = run(() => evalScript(client, READ, group.keys, [group.blocks.length])) as Promise<number[]>;
+        reads.push(
+          read.then((values) => {
+            group.blocks.forEach((i, n) => (blockedMs[i] = Math.max(0, values[n])));
+            group.marks.forEach((i, n) => (marked[i] = values[group.blocks.length + n] === 1));
+          }),
+        );
+      }
+      await Promise.all(reads);
       return { blockedMs, marked };
     },
     async countFailure(counters) {
