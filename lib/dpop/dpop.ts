@@ -36,8 +36,9 @@ export function dpopRequests(settings: DpopSettings, clock: Clock, rememberOnce:
   return {
     algorithms: settings.algorithms,
     async proofKey(req, url, accessToken) {
-      const headers = req.headersDistinct.dpop;
-      if (headers === undefined) return undefined;
+      // Most requests carry no proof: `headersDistinct` (every header of the request, each as a list) is built only for those that do.
+      if (req.headers.dpop === undefined) return undefined;
+      const headers = req.headersDistinct.dpop as string[];
       return check({ headers, method: req.method, url, ...(accessToken !== undefined && { accessToken }) });
     },
     offerNonce: nonces === undefined ? () => {} : (res) => res.setHeader('DPoP-Nonce', nonces.current()),
