@@ -333,8 +333,8 @@ const jsonCeiling: Case = {
   workers: 1,
 };
 
-/** The path a case's requests go to: the scenario's, or the example-app's own protected route. */
-const requestPath = (c: Case) => (c.target === 'example-app' && isProtectedRoute(c.scenario.name) ? EXAMPLE_APP.resourcePath : c.scenario.path);
+/** The path a case's requests go to: the scenario's, or, for the route scenarios (valid and refused tokens), the example-app's own protected route. */
+const requestPath = (c: Case) => (c.target === 'example-app' && c.scenario.method === 'GET' ? EXAMPLE_APP.resourcePath : c.scenario.path);
 
 /** A token of the bench client; with `dpop`, requested with a proof of its key, and checked to be bound to it. */
 async function fetchToken(port: number, basic: string, body: string, dpop?: DpopClient): Promise<string> {
