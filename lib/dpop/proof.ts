@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto';
+import { tokenDigest } from '../tokens/token-value';
 import { PRIVATE_JWK_MEMBERS } from '../assertions/public-jwks';
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify, type CryptoKey, type FlattenedJWSInput, type JWSHeaderParameters } from 'jose';
 import { setBounded } from '../bounded-map';
@@ -133,7 +133,7 @@ interface KeyEntry {
 
 /** RFC 9449 §4.2 `ath`: base64url of the SHA-256 of the access token's ASCII value. */
 export function accessTokenHash(accessToken: string): string {
-  return hash('sha256', accessToken, 'base64url');
+  return tokenDigest(accessToken);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto';
+import { tokenDigest } from '../tokens/token-value';
 
 /**
  * The hash of an initial access token (RFC 7591 §3), as `registration.initialAccessTokens`
@@ -6,5 +6,5 @@ import { hash } from 'node:crypto';
  * make tokens of at least 128 random bits (e.g. `randomBytes(32).toString('base64url')`).
  */
 export function hashInitialAccessToken(token: string): string {
-  return hash('sha256', token, 'base64url');
+  return tokenDigest(token);
 }

@@ -2,7 +2,8 @@ import type { Clock } from '../clock';
 import { TemporarilyUnavailableError } from '../errors';
 import type { GuardedFetch } from '../http/guarded-fetch';
 import { sharedInFlight } from '../in-flight';
-import { tokenCache, tokenDigest } from './token-cache';
+import { tokenCache } from './token-cache';
+import { tokenDigest } from '../tokens/token-value';
 import { tokenInfoFromClaims } from './token-claims';
 import type { TokenInfo } from './token-guard';
 

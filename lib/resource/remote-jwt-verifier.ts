@@ -1,7 +1,8 @@
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Clock } from '../clock';
 import type { TokenInfo } from './token-guard';
-import { tokenCache, tokenDigest } from './token-cache';
+import { tokenCache } from './token-cache';
+import { tokenDigest } from '../tokens/token-value';
 import { tokenInfoFromClaims } from './token-claims';
 
 /** Longer than any access token an issuer sends; a longer one is refused before it is parsed. */

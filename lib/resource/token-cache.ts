@@ -1,10 +1,9 @@
-import { hash } from 'node:crypto';
 import { setBounded } from '../bounded-map';
 import type { Clock } from '../clock';
 
 /**
  * Answers about tokens, kept until a time of their own and at most `maxEntries` of them (the
- * oldest go first). Keyed by the token's digest (`tokenDigest`, made once per request by the
+ * oldest go first). Keyed by the token's digest (`tokenDigest` of lib/tokens/token-value.ts, made once per request by the
  * caller), so that the cache holds no usable token and a long token costs no more memory than
  * a short one.
  */
@@ -13,11 +12,6 @@ export interface TokenCache<V> {
   /** Keeps `value` until `until` (seconds since the epoch). */
   set(digest: string, value: V, until: number): void;
   clear(): void;
-}
-
-/** The key of a token in a `TokenCache`: its SHA-256. */
-export function tokenDigest(token: string): string {
-  return hash('sha256', token, 'base64url');
 }
 
 export function tokenCache<V>(maxEntries: number, clock: Clock): TokenCache<V> {

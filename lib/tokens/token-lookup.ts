@@ -1,7 +1,6 @@
-import { hash } from 'node:crypto';
 import { setBounded } from '../bounded-map';
 import { looksLikeJwt, type JwtAccessTokens } from './jwt-access-token';
-import { hashTokenValue } from './token-value';
+import { hashTokenValue, tokenDigest } from './token-value';
 
 /**
  * Where the store keeps the record of a presented token: the hash of an opaque value, or, for
@@ -22,7 +21,7 @@ export function tokenStoreKey(jwt: JwtAccessTokens | undefined): TokenStoreKey {
   return async (token) => {
     if (!looksLikeJwt(token)) return hashTokenValue(token);
     if (jwt === undefined) return undefined;
-    const digest = hash('sha256', token, 'base64url');
+    const digest = tokenDigest(token);
     const known = verifiedJwts.get(digest);
     if (known !== undefined) return known;
     const key = await jwt.storeKey(token);

@@ -36,6 +36,11 @@ function randomTokenBytes(): string {
   return value;
 }
 
+/** The SHA-256 of a token's value, base64url: what caches and stores key a token by, never the value itself. */
+export function tokenDigest(value: string): string {
+  return hash('sha256', value, 'base64url');
+}
+
 /**
  * Tokens are stored under this digest only, so a copy of the store gives no usable token.
  * A plain SHA-256 is enough: the values carry 256 bits of entropy and cannot be guessed.
@@ -43,7 +48,7 @@ function randomTokenBytes(): string {
  * covers the whole value, so a token whose grant id part was changed is simply not found.
  */
 export function hashTokenValue(value: string): string {
-  const digest = hash('sha256', value, 'base64url');
+  const digest = tokenDigest(value);
   const dot = value.indexOf('.');
   const grantId = dot >= GRANT_ID_LENGTH ? value.slice(dot - GRANT_ID_LENGTH, dot) : '';
   return GRANT_ID.test(grantId) ? `${grantId}.${digest}` : digest;
