@@ -204,6 +204,34 @@ describe.each(STORE_KINDS)('client management (RFC 7592), %s store', (kind) => {
       for (const token of [keptToken, staticToken]) expect((await request(subject.app).get('/api/read').set('Authorization', `Bearer ${token}`)).status).toBe(200);
     });
   });
+
+  describe('one registration access token used at once (RFC 7592 §2.2: the token rotates on update)', () => {
+    test('of 10 updates sent together, exactly one succeeds; the others are 401 and the winner\'s token is the current one', async () => {
+      const client = await registered(subject.app, SERVICE_METADATA);
+      const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => configuration(client).put(updateBody(client, { client_name: `Update ${i}` }))));
+      expect(answers.map((res) => res.status).sort()).toEqual([200, ...Array(9).fill(401)]);
+      const [winner] = answers.filter((res) => res.status === 200);
+      const current = await configuration(client, winner.body.registration_access_token).get();
+      expect(current.body.client_name).toBe(winner.body.client_name);
+      expect((await configuration(client).get()).status).toBe(401);
+    });
+
+    test('of updates and deletions sent together, exactly one succeeds, and the client is what it did', async () => {
+      const client = await registered(subject.app, SERVICE_METADATA);
+      const sent = Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? configuration(client).delete() : configuration(client).put(updateBody(client, { client_name: `Update ${i}` }))));
+      const answers = await Promise.all(sent);
+      const succeeded = answers.filter((res) => res.status === 200 || res.status === 204);
+      expect(succeeded).toHaveLength(1);
+      expect(answers.filter((res) => res !== succeeded[0]).every((res) => res.status === 401)).toBe(true);
+      const [winner] = succeeded;
+      if (winner.status === 204) {
+        expect((await clientCredentialsToken(client)).status).toBe(401);
+      } else {
+        expect((await configuration(client, winner.body.registration_access_token).get()).body.client_name).toBe(winner.body.client_name);
+        expect((await clientCredentialsToken(client)).status).toBe(200);
+      }
+    });
+  });
 });
 
 describe('registered clients on one Redis, across instances and restarts', () => {
