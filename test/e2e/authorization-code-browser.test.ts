@@ -1,6 +1,4 @@
-import type { BrowserContext, Page } from 'playwright-core';
-import { captureCallbacks, launchBrowser, type Browser } from '../helpers/browser';
-import { startExampleApp, type RunningExampleApp } from '../helpers/example-app';
+import { browserOnExampleApp } from '../helpers/browser';
 import { pkcePair } from '../helpers/test-app';
 
 /*
@@ -13,26 +11,9 @@ import { pkcePair } from '../helpers/test-app';
 
 const CALLBACK = 'http://127.0.0.1:8080/callback';
 
-let exampleApp: RunningExampleApp;
+const on = browserOnExampleApp(CALLBACK);
 /** The example-app's default issuer on its port. */
-let issuer: string;
-let browser: Browser;
-let context: BrowserContext;
-let page: Page;
-let callbacks: string[];
-
-beforeAll(async () => {
-  exampleApp = await startExampleApp();
-  issuer = `http://localhost:${new URL(exampleApp.url).port}/oauth`;
-  browser = await launchBrowser();
-  ({ context, page } = browser);
-  callbacks = await captureCallbacks(context, exampleApp.url, CALLBACK);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await exampleApp?.stop();
-});
+const issuer = () => `http://localhost:${new URL(on.exampleApp.url).port}/oauth`;
 
 /** Opens the spa's authorization request in the browser; returns its PKCE verifier. */
 async function startAuthorization(state: string): Promise<string> {
@@ -46,45 +27,45 @@ async function startAuthorization(state: string): Promise<string> {
     code_challenge: challenge,
     code_challenge_method: 'S256',
   });
-  await page.goto(`${exampleApp.url}/oauth/authorize?${query}`);
+  await on.page.goto(`${on.exampleApp.url}/oauth/authorize?${query}`);
   return verifier;
 }
 
 /** Clicks a consent button and returns the parameters of the callback the browser was sent to. */
 async function decide(decision: 'allow' | 'deny'): Promise<URLSearchParams> {
   await expectConsentPage();
-  const before = callbacks.length;
-  await Promise.all([page.waitForResponse(/\/oauth\/authorize\/decision$/), page.click(`button[name="decision"][value="${decision}"]`)]);
-  expect(callbacks).toHaveLength(before + 1);
-  return new URL(callbacks[before]).searchParams;
+  const before = on.callbacks.length;
+  await Promise.all([on.page.waitForResponse(/\/oauth\/authorize\/decision$/), on.page.click(`button[name="decision"][value="${decision}"]`)]);
+  expect(on.callbacks).toHaveLength(before + 1);
+  return new URL(on.callbacks[before]).searchParams;
 }
 
 async function expectConsentPage(): Promise<void> {
-  const text = await page.textContent('body');
+  const text = await on.page.textContent('body');
   expect(text).toContain('Single-page app');
   expect(text).toContain('read');
 }
 
 async function token(form: Record<string, string>): Promise<{ status: number; body: Record<string, string> }> {
-  const res = await fetch(`${exampleApp.url}/oauth/token`, { method: 'POST', body: new URLSearchParams(form) });
+  const res = await fetch(`${on.exampleApp.url}/oauth/token`, { method: 'POST', body: new URLSearchParams(form) });
   return { status: res.status, body: (await res.json()) as Record<string, string> };
 }
 
 test('login, consent, allow: the code buys tokens for the user, and refresh tokens rotate', async () => {
   const verifier = await startAuthorization('e2e-allow');
-  expect(new URL(page.url()).pathname).toBe('/login');
-  await page.fill('input[name="username"]', 'demo');
-  await page.fill('input[name="password"]', 'demo-password-change-me');
-  await Promise.all([page.waitForURL(/\/oauth\/authorize\?/), page.click('button[type="submit"]')]);
+  expect(new URL(on.page.url()).pathname).toBe('/login');
+  await on.page.fill('input[name="username"]', 'demo');
+  await on.page.fill('input[name="password"]', 'demo-password-change-me');
+  await Promise.all([on.page.waitForURL(/\/oauth\/authorize\?/), on.page.click('button[type="submit"]')]);
 
   const params = await decide('allow');
   expect(params.get('state')).toBe('e2e-allow');
-  expect(params.get('iss')).toBe(issuer);
+  expect(params.get('iss')).toBe(issuer());
   const code = params.get('code') as string;
 
   const exchanged = await token({ grant_type: 'authorization_code', client_id: 'spa', code, redirect_uri: CALLBACK, code_verifier: verifier });
   expect(exchanged.status).toBe(200);
-  const hello = await fetch(`${exampleApp.url}/api/hello`, { headers: { Authorization: `Bearer ${exchanged.body.access_token}` } });
+  const hello = await fetch(`${on.exampleApp.url}/api/hello`, { headers: { Authorization: `Bearer ${exchanged.body.access_token}` } });
   expect(await hello.json()).toEqual({ client_id: 'spa', scope: 'read', sub: 'demo' });
 
   const refreshed = await token({ grant_type: 'refresh_token', client_id: 'spa', refresh_token: exchanged.body.refresh_token });
@@ -95,11 +76,11 @@ test('login, consent, allow: the code buys tokens for the user, and refresh toke
 });
 
 test('deny: the client gets access_denied with state and iss', async () => {
-  // Still signed in from the first test: straight to the consent page.
+  // Still signed in from the first test: straight to the consent on.page.
   await startAuthorization('e2e-deny');
   const params = await decide('deny');
   expect(params.get('error')).toBe('access_denied');
   expect(params.get('state')).toBe('e2e-deny');
-  expect(params.get('iss')).toBe(issuer);
+  expect(params.get('iss')).toBe(issuer());
   expect(params.has('code')).toBe(false);
 });

@@ -2,6 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { startExampleApp, type RunningExampleApp } from './example-app';
+import { started } from './started';
 
 export interface Browser {
   context: BrowserContext;
@@ -48,4 +50,41 @@ export async function captureCallbacks(context: BrowserContext, appUrl: string, 
     return route.fulfill({ status: 200, contentType: 'text/plain', body: 'callback captured' });
   });
   return callbacks;
+}
+
+/** A started example-app, a browser, and the callbacks it was redirected to (see `captureCallbacks`). */
+export interface BrowserOnExampleApp {
+  readonly exampleApp: RunningExampleApp;
+  readonly page: Page;
+  readonly callbacks: string[];
+}
+
+/**
+ * For the tests of one file: starts the example-app and the browser before them, capturing the
+ * redirects to `callback`, and stops both after them (also when one of them failed to start).
+ */
+export function browserOnExampleApp(callback: string): BrowserOnExampleApp {
+  let exampleApp: RunningExampleApp | undefined;
+  let browser: Browser | undefined;
+  let callbacks: string[] = [];
+  beforeAll(async () => {
+    exampleApp = await startExampleApp();
+    browser = await launchBrowser();
+    callbacks = await captureCallbacks(browser.context, exampleApp.url, callback);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await exampleApp?.stop();
+  });
+  return {
+    get exampleApp() {
+      return started(exampleApp, 'the example-app');
+    },
+    get page() {
+      return started(browser, 'the browser').page;
+    },
+    get callbacks() {
+      return callbacks;
+    },
+  };
 }

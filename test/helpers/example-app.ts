@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { spawnTracked } from './children';
+import { started } from './started';
 import { freePort, startRedisServer, type RedisServer } from './redis-server';
 
 const SERVER = path.join(__dirname, '..', '..', 'example-app', 'server.js');
@@ -50,25 +51,21 @@ export function exampleAppsOnOneRedis(env: Record<string, string> = {}): Example
   beforeAll(async () => {
     redis = await startRedisServer();
     const appEnv = { PORT: '0', REDIS_URL: redis.url, ...env };
-    const started = await Promise.allSettled([startExampleApp(appEnv), startExampleApp(appEnv)]);
-    for (const result of started) if (result.status === 'fulfilled') apps.push(result.value);
-    const failed = started.find((result) => result.status === 'rejected');
+    const results = await Promise.allSettled([startExampleApp(appEnv), startExampleApp(appEnv)]);
+    for (const result of results) if (result.status === 'fulfilled') apps.push(result.value);
+    const failed = results.find((result) => result.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
   }, 30_000);
   afterAll(async () => {
     await Promise.all(apps.map((app) => app.stop()));
     await redis?.stop();
   });
-  const started = <T>(value: T | undefined): T => {
-    if (value === undefined) throw new Error('the example-apps are started in beforeAll');
-    return value;
-  };
   return {
     get apps() {
-      return [started(apps[0]), started(apps[1])] as const;
+      return [started(apps[0], 'example-app A'), started(apps[1], 'example-app B')] as const;
     },
     get redis() {
-      return started(redis);
+      return started(redis, 'redis-server');
     },
   };
 }
