@@ -3,9 +3,9 @@
  * drives one scenario, then prints where the CPU time went: the functions with the most self
  * time, and self time summed by package. Profiles are kept in bench/results/profiles/.
  *
- * BENCH_SCENARIO=token|protected|refused|jwt-token|jwt-protected|code|refresh (default token),
- * BENCH_STORE=redis|memory (default redis), BENCH_TARGET (default ours; ours-jwt for the JWT
- * scenarios; example-app for `node example-app/server.js` with its own client and /api/hello),
+ * BENCH_SCENARIO=token|protected|refused|jwt-token|jwt-protected|dpop-protected|code|refresh
+ * (default token), BENCH_STORE=redis|memory (default redis), BENCH_TARGET (default ours; ours-jwt
+ * for the JWT scenarios, ours-dpop for dpop-protected; example-app for `node example-app/server.js` with its own client and /api/hello),
  * BENCH_DURATION (seconds, default 8), BENCH_JWT_ALG (default ES256). Pinned as `npm run bench` is.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { generateClientSecret } from 'express-oauth2-server';
 import { freePort, startRedisServer } from '../test/helpers/redis-server';
-import { CEILING_TOKEN, CLIENT_ID, DEFAULT_JWT_ALGORITHM, JWT_TOKEN_BODY, RESOURCE_PATH, SCOPE, TOKEN_PATH, randomToken, type ServerSettings, type StoreKind } from './common';
+import { CEILING_TOKEN, CLIENT_ID, DEFAULT_JWT_ALGORITHM, JWT_RESOURCE, JWT_TOKEN_BODY, RESOURCE_PATH, SCOPE, TOKEN_PATH, randomToken, type ServerSettings, type StoreKind } from './common';
+import { dpopClient, dpopRequests } from './dpop-proofs';
 import { EXAMPLE_APP } from './example-app-client';
 import { pinToLoadCore, startExampleApp, startServer } from './server-process';
 import { codeRequests, refreshRequests, userFlowClient } from './user-flow';
@@ -30,10 +31,11 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-const scenario = (process.env.BENCH_SCENARIO ?? 'token') as 'token' | 'protected' | 'refused' | 'jwt-token' | 'jwt-protected' | 'code' | 'refresh';
+const scenario = (process.env.BENCH_SCENARIO ?? 'token') as 'token' | 'protected' | 'refused' | 'jwt-token' | 'jwt-protected' | 'dpop-protected' | 'code' | 'refresh';
 const store = (process.env.BENCH_STORE ?? 'redis') as StoreKind;
-const jwt = scenario === 'jwt-token' || scenario === 'jwt-protected';
-const target = process.env.BENCH_TARGET ?? (jwt ? 'ours-jwt' : 'ours');
+const dpop = scenario === 'dpop-protected';
+const jwt = scenario === 'jwt-token' || scenario === 'jwt-protected' || dpop;
+const target = process.env.BENCH_TARGET ?? (dpop ? 'ours-dpop' : jwt ? 'ours-jwt' : 'ours');
 const isTokenScenario = scenario === 'token' || scenario === 'jwt-token' || scenario === 'code' || scenario === 'refresh';
 const tokenBody = jwt ? JWT_TOKEN_BODY : `grant_type=client_credentials&scope=${SCOPE}`;
 const duration = Number(process.env.BENCH_DURATION ?? 8);
@@ -89,6 +91,7 @@ async function main(): Promise<void> {
     duration,
     // The user flows: each request carries a code or refresh token minted or chained as in `npm run bench`.
     ...(await userFlowLoad(port, basic)),
+    ...(await dpopLoad(port, basic)),
   });
   await server.stop();
   await redis.stop();
@@ -110,6 +113,21 @@ async function userFlowLoad(port: number, basic: string): Promise<Pick<autocanno
   }
   const perConnection = 200_000;
   return { requests: refreshRequests(await client.refreshTokens(32), perConnection), maxOverallRequests: perConnection * 32 };
+}
+
+/** dpop-protected: a token bound to a fresh key, and one proof of it per request (6,000 per second of the run), as `npm run bench` drives it. */
+async function dpopLoad(port: number, basic: string): Promise<Pick<autocannon.Options, 'headers' | 'requests' | 'maxOverallRequests'>> {
+  if (!dpop) return {};
+  const client = await dpopClient();
+  const tokenUrl = `http://127.0.0.1:${port}${TOKEN_PATH}`;
+  const response = await fetch(tokenUrl, {
+    method: 'POST',
+    headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded', dpop: await client.proof('POST', tokenUrl) },
+    body: JWT_TOKEN_BODY,
+  });
+  const token = ((await response.json()) as { access_token: string }).access_token;
+  const proofs = await client.proofs(6000 * duration, 'GET', `${new URL(JWT_RESOURCE).origin}${RESOURCE_PATH}`, token);
+  return { headers: { authorization: `DPoP ${token}` }, requests: dpopRequests(proofs), maxOverallRequests: proofs.length };
 }
 
 /** The package (or "ours", "node:internal", "(gc)"...) a profile node's code belongs to. */

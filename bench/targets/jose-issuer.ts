@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import express from 'express';
-import { calculateJwkThumbprint, EmbeddedJWK, importJWK, jwtVerify, SignJWT, type CryptoKey, type FlattenedJWSInput, type JWK, type JWSHeaderParameters } from 'jose';
-import { CLIENT_ID, ISSUER_PATH, JWT_RESOURCE, SCOPE, TOKEN_LIFETIME, TOKEN_PATH, nowSeconds, peerStore, randomToken, verifySecret, type BuiltApp, type ServerSettings } from '../common';
+import { calculateJwkThumbprint, EmbeddedJWK, importJWK, jwtVerify, SignJWT, type CryptoKey, type FlattenedJWSInput, type JWK, type JWSHeaderParameters, type JWTPayload } from 'jose';
+import { CLIENT_ID, ISSUER_PATH, JWT_RESOURCE, RESOURCE_PATH, SCOPE, TOKEN_LIFETIME, TOKEN_PATH, nowSeconds, peerStore, randomToken, verifySecret, type BuiltApp, type ServerSettings } from '../common';
 import { DPOP_ALGORITHM } from '../dpop-proofs';
 import { signingKeyPair } from './signing-key';
 
@@ -25,6 +26,11 @@ export interface JoseIssuer {
  * A request with a `DPoP` header gets a token bound to the proof's key (RFC 9449 §6.1, `cnf.jkt`,
  * `token_type: DPoP`) once the proof passes the checks of §4.3 (see `dpopCheck`; keys imported once each, as ours does) and its
  * `jti` is recorded with one more store write (`SET … NX`, or a Map).
+ *
+ * `GET /api/resource` is the least a route can do with such a token (the dpop-protected ceiling):
+ * the token's signature checked once and its claims kept (a warm cache, as ours with the token
+ * cache on), then per request one proof checked as at the token endpoint, with `htm: GET`, `ath`
+ * of the token (§4.3 point 11) and its key the token's `cnf.jkt` (§7.1), and its `jti` recorded.
  */
 export async function joseIssuer(settings: ServerSettings): Promise<JoseIssuer> {
   const alg = settings.jwtAlgorithm;
@@ -34,6 +40,7 @@ export async function joseIssuer(settings: ServerSettings): Promise<JoseIssuer> 
   const kid = privateJwk.kid as string;
   const store = peerStore(settings.store, settings.redisUrl);
   const checkProof = dpopCheck(store);
+  const tokenClaims = verifiedTokens(issuer, (await importJWK(publicJwk, alg)) as CryptoKey);
 
   const app = express();
   app.get(METADATA_PATH, (_req, res) => {
@@ -50,7 +57,7 @@ export async function joseIssuer(settings: ServerSettings): Promise<JoseIssuer> 
       if (scope !== SCOPE) return void res.status(400).json({ error: 'invalid_scope' });
       if (resource !== JWT_RESOURCE) return void res.status(400).json({ error: 'invalid_target' });
       const proof = req.headers.dpop;
-      const jkt = proof === undefined ? undefined : await checkProof(proof, `${issuer}/token`);
+      const jkt = proof === undefined ? undefined : await checkProof(proof, 'POST', `${issuer}/token`);
       if (jkt === null) return void res.status(400).json({ error: 'invalid_dpop_proof' });
       const now = nowSeconds();
       const jti = randomToken();
@@ -69,15 +76,43 @@ export async function joseIssuer(settings: ServerSettings): Promise<JoseIssuer> 
       next(error);
     }
   });
+  app.get(RESOURCE_PATH, async (req, res, next) => {
+    try {
+      const [scheme, token] = (req.headers.authorization ?? '').split(' ');
+      const claims = scheme === 'DPoP' && token !== undefined ? await tokenClaims(token) : null;
+      const jkt = claims === null ? null : await checkProof(req.headers.dpop ?? [], 'GET', `http://127.0.0.1:${settings.port}${RESOURCE_PATH}`, token);
+      if (claims === null || jkt === null || jkt !== (claims.cnf as { jkt?: unknown } | undefined)?.jkt) return void res.status(401).json({ error: 'invalid_token' });
+      res.json({ ok: true, client: claims.client_id });
+    } catch (error) {
+      next(error);
+    }
+  });
   return { app, issuer, close: () => store.close() };
 }
 
-/** RFC 9449 §4.3: the least check of a token request's proof; the key's thumbprint, or null when it fails. */
-type DpopCheck = (proof: string | string[], htu: string) => Promise<string | null>;
+/** RFC 9068 §4: a token's claims, its signature, `typ`, `iss`, `aud` and `exp` checked the first time it is seen; null when they fail. */
+function verifiedTokens(issuer: string, key: CryptoKey): (token: string) => Promise<JWTPayload | null> {
+  const seen = new Map<string, JWTPayload>();
+  return async (token) => {
+    const known = seen.get(token);
+    if (known !== undefined) return known;
+    try {
+      const { payload } = await jwtVerify(token, key, { typ: 'at+jwt', issuer, audience: JWT_RESOURCE });
+      if (seen.size >= ENTRIES_KEPT) seen.clear();
+      seen.set(token, payload);
+      return payload;
+    } catch {
+      return null;
+    }
+  };
+}
+
+/** RFC 9449 §4.3: the least check of a proof; the key's thumbprint, or null when it fails. With an access token, its `ath` too. */
+type DpopCheck = (proof: string | string[], htm: string, htu: string, accessToken?: string) => Promise<string | null>;
 
 const DPOP_IAT_WINDOW = 60;
-/** Keys imported and thumbprinted once each, as ours does: the ceiling pays one verification per proof, not an import. */
-const KEYS_KEPT = 1000;
+/** Proof keys imported and thumbprinted, and access tokens verified, once each, as ours does: the ceiling pays one verification per proof, not an import. */
+const ENTRIES_KEPT = 1000;
 
 function dpopCheck(store: ReturnType<typeof peerStore>): DpopCheck {
   const keys = new Map<string, { key: CryptoKey; jkt: string }>();
@@ -86,16 +121,17 @@ function dpopCheck(store: ReturnType<typeof peerStore>): DpopCheck {
     const known = keys.get(id);
     if (known !== undefined) return known;
     const entry = { key: (await EmbeddedJWK(header, token)) as CryptoKey, jkt: await calculateJwkThumbprint(header.jwk as JWK) };
-    if (keys.size >= KEYS_KEPT) keys.clear();
+    if (keys.size >= ENTRIES_KEPT) keys.clear();
     keys.set(id, entry);
     return entry;
   };
   const options = { typ: 'dpop+jwt', algorithms: [DPOP_ALGORITHM], maxTokenAge: DPOP_IAT_WINDOW, clockTolerance: DPOP_IAT_WINDOW };
-  return async (proof, htu) => {
+  return async (proof, htm, htu, accessToken) => {
     if (typeof proof !== 'string') return null;
     try {
       const { payload, protectedHeader } = await jwtVerify(proof, async (header: JWSHeaderParameters, token: FlattenedJWSInput) => (await keyOf(header, token)).key, options);
-      if (payload.htm !== 'POST' || payload.htu !== htu || typeof payload.jti !== 'string') return null;
+      if (payload.htm !== htm || payload.htu !== htu || typeof payload.jti !== 'string') return null;
+      if (accessToken !== undefined && payload.ath !== createHash('sha256').update(accessToken).digest('base64url')) return null;
       if (!(await store.rememberOnce(payload.jti, 2 * DPOP_IAT_WINDOW))) return null;
       return keys.get(JSON.stringify(protectedHeader.jwk))?.jkt ?? calculateJwkThumbprint(protectedHeader.jwk as JWK);
     } catch {
