@@ -7,7 +7,7 @@ import { KeySetUnavailableError } from '../resource/remote-key-set';
 import type { RememberOnce } from '../stores/replay-records';
 import { onceKey } from '../stores/store';
 
-/** How a client assertion fared: good, refused (forged, expired, misaddressed…), a replay, or its keys could not be fetched. */
+/** How a client assertion fared: good, refused (forged, expired, misaddressed…), a replay, or its keys' URL does not serve them. */
 export type ClientAssertionOutcome = 'ok' | 'invalid_assertion' | 'replayed_assertion' | 'keys_unavailable';
 
 export type ClientAssertionVerifier = (client: Client, assertion: string) => Promise<ClientAssertionOutcome>;
@@ -37,7 +37,9 @@ export function clientAssertionVerifier(settings: ClientAssertionSettings): Clie
       claims = await verifyAssertion(assertion, keysOf(client), { issuer: client.id, subject: client.id, audiences, now: clock() });
     } catch (error) {
       if (error instanceof AssertionRefusedError) return 'invalid_assertion';
-      if (error instanceof KeySetUnavailableError) return 'keys_unavailable';
+      // The client's own keys: a URL that will not serve them fails its authentication; an
+      // outage that may pass is 503 temporarily_unavailable (RFC 6749 §4.1.2.1), so it retries.
+      if (error instanceof KeySetUnavailableError && !error.transient) return 'keys_unavailable';
       throw error;
     }
     // RFC 7523 §3 item 7: the jti is used once; remembered past the last second the assertion is good.

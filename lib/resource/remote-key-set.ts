@@ -1,6 +1,6 @@
 import { createLocalJWKSet, createRemoteJWKSet, customFetch, errors, type JWTVerifyGetKey } from 'jose';
 import { TemporarilyUnavailableError } from '../errors';
-import type { GuardedFetch } from '../http/guarded-fetch';
+import { GuardedFetchError, type GuardedFetch } from '../http/guarded-fetch';
 
 export interface RemoteKeySetSettings {
   fetcher: GuardedFetch;
@@ -21,7 +21,13 @@ export interface RemoteKeySetSettings {
 
 /** The key set cannot be fetched: the request fails closed. */
 export class KeySetUnavailableError extends TemporarilyUnavailableError {
-  constructor() {
+  constructor(
+    /**
+     * The failure may pass by itself (no answer, a time-out, a 5xx or 429), as opposed to a URL
+     * that will not serve a key set (a refused address, a 4xx, not a key set).
+     */
+    readonly transient: boolean,
+  ) {
     super('The keys that verify tokens for this resource cannot be fetched.');
   }
 }
@@ -72,9 +78,16 @@ export function remoteKeySet(jwksUri: URL, settings: RemoteKeySetSettings): JWTV
           if (!(staleError instanceof errors.JWKSNoMatchingKey)) throw staleError;
         }
       }
-      throw new KeySetUnavailableError();
+      throw new KeySetUnavailableError(mayPassBySelf(lastFailure));
     }
   };
+}
+
+function mayPassBySelf(error: unknown): boolean {
+  if (error instanceof errors.JWKSTimeout) return true;
+  if (!(error instanceof GuardedFetchError)) return false;
+  if (error.code === 'bad_status') return error.status !== undefined && (error.status >= 500 || error.status === 429);
+  return error.code === 'dns' || error.code === 'connect' || error.code === 'timeout';
 }
 
 /** Errors of fetching the set, as opposed to errors of the token's header. */

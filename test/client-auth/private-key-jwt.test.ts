@@ -224,11 +224,14 @@ describe('keys from jwks_uri (fetched through the guarded fetch)', () => {
   let keys: LocalServer;
   let served: { keys: unknown[] };
   let fetches = 0;
+  /** The key server's answer status: 200, or an outage. */
+  let keysStatus = 200;
   let second: AssertionSigner;
   beforeAll(async () => {
     second = await assertionSigner('PS256', 'key-2');
     keys = await listenLocal((_req, res) => {
       fetches++;
+      res.statusCode = keysStatus;
       res.setHeader('Content-Type', 'application/json');
       res.end(JSON.stringify(served));
     });
@@ -236,6 +239,7 @@ describe('keys from jwks_uri (fetched through the guarded fetch)', () => {
   afterAll(() => keys.close());
   beforeEach(() => {
     fetches = 0;
+    keysStatus = 200;
     served = { keys: [signer.publicJwk] };
   });
 
@@ -268,6 +272,44 @@ describe('keys from jwks_uri (fetched through the guarded fetch)', () => {
     await sleep(1100);
     expect((await tokenRequest(app, await signer.sign(assertionClaims('keyed', ISSUER, NOW), { kid: 'nope' }))).status).toBe(401);
     expect(fetches).toBe(3);
+  });
+
+  test('a jwks_uri whose server is down (503 or no answer) is 503 temporarily_unavailable, not invalid_client: the client retries, and gets tokens when its keys are back', async () => {
+    const events: ClientAuthFailedEvent[] = [];
+    keysStatus = 503;
+    const app = uriApp(`${keys.origin}/jwks`, true, (event) => events.push(event));
+    const down = await tokenRequest(app, await good());
+    expect(down.status).toBe(503);
+    expectOAuthErrorBody(down.body, 'temporarily_unavailable');
+    expect(fetches).toBe(1);
+    // Within the cooldown nothing is fetched again, and the answer stays 503.
+    expect((await tokenRequest(app, await good())).status).toBe(503);
+    expect(fetches).toBe(1);
+    // No address answers at all.
+    const closed = await tokenRequest(uriApp('http://127.0.0.1:1/jwks', true), await good());
+    expect(closed.status).toBe(503);
+    expectOAuthErrorBody(closed.body, 'temporarily_unavailable');
+    // Back: after the cooldown, one fetch, and tokens again.
+    keysStatus = 200;
+    await sleep(1100);
+    expect((await tokenRequest(app, await good())).status).toBe(200);
+    expect(fetches).toBe(2);
+    // The server was down: no client authentication failed.
+    expect(events).toEqual([]);
+  });
+
+  test('a jwks_uri answering 404 or not a key set is the client\'s own problem: 401 invalid_client, reported as keys_unavailable', async () => {
+    const events: ClientAuthFailedEvent[] = [];
+    keysStatus = 404;
+    const app = uriApp(`${keys.origin}/jwks`, true, (event) => events.push(event));
+    const res = await tokenRequest(app, await good());
+    expect(res.status).toBe(401);
+    expectOAuthErrorBody(res.body, 'invalid_client');
+    keysStatus = 200;
+    served = { keys: 'none' } as unknown as { keys: unknown[] };
+    const invalid = uriApp(`${keys.origin}/jwks`, true, (event) => events.push(event));
+    expect((await tokenRequest(invalid, await good())).status).toBe(401);
+    expect(events.map((event) => event.reason)).toEqual(['keys_unavailable', 'keys_unavailable']);
   });
 
   test('a jwks_uri on a private or loopback address is never fetched: 401 invalid_client, reported as keys_unavailable', async () => {
