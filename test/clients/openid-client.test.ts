@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { startExampleApp, type RunningExampleApp } from '../helpers/example-app';
+import { exampleAppOnLoopback, startExampleApp, type RunningExampleApp } from '../helpers/example-app';
 import { freePort } from '../helpers/redis-server';
 
 const SCRIPT = path.join(__dirname, 'openid-client-flows.mjs');
@@ -14,16 +14,10 @@ const REGISTRATION_SCRIPT = path.join(__dirname, 'openid-client-registration.mjs
 
 /** A real client library, configured only from the server's RFC 8414 metadata. */
 describe('openid-client against the example-app', () => {
-  let app: RunningExampleApp;
-  let issuer: string;
-  beforeAll(async () => {
-    const port = await freePort();
-    issuer = `http://127.0.0.1:${port}/oauth`;
-    app = await startExampleApp({ PORT: String(port), ISSUER: issuer });
-  });
-  afterAll(() => app.stop());
+  const exampleApp = exampleAppOnLoopback();
 
   test('discovers the server, gets tokens, introspects and revokes them', async () => {
+    const { issuer, app } = exampleApp;
     const { stdout } = await promisify(execFile)(process.execPath, [SCRIPT, issuer, `${app.url}/api/hello`]);
     const seen = JSON.parse(stdout);
     expect(seen).toMatchObject({
@@ -42,6 +36,7 @@ describe('openid-client against the example-app', () => {
   });
 
   test('asks for a token for one resource (RFC 8707), verifies it with jose from jwks_uri (RFC 9068), and sees it refused once revoked', async () => {
+    const { issuer } = exampleApp;
     const { stdout } = await promisify(execFile)(process.execPath, [RESOURCE_SCRIPT, issuer, new URL(issuer).origin]);
     const origin = new URL(issuer).origin;
     expect(JSON.parse(stdout)).toEqual({
@@ -57,6 +52,7 @@ describe('openid-client against the example-app', () => {
   });
 
   test('completes a code flow with PKCE (fetch playing the browser), refreshes, and sees rotation: the rotated token retried at once is refused, and the grant stands (reuse grace)', async () => {
+    const { issuer, app } = exampleApp;
     const { stdout } = await promisify(execFile)(process.execPath, [REFRESH_SCRIPT, issuer, app.url]);
     expect(JSON.parse(stdout)).toEqual({
       scope: 'read',
@@ -71,6 +67,7 @@ describe('openid-client against the example-app', () => {
   });
 
   test('registers a confidential and a public client (RFC 7591) by dynamicClientRegistration; the confidential one gets a token, calls the API, and reads its configuration (RFC 7592)', async () => {
+    const { issuer, app } = exampleApp;
     const { stdout } = await promisify(execFile)(process.execPath, [REGISTRATION_SCRIPT, issuer, `${app.url}/api/hello`]);
     const seen = JSON.parse(stdout);
     const serviceId = seen.service.clientId;

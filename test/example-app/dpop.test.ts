@@ -1,22 +1,17 @@
-import { startExampleApp, type RunningExampleApp } from '../helpers/example-app';
-import { freePort } from '../helpers/redis-server';
+import { exampleAppOnLoopback } from '../helpers/example-app';
 import { dpopKey, type DpopKey } from '../helpers/dpop';
 
 /** The example-app's DPoP (contract, "Sender-constrained tokens"): DPOP_REQUIRE_NONCE=1 asks for server nonces. */
 describe('example-app with DPOP_REQUIRE_NONCE=1', () => {
-  let app: RunningExampleApp;
-  let issuer: string;
+  const exampleApp = exampleAppOnLoopback({ DPOP_REQUIRE_NONCE: '1' });
   let key: DpopKey;
   beforeAll(async () => {
-    const port = await freePort();
-    issuer = `http://127.0.0.1:${port}/oauth`;
-    app = await startExampleApp({ PORT: String(port), ISSUER: issuer, DPOP_REQUIRE_NONCE: '1' });
     key = await dpopKey();
   });
-  afterAll(() => app.stop());
 
-  const tokenRequest = async (nonce?: string) =>
-    fetch(`${issuer}/token`, {
+  const tokenRequest = async (nonce?: string) => {
+    const { issuer } = exampleApp;
+    return fetch(`${issuer}/token`, {
       method: 'POST',
       headers: {
         authorization: `Basic ${Buffer.from('svc-reporting:reporting-secret-change-me').toString('base64')}`,
@@ -24,8 +19,10 @@ describe('example-app with DPOP_REQUIRE_NONCE=1', () => {
       },
       body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'read' }),
     });
+  };
 
   test('asks for a nonce, binds the token to the key, and /api/hello takes it only as DPoP with a proof', async () => {
+    const { issuer, app } = exampleApp;
     const first = await tokenRequest();
     expect(first.status).toBe(400);
     expect(await first.json()).toMatchObject({ error: 'use_dpop_nonce' });

@@ -34,6 +34,32 @@ export async function startExampleApp(env: Record<string, string> = {}): Promise
   return { url, banner, stop: () => stopChild(child) };
 }
 
+export interface ExampleAppOnLoopback {
+  readonly app: RunningExampleApp;
+  /** Its ISSUER, `http://127.0.0.1:<port>/oauth`: the address clients reach it at. */
+  readonly issuer: string;
+}
+
+/** For the tests of one file: one example-app on a free loopback port (with `env` besides PORT and ISSUER), started before them and stopped after. */
+export function exampleAppOnLoopback(env: Record<string, string> = {}): ExampleAppOnLoopback {
+  let app: RunningExampleApp | undefined;
+  let issuer: string | undefined;
+  beforeAll(async () => {
+    const port = await freePort();
+    issuer = `http://127.0.0.1:${port}/oauth`;
+    app = await startExampleApp({ PORT: String(port), ISSUER: issuer, ...env });
+  });
+  afterAll(() => app?.stop());
+  return {
+    get app() {
+      return started(app, 'example-app');
+    },
+    get issuer() {
+      return started(issuer, 'example-app');
+    },
+  };
+}
+
 export interface ExampleAppsOnOneRedis {
   /** The two instances, A and B. */
   readonly apps: readonly [RunningExampleApp, RunningExampleApp];
