@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { sameDigest } from '../constant-time';
 import type { Request, RequestHandler, Response } from 'express';
 import { addressNetwork } from '../address-network';
@@ -8,6 +7,7 @@ import type { Clock } from '../clock';
 import { InvalidClientMetadataError, InvalidRedirectUriError, InvalidTokenError, ServerError, TemporarilyUnavailableError } from '../errors';
 import { sendError, sendJson, setNoStore } from '../http/respond';
 import type { CheckedRegistrationOptions, RegistrationContext } from '../options/registration';
+import { newRegisteredClientId } from '../registration/client-id';
 import { checkClientMetadata, SECRET_AUTH_METHODS, type RegisteredClientMetadata } from '../registration/metadata';
 import { extractBearerToken } from '../resource/bearer';
 import { quotaKey, type RegisteredClientRecord, type RegisteredClientStore } from '../stores/store';
@@ -127,7 +127,7 @@ export function registrationEndpoints(settings: RegistrationEndpointSettings): R
       const quotas = options.perAddress === false ? [] : [{ key: quotaKey('registration:address', addressNetwork(req.ip ?? 'unknown')), max: options.perAddress.max }];
       const quotaForgetAt = now + (options.perAddress === false ? 0 : options.perAddress.windowSeconds);
       for (let i = 0; i < CLIENT_ID_TRIES; i++) {
-        const clientId = randomBytes(16).toString('base64url');
+        const clientId = newRegisteredClientId();
         if ((await settings.clients.find(clientId)) !== undefined) continue;
         const record: RegisteredClientRecord = {
           metadata: { client_id: clientId, client_id_issued_at: now, ...metadata },

@@ -2,6 +2,7 @@ import { normalizeClient, type Client, type ClientMetadata } from '../clients/cl
 import type { ClientRegistry } from '../clients/registry';
 import type { RegisteredClientRecord, RegisteredClientStore, Store } from '../stores/store';
 import { setBounded } from '../bounded-map';
+import { mayBeRegisteredClientId } from './client-id';
 
 /** Registered clients kept checked in memory (a few KB each at most). */
 const CLIENTS_KEPT = 1000;
@@ -44,6 +45,7 @@ export function withRegisteredClients(base: ClientRegistry, store: RegisteredCli
   // changes with every update (RFC 7592 §2.2): a record with the same one is the same record.
   const made = new Map<string, Client>();
   const findRegistered = async (clientId: string) => {
+    if (!mayBeRegisteredClientId(clientId)) return undefined;
     const record = await store.findClient(clientId);
     if (record === undefined) return undefined;
     const version = `${record.registrationTokenHash}:${clientId}`;
