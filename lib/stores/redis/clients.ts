@@ -53,8 +53,10 @@ export function redisRegisteredClients(settings: RedisOAuthSettings): Registered
       await quotas.admit(quotaList, counted, quotaForgetAt, false);
       const keys = [clientKey(clientId), allKey];
       const outcome = (await run(() => evalScript(client, CREATE_CLIENT, keys, [JSON.stringify(record), maxClients, digest(clientId)]))) as ClientCreation;
-      // A refused registration counts against no quota (as in the memory store).
-      if (outcome !== 'created') await quotas.uncount(quotaList, counted);
+      // A registration refused because the server is full counts against no quota (as in the
+      // memory store). 'taken' is retried under another id by the caller: the count stays, and
+      // is never given back for a member another registration may hold.
+      if (outcome === 'full') await quotas.uncount(quotaList, counted);
       return outcome;
     },
     async findClient(clientId) {
