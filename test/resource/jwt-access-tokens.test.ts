@@ -132,6 +132,21 @@ describe.each(STORE_KINDS)('JWT access tokens (RFC 9068) on the %s store', (kind
       await expectInvalidToken(forged);
     });
 
+    it('refuses a forgery of a token already accepted, whose check is remembered: re-signed by another key, or its header and claims under another token\'s signature', async () => {
+      const token = (await issue()).access_token;
+      expect((await callApi(token)).status).toBe(200);
+      const [header, payload] = token.split('.');
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+      const { privateKey } = await generateKeyPair('ES256');
+      const resigned = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: signingJwk.kid, typ: 'at+jwt' }).sign(privateKey);
+      const otherSignature = `${header}.${payload}.${(await issue()).access_token.split('.')[2]}`;
+      for (const forged of [resigned, otherSignature]) {
+        await expectInvalidToken(forged);
+        const introspected = await request(app).post('/oauth/introspect').auth('robot', 'robot-secret').type('form').send({ token: forged });
+        expect(introspected.body).toEqual({ active: false });
+      }
+    });
+
     it('refuses alg none', async () => {
       const token = (await issue()).access_token;
       const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
