@@ -50,6 +50,9 @@ export function authorizationCode(): Grant {
       // RFC 6749 §4.1.2: the store uses the code and saves the tokens in one step; a second use
       // of the code is refused there and revokes the tokens issued from it.
       // RFC 8707 §2.2: the token is for one of the resources the authorization request named.
+      // The grant is what the person consented to: with no resource named there, it stays open
+      // (each token request may name any resource, or none), unlike a password or device grant,
+      // which its one token request makes and so restricts (grantResources).
       const audience = resource.choose(record.resources);
       const grant = { id: record.grantId, scope: record.scope, resources: record.resources, redeems: { codeHash } };
       return tokens.issue({ client, scope: record.scope, sub: record.sub, resource: audience, grant });

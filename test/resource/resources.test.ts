@@ -206,6 +206,19 @@ describe.each(STORE_KINDS)('resources (RFC 8707) on the %s store', (kind) => {
       const again = await request(app).get('/api/hello').set('Authorization', `Bearer ${refreshed.body.access_token}`);
       expect(again.body.audience).toBe(API);
     });
+
+    it('keeps a grant authorized without a resource open, as the consent was: a token request may name any resource, and a refresh with none gets a token without audience', async () => {
+      const { query, verifier } = spaRequest({ scope: 'read write' });
+      const tokens = await exchange(app, await authorize(app, query), verifier, { resource: REPORTS });
+      expect(tokens.body.scope).toBe('write');
+      const forApi = await tokenRequest(app, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: tokens.body.refresh_token, resource: API });
+      expect(forApi.body.scope).toBe('read');
+      const unnamed = await refreshRequest(app, forApi.body.refresh_token);
+      expect(unnamed.body.scope).toBe('read write');
+      const unbound = await request(app).get('/v1/reports').set('Authorization', `Bearer ${unnamed.body.access_token}`);
+      expect(unbound.body).toMatchObject({ sub: 'alice', scope: ['read', 'write'] });
+      expect(unbound.body.audience).toBeUndefined();
+    });
   });
 
   it('refuses oauth.resource() of a uri that is not configured', () => {
