@@ -51,6 +51,7 @@ function fetchProblem(error: GuardedFetchError, maxBytes: number): string {
     // §3: https only (loopback http only where the server allows it, for development).
     insecure_url: 'the client_id is not an https URL',
     dns: 'the host name of the client_id could not be resolved',
+    unknown_host: 'the host name of the client_id does not exist',
     // §6.5 of -01 (SSRF): never a private, loopback or link-local address.
     blocked_address: 'the host of the client_id is not on a public address',
     connect: 'the host of the client_id could not be reached',

@@ -21,6 +21,7 @@ export type GuardedFetchErrorCode =
   | 'invalid_url'
   | 'insecure_url'
   | 'dns'
+  | 'unknown_host'
   | 'blocked_address'
   | 'connect'
   | 'timeout'
@@ -182,6 +183,11 @@ async function withDeadline<T>(shown: string, timeoutMs: number, work: (signal: 
 }
 
 /** Every address of the URL's host, each one checked; any refused address refuses the URL (a name must not point both ways). */
+function isNoSuchHost(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOTFOUND' || code === 'ENODATA';
+}
+
 async function checkedAddresses(url: URL, settings: Settings, shown: string): Promise<readonly ResolvedAddress[]> {
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const family = isIP(host);
@@ -191,10 +197,12 @@ async function checkedAddresses(url: URL, settings: Settings, shown: string): Pr
   } else {
     try {
       addresses = await settings.resolver(host);
-    } catch {
+    } catch (error) {
+      // A name that does not exist is the URL's own problem; any other failure may pass (EAI_AGAIN, a resolver down).
+      if (isNoSuchHost(error)) throw new GuardedFetchError('unknown_host', shown, 'the host name does not exist');
       throw new GuardedFetchError('dns', shown, 'the host name could not be resolved');
     }
-    if (addresses.length === 0) throw new GuardedFetchError('dns', shown, 'the host name has no address');
+    if (addresses.length === 0) throw new GuardedFetchError('unknown_host', shown, 'the host name has no address');
   }
   for (const { address } of addresses) {
     const kind = addressKind(address);

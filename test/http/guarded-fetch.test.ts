@@ -118,9 +118,18 @@ describe('what may be fetched', () => {
     expect(server.connections()).toBe(1);
   });
 
-  test('a name that does not resolve: dns', async () => {
-    const resolver: Resolver = () => Promise.reject(Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }));
-    expect((await failure(guardedFetch({ resolver }).getJson('https://nowhere.example.test/x'))).code).toBe('dns');
+  test.each([
+    ['ENOTFOUND', 'unknown_host'],
+    ['ENODATA', 'unknown_host'],
+    ['EAI_AGAIN', 'dns'],
+    ['ECONNREFUSED', 'dns'],
+  ])('a name lookup failing with %s: %s (a name that does not exist is the URL\'s problem; anything else may pass)', async (errno, code) => {
+    const resolver: Resolver = () => Promise.reject(Object.assign(new Error(`getaddrinfo ${errno}`), { code: errno }));
+    expect((await failure(guardedFetch({ resolver }).getJson('https://nowhere.example.test/x'))).code).toBe(code);
+  });
+
+  test('a name with no address: unknown_host', async () => {
+    expect((await failure(guardedFetch({ resolver: resolverTo() }).getJson('https://nowhere.example.test/x'))).code).toBe('unknown_host');
   });
 });
 
