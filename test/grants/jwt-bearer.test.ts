@@ -37,7 +37,7 @@ function bearerApp(kind: StoreKind, options: Partial<JwtBearerOptions> = {}): Ex
 const claims = (overrides: Record<string, unknown> = {}) =>
   Object.fromEntries(Object.entries({ iss: IDP, sub: 'alice', aud: ISSUER, iat: NOW, exp: NOW + 60, jti: `j-${Math.random()}`, ...overrides }).filter(([, value]) => value !== undefined));
 const idJagClaims = (overrides: Record<string, unknown> = {}) => claims({ client_id: 'agent', resource: API, scope: 'read', ...overrides });
-const asIdJag = (payload: Record<string, unknown>, by: AssertionSigner = idp) => by.sign(payload, { typ: ID_JAG_TYPE });
+const asIdJag = (payload: Record<string, unknown>, typ: string = ID_JAG_TYPE) => idp.sign(payload, { typ });
 
 const exchange = (app: Express, assertion: string, extra: Record<string, string> = {}, client: [string, string] = ['agent', 'agent-secret']) =>
   request(app).post('/oauth/token').set('Authorization', basic(...client)).type('form').send({ grant_type: JWT_BEARER_GRANT_TYPE, assertion, ...extra });
@@ -114,11 +114,14 @@ describe.each(STORE_KINDS)('JWT bearer grant (%s store)', (kind) => {
     });
 
     test.each([
-      ['issued for another client', () => idJagClaims({ client_id: 'other' })],
-      ['without client_id', () => idJagClaims({ client_id: undefined })],
-      ['addressed to the token endpoint, not the issuer', () => idJagClaims({ aud: `${ISSUER}/token` })],
+      ['issued for another client', () => asIdJag(idJagClaims({ client_id: 'other' }))],
+      // RFC 7515 §4.1.9: "application/" may be left out of typ, and media types are case-insensitive (RFC 2045 §5.1).
+      ['issued for another client, typ application/oauth-id-jag+jwt', () => asIdJag(idJagClaims({ client_id: 'other' }), `application/${ID_JAG_TYPE}`)],
+      ['issued for another client, typ in capitals', () => asIdJag(idJagClaims({ client_id: 'other' }), ID_JAG_TYPE.toUpperCase())],
+      ['without client_id', () => asIdJag(idJagClaims({ client_id: undefined }))],
+      ['addressed to the token endpoint, not the issuer', () => asIdJag(idJagClaims({ aud: `${ISSUER}/token` }))],
     ])('an ID-JAG %s is invalid_grant', async (_name, make) => {
-      expectOAuthErrorBody((await exchange(bearerApp(kind), await asIdJag(make()))).body, 'invalid_grant');
+      expectOAuthErrorBody((await exchange(bearerApp(kind), await make())).body, 'invalid_grant');
     });
 
     test('its resource must be one this server knows, and its scope bounds the request', async () => {
