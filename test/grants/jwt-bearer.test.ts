@@ -11,6 +11,7 @@ import { assertionSigner, unsecuredJwt, type AssertionSigner } from '../helpers/
 const NOW = 1_800_000_000;
 const IDP = 'https://idp.example';
 const API = 'https://api.example/v1';
+const OTHER_API = 'https://api.example/v2';
 const stores = useStores();
 
 let idp: AssertionSigner;
@@ -30,7 +31,10 @@ function bearerApp(kind: StoreKind, options: Partial<JwtBearerOptions> = {}): Ex
     now: NOW,
     clients: [AGENT, OTHER, PUBLIC],
     grants: [clientCredentials(), jwtBearer({ trustedIssuers: [{ issuer: IDP, jwks: { keys: [idp.publicJwk] } }], ...options })],
-    resources: [{ uri: API, scopes: ['read'], accessTokenFormat: 'opaque' }],
+    resources: [
+      { uri: API, scopes: ['read'], accessTokenFormat: 'opaque' },
+      { uri: OTHER_API, scopes: ['read'], accessTokenFormat: 'opaque' },
+    ],
   }).app;
 }
 
@@ -76,6 +80,22 @@ describe.each(STORE_KINDS)('JWT bearer grant (%s store)', (kind) => {
     expect((await exchange(app, assertion)).status).toBe(200);
     expectOAuthErrorBody((await exchange(app, assertion)).body, 'invalid_grant');
     expectOAuthErrorBody((await exchange(app, assertion, {}, ['other', 'other-secret'])).body, 'invalid_grant');
+  });
+
+  // As a client assertion (test/client-auth/private-key-jwt.test.ts) and a DPoP proof: every check first, the jti used up last.
+  test.each([
+    ['a scope beyond the client', 'invalid_scope', () => idp.sign(claims()), { scope: 'admin' }],
+    ['a scope none of which is for the named resource', 'invalid_scope', () => idp.sign(claims()), { scope: 'write', resource: API }],
+    ['an ID-JAG with a scope beyond the assertion', 'invalid_scope', () => asIdJag(idJagClaims()), { scope: 'write' }],
+    ['an ID-JAG with another resource than the assertion', 'invalid_target', () => asIdJag(idJagClaims()), { resource: OTHER_API }],
+  ])('a request refused for %s (%s) leaves the assertion unused: the corrected request gets the token, and only once', async (_name, error, make, wrong) => {
+    const app = bearerApp(kind);
+    const assertion = await make();
+    const refusedRequest = await exchange(app, assertion, wrong);
+    expect(refusedRequest.status).toBe(400);
+    expectOAuthErrorBody(refusedRequest.body, error);
+    expect((await exchange(app, assertion)).status).toBe(200);
+    expectOAuthErrorBody((await exchange(app, assertion)).body, 'invalid_grant');
   });
 
   const refused: [string, () => Promise<string>][] = [
