@@ -3,7 +3,10 @@ import type { Express } from 'express';
 import type { ClientMetadata } from '../../lib/clients/client';
 import { clientCredentials } from '../../lib/grants/client-credentials';
 import { ID_JAG_TYPE, jwtBearer, JWT_BEARER_GRANT_TYPE, type JwtBearerOptions } from '../../lib/grants/jwt-bearer';
+import type { Clock } from '../../lib/clock';
+import type { Store } from '../../lib/stores/store';
 import { STORE_KINDS, useStores, type StoreKind } from '../helpers/stores';
+import { sendAtOnce, twoInstances } from '../helpers/two-instances';
 import { ISSUER, basic, expectOAuthErrorBody, testApp } from '../helpers/test-app';
 import { assertionSigner, unsecuredJwt, type AssertionSigner } from '../helpers/assertions';
 
@@ -26,8 +29,12 @@ const OTHER: ClientMetadata = { client_id: 'other', client_secret: 'other-secret
 const PUBLIC: ClientMetadata = { client_id: 'public', token_endpoint_auth_method: 'none', grant_types: [JWT_BEARER_GRANT_TYPE], scope: 'read' };
 
 function bearerApp(kind: StoreKind, options: Partial<JwtBearerOptions> = {}): Express {
+  return bearerAppOn((clock) => stores(kind, clock), options);
+}
+
+function bearerAppOn(store: (clock: Clock) => Store, options: Partial<JwtBearerOptions> = {}): Express {
   return testApp({
-    store: (clock) => stores(kind, clock),
+    store,
     now: NOW,
     clients: [AGENT, OTHER, PUBLIC],
     grants: [clientCredentials(), jwtBearer({ trustedIssuers: [{ issuer: IDP, jwks: { keys: [idp.publicJwk] } }], ...options })],
@@ -151,6 +158,19 @@ describe.each(STORE_KINDS)('JWT bearer grant (%s store)', (kind) => {
       expectOAuthErrorBody((await exchange(app, await asIdJag(idJagClaims({ resource: undefined })), { scope: 'write' })).body, 'invalid_scope');
       expect((await exchange(app, await asIdJag(idJagClaims({ resource: undefined, scope: 'read write' })), { scope: 'write' })).status).toBe(200);
     });
+  });
+});
+
+describe('two instances on one Redis, as behind a load balancer', () => {
+  test.each([
+    ['an assertion from a trusted issuer', () => idp.sign(claims())],
+    ['an ID-JAG', () => asIdJag(idJagClaims())],
+  ])('%s sent 10 times at once, to both instances: exactly one token, nine invalid_grant (RFC 7523 §3 item 7)', async (_name, make) => {
+    const instances = twoInstances(stores, (store) => bearerAppOn(store));
+    const assertion = await make();
+    const answers = await sendAtOnce(instances, 10, (app) => exchange(app, assertion));
+    expect(answers.filter((res) => res.status === 200)).toHaveLength(1);
+    expect(answers.filter((res) => res.status === 400 && res.body.error === 'invalid_grant')).toHaveLength(9);
   });
 });
 
