@@ -5,6 +5,7 @@ import { InvalidGrantError, InvalidRequestError, InvalidScopeError } from '../er
 import { checkJwtBearerOptions, type CheckedTrustedIssuer } from '../options/grants';
 import { parseScope, resolveScope } from '../scope';
 import { onceKey } from '../stores/store';
+import { scopeAtResource } from '../tokens/issuer';
 import type { Grant, TokenRequestContext } from './grant';
 
 /** RFC 7523 §2.1: the grant type of a JWT used as an authorization grant. */
@@ -34,9 +35,10 @@ export interface JwtBearerOptions {
 /**
  * RFC 7523 §2.1: a JWT from a trusted issuer is exchanged for an access token whose `sub` is
  * the assertion's (mapped by `mapSubject`). The assertion follows the rules of RFC 7523 §3
- * (`verifyAssertion`), its `jti` is used once, and it may be an Identity Assertion JWT
- * Authorization Grant (`typ: oauth-id-jag+jwt`): then it names the client that redeems it
- * (`client_id`), this server as its only audience, and optionally the resource and scope.
+ * (`verifyAssertion`), its `jti` is used once (used up last, when the request is otherwise
+ * good), and it may be an Identity Assertion JWT Authorization Grant (`typ: oauth-id-jag+jwt`):
+ * then it names the client that redeems it (`client_id`), this server as its only audience,
+ * and optionally the resource and scope.
  * Only for clients that authenticate: the assertion is a bearer credential, and tying its use
  * to a client limits who can redeem a stolen one.
  */
@@ -58,22 +60,24 @@ export function jwtBearer(options: JwtBearerOptions): Grant {
       const claims = await verified(assertion, trusted, idJag, context, assertions.keysOf(trusted));
       // ID-JAG: issued for this client only.
       if (idJag && claims.client_id !== client.id) throw new InvalidGrantError('The assertion was issued for another client.');
-      // RFC 7523 §3 item 7: the jti is used once, on every instance.
-      if (!(await assertions.rememberOnce(onceKey('jwt-bearer', trusted.issuer, claims.jti), replayRecordExpiry(claims)))) {
-        throw new InvalidGrantError('The assertion was already used.');
-      }
       const sub = mapSubject === undefined ? claims.sub : await mapSubject(claims.sub, claims, client);
       if (typeof sub !== 'string' || sub === '') throw new InvalidGrantError('The assertion subject is not accepted.');
 
       // RFC 6749 §3.3: within the client's scope, and within the ID-JAG's when it names one.
       const assertedScope = idJag && typeof claims.scope === 'string' ? parseScope(claims.scope) : undefined;
-      const scope = resolveScope(params.scope ?? assertedScope?.join(' '), client.scope);
-      if (assertedScope !== undefined && !scope.every((value) => assertedScope.includes(value))) {
+      const requested = resolveScope(params.scope ?? assertedScope?.join(' '), client.scope);
+      if (assertedScope !== undefined && !requested.every((value) => assertedScope.includes(value))) {
         throw new InvalidScopeError('The requested scope exceeds the scope of the assertion.');
       }
       // ID-JAG: its resource is the token's audience; the request may only name the same one.
-      const asserted = idJag ? assertedResources(claims) : undefined;
-      return tokens.issue({ client, scope, sub, resource: resource.choose(asserted) });
+      const audience = resource.choose(idJag ? assertedResources(claims) : undefined);
+      const scope = scopeAtResource(requested, audience);
+      // RFC 7523 §3 item 7: the jti is used once, on every instance. Used up last, once the request
+      // is otherwise good: one refused for its own scope or resource can be sent again, corrected.
+      if (!(await assertions.rememberOnce(onceKey('jwt-bearer', trusted.issuer, claims.jti), replayRecordExpiry(claims)))) {
+        throw new InvalidGrantError('The assertion was already used.');
+      }
+      return tokens.issue({ client, scope, sub, resource: audience });
     },
   };
 }

@@ -76,7 +76,7 @@ export interface TokenIssuerSettings {
 export function tokenIssuer(settings: TokenIssuerSettings, grantType: string, onIssued: (event: TokenIssuedEvent) => void): TokenIssuer {
   return {
     async issue({ client, scope: granted, sub, resource, grant, dpopJkt }) {
-      const scope = resource === undefined ? granted : scopeAtResource(granted, resource);
+      const scope = scopeAtResource(granted, resource);
       const issuedAt = settings.clock();
       const lifetime = tokenLifetime(settings, client, resource);
       const expiresAt = issuedAt + lifetime;
@@ -123,9 +123,12 @@ function tokenLifetime({ accessTokenLifetime }: TokenIssuerSettings, client: Cli
 
 /**
  * A token for a resource carries only the scopes that resource understands (RFC 6749 §3.3 lets
- * the server issue less than was asked); none at all is `invalid_scope`.
+ * the server issue less than was asked); none at all is `invalid_scope`. A token without a
+ * resource carries the scope as it is. `issue` applies it; a grant that uses something up
+ * first (an assertion's jti) checks it before.
  */
-function scopeAtResource(scope: readonly string[], resource: Resource): readonly string[] {
+export function scopeAtResource(scope: readonly string[], resource: Resource | undefined): readonly string[] {
+  if (resource === undefined) return scope;
   const atResource = scope.filter((token) => resource.scopes.includes(token));
   if (atResource.length === 0) throw new InvalidScopeError('None of the scope is for the requested resource.');
   return atResource;

@@ -3,7 +3,10 @@ import type { Express } from 'express';
 import type { ClientMetadata } from '../../lib/clients/client';
 import { clientCredentials } from '../../lib/grants/client-credentials';
 import { ID_JAG_TYPE, jwtBearer, JWT_BEARER_GRANT_TYPE, type JwtBearerOptions } from '../../lib/grants/jwt-bearer';
+import type { Clock } from '../../lib/clock';
+import type { Store } from '../../lib/stores/store';
 import { STORE_KINDS, useStores, type StoreKind } from '../helpers/stores';
+import { sendAtOnce, twoInstances } from '../helpers/two-instances';
 import { ISSUER, basic, expectOAuthErrorBody, testApp } from '../helpers/test-app';
 import { assertionSigner, unsecuredJwt, type AssertionSigner } from '../helpers/assertions';
 
@@ -11,6 +14,7 @@ import { assertionSigner, unsecuredJwt, type AssertionSigner } from '../helpers/
 const NOW = 1_800_000_000;
 const IDP = 'https://idp.example';
 const API = 'https://api.example/v1';
+const OTHER_API = 'https://api.example/v2';
 const stores = useStores();
 
 let idp: AssertionSigner;
@@ -25,19 +29,26 @@ const OTHER: ClientMetadata = { client_id: 'other', client_secret: 'other-secret
 const PUBLIC: ClientMetadata = { client_id: 'public', token_endpoint_auth_method: 'none', grant_types: [JWT_BEARER_GRANT_TYPE], scope: 'read' };
 
 function bearerApp(kind: StoreKind, options: Partial<JwtBearerOptions> = {}): Express {
+  return bearerAppOn((clock) => stores(kind, clock), options);
+}
+
+function bearerAppOn(store: (clock: Clock) => Store, options: Partial<JwtBearerOptions> = {}): Express {
   return testApp({
-    store: (clock) => stores(kind, clock),
+    store,
     now: NOW,
     clients: [AGENT, OTHER, PUBLIC],
     grants: [clientCredentials(), jwtBearer({ trustedIssuers: [{ issuer: IDP, jwks: { keys: [idp.publicJwk] } }], ...options })],
-    resources: [{ uri: API, scopes: ['read'], accessTokenFormat: 'opaque' }],
+    resources: [
+      { uri: API, scopes: ['read'], accessTokenFormat: 'opaque' },
+      { uri: OTHER_API, scopes: ['read'], accessTokenFormat: 'opaque' },
+    ],
   }).app;
 }
 
 const claims = (overrides: Record<string, unknown> = {}) =>
   Object.fromEntries(Object.entries({ iss: IDP, sub: 'alice', aud: ISSUER, iat: NOW, exp: NOW + 60, jti: `j-${Math.random()}`, ...overrides }).filter(([, value]) => value !== undefined));
 const idJagClaims = (overrides: Record<string, unknown> = {}) => claims({ client_id: 'agent', resource: API, scope: 'read', ...overrides });
-const asIdJag = (payload: Record<string, unknown>, by: AssertionSigner = idp) => by.sign(payload, { typ: ID_JAG_TYPE });
+const asIdJag = (payload: Record<string, unknown>, typ: string = ID_JAG_TYPE) => idp.sign(payload, { typ });
 
 const exchange = (app: Express, assertion: string, extra: Record<string, string> = {}, client: [string, string] = ['agent', 'agent-secret']) =>
   request(app).post('/oauth/token').set('Authorization', basic(...client)).type('form').send({ grant_type: JWT_BEARER_GRANT_TYPE, assertion, ...extra });
@@ -78,6 +89,22 @@ describe.each(STORE_KINDS)('JWT bearer grant (%s store)', (kind) => {
     expectOAuthErrorBody((await exchange(app, assertion, {}, ['other', 'other-secret'])).body, 'invalid_grant');
   });
 
+  // As a client assertion (test/client-auth/private-key-jwt.test.ts) and a DPoP proof: every check first, the jti used up last.
+  test.each([
+    ['a scope beyond the client', 'invalid_scope', () => idp.sign(claims()), { scope: 'admin' }],
+    ['a scope none of which is for the named resource', 'invalid_scope', () => idp.sign(claims()), { scope: 'write', resource: API }],
+    ['an ID-JAG with a scope beyond the assertion', 'invalid_scope', () => asIdJag(idJagClaims()), { scope: 'write' }],
+    ['an ID-JAG with another resource than the assertion', 'invalid_target', () => asIdJag(idJagClaims()), { resource: OTHER_API }],
+  ])('a request refused for %s (%s) leaves the assertion unused: the corrected request gets the token, and only once', async (_name, error, make, wrong) => {
+    const app = bearerApp(kind);
+    const assertion = await make();
+    const refusedRequest = await exchange(app, assertion, wrong);
+    expect(refusedRequest.status).toBe(400);
+    expectOAuthErrorBody(refusedRequest.body, error);
+    expect((await exchange(app, assertion)).status).toBe(200);
+    expectOAuthErrorBody((await exchange(app, assertion)).body, 'invalid_grant');
+  });
+
   const refused: [string, () => Promise<string>][] = [
     ['from an issuer not trusted', () => idp.sign(claims({ iss: 'https://elsewhere.example' }))],
     ['signed by another key', () => forger.sign(claims())],
@@ -114,11 +141,14 @@ describe.each(STORE_KINDS)('JWT bearer grant (%s store)', (kind) => {
     });
 
     test.each([
-      ['issued for another client', () => idJagClaims({ client_id: 'other' })],
-      ['without client_id', () => idJagClaims({ client_id: undefined })],
-      ['addressed to the token endpoint, not the issuer', () => idJagClaims({ aud: `${ISSUER}/token` })],
+      ['issued for another client', () => asIdJag(idJagClaims({ client_id: 'other' }))],
+      // RFC 7515 §4.1.9: "application/" may be left out of typ, and media types are case-insensitive (RFC 2045 §5.1).
+      ['issued for another client, typ application/oauth-id-jag+jwt', () => asIdJag(idJagClaims({ client_id: 'other' }), `application/${ID_JAG_TYPE}`)],
+      ['issued for another client, typ in capitals', () => asIdJag(idJagClaims({ client_id: 'other' }), ID_JAG_TYPE.toUpperCase())],
+      ['without client_id', () => asIdJag(idJagClaims({ client_id: undefined }))],
+      ['addressed to the token endpoint, not the issuer', () => asIdJag(idJagClaims({ aud: `${ISSUER}/token` }))],
     ])('an ID-JAG %s is invalid_grant', async (_name, make) => {
-      expectOAuthErrorBody((await exchange(bearerApp(kind), await asIdJag(make()))).body, 'invalid_grant');
+      expectOAuthErrorBody((await exchange(bearerApp(kind), await make())).body, 'invalid_grant');
     });
 
     test('its resource must be one this server knows, and its scope bounds the request', async () => {
@@ -128,6 +158,19 @@ describe.each(STORE_KINDS)('JWT bearer grant (%s store)', (kind) => {
       expectOAuthErrorBody((await exchange(app, await asIdJag(idJagClaims({ resource: undefined })), { scope: 'write' })).body, 'invalid_scope');
       expect((await exchange(app, await asIdJag(idJagClaims({ resource: undefined, scope: 'read write' })), { scope: 'write' })).status).toBe(200);
     });
+  });
+});
+
+describe('two instances on one Redis, as behind a load balancer', () => {
+  test.each([
+    ['an assertion from a trusted issuer', () => idp.sign(claims())],
+    ['an ID-JAG', () => asIdJag(idJagClaims())],
+  ])('%s sent 10 times at once, to both instances: exactly one token, nine invalid_grant (RFC 7523 §3 item 7)', async (_name, make) => {
+    const instances = twoInstances(stores, (store) => bearerAppOn(store));
+    const assertion = await make();
+    const answers = await sendAtOnce(instances, 10, (app) => exchange(app, assertion));
+    expect(answers.filter((res) => res.status === 200)).toHaveLength(1);
+    expect(answers.filter((res) => res.status === 400 && res.body.error === 'invalid_grant')).toHaveLength(9);
   });
 });
 
