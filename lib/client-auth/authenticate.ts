@@ -59,28 +59,22 @@ export function clientAuthenticator(
   const read = credentialReaders(realm);
   const attemptOf = clientAuthAttempts(limits.clientAuth);
 
-  /**
-   * A check counted by the brute-force limits: `check` answers the client, or undefined for a
-   * failure, which is counted; `knownRight` may answer the client without a slot (not a guess).
-   */
-  async function limited(client: Client, req: Request, failure: 'wrong_secret', check: () => Promise<Client | undefined>, knownRight?: () => Client | undefined): Promise<Verdict> {
-    try {
-      const checked = await limits.limiter.attempt(attemptOf(client.id, req.ip ?? 'unknown'), check, knownRight);
-      return checked === undefined ? { failure } : { client };
-    } catch (error) {
-      if (error instanceof AttemptBlockedError) return { failure: 'rate_limited', retryAfterMs: error.retryAfterMs };
-      throw error;
-    }
-  }
-
   /** client_secret_basic and client_secret_post: the same secret check, limited unless the secret is unguessable. */
   async function verifySecret(client: Client, secret: string, req: Request): Promise<Verdict> {
     const secretHash = client.secretHash as string;
     const check = async () => ((await secrets.verify(secret, secretHash)) ? client : undefined);
     // A generated 256-bit secret (RFC 6749 §10.10): no number of guesses finds it, so it is not limited.
     if (secrets.isUnguessable(secretHash)) return (await check()) === undefined ? { failure: 'wrong_secret' } : { client };
-    // A secret this server already verified right is not a guess: it waits for no slot, but a block still refuses it.
-    return limited(client, req, 'wrong_secret', check, () => (secrets.isRememberedRight(secret, secretHash) ? client : undefined));
+    // A guessable secret is counted by the brute-force limits. One this server already verified
+    // right is not a guess: it waits for no slot, but a block still refuses it.
+    const knownRight = () => (secrets.isRememberedRight(secret, secretHash) ? client : undefined);
+    try {
+      const checked = await limits.limiter.attempt(attemptOf(client.id, req.ip ?? 'unknown'), check, knownRight);
+      return checked === undefined ? { failure: 'wrong_secret' } : { client };
+    } catch (error) {
+      if (error instanceof AttemptBlockedError) return { failure: 'rate_limited', retryAfterMs: error.retryAfterMs };
+      throw error;
+    }
   }
 
   /**

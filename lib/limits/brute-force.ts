@@ -29,7 +29,7 @@ export const BRUTE_FORCE_OPTIONS = [
  * the client succeeded from (its known-good mark): failures from elsewhere never lock a
  * client out of its own address. The pair, client and mark keys share the client's group.
  */
-export function clientAuthAttempt(limits: ClientAuthLimits | false, clientId: string, sourceAddress: string): LimitedAttempt {
+function clientAuthAttempt(limits: ClientAuthLimits | false, clientId: string, sourceAddress: string): LimitedAttempt {
   if (limits === false) return { hard: [], soft: [], slot: '' };
   // An IPv6 host holds its whole /64: counted as one address.
   const address = addressNetwork(sourceAddress);
