@@ -175,8 +175,7 @@ export function repeatableFormReader(
   const read = rawFormReader(limits);
   return async (req, res) => {
     const received = await read(req, res);
-    const singles = Object.fromEntries(Object.entries(received).filter(([name, value]) => !(repeatable.has(name) && Array.isArray(value))));
-    return Object.assign(singleValuedParams(singles, knownNames), { [AS_RECEIVED]: received });
+    return Object.assign(singleValuedParams(received, knownNames, repeatable), { [AS_RECEIVED]: received });
   };
 }
 
@@ -189,13 +188,17 @@ export function queryReader(limits: Pick<FormLimits, 'maxParameterLength'>): (re
   };
 }
 
-/** RFC 6749 §3.1, §3.2: "Request and response parameters MUST NOT be included more than once." */
-function singleValuedParams(body: RawParams, knownNames: ReadonlySet<string>): FormParams {
+/**
+ * RFC 6749 §3.1, §3.2: "Request and response parameters MUST NOT be included more than once."
+ * A `repeatable` parameter that came more than once is left out, for its reader to take as received.
+ */
+function singleValuedParams(body: RawParams, knownNames: ReadonlySet<string>, repeatable?: ReadonlySet<string>): FormParams {
   const params: Record<string, string> = Object.create(null);
   for (const [name, value] of Object.entries(body)) {
     // RFC 6749 §3.1: "Parameters sent without a value MUST be treated as if they were omitted".
     if (value === '') continue;
     if (typeof value !== 'string') {
+      if (repeatable?.has(name) && Array.isArray(value)) continue;
       // Only names this endpoint knows are echoed: an unknown name could be a misplaced secret.
       const which = knownNames.has(name) ? `The parameter ${name}` : 'A parameter';
       throw new InvalidRequestError(`${which} is repeated or is not a single value.`);
