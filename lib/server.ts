@@ -15,6 +15,7 @@ import { jsonDocumentHandler } from './http/json-document';
 import { methodNotAllowed } from './http/method-not-allowed';
 import { revokeToken } from './endpoints/revocation';
 import { tokenEndpoint, type EnabledGrant } from './endpoints/token';
+import type { AssertionGrantContext } from './grants/grant';
 import { isPasswordGrant } from './grants/password';
 import { attemptLimiter, type AttemptLimiter } from './limits/attempt-limiter';
 import { attemptLimits, DEFAULT_PASSWORD_LIMIT, type AttemptLimits } from './limits/password-limits';
@@ -30,7 +31,7 @@ import { signingKeys, type SigningKeys } from './keys/signing-keys';
 import { jwksEndpoint } from './endpoints/jwks';
 import { tokenIssuer } from './tokens/issuer';
 import { dpopRequests, type DpopRequests } from './dpop/dpop';
-import { replayRecords, type RememberOnce } from './stores/replay-records';
+import { replayRecords } from './stores/replay-records';
 import { guardedFetch } from './http/guarded-fetch';
 import { assertionKeySets } from './assertions/key-sets';
 import { clientAssertionVerifier } from './client-auth/client-assertion';
@@ -141,12 +142,12 @@ interface SharedParts {
   storeKey: TokenStoreKey;
   /** DPoP (RFC 9449), unless turned off. */
   dpop?: DpopRequests;
-  /** Replay records (DPoP proofs, client and JWT bearer assertions), shared by every instance on the store. */
-  rememberOnce: RememberOnce;
-  /** The keys of assertion issuers (clients, trusted issuers): one guarded fetch and one cache, with `clientFetch`'s settings. */
-  keysOf: ReturnType<typeof assertionKeySets>;
-  /** Where clients send token requests: the `aud` their assertions and DPoP proofs may name. */
-  tokenEndpointUrl: string;
+  /**
+   * What assertions (client assertions, JWT bearer grants) are checked against: this server's
+   * names, the replay records shared by every instance on the store, and the keys of assertion
+   * issuers (one guarded fetch and one cache, with `clientFetch`'s settings).
+   */
+  assertions: AssertionGrantContext;
   /** The token endpoint's form: `resource` may come more than once there (RFC 8707 §2.2), to be refused as invalid_target. */
   readTokenParams: ReturnType<typeof repeatableFormReader>;
   /** Stops the replay records' own memory, when the store keeps none. */
@@ -166,8 +167,8 @@ function sharedParts(settings: ServerSettings): SharedParts {
   const { clientFetch } = settings;
   const fetcher = guardedFetch({ allowHttpLoopback: clientFetch.allowHttpLoopback, timeoutMs: clientFetch.timeoutMs });
   const keysOf = assertionKeySets({ fetcher, timeoutMs: clientFetch.timeoutMs, cooldownMs: clientFetch.keysCooldownMs, cacheMaxAgeMs: clientFetch.keysMaxAgeMs, onError });
-  const tokenEndpointUrl = endpointUrl(settings.issuer, '/token');
-  const verifyAssertion = clientAssertionVerifier({ issuer: settings.issuer, tokenEndpointUrl, clock: settings.clock, rememberOnce: replay.rememberOnce, keysOf });
+  const assertions = { issuer: settings.issuer, tokenEndpointUrl: endpointUrl(settings.issuer, '/token'), rememberOnce: replay.rememberOnce, keysOf };
+  const verifyAssertion = clientAssertionVerifier({ ...assertions, clock: settings.clock });
   const clientAuth = clientAuthenticator(clients, new SecretVerifier(), realm, safely(settings.onClientAuthFailed, onError), { limiter, clientAuth: bruteForce }, verifyAssertion);
   const knownParameters = new Set([
     'grant_type', 'client_id', 'client_secret', ...CLIENT_ASSERTION_PARAMETERS, 'token', 'token_type_hint', 'resource',
@@ -183,9 +184,7 @@ function sharedParts(settings: ServerSettings): SharedParts {
     keys,
     jwt,
     ...(dpop !== undefined && { dpop }),
-    rememberOnce: replay.rememberOnce,
-    keysOf,
-    tokenEndpointUrl,
+    assertions,
     closeReplayRecords: replay.close,
     storeKey: tokenStoreKey(jwt),
     limiter,
@@ -213,14 +212,14 @@ function safely<E>(hook: ((event: E) => void) | undefined, onError: (error: unkn
 
 /** The endpoints clients call: token (RFC 6749 §3.2), revocation (RFC 7009), introspection (RFC 7662). */
 function mountClientEndpoints(router: OAuthServer, settings: ServerSettings, parts: SharedParts): void {
-  const { limits, clientEndpoints, jwt, storeKey, dpop, rememberOnce, keysOf, tokenEndpointUrl, readTokenParams } = parts;
+  const { limits, clientEndpoints, jwt, storeKey, dpop, assertions, readTokenParams } = parts;
   const { store, clock, grants, issuer, audience, introspectOwnTokens, resources } = settings;
   const onTokenIssued = safely(settings.onTokenIssued, settings.onError);
   const { accessTokenLifetime, tokenPrefix, refreshTokens } = settings;
   const enabledGrants = new Map<string, EnabledGrant>(
     grants.map((grant) => [grant.type, { grant, tokens: tokenIssuer({ store, clock, accessTokenLifetime, tokenPrefix, refreshTokens, jwt }, grant.type, onTokenIssued) }]),
   );
-  router.post('/token', tokenEndpoint({ ...clientEndpoints, readParams: readTokenParams, grants: enabledGrants, store, clock, limits, resources, assertions: { issuer, tokenEndpointUrl, rememberOnce, keysOf }, ...(dpop !== undefined && { dpop: { requests: dpop, tokenEndpointUrl } }) }));
+  router.post('/token', tokenEndpoint({ ...clientEndpoints, readParams: readTokenParams, grants: enabledGrants, store, clock, limits, resources, assertions, ...(dpop !== undefined && { dpop: { requests: dpop, tokenEndpointUrl: assertions.tokenEndpointUrl } }) }));
   router.post('/revoke', clientEndpoint(clientEndpoints, revokeToken(store, storeKey)));
   router.post('/introspect', clientEndpoint(clientEndpoints, introspectToken({ store, storeKey, clock, issuer, audience, ownTokens: introspectOwnTokens })));
   for (const path of ['/token', '/revoke', '/introspect']) router.all(path, methodNotAllowed('POST'));

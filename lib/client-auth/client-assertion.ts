@@ -1,10 +1,8 @@
-import type { JWTVerifyGetKey } from 'jose';
-import type { KeySource } from '../assertions/key-sets';
 import { AssertionRefusedError, replayRecordExpiry, verifyAssertion, type AssertionClaims } from '../assertions/verify-assertion';
 import type { Client } from '../clients/client';
 import type { Clock } from '../clock';
+import type { AssertionGrantContext } from '../grants/grant';
 import { KeySetUnavailableError } from '../resource/remote-key-set';
-import type { RememberOnce } from '../stores/replay-records';
 import { onceKey } from '../stores/store';
 
 /** How a client assertion fared: good, refused (forged, expired, misaddressed…), a replay, or its keys' URL does not serve them. */
@@ -12,14 +10,9 @@ export type ClientAssertionOutcome = 'ok' | 'invalid_assertion' | 'replayed_asse
 
 export type ClientAssertionVerifier = (client: Client, assertion: string) => Promise<ClientAssertionOutcome>;
 
-export interface ClientAssertionSettings {
-  /** This server's issuer identifier: the `aud` clients should use (draft-ietf-oauth-rfc7523bis). */
-  issuer: string;
-  /** The token endpoint's URL: also accepted as `aud` (RFC 7523 §3 item 3), at every endpoint. */
-  tokenEndpointUrl: string;
+/** What client assertions are checked against: the assertion grants' context (this server's names, replay records, keys), and the clock. */
+export interface ClientAssertionSettings extends AssertionGrantContext {
   clock: Clock;
-  rememberOnce: RememberOnce;
-  keysOf: (source: KeySource) => JWTVerifyGetKey;
 }
 
 /**
