@@ -59,6 +59,8 @@ describe('options are checked at start-up, one clear error naming the option', (
     ['a symmetric key in jwks', { ...base, clients: [{ ...KEYED, jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } }] }, /`jwks` may only have RSA, EC or OKP public keys/],
     ['a jwks key for HS256', { ...base, clients: [{ ...KEYED, jwks: { keys: [{ ...PUBLIC_JWKS.keys[0], alg: 'HS256' }] } }] }, /`jwks` may only have keys for ES256, PS256, RS256, EdDSA/],
     ['an empty jwks', { ...base, clients: [{ ...KEYED, jwks: { keys: [] } }] }, /`jwks` must be a JWK Set/],
+    ['a jwks of 21 keys', { ...base, clients: [{ ...KEYED, jwks: { keys: Array.from({ length: 21 }, (_, index) => ({ ...PUBLIC_JWKS.keys[0], kid: `k${index}` })) } }] }, /`jwks` must have at most 20 keys/],
+    ['a jwks key for encryption', { ...base, clients: [{ ...KEYED, jwks: { keys: [{ ...PUBLIC_JWKS.keys[0], use: 'enc' }] } }] }, /`jwks` may only have signing keys/],
     ['a jwks_uri over http off loopback', { ...base, clients: [{ ...KEYED, jwks_uri: 'http://c.example/jwks' }] }, /`jwks_uri` must be an absolute https URL/],
     ['jwks on a secret client', { ...base, clients: [{ ...SERVICE, jwks: PUBLIC_JWKS }] }, /used only with `token_endpoint_auth_method` "private_key_jwt"/],
     ['clientFetch with an unknown key', { ...base, clientFetch: { allowLoopback: true } }, /`clientFetch.allowLoopback` is not an option/],

@@ -31,7 +31,9 @@ export function checkPublicJwks(value: unknown, problem: (message: string) => ne
     if (key.alg !== undefined && !(ASSERTION_ALGORITHMS as readonly unknown[]).includes(key.alg)) {
       return problem(`may only have keys for ${ASSERTION_ALGORITHMS.join(', ')} (alg)`);
     }
-    if (key.use !== undefined && key.use !== 'sig') return problem('may only have signing keys (use "sig")');
+    // RFC 7517 §4.2: a key whose `use` is given is for that use only. No double quote in the
+    // message: a registration shows it as an error_description (RFC 6749 §5.2 excludes %x22).
+    if (key.use !== undefined && key.use !== 'sig') return problem('may only have signing keys (use sig)');
   }
   return { keys: (keys as JSONWebKeySet['keys']).map((key) => Object.freeze({ ...key })) };
 }
