@@ -63,6 +63,7 @@ describe('options are checked at start-up, one clear error naming the option', (
     ['a jwks key for encryption', { ...base, clients: [{ ...KEYED, jwks: { keys: [{ ...PUBLIC_JWKS.keys[0], use: 'enc' }] } }] }, /`jwks` may only have signing keys/],
     ['a jwks_uri over http off loopback', { ...base, clients: [{ ...KEYED, jwks_uri: 'http://c.example/jwks' }] }, /`jwks_uri` must be an absolute https URL/],
     ['jwks on a secret client', { ...base, clients: [{ ...SERVICE, jwks: PUBLIC_JWKS }] }, /used only with `token_endpoint_auth_method` "private_key_jwt"/],
+    ['jwks and jwks_uri on a secret client: both is refused as such', { ...base, clients: [{ ...SERVICE, jwks: PUBLIC_JWKS, jwks_uri: 'https://c.example/jwks' }] }, /`jwks` and `jwks_uri` must not both be given/],
     ['clientFetch with an unknown key', { ...base, clientFetch: { allowLoopback: true } }, /`clientFetch.allowLoopback` is not an option/],
     ['clientFetch cooldown of zero', { ...base, clientFetch: { keysCooldownSeconds: 0 } }, /`clientFetch.keysCooldownSeconds` must be a positive whole number/],
     ['a public client with a secret', { ...base, clients: [{ ...SERVICE, token_endpoint_auth_method: 'none' }] }, /"none" has no `client_secret`/],
