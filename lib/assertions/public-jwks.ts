@@ -14,12 +14,18 @@ export const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k',
 /** More keys than anyone rotates through; bounds the work of one client's set. */
 export const MAX_KEYS = 20;
 
+/** The sets `checkPublicJwks` returned: frozen, so still as checked. */
+const CHECKED = new WeakSet<object>();
+
 /**
  * Checks a JWK Set of public signing keys (RFC 7517 §5) as client metadata `jwks` or a trusted
  * issuer's keys: `problem` is called with what is wrong. A private key published as a "public"
- * one is refused: whoever put it there has leaked it.
+ * one is refused: whoever put it there has leaked it. Returns a frozen copy; a set this returned
+ * is taken as it is (a Client ID Metadata Document's keys are checked as a registration's, then
+ * again as a client's).
  */
 export function checkPublicJwks(value: unknown, problem: (message: string) => never): JSONWebKeySet {
+  if (typeof value === 'object' && value !== null && CHECKED.has(value)) return value as JSONWebKeySet;
   const keys = typeof value === 'object' && value !== null ? (value as { keys?: unknown }).keys : undefined;
   if (!Array.isArray(keys) || keys.length === 0 || !keys.every((key) => typeof key === 'object' && key !== null && !Array.isArray(key))) {
     return problem('must be a JWK Set: an object with a non-empty array of keys');
@@ -31,7 +37,11 @@ export function checkPublicJwks(value: unknown, problem: (message: string) => ne
     if (key.alg !== undefined && !(ASSERTION_ALGORITHMS as readonly unknown[]).includes(key.alg)) {
       return problem(`may only have keys for ${ASSERTION_ALGORITHMS.join(', ')} (alg)`);
     }
-    if (key.use !== undefined && key.use !== 'sig') return problem('may only have signing keys (use "sig")');
+    // RFC 7517 §4.2: a key whose `use` is given is for that use only. No double quote in the
+    // message: a registration shows it as an error_description (RFC 6749 §5.2 excludes %x22).
+    if (key.use !== undefined && key.use !== 'sig') return problem('may only have signing keys (use sig)');
   }
-  return { keys: (keys as JSONWebKeySet['keys']).map((key) => Object.freeze({ ...key })) };
+  const checked: JSONWebKeySet = Object.freeze({ keys: Object.freeze((keys as JSONWebKeySet['keys']).map((key) => Object.freeze({ ...key }))) as JSONWebKeySet['keys'] });
+  CHECKED.add(checked);
+  return checked;
 }

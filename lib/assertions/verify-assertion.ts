@@ -1,6 +1,7 @@
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { KeySetUnavailableError } from '../resource/remote-key-set';
 import { ASSERTION_ALGORITHMS } from './public-jwks';
+import { usableJti } from '../stores/replay-records';
 
 /** Clock skew allowed on `exp`, `nbf` and `iat`, in seconds. */
 export const ASSERTION_SKEW_SECONDS = 30;
@@ -10,8 +11,6 @@ export const ASSERTION_SKEW_SECONDS = 30;
  * a leaked assertion is good.
  */
 export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
-/** Longest `jti` kept; the form's parameter limit bounds the whole assertion. */
-const MAX_JTI_LENGTH = 256;
 
 /** The assertion cannot be used; `problem` is for the host's log, never the client. */
 export class AssertionRefusedError extends Error {
@@ -63,7 +62,7 @@ export async function verifyAssertion(assertion: string, keys: JWTVerifyGetKey, 
   const { exp, iat, jti, aud } = payload as AssertionClaims;
   // draft-ietf-oauth-rfc7523bis §4: one audience value, so an assertion made for another server cannot be replayed here.
   if (Array.isArray(aud) && aud.length !== 1) throw new AssertionRefusedError('the assertion has more than one audience');
-  if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) throw new AssertionRefusedError('the jti is not a usable string');
+  if (!usableJti(jti)) throw new AssertionRefusedError('the jti is not a usable string');
   // RFC 7523 §3 item 6: iat not in the future (jose checks it only with maxTokenAge).
   if (iat !== undefined && iat > now + ASSERTION_SKEW_SECONDS) throw new AssertionRefusedError('the assertion is issued in the future');
   // RFC 7523 §3 item 4: the server may reject assertions whose exp is unreasonably far in the future.

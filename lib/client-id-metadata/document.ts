@@ -1,14 +1,14 @@
 import { ClientMetadataError, normalizeClient, type Client, type ClientMetadata } from '../clients/client';
 import { InvalidClientMetadataError, InvalidRedirectUriError } from '../errors';
-import { checkClientMetadata, REGISTRABLE_AUTH_METHODS, type MetadataRules, type RegisteredClientMetadata } from '../registration/metadata';
+import { checkClientMetadata, type MetadataRules, type RegisteredClientMetadata, type RegistrableAuthMethod } from '../registration/metadata';
 import { clientMetadataOf } from '../registration/registered-clients';
 import { ClientMetadataDocumentError } from './client-id-url';
 
 /**
- * §4.1: a document is public, so it names no shared secret and no method that uses one. Of
- * `none` and `private_key_jwt`, those the server can register are accepted.
+ * §4.1: a document is public, so it names no shared secret and no method that uses one:
+ * `none` and `private_key_jwt` (both registrable, which the compiler checks).
  */
-export const DOCUMENT_AUTH_METHODS: readonly string[] = ['none', 'private_key_jwt'].filter((method) => (REGISTRABLE_AUTH_METHODS as readonly string[]).includes(method));
+export const DOCUMENT_AUTH_METHODS: readonly string[] = ['none', 'private_key_jwt'] satisfies readonly RegistrableAuthMethod[];
 const SECRET_FIELDS = ['client_secret', 'client_secret_expires_at'] as const;
 
 /**

@@ -1,8 +1,7 @@
 import type { JSONWebKeySet } from 'jose';
 import { hashConfiguredSecret, isClientSecretHash } from './secrets';
 import { isScopeToken } from '../scope';
-import { checkPublicJwks } from '../assertions/public-jwks';
-import { isHttpsOrLoopback } from '../http/address-policy';
+import { checkKeySource } from '../assertions/key-source';
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none' | 'private_key_jwt';
 const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt'];
@@ -150,30 +149,23 @@ export function normalizeClient(metadata: ClientMetadata, options: { hashPlainte
  */
 function checkClientKeys(metadata: ClientMetadata, needed: boolean, fail: (message: string) => never): Pick<Client, 'jwks' | 'jwksUri'> {
   const { jwks, jwks_uri: jwksUri } = metadata;
-  if (jwks !== undefined && jwksUri !== undefined) fail('`jwks` and `jwks_uri` must not both be given (RFC 7591 §2)');
-  if (!needed) {
+  const bothGiven = jwks !== undefined && jwksUri !== undefined;
+  // Another method keeps no keys; both given is refused as such (by checkKeySource) whatever the method.
+  if (!needed && !bothGiven) {
     if (jwks !== undefined || jwksUri !== undefined) fail('`jwks` and `jwks_uri` are used only with `token_endpoint_auth_method` "private_key_jwt"');
     return {};
   }
-  if (jwks !== undefined) return { jwks: Object.freeze(checkPublicJwks(jwks, (message) => fail(`\`jwks\` ${message}`))) };
-  if (jwksUri === undefined) return fail('`token_endpoint_auth_method` "private_key_jwt" needs `jwks` or `jwks_uri`');
-  if (!isJwksUri(jwksUri)) fail('`jwks_uri` must be an absolute https URL');
-  return { jwksUri: jwksUri as string };
-}
-
-/**
- * A `jwks_uri` (RFC 7591 §2) the server may fetch: an absolute https URL without fragment
- * (http on localhost too; the guarded fetch takes loopback only in development). The one rule
- * for clients in config, registered clients and trusted issuers.
- */
-export function isJwksUri(value: unknown): value is string {
-  if (typeof value !== 'string') return false;
-  try {
-    const url = new URL(value);
-    return url.hash === '' && !value.includes('#') && isHttpsOrLoopback(url);
-  } catch {
-    return false;
-  }
+  const source = checkKeySource(
+    metadata,
+    {
+      both: () => fail('`jwks` and `jwks_uri` must not both be given (RFC 7591 §2)'),
+      neither: () => fail('`token_endpoint_auth_method` "private_key_jwt" needs `jwks` or `jwks_uri`'),
+      jwks: (problem) => fail(`\`jwks\` ${problem}`),
+      jwksUri: () => fail('`jwks_uri` must be an absolute https URL'),
+    },
+    { httpsOnly: false },
+  );
+  return source;
 }
 
 function stringArray(value: unknown, field: string, fail: (message: string) => never): string[] {

@@ -5,6 +5,7 @@ import { setBounded } from '../bounded-map';
 import { InvalidDpopProofError, UseDpopNonceError } from '../errors';
 import type { Clock } from '../clock';
 import { onceKey } from '../stores/store';
+import { usableJti } from '../stores/replay-records';
 import type { DpopNonces } from './nonce';
 
 /** RFC 9449 §4.2 */
@@ -16,9 +17,6 @@ const PROOF_TYPE = 'dpop+jwt';
  * Its `jti` is remembered as long as it could be accepted.
  */
 export const DPOP_IAT_WINDOW_SECONDS = 60;
-
-/** RFC 9449 §4.2: `jti` names one proof; a bound on its length bounds the replay records. */
-const MAX_JTI_LENGTH = 256;
 
 /** Client keys remembered, imported, with their thumbprints (a few hundred bytes each): a client's next proofs skip the import. */
 const KEYS_KEPT = 10_000;
@@ -99,7 +97,8 @@ export function dpopProofChecker(settings: DpopProofSettings): DpopProofChecker 
     const { payload, protectedHeader } = verified;
     const { jti, htm, htu, iat } = payload as { jti: unknown; htm: unknown; htu: unknown; iat: number };
 
-    if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) throw invalidProof('The DPoP proof jti is missing or too long.');
+    // RFC 9449 §4.2: `jti` names one proof.
+    if (!usableJti(jti)) throw invalidProof('The DPoP proof jti is missing or too long.');
     // RFC 9449 §4.3 point 8
     if (htm !== method) throw invalidProof('The DPoP proof htm is not the method of this request.');
     // RFC 9449 §4.3 point 9

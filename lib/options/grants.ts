@@ -4,8 +4,7 @@ import type { PasswordGrantOptions } from '../grants/password';
 import type { AttemptLimit } from '../limits/attempt-limiter';
 import type { JwtBearerOptions, TrustedIssuer } from '../grants/jwt-bearer';
 import type { KeySource } from '../assertions/key-sets';
-import { checkPublicJwks } from '../assertions/public-jwks';
-import { isJwksUri } from '../clients/client';
+import { checkKeySource } from '../assertions/key-source';
 import { checkFunction, checkOptionsObject, checkPositiveInteger, requireFunction, OptionPath, type KnownKeys } from './checks';
 import { isHttpsOrLoopback } from '../http/address-policy';
 import { checkAttemptLimit } from './limits';
@@ -89,23 +88,28 @@ export function checkJwtBearerOptions(value: unknown): CheckedJwtBearerOptions {
     if (typeof trusted.issuer !== 'string' || trusted.issuer.length === 0) throw entryAt.at('issuer').error('must be the non-empty `iss` of the assertions');
     if (seen.has(trusted.issuer)) throw entryAt.at('issuer').error(`lists ${JSON.stringify(trusted.issuer)} twice`);
     seen.add(trusted.issuer);
-    if ((trusted.jwks === undefined) === (trusted.jwks_uri === undefined)) throw entryAt.error('needs exactly one of jwks and jwks_uri');
-    if (trusted.jwks !== undefined) {
-      const jwks = checkPublicJwks(trusted.jwks, (problem) => {
-        throw entryAt.at('jwks').error(problem);
-      });
-      return { issuer: trusted.issuer, jwks };
-    }
-    return { issuer: trusted.issuer, jwksUri: checkJwksUri(entryAt.at('jwks_uri'), trusted.jwks_uri) };
+    const notOne = () => {
+      throw entryAt.error('needs exactly one of jwks and jwks_uri');
+    };
+    const keys = checkKeySource(
+      trusted,
+      {
+        both: notOne,
+        neither: notOne,
+        jwks: (problem) => {
+          throw entryAt.at('jwks').error(problem);
+        },
+        jwksUri: () => {
+          // https, or http on localhost: fetched by the server's guarded fetch, which takes loopback only with `clientFetch.allowHttpLoopback`.
+          throw entryAt.at('jwks_uri').error('must be an absolute https URL without fragment (http only on localhost)');
+        },
+      },
+      { httpsOnly: false },
+    );
+    return { issuer: trusted.issuer, ...keys };
   });
   return {
     trustedIssuers,
     ...(options.mapSubject !== undefined && { mapSubject: checkFunction(JWT_BEARER.at('mapSubject'), options.mapSubject) }),
   };
-}
-
-/** https, or http on localhost: fetched by the server's guarded fetch, which takes loopback only with `clientFetch.allowHttpLoopback`. */
-function checkJwksUri(at: OptionPath, value: unknown): string {
-  if (!isJwksUri(value)) throw at.error('must be an absolute https URL without fragment (http only on localhost)');
-  return value;
 }

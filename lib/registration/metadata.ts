@@ -1,10 +1,9 @@
 import type { JSONWebKeySet } from 'jose';
-import { checkPublicJwks } from '../assertions/public-jwks';
+import { checkKeySource } from '../assertions/key-source';
 import { InvalidClientMetadataError, InvalidRedirectUriError } from '../errors';
 import { isHttpsOrLoopback } from '../http/address-policy';
 import { isScopeToken } from '../scope';
 import { checkRedirectUris, type ApplicationType } from './redirect-uris';
-import { isJwksUri } from '../clients/client';
 
 /**
  * The token endpoint authentication methods a client may register (RFC 7591 §2). The method
@@ -113,11 +112,7 @@ export function checkClientMetadata(body: unknown, rules: MetadataRules): Regist
   }
   const contacts = field('contacts');
   if (contacts !== undefined) metadata.contacts = stringArray(contacts, 'contacts');
-  Object.assign(metadata, checkKeys(field('jwks'), field('jwks_uri')));
-  // RFC 7523 §2.2: the client proves itself with a key the server can find.
-  if (authMethod === 'private_key_jwt' && metadata.jwks === undefined && metadata.jwks_uri === undefined) {
-    throw new InvalidClientMetadataError('private_key_jwt needs jwks or jwks_uri.');
-  }
+  Object.assign(metadata, checkKeys(field('jwks'), field('jwks_uri'), authMethod === 'private_key_jwt'));
   return metadata;
 }
 
@@ -155,20 +150,24 @@ function checkScope(value: unknown, rules: MetadataRules): string | undefined {
 }
 
 /** `jwks` xor `jwks_uri` (RFC 7591 §2): the keys of key-based authentication methods. */
-function checkKeys(jwks: unknown, jwksUri: unknown): Pick<RegisteredClientMetadata, 'jwks' | 'jwks_uri'> {
-  if (jwks !== undefined && jwksUri !== undefined) throw new InvalidClientMetadataError('jwks and jwks_uri must not both be present.');
-  if (jwksUri !== undefined) {
+function checkKeys(jwks: unknown, jwksUri: unknown, needed: boolean): Pick<RegisteredClientMetadata, 'jwks' | 'jwks_uri'> {
+  const refuse = (description: string): never => {
+    throw new InvalidClientMetadataError(description);
+  };
+  const source = checkKeySource(
+    { jwks, jwks_uri: jwksUri },
+    {
+      both: () => refuse('jwks and jwks_uri must not both be present.'),
+      // RFC 7523 §2.2: the client proves itself with a key the server can find.
+      ...(needed && { neither: () => refuse('private_key_jwt needs jwks or jwks_uri.') }),
+      jwks: (problem) => refuse(`jwks ${problem}.`),
+      jwksUri: () => refuse('jwks_uri must be an absolute https URL without fragment.'),
+    },
     // The rule a registered client is loaded with again at every lookup (lib/clients/client.ts),
     // without its development exception: a client registering itself gets https only.
-    if (!isJwksUri(jwksUri) || !jwksUri.startsWith('https:')) throw new InvalidClientMetadataError('jwks_uri must be an absolute https URL without fragment.');
-    return { jwks_uri: jwksUri };
-  }
-  if (jwks === undefined) return {};
-  return {
-    jwks: checkPublicJwks(jwks, (problem) => {
-      throw new InvalidClientMetadataError(`jwks ${problem}.`);
-    }),
-  };
+    { httpsOnly: true },
+  );
+  return { ...(source.jwks !== undefined && { jwks: source.jwks }), ...(source.jwksUri !== undefined && { jwks_uri: source.jwksUri }) };
 }
 
 function oneOf<T extends string>(value: unknown, allowed: readonly T[], fallback: T, name: string): T {

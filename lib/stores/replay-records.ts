@@ -2,6 +2,14 @@ import type { Clock } from '../clock';
 import { memoryStore } from './memory/store';
 import type { Store } from './store';
 
+/** Longest `jti` remembered: a bound on the id bounds each replay record (RFC 9449 §4.2, RFC 7523 §3 item 7). */
+const MAX_JTI_LENGTH = 256;
+
+/** A `jti` (RFC 7519 §4.1.7) fit to be a replay record's id: a non-empty string of at most 256 characters. */
+export function usableJti(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_JTI_LENGTH;
+}
+
 /** `Store.rememberOnce` as a plain function: `false` when `key` was already remembered. */
 export type RememberOnce = (key: string, expiresAt: number) => Promise<boolean>;
 

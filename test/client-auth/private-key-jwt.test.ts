@@ -101,6 +101,10 @@ describe.each(STORE_KINDS)('private_key_jwt (%s store)', (kind) => {
     expect((await request(app).post('/oauth/introspect').type('form').send(assertionForm(assertion, { token: 'x' }))).status).toBe(401);
   });
 
+  test('a jti of 256 characters is accepted: the bound on the id of a replay record is 256', async () => {
+    expect((await tokenRequest(keyedApp(kind), await good({ jti: 'x'.repeat(256) }))).status).toBe(200);
+  });
+
   const refused: [string, () => Promise<string>][] = [
     ['for another audience', () => good({ aud: 'https://elsewhere.example/oauth' })],
     ['with the PAR endpoint URL as audience', () => good({ aud: `${ISSUER}/par` })],
@@ -112,6 +116,8 @@ describe.each(STORE_KINDS)('private_key_jwt (%s store)', (kind) => {
     ['not yet valid (nbf)', () => good({ nbf: NOW + 120 })],
     ['without exp', () => good({ exp: undefined })],
     ['without jti', () => good({ jti: undefined })],
+    ['with an empty jti', () => good({ jti: '' })],
+    ['with a jti over 256 characters', () => good({ jti: 'x'.repeat(257) })],
     ['whose iss is not the client (iss ≠ sub)', () => good({ iss: 'svc' })],
     ['signed by another key under the same kid', () => good({}, other)],
     ['with alg none', async () => unsecuredJwt(assertionClaims('keyed', ISSUER, NOW))],

@@ -22,6 +22,8 @@ import {
 } from '../helpers/test-app';
 
 const makeStore = useStores();
+/** `count` EC public keys (their points are never used: registration checks only the set's shape), with `extra` members. */
+const ecKeys = (count: number, extra: Record<string, string> = {}) => Array.from({ length: count }, (_, index) => ({ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid: `k${index}`, ...extra }));
 
 describe.each(STORE_KINDS)('dynamic client registration (RFC 7591), %s store', (kind) => {
   const started: TestApp[] = [];
@@ -145,6 +147,7 @@ describe.each(STORE_KINDS)('dynamic client registration (RFC 7591), %s store', (
       ['a private-use scheme for a native app (RFC 8252 §7.1)', { application_type: 'native', redirect_uris: ['com.example.app:/oauth2redirect'] }],
       ['claimed https for a native app (RFC 8252 §7.2)', { application_type: 'native', redirect_uris: ['https://app.example/native'] }],
       ['jwks alone', { jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }] } }],
+      ['jwks of 20 signing keys (use "sig", RFC 7517 §4.2)', { jwks: { keys: ecKeys(20, { use: 'sig' }) } }],
       ['jwks_uri alone', { jwks_uri: 'https://app.example/jwks.json' }],
       ['private_key_jwt with jwks (RFC 7523 §2.2)', { token_endpoint_auth_method: 'private_key_jwt', grant_types: ['client_credentials'], redirect_uris: undefined, jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid: 'k', alg: 'ES256' }] } }],
       ['private_key_jwt with jwks_uri', { token_endpoint_auth_method: 'private_key_jwt', grant_types: ['client_credentials'], redirect_uris: undefined, jwks_uri: 'https://app.example/jwks.json' }],
@@ -201,6 +204,8 @@ describe.each(STORE_KINDS)('dynamic client registration (RFC 7591), %s store', (
       ['a jwks holding a private key', { ...CODE_CLIENT, jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd' }] } }],
       ['a jwks holding a symmetric key', { ...CODE_CLIENT, jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } }],
       ['a jwks key for HMAC', { ...CODE_CLIENT, jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', alg: 'HS256' }] } }],
+      ['a jwks of more than 20 keys', { ...CODE_CLIENT, jwks: { keys: ecKeys(21) } }],
+      ['a jwks key for encryption (use "enc", RFC 7517 §4.2)', { ...CODE_CLIENT, jwks: { keys: ecKeys(1, { use: 'enc' }) } }],
       ['client_secret_jwt (it would need the plaintext secret)', { ...CODE_CLIENT, token_endpoint_auth_method: 'client_secret_jwt' }],
       ['an unknown auth method', { ...CODE_CLIENT, token_endpoint_auth_method: 'tls_client_auth' }],
       ['client credentials for a public client (RFC 6749 §4.4)', { grant_types: ['client_credentials'], token_endpoint_auth_method: 'none' }],
