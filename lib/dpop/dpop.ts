@@ -1,8 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Clock } from '../clock';
 import type { DpopSettings } from '../options/dpop';
-import { replayRecords, type RememberOnce } from '../stores/replay-records';
-import type { Store } from '../stores/store';
+import type { RememberOnce } from '../stores/replay-records';
 import { dpopNonces } from './nonce';
 import { dpopProofChecker } from './proof';
 
@@ -18,16 +17,6 @@ export interface DpopRequests {
   proofKey(req: Request, url: string, accessToken?: string): Promise<string | undefined>;
   /** RFC 9449 §8.2, §9: a fresh `DPoP-Nonce` on the response, when nonces are required. */
   offerNonce(res: Response): void;
-}
-
-/**
- * DPoP with its replay records: in `store` when it keeps them (`rememberOnce`, shared by every
- * instance using it), else in this process's memory (right for one instance only). `close`
- * releases that memory. For `oauthServer()`, and for `resourceServer()` with the store it is given.
- */
-export function dpopWithReplayRecords(settings: DpopSettings, clock: Clock, store: Store | undefined): { requests: DpopRequests; close(): Promise<void> } {
-  const records = replayRecords(store, clock);
-  return { requests: dpopRequests(settings, clock, records.rememberOnce), close: records.close };
 }
 
 export function dpopRequests(settings: DpopSettings, clock: Clock, rememberOnce: RememberOnce): DpopRequests {

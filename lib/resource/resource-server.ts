@@ -9,7 +9,8 @@ import { remoteKeySet } from './remote-key-set';
 import { remoteJwtVerifier } from './remote-jwt-verifier';
 import { looksLikeJwt } from '../tokens/jwt-access-token';
 import type { AccessTokenVerifier } from './token-guard';
-import { dpopWithReplayRecords } from '../dpop/dpop';
+import { dpopRequests } from '../dpop/dpop';
+import { replayRecords } from '../stores/replay-records';
 
 /** A resource protected by an authorization server that runs elsewhere. */
 export interface ResourceServer extends ProtectedResource {
@@ -111,7 +112,9 @@ export function remoteResourceServer(options: ResourceServerOptions, internals: 
   };
 
   // RFC 9449 §7: the proof's htu is a URL of this resource's origin, whatever Host header came.
-  const dpop = settings.dpop && dpopWithReplayRecords(settings.dpop, clock, settings.store);
+  // Replay records in `store` when it keeps them (shared by every instance using it), else in this process (one instance only).
+  const replay = settings.dpop === undefined ? undefined : replayRecords(settings.store, clock);
+  const dpop = settings.dpop === undefined || replay === undefined ? undefined : dpopRequests(settings.dpop, clock, replay.rememberOnce);
 
   // The form readers are never used (tokens come in the Authorization header only), but the guard takes them.
   const limits = { maxBodySize: 16 * 1024, maxParameters: 50, maxParameterLength: 4096 };
@@ -132,7 +135,7 @@ export function remoteResourceServer(options: ResourceServerOptions, internals: 
       methods: { body: false, query: false },
       readForm: rawFormReader(limits),
       readQuery: queryReader(limits),
-      ...(dpop !== undefined && { dpop: { requests: dpop.requests, origin: new URL(resource).origin } }),
+      ...(dpop !== undefined && { dpop: { requests: dpop, origin: new URL(resource).origin } }),
       onError,
     },
   });
@@ -141,7 +144,7 @@ export function remoteResourceServer(options: ResourceServerOptions, internals: 
     ...api,
     async close() {
       closed = true;
-      await dpop?.close();
+      await replay?.close();
       jwt.clear();
       introspection?.clear();
       discovery.forget();
