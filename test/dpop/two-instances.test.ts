@@ -1,9 +1,7 @@
 import request from 'supertest';
 import type { Express } from 'express';
-import { redisStore } from '../../lib/stores/redis/store';
-import type { Store } from '../../lib/stores/store';
-import { startRedisServer, type RedisServer } from '../helpers/redis-server';
-import { uniqueKeyPrefix } from '../helpers/stores';
+import { useStores } from '../helpers/stores';
+import { sendAtOnce, twoInstances } from '../helpers/two-instances';
 import { dpopKey, type DpopKey } from '../helpers/dpop';
 import { FLOW_CLIENTS, FLOW_ISSUER, expectOAuthErrorBody, flowOptions, testApp } from '../helpers/test-app';
 
@@ -12,24 +10,18 @@ const TOKEN_URL = `${FLOW_ISSUER}/token`;
 const ROUTE = `${new URL(FLOW_ISSUER).origin}/api/read`;
 const NONCE_SECRET = 'a-secret-the-instances-share-0123456789';
 
-let redis: RedisServer;
-let stores: Store[];
+const stores = useStores();
 let a: Express;
 let b: Express;
 let key: DpopKey;
 beforeAll(async () => {
-  redis = await startRedisServer();
   key = await dpopKey();
 });
-afterAll(() => redis.stop());
 beforeEach(() => {
-  const keyPrefix = uniqueKeyPrefix();
-  stores = [redisStore({ url: redis.url, keyPrefix }), redisStore({ url: redis.url, keyPrefix })];
-  const instance = (store: Store) =>
-    testApp({ ...flowOptions(store, { dpop: { requireNonce: true, nonceSecret: NONCE_SECRET } }), clients: FLOW_CLIENTS, now: Math.floor(Date.now() / 1000) }).app;
-  [a, b] = stores.map(instance) as [Express, Express];
+  [a, b] = twoInstances(stores, (store) =>
+    testApp({ ...flowOptions(store, { dpop: { requireNonce: true, nonceSecret: NONCE_SECRET } }), clients: FLOW_CLIENTS, now: Math.floor(Date.now() / 1000) }).app,
+  );
 });
-afterEach(() => Promise.all(stores.map((store) => store.close())));
 
 const tokenRequest = (app: Express, proof: string) =>
   request(app).post('/oauth/token').auth('svc', 'svc-secret').type('form').set('DPoP', proof).send({ grant_type: 'client_credentials', scope: 'read' });
@@ -54,7 +46,7 @@ test('a nonce from one instance is good at the other, and a proof used at one is
 test('one proof sent 10 times at once, to both instances: exactly one token, nine invalid_dpop_proof', async () => {
   const nonce = (await tokenRequest(a, await key.proof('POST', TOKEN_URL))).headers['dpop-nonce'];
   const proof = await key.proof('POST', TOKEN_URL, { claims: { nonce } });
-  const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => tokenRequest(i % 2 ? a : b, proof)));
+  const answers = await sendAtOnce([a, b], 10, (app) => tokenRequest(app, proof));
   expect(answers.filter((res) => res.status === 200)).toHaveLength(1);
   expect(answers.filter((res) => res.status === 400 && res.body.error === 'invalid_dpop_proof')).toHaveLength(9);
 });
